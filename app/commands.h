@@ -1,0 +1,14 @@
+#pragma once
+
+#include <QStringList>
+
+// Each headless command takes its arguments (argv without the program name and the command word)
+// and returns the process exit code: 0 done, 1 failed, 2 bad usage, 3 not found.
+namespace Commands {
+int seed(const QStringList &arguments);
+int dump(const QStringList &arguments);
+int info(const QStringList &arguments);
+
+// Where `./dev run` and every command without --db find the demo database.
+QString demoDatabasePath();
+} // namespace Commands

@@ -1,0 +1,67 @@
+#include "commands.h"
+
+#include <QCoreApplication>
+#include <QTextStream>
+
+#include <cstdio>
+#include <functional>
+#include <map>
+
+namespace {
+
+struct Command {
+    const char *summary;
+    std::function<int(const QStringList &)> run;
+};
+
+const std::map<QString, Command> &commands()
+{
+    static const std::map<QString, Command> table {
+        { QStringLiteral("seed"), { "write the deterministic demo database (SQLite, Django's schema)", Commands::seed } },
+        { QStringLiteral("dump"), { "print the live DRF body of one Foo (or --all: the list)", Commands::dump } },
+        { QStringLiteral("info"), { "check a database's Django tables and print what it holds", Commands::info } },
+    };
+    return table;
+}
+
+void printHelp(FILE *stream)
+{
+    QTextStream out(stream);
+    out << "Usage: preserve <command> [options]\n\n"
+        << "Preserve inspects, refreshes and serves the pre-serialized JSON cache of a Django REST\n"
+        << "Framework API (Foo -> Bar -> Zab -> Baz).\n\n"
+        << "Commands:\n";
+    for (const auto &[name, command] : commands())
+        out << "  " << name.leftJustified(10) << command.summary << '\n';
+    out << "\n'preserve <command> --help' shows the options of a command.\n"
+        << "Without --db, commands use the demo database: " << Commands::demoDatabasePath() << '\n';
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("preserve"));
+    QCoreApplication::setOrganizationName(QStringLiteral("preserve"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(PRESERVE_VERSION));
+
+    QStringList arguments = QCoreApplication::arguments().mid(1);
+    const QString name = arguments.isEmpty() ? QString() : arguments.takeFirst();
+    if (name.isEmpty() || name == QLatin1String("help") || name == QLatin1String("--help")
+        || name == QLatin1String("-h")) {
+        printHelp(stdout);
+        return 0;
+    }
+    if (name == QLatin1String("--version") || name == QLatin1String("-v")) {
+        std::printf("preserve %s\n", PRESERVE_VERSION);
+        return 0;
+    }
+    const auto found = commands().find(name);
+    if (found == commands().end()) {
+        std::fprintf(stderr, "preserve: unknown command \"%s\"\n\n", qPrintable(name));
+        printHelp(stderr);
+        return 2;
+    }
+    return found->second.run(arguments);
+}

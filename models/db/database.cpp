@@ -1,0 +1,276 @@
+#include "database.h"
+
+#include "db/statements.h"
+
+#include <QFileInfo>
+#include <QLoggingCategory>
+#include <QObject>
+#include <QSqlDriver>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <atomic>
+
+#include <sqlite3.h>
+
+Q_LOGGING_CATEGORY(lcDatabase, "preserve.db")
+
+namespace {
+
+QString uniqueConnectionName()
+{
+    static std::atomic<quint64> counter { 0 };
+    return QStringLiteral("preserve-%1").arg(++counter);
+}
+
+QString driverFor(const DatabaseConfig &config)
+{
+    return config.isSqlite() ? QStringLiteral("QSQLITE") : QStringLiteral("QPSQL");
+}
+
+} // namespace
+
+Database::Database(DatabaseConfig config, QSqlDatabase db)
+    : m_config(std::move(config))
+    , m_tables(DjangoTables::forLabel(m_config.appLabel))
+    , m_db(std::move(db))
+    , m_connectionName(m_db.connectionName())
+{
+}
+
+Database::~Database()
+{
+    m_db.close();
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+Result<std::unique_ptr<Database>> Database::open(const DatabaseConfig &config)
+{
+    if (const auto label = DatabaseConfig::checkAppLabel(config.appLabel); !label)
+        return label.error();
+    if (config.isSqlite()) {
+        const QFileInfo file(config.sqlitePath);
+        if (!file.exists())
+            return Error::notFound(QObject::tr("no SQLite database at %1").arg(config.displayName()));
+        if (!file.isFile())
+            return Error::invalid(QObject::tr("%1 is not a file").arg(config.displayName()));
+    }
+    if (!QSqlDatabase::isDriverAvailable(driverFor(config)))
+        return Error::database(QObject::tr("the Qt SQL driver %1 is not installed (Debian: %2)")
+                                   .arg(driverFor(config),
+                                        config.isSqlite() ? QStringLiteral("libqt6sql6-sqlite")
+                                                          : QStringLiteral("libqt6sql6-psql")));
+    std::unique_ptr<Database> database(
+        new Database(config, QSqlDatabase::addDatabase(driverFor(config), uniqueConnectionName())));
+    if (const auto connected = database->connect(); !connected)
+        return connected.error();
+    if (const auto schema = database->checkSchema(); !schema)
+        return schema.error();
+    return database;
+}
+
+Status Database::connect()
+{
+    if (m_config.isSqlite()) {
+        m_db.setDatabaseName(m_config.sqlitePath);
+        QStringList options { QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000") };
+        if (m_config.readOnly)
+            options << QStringLiteral("QSQLITE_OPEN_READONLY");
+        m_db.setConnectOptions(options.join(QLatin1Char(';')));
+    } else {
+        m_db.setHostName(m_config.host);
+        if (m_config.port > 0)
+            m_db.setPort(m_config.port);
+        m_db.setUserName(m_config.user);
+        m_db.setPassword(m_config.password);
+        m_db.setDatabaseName(m_config.databaseName);
+        QStringList options { QStringLiteral("connect_timeout=5"), QStringLiteral("application_name=preserve") };
+        if (m_config.readOnly)
+            options << QStringLiteral("options='-c default_transaction_read_only=on'");
+        if (!m_config.connectOptions.isEmpty())
+            options << m_config.connectOptions;
+        m_db.setConnectOptions(options.join(QLatin1Char(';')));
+    }
+    if (!m_db.open())
+        return Error::database(QObject::tr("cannot open %1: %2")
+                                   .arg(m_config.displayName(), m_db.lastError().text()));
+
+    if (m_config.isSqlite()) {
+        const QVariant handle = m_db.driver()->handle();
+        if (handle.isValid() && qstrcmp(handle.typeName(), "sqlite3*") == 0)
+            m_sqlite = *static_cast<sqlite3 *const *>(handle.constData());
+        if (!m_sqlite)
+            return Error::database(QObject::tr("the SQLite driver did not hand out its connection"));
+        if (m_config.readOnly)
+            sqlite3_exec(m_sqlite, "PRAGMA query_only = 1", nullptr, nullptr, nullptr);
+        // A file that is not a database opens fine and fails on the first read: fail here, clearly.
+        char *message = nullptr;
+        if (sqlite3_exec(m_sqlite, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &message) != SQLITE_OK) {
+            const QString text = QString::fromUtf8(message ? message : "unknown error");
+            sqlite3_free(message);
+            return Error::database(QObject::tr("cannot read %1: %2").arg(m_config.displayName(), text));
+        }
+    } else if (m_config.readOnly) {
+        QSqlQuery query(m_db);
+        if (!query.exec(QStringLiteral("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")))
+            return Error::database(QObject::tr("cannot make the session read-only: %1").arg(query.lastError().text()));
+    }
+    return success();
+}
+
+Result<std::unique_ptr<Statement>> Database::prepare(const QString &sql)
+{
+    if (m_sqlite)
+        return prepareSqliteStatement(m_sqlite, sql);
+    return prepareQtStatement(m_db, sql);
+}
+
+Result<std::unique_ptr<Statement>> Database::run(const QString &sql)
+{
+    auto statement = prepare(sql);
+    if (statement) {
+        if (auto started = (*statement)->exec(); !started)
+            return started.error();
+    }
+    return statement;
+}
+
+Result<QStringList> Database::tableNames()
+{
+    const QString sql = isSqlite()
+        ? QStringLiteral("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")
+        : QStringLiteral("SELECT table_name FROM information_schema.tables "
+                         "WHERE table_schema = ANY (current_schemas(false)) ORDER BY table_name");
+    auto statement = run(sql);
+    if (!statement)
+        return statement.error();
+    QStringList names;
+    while ((*statement)->next())
+        names << QString::fromUtf8((*statement)->text(0));
+    if (auto done = (*statement)->status(); !done)
+        return done.error();
+    return names;
+}
+
+Result<QStringList> Database::appLabels()
+{
+    auto names = tableNames();
+    if (!names)
+        return names.error();
+    QStringList labels;
+    for (const QString &name : *names) {
+        if (name.endsWith(QLatin1String("_foo")) && name.size() > 4)
+            labels << name.chopped(4);
+    }
+    labels.sort();
+    return labels;
+}
+
+Status Database::checkSchema()
+{
+    auto names = tableNames();
+    if (!names)
+        return names.error();
+    QStringList missing;
+    for (const QString &table : m_tables.all()) {
+        if (!names->contains(table))
+            missing << table;
+    }
+    if (!missing.isEmpty()) {
+        auto labels = appLabels();
+        const QString found = labels && !labels->isEmpty()
+            ? QObject::tr("app labels with a _foo table here: %1 (choose one with --app-label)")
+                  .arg(labels->join(QStringLiteral(", ")))
+            : QObject::tr("no table ends in _foo, so no app label fits");
+        return Error::notFound(QObject::tr("%1 lacks the tables %2 of app label \"%3\"; %4")
+                                   .arg(m_config.displayName(), missing.join(QStringLiteral(", ")),
+                                        m_config.appLabel, found));
+    }
+    // The columns the serializer reads, checked once so that a wrong table says so up front.
+    const auto q = &DjangoTables::quote;
+    const QStringList probes {
+        QStringLiteral("SELECT id, name, pre_serialized FROM %1 WHERE 1 = 0").arg(q(m_tables.foo)),
+        QStringLiteral("SELECT id, foo_id, name FROM %1 WHERE 1 = 0").arg(q(m_tables.bar)),
+        QStringLiteral("SELECT id, bar_id, name FROM %1 WHERE 1 = 0").arg(q(m_tables.zab)),
+        QStringLiteral("SELECT id, name FROM %1 WHERE 1 = 0").arg(q(m_tables.baz)),
+        QStringLiteral("SELECT id, zab_id, baz_id FROM %1 WHERE 1 = 0").arg(q(m_tables.zabBazs)),
+    };
+    for (const QString &probe : probes) {
+        auto statement = run(probe);
+        if (!statement)
+            return Error::database(QObject::tr("the tables of app label \"%1\" do not have Django's columns "
+                                               "for Foo/Bar/Zab/Baz: %2")
+                                       .arg(m_config.appLabel, statement.error().message));
+    }
+    return success();
+}
+
+Result<QList<qint64>> Database::fooIds()
+{
+    auto statement = run(QStringLiteral("SELECT id FROM %1 ORDER BY id").arg(DjangoTables::quote(m_tables.foo)));
+    if (!statement)
+        return statement.error();
+    QList<qint64> ids;
+    while ((*statement)->next())
+        ids << (*statement)->integer(0);
+    if (auto done = (*statement)->status(); !done)
+        return done.error();
+    return ids;
+}
+
+Result<Database::Counts> Database::counts()
+{
+    const auto count = [this](const QString &table) -> Result<qint64> {
+        auto statement = run(QStringLiteral("SELECT count(*) FROM %1").arg(DjangoTables::quote(table)));
+        if (!statement)
+            return statement.error();
+        if (!(*statement)->next())
+            return (*statement)->status().ok() ? Error::database(QObject::tr("count(*) returned no row"))
+                                               : (*statement)->status().error();
+        return (*statement)->integer(0);
+    };
+    Counts counts;
+    const std::pair<const QString &, qint64 &> targets[] = {
+        { m_tables.foo, counts.foos }, { m_tables.bar, counts.bars },       { m_tables.zab, counts.zabs },
+        { m_tables.baz, counts.bazs }, { m_tables.zabBazs, counts.links },
+    };
+    for (const auto &[table, target] : targets) {
+        auto value = count(table);
+        if (!value)
+            return value.error();
+        target = *value;
+    }
+    return counts;
+}
+
+void Database::beginSnapshot()
+{
+    if (m_snapshotDepth++ > 0)
+        return;
+    // Inside a transaction somebody else opened (SQLite tells), there is nothing to add.
+    if (m_sqlite) {
+        m_snapshotOpen = sqlite3_get_autocommit(m_sqlite)
+            && sqlite3_exec(m_sqlite, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+        return;
+    }
+    m_snapshotOpen = m_db.transaction();
+    if (m_snapshotOpen) {
+        QSqlQuery query(m_db);
+        if (!query.exec(QStringLiteral("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")))
+            qCWarning(lcDatabase) << "no repeatable-read snapshot:" << query.lastError().text();
+    }
+}
+
+void Database::endSnapshot()
+{
+    if (--m_snapshotDepth > 0 || !m_snapshotOpen)
+        return;
+    m_snapshotOpen = false;
+    // Only reads happened: COMMIT and ROLLBACK are the same, COMMIT is cheaper to reason about.
+    if (m_sqlite)
+        sqlite3_exec(m_sqlite, "COMMIT", nullptr, nullptr, nullptr);
+    else
+        m_db.commit();
+}

@@ -1,0 +1,87 @@
+#pragma once
+
+#include "core/result.h"
+#include "db/databaseconfig.h"
+#include "db/djangotables.h"
+#include "db/statement.h"
+
+#include <QList>
+#include <QSqlDatabase>
+#include <QStringList>
+
+#include <memory>
+
+struct sqlite3;
+
+// One open connection to a Django database, checked to hold the app's tables. A connection belongs
+// to the thread that opened it (Qt SQL's rule): a worker opens its own with open() and drops it when
+// done. Each open() gets a unique connection name, so any number may live side by side.
+class Database {
+public:
+    struct Counts {
+        qint64 foos = 0;
+        qint64 bars = 0;
+        qint64 zabs = 0;
+        qint64 bazs = 0;
+        qint64 links = 0;
+    };
+
+    // Opens and checks the schema. A missing SQLite file is an error, never created.
+    static Result<std::unique_ptr<Database>> open(const DatabaseConfig &config);
+    ~Database();
+    Database(const Database &) = delete;
+    Database &operator=(const Database &) = delete;
+
+    const DatabaseConfig &config() const { return m_config; }
+    const DjangoTables &tables() const { return m_tables; }
+    QSqlDatabase connection() const { return m_db; }
+    bool isSqlite() const { return m_config.isSqlite(); }
+    // The engine's own handle for SQLite (null for other engines).
+    sqlite3 *sqliteHandle() const { return m_sqlite; }
+
+    Result<std::unique_ptr<Statement>> prepare(const QString &sql);
+    // prepare() and exec() of a query without parameters.
+    Result<std::unique_ptr<Statement>> run(const QString &sql);
+
+    // All tables of the database (in the connection's search path for PostgreSQL).
+    Result<QStringList> tableNames();
+    // Labels of the Django apps that have a <label>_foo table, sorted.
+    Result<QStringList> appLabels();
+    Result<QList<qint64>> fooIds();
+    Result<Counts> counts();
+
+    // See ReadSnapshot; nested calls share the outermost transaction.
+    void beginSnapshot();
+    void endSnapshot();
+
+private:
+    Database(DatabaseConfig config, QSqlDatabase db);
+    Status connect();
+    Status checkSchema();
+
+    DatabaseConfig m_config;
+    DjangoTables m_tables;
+    QSqlDatabase m_db;
+    QString m_connectionName;
+    sqlite3 *m_sqlite = nullptr;
+    int m_snapshotDepth = 0;
+    bool m_snapshotOpen = false;
+};
+
+// Keeps the queries of one serialization in one consistent snapshot of the database (a read
+// transaction; REPEATABLE READ on PostgreSQL), so a Foo is never written half before and half after
+// a concurrent change. Nests: only the outermost one begins and ends the transaction.
+class ReadSnapshot {
+public:
+    explicit ReadSnapshot(Database &database)
+        : m_database(database)
+    {
+        m_database.beginSnapshot();
+    }
+    ~ReadSnapshot() { m_database.endSnapshot(); }
+    ReadSnapshot(const ReadSnapshot &) = delete;
+    ReadSnapshot &operator=(const ReadSnapshot &) = delete;
+
+private:
+    Database &m_database;
+};

@@ -1,0 +1,115 @@
+#include "databaseconfig.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QUrl>
+#include <QUrlQuery>
+
+namespace {
+
+// libpq keywords we pass through from a URL's query string; anything else is refused so that a typo
+// is reported instead of silently ignored.
+const QStringList &allowedPostgresOptions()
+{
+    static const QStringList options {
+        QStringLiteral("sslmode"),        QStringLiteral("sslcert"),         QStringLiteral("sslkey"),
+        QStringLiteral("sslrootcert"),    QStringLiteral("connect_timeout"), QStringLiteral("application_name"),
+        QStringLiteral("options"),        QStringLiteral("target_session_attrs"),
+        QStringLiteral("gssencmode"),     QStringLiteral("channel_binding"),
+    };
+    return options;
+}
+
+QString quoteConnectValue(QString value)
+{
+    value.replace(QLatin1Char('\\'), QStringLiteral("\\\\"));
+    value.replace(QLatin1Char('\''), QStringLiteral("\\'"));
+    return QLatin1Char('\'') + value + QLatin1Char('\'');
+}
+
+Result<DatabaseConfig> parsePostgres(const QString &spec, DatabaseConfig config)
+{
+    const QUrl url(spec, QUrl::StrictMode);
+    if (!url.isValid())
+        return Error::invalid(QObject::tr("malformed PostgreSQL URL \"%1\": %2 (expected "
+                                          "postgresql://user:password@host:port/dbname)")
+                                  .arg(QUrl(spec).toDisplayString(QUrl::RemovePassword), url.errorString()));
+    config.engine = DatabaseConfig::Engine::Postgres;
+    config.host = url.host(QUrl::FullyDecoded);
+    config.port = url.port(-1);
+    config.user = url.userName(QUrl::FullyDecoded);
+    config.password = url.password(QUrl::FullyDecoded);
+    QString path = url.path(QUrl::FullyDecoded);
+    if (path.startsWith(QLatin1Char('/')))
+        path.remove(0, 1);
+    if (path.contains(QLatin1Char('/')))
+        return Error::invalid(QObject::tr("malformed PostgreSQL URL: \"%1\" is not a database name").arg(path));
+    config.databaseName = path;
+
+    QStringList options;
+    const QUrlQuery query(url);
+    for (const auto &[key, value] : query.queryItems(QUrl::FullyDecoded)) {
+        if (!allowedPostgresOptions().contains(key))
+            return Error::invalid(QObject::tr("unknown PostgreSQL connection option \"%1\" (known: %2)")
+                                      .arg(key, allowedPostgresOptions().join(QStringLiteral(", "))));
+        options << key + QLatin1Char('=') + quoteConnectValue(value);
+    }
+    config.connectOptions = options.join(QLatin1Char(' '));
+    return config;
+}
+
+} // namespace
+
+Status DatabaseConfig::checkAppLabel(const QString &label)
+{
+    // 54 characters: PostgreSQL cuts identifiers at 63 bytes and the longest table is <label>_zab_bazs.
+    static const QRegularExpression identifier(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]{0,53}$"));
+    if (!identifier.match(label).hasMatch())
+        return Error::invalid(QObject::tr("app label \"%1\" is not a Django app label: use letters, digits "
+                                          "and underscores, not starting with a digit, at most 54 characters")
+                                  .arg(label));
+    return success();
+}
+
+Result<DatabaseConfig> DatabaseConfig::parse(const QString &spec, const QString &appLabel, bool readOnly)
+{
+    if (const auto labelOk = checkAppLabel(appLabel); !labelOk)
+        return labelOk.error();
+    DatabaseConfig config;
+    config.appLabel = appLabel;
+    config.readOnly = readOnly;
+
+    const QString trimmed = spec.trimmed();
+    if (trimmed.isEmpty())
+        return Error::invalid(QObject::tr("no database given: pass a SQLite file or a postgresql:// URL"));
+    const QString scheme = trimmed.section(QStringLiteral("://"), 0, 0).toLower();
+    if (trimmed.contains(QStringLiteral("://"))) {
+        if (scheme == QLatin1String("postgresql") || scheme == QLatin1String("postgres"))
+            return parsePostgres(trimmed, config);
+        if (scheme == QLatin1String("sqlite")) {
+            // sqlite:///absolute/path or sqlite://relative/path, as dj-database-url spells it.
+            config.sqlitePath = QDir::cleanPath(QDir::current().absoluteFilePath(trimmed.mid(9)));
+            return config;
+        }
+        return Error::invalid(QObject::tr("unsupported database URL scheme \"%1\": use a SQLite file path "
+                                          "or postgresql://user:password@host:port/dbname")
+                                  .arg(scheme));
+    }
+    config.sqlitePath = QDir::cleanPath(QDir::current().absoluteFilePath(trimmed));
+    return config;
+}
+
+QString DatabaseConfig::displayName() const
+{
+    if (isSqlite())
+        return QDir::toNativeSeparators(sqlitePath);
+    QUrl url;
+    url.setScheme(QStringLiteral("postgresql"));
+    url.setHost(host.isEmpty() ? QStringLiteral("localhost") : host);
+    if (port > 0)
+        url.setPort(port);
+    url.setUserName(user);
+    url.setPath(QLatin1Char('/') + databaseName);
+    return url.toString();
+}

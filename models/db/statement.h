@@ -1,0 +1,28 @@
+#pragma once
+
+#include "core/result.h"
+
+#include <QByteArrayView>
+
+// A prepared query that yields rows, forward only. SQLite statements go straight to the engine (the
+// serializer reads ~1 million rows a second this way, where QSqlQuery's per-value QVariant would cost
+// several times that); other engines go through QSqlQuery. A Statement belongs to the thread of the
+// Database that prepared it and must be destroyed before that Database.
+class Statement {
+public:
+    virtual ~Statement() = default;
+
+    // Parameters are numbered from 0 and stay bound across exec() calls.
+    virtual void bind(int index, qint64 value) = 0;
+    virtual void bind(int index, const QByteArray &utf8Text) = 0;
+    virtual Status exec() = 0;
+    // False at the end of the rows or on an error; status() tells which.
+    virtual bool next() = 0;
+    virtual Status status() const = 0;
+
+    virtual qint64 integer(int column) const = 0;
+    virtual bool isNull(int column) const = 0;
+    // The column's bytes as stored (UTF-8 text; may hold NULs or invalid sequences in SQLite),
+    // valid until the next call to next() or exec().
+    virtual QByteArrayView text(int column) const = 0;
+};

@@ -1,0 +1,145 @@
+#include "statements.h"
+
+#include <QList>
+#include <QObject>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <sqlite3.h>
+
+namespace {
+
+class SqliteStatement final : public Statement {
+public:
+    SqliteStatement(sqlite3 *handle, sqlite3_stmt *statement)
+        : m_handle(handle)
+        , m_statement(statement)
+    {
+    }
+    ~SqliteStatement() override { sqlite3_finalize(m_statement); }
+
+    void bind(int index, qint64 value) override
+    {
+        rewind();
+        sqlite3_bind_int64(m_statement, index + 1, value);
+    }
+    void bind(int index, const QByteArray &utf8Text) override
+    {
+        rewind();
+        sqlite3_bind_text(m_statement, index + 1, utf8Text.constData(), int(utf8Text.size()), SQLITE_TRANSIENT);
+    }
+    Status exec() override
+    {
+        rewind();
+        m_active = true;
+        m_status = success();
+        return success();
+    }
+    bool next() override
+    {
+        if (!m_active)
+            return false;
+        const int rc = sqlite3_step(m_statement);
+        if (rc == SQLITE_ROW)
+            return true;
+        m_active = false;
+        if (rc != SQLITE_DONE)
+            m_status = Error::database(QString::fromUtf8(sqlite3_errmsg(m_handle)));
+        return false;
+    }
+    Status status() const override { return m_status; }
+    qint64 integer(int column) const override { return sqlite3_column_int64(m_statement, column); }
+    bool isNull(int column) const override { return sqlite3_column_type(m_statement, column) == SQLITE_NULL; }
+    QByteArrayView text(int column) const override
+    {
+        // column_text before column_bytes, as SQLite documents, so the size is that of the UTF-8 form.
+        const auto *data = reinterpret_cast<const char *>(sqlite3_column_text(m_statement, column));
+        return { data, sqlite3_column_bytes(m_statement, column) };
+    }
+
+private:
+    void rewind()
+    {
+        sqlite3_reset(m_statement);
+        m_active = false;
+    }
+
+    sqlite3 *m_handle;
+    sqlite3_stmt *m_statement;
+    bool m_active = false;
+    Status m_status = success();
+};
+
+class QtStatement final : public Statement {
+public:
+    explicit QtStatement(QSqlQuery query)
+        : m_query(std::move(query))
+    {
+    }
+
+    void bind(int index, qint64 value) override { m_query.bindValue(index, value); }
+    void bind(int index, const QByteArray &utf8Text) override
+    {
+        m_query.bindValue(index, QString::fromUtf8(utf8Text));
+    }
+    Status exec() override
+    {
+        if (!m_query.exec())
+            return m_status = Error::database(m_query.lastError().text());
+        m_status = success();
+        return success();
+    }
+    bool next() override
+    {
+        if (!m_query.isActive())
+            return false;
+        m_cached.clear();
+        if (m_query.next())
+            return true;
+        if (m_query.lastError().isValid())
+            m_status = Error::database(m_query.lastError().text());
+        return false;
+    }
+    Status status() const override { return m_status; }
+    qint64 integer(int column) const override { return m_query.value(column).toLongLong(); }
+    bool isNull(int column) const override { return m_query.isNull(column); }
+    QByteArrayView text(int column) const override
+    {
+        if (m_cached.size() <= column)
+            m_cached.resize(column + 1);
+        m_cached[column] = m_query.value(column).toString().toUtf8();
+        return m_cached[column];
+    }
+
+private:
+    QSqlQuery m_query;
+    mutable QList<QByteArray> m_cached;
+    Status m_status = success();
+};
+
+} // namespace
+
+Result<std::unique_ptr<Statement>> prepareSqliteStatement(sqlite3 *handle, const QString &sql)
+{
+    sqlite3_stmt *statement = nullptr;
+    const QByteArray utf8 = sql.toUtf8();
+    if (sqlite3_prepare_v3(handle, utf8.constData(), int(utf8.size()), SQLITE_PREPARE_PERSISTENT, &statement,
+                           nullptr)
+        != SQLITE_OK) {
+        const QString message = QString::fromUtf8(sqlite3_errmsg(handle));
+        sqlite3_finalize(statement);
+        return Error::database(QObject::tr("cannot prepare query: %1").arg(message));
+    }
+    return std::unique_ptr<Statement>(std::make_unique<SqliteStatement>(handle, statement));
+}
+
+Result<std::unique_ptr<Statement>> prepareQtStatement(const QSqlDatabase &db, const QString &sql)
+{
+    // Not forward-only: QPSQL's forward-only mode allows one active query per connection, and the
+    // serializer walks three result sets at once.
+    QSqlQuery query(db);
+    if (!query.prepare(sql))
+        return Error::database(QObject::tr("cannot prepare query: %1").arg(query.lastError().text()));
+    return std::unique_ptr<Statement>(std::make_unique<QtStatement>(std::move(query)));
+}

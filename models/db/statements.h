@@ -1,0 +1,14 @@
+#pragma once
+
+#include "db/statement.h"
+
+#include <QSqlDatabase>
+#include <QString>
+
+#include <memory>
+
+struct sqlite3;
+
+// Factories for the two Statement kinds; Database::prepare() picks one.
+Result<std::unique_ptr<Statement>> prepareSqliteStatement(sqlite3 *handle, const QString &sql);
+Result<std::unique_ptr<Statement>> prepareQtStatement(const QSqlDatabase &db, const QString &sql);

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "core/result.h"
+
+#include <QByteArray>
+#include <QList>
+
+#include <functional>
+#include <memory>
+
+class Database;
+class Statement;
+
+// The live serialization of Foos, byte for byte what Django REST Framework's JSONRenderer sends for
+//   FooSerializer(name, bar_set=BarSerializer(name, zab_set=ZabSerializer(name, bazs=BazSerializer(name))))
+// with children ordered by primary key. Bytes are written directly (no JSON DOM: Qt's would reorder keys
+// and cost a copy); four queries per Foo however big it is, streamed side by side and merged.
+// Not thread-safe: one Serializer per Database, on that Database's thread.
+class Serializer {
+public:
+    // Bumped whenever the output's shape or bytes change, so that caches built by an older
+    // version are never taken for fresh.
+    static constexpr int version = 1;
+
+    explicit Serializer(Database &database);
+    ~Serializer();
+
+    // The detail body for one Foo; Error::Kind::NotFound for an unknown pk.
+    Result<QByteArray> foo(qint64 pk);
+    // The list body: every Foo by primary key, `[` items joined by `,` `]`, from one snapshot.
+    Result<QByteArray> list();
+    // Appends the detail body of `pk` to `out`; on failure `out` is left as it was.
+    Status appendFoo(QByteArray &out, qint64 pk);
+
+    // Statements executed so far (tests check that it does not grow with a Foo's size).
+    int queryCount() const { return m_queryCount; }
+    // Invalid UTF-8 sequences replaced with U+FFFD so far (see appendJsonString).
+    int replacedSequences() const { return m_replaced; }
+
+private:
+    struct Statements;
+    Status prepare();
+    Status writeFoo(QByteArray &out, qint64 pk);
+    Status runQuery(Statement &statement, qint64 pk);
+    void appendName(QByteArray &out, Statement &statement, int column);
+
+    Database &m_database;
+    std::unique_ptr<Statements> m_statements;
+    int m_queryCount = 0;
+    int m_replaced = 0;
+};
