@@ -43,7 +43,6 @@ int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("preserve"));
-    QCoreApplication::setOrganizationName(QStringLiteral("preserve"));
     QCoreApplication::setApplicationVersion(QStringLiteral(PRESERVE_VERSION));
 
     QStringList arguments = QCoreApplication::arguments().mid(1);

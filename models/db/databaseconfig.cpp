@@ -31,10 +31,16 @@ QString quoteConnectValue(QString value)
 Result<DatabaseConfig> parsePostgres(const QString &spec, DatabaseConfig config)
 {
     const QUrl url(spec, QUrl::StrictMode);
-    if (!url.isValid())
+    if (!url.isValid()) {
+        // QUrl's message quotes the whole URL, password included: keep only its first sentence and
+        // show the URL with the password masked.
+        static const QRegularExpression password(QStringLiteral("^([^:/]+://[^:@/]*:)[^@/]*@"));
+        QString shown = spec;
+        shown.replace(password, QStringLiteral("\\1***@"));
         return Error::invalid(QObject::tr("malformed PostgreSQL URL \"%1\": %2 (expected "
                                           "postgresql://user:password@host:port/dbname)")
-                                  .arg(QUrl(spec).toDisplayString(QUrl::RemovePassword), url.errorString()));
+                                  .arg(shown, url.errorString().section(QLatin1Char(';'), 0, 0)));
+    }
     config.engine = DatabaseConfig::Engine::Postgres;
     config.host = url.host(QUrl::FullyDecoded);
     config.port = url.port(-1);
@@ -64,7 +70,8 @@ Result<DatabaseConfig> parsePostgres(const QString &spec, DatabaseConfig config)
 Status DatabaseConfig::checkAppLabel(const QString &label)
 {
     // 54 characters: PostgreSQL cuts identifiers at 63 bytes and the longest table is <label>_zab_bazs.
-    static const QRegularExpression identifier(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]{0,53}$"));
+    static const QRegularExpression identifier(
+        QRegularExpression::anchoredPattern(QStringLiteral("[A-Za-z_][A-Za-z0-9_]{0,53}")));
     if (!identifier.match(label).hasMatch())
         return Error::invalid(QObject::tr("app label \"%1\" is not a Django app label: use letters, digits "
                                           "and underscores, not starting with a digit, at most 54 characters")
@@ -88,8 +95,14 @@ Result<DatabaseConfig> DatabaseConfig::parse(const QString &spec, const QString 
         if (scheme == QLatin1String("postgresql") || scheme == QLatin1String("postgres"))
             return parsePostgres(trimmed, config);
         if (scheme == QLatin1String("sqlite")) {
-            // sqlite:///absolute/path or sqlite://relative/path, as dj-database-url spells it.
-            config.sqlitePath = QDir::cleanPath(QDir::current().absoluteFilePath(trimmed.mid(9)));
+            // As dj-database-url (Django's DATABASE_URL) reads it: sqlite:///relative/path and
+            // sqlite:////absolute/path.
+            QString path = trimmed.mid(9);
+            if (path.startsWith(QLatin1Char('/')))
+                path.remove(0, 1);
+            if (path.isEmpty() || path == QLatin1String(":memory:"))
+                return Error::invalid(QObject::tr("\"%1\" names no SQLite file").arg(trimmed));
+            config.sqlitePath = QDir::cleanPath(QDir::current().absoluteFilePath(path));
             return config;
         }
         return Error::invalid(QObject::tr("unsupported database URL scheme \"%1\": use a SQLite file path "

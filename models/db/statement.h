@@ -19,6 +19,9 @@ public:
     // False at the end of the rows or on an error; status() tells which.
     virtual bool next() = 0;
     virtual Status status() const = 0;
+    // Ends the current result set early and lets go of what it holds (SQLite keeps a read lock for
+    // a statement that was not stepped to its end).
+    virtual void reset() = 0;
 
     virtual qint64 integer(int column) const = 0;
     virtual bool isNull(int column) const = 0;

@@ -29,26 +29,26 @@ public:
         rewind();
         sqlite3_bind_text(m_statement, index + 1, utf8Text.constData(), int(utf8Text.size()), SQLITE_TRANSIENT);
     }
+    // Takes the first step, so that a statement without rows (an INSERT) runs here as it does with
+    // QSqlQuery, and an error shows at exec(); next() then hands out that first row.
     Status exec() override
     {
         rewind();
-        m_active = true;
         m_status = success();
-        return success();
+        m_active = true;
+        m_firstRowWaiting = step();
+        return m_status;
     }
     bool next() override
     {
-        if (!m_active)
-            return false;
-        const int rc = sqlite3_step(m_statement);
-        if (rc == SQLITE_ROW)
+        if (m_firstRowWaiting) {
+            m_firstRowWaiting = false;
             return true;
-        m_active = false;
-        if (rc != SQLITE_DONE)
-            m_status = Error::database(QString::fromUtf8(sqlite3_errmsg(m_handle)));
-        return false;
+        }
+        return m_active && step();
     }
     Status status() const override { return m_status; }
+    void reset() override { rewind(); }
     qint64 integer(int column) const override { return sqlite3_column_int64(m_statement, column); }
     bool isNull(int column) const override { return sqlite3_column_type(m_statement, column) == SQLITE_NULL; }
     QByteArrayView text(int column) const override
@@ -59,15 +59,27 @@ public:
     }
 
 private:
+    bool step()
+    {
+        const int rc = sqlite3_step(m_statement);
+        if (rc == SQLITE_ROW)
+            return true;
+        m_active = false;
+        if (rc != SQLITE_DONE)
+            m_status = Error::database(QString::fromUtf8(sqlite3_errmsg(m_handle)));
+        return false;
+    }
     void rewind()
     {
         sqlite3_reset(m_statement);
         m_active = false;
+        m_firstRowWaiting = false;
     }
 
     sqlite3 *m_handle;
     sqlite3_stmt *m_statement;
     bool m_active = false;
+    bool m_firstRowWaiting = false;
     Status m_status = success();
 };
 
@@ -102,6 +114,7 @@ public:
         return false;
     }
     Status status() const override { return m_status; }
+    void reset() override { m_query.finish(); }
     qint64 integer(int column) const override { return m_query.value(column).toLongLong(); }
     bool isNull(int column) const override { return m_query.isNull(column); }
     QByteArrayView text(int column) const override

@@ -3,10 +3,12 @@
 #include "core/result.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 class Database;
 class Statement;
@@ -14,7 +16,7 @@ class Statement;
 // The live serialization of Foos, byte for byte what Django REST Framework's JSONRenderer sends for
 //   FooSerializer(name, bar_set=BarSerializer(name, zab_set=ZabSerializer(name, bazs=BazSerializer(name))))
 // with children ordered by primary key. Bytes are written directly (no JSON DOM: Qt's would reorder keys
-// and cost a copy); four queries per Foo however big it is, streamed side by side and merged.
+// and cost a copy); at most five queries per Foo however big it is, merged in one pass.
 // Not thread-safe: one Serializer per Database, on that Database's thread.
 class Serializer {
 public:
@@ -39,13 +41,29 @@ public:
 
 private:
     struct Statements;
+    // Rows of the child queries carry their ancestors' ids in output order, so the merge can tell a
+    // row that belongs further on from one that belongs to the current parent.
+    struct Position {
+        qint64 bar;
+        qint64 zab;
+        auto operator<=>(const Position &) const = default;
+    };
+    struct Link {
+        Position position;
+        qint64 baz;
+    };
+
     Status prepare();
+    Status loadBazNames();
     Status writeFoo(QByteArray &out, qint64 pk);
     Status runQuery(Statement &statement, qint64 pk);
     void appendName(QByteArray &out, Statement &statement, int column);
 
     Database &m_database;
     std::unique_ptr<Statements> m_statements;
+    std::vector<Link> m_links;
+    QHash<qint64, QByteArray> m_bazJson; // `{"name":…}` per Baz id; empty while being looked up
+    bool m_inList = false;
     int m_queryCount = 0;
     int m_replaced = 0;
 };

@@ -21,6 +21,7 @@ import os
 import random
 import shutil
 import sys
+import time
 import tempfile
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -381,6 +382,7 @@ def render(args):
     check_tables_exist(args.app_label)
     m = get_models_and_serializers(args.app_label)
     Foo, FooSerializer = m["Foo"], m["FooSerializer"]
+    started = time.perf_counter()
     if args.list:
         data = FooSerializer(Foo.objects.order_by("pk"), many=True).data
     else:
@@ -391,6 +393,9 @@ def render(args):
             sys.exit(3)
         data = FooSerializer(foo).data
     out = render_bytes(data)
+    if args.time:
+        # Serialization and rendering only, without Python's and Django's start-up (for bench/).
+        sys.stderr.write("seconds=%.6f bytes=%d\n" % (time.perf_counter() - started, len(out)))
     if args.out:
         with open(args.out, "wb") as f:
             f.write(out)
@@ -516,6 +521,8 @@ def main(argv=None):
     g.add_argument("--pk", type=int)
     g.add_argument("--list", action="store_true")
     sp.add_argument("--out", help="write to this file instead of stdout")
+    sp.add_argument("--time", action="store_true",
+                    help="print seconds spent serializing and rendering to stderr")
     sp.set_defaults(func=render)
 
     sp = sub.add_parser("sqlmigrate", help="DDL of the initial migration")

@@ -1,0 +1,132 @@
+#include "testsupport.h"
+
+#include "db/seeder.h"
+
+#include <QFile>
+#include <QProcess>
+#include <QTest>
+
+#include <sqlite3.h>
+
+TestSqlite::TestSqlite(const QString &appLabel)
+    : m_label(appLabel)
+    , m_path(m_dir.filePath(QStringLiteral("django.sqlite3")))
+{
+    if (sqlite3_open(QFile::encodeName(m_path).constData(), &m_db) != SQLITE_OK)
+        qFatal("cannot create %s", qPrintable(m_path));
+    // A throw-away file: no fsync per insert (thousands of single-row transactions otherwise).
+    exec(QStringLiteral("PRAGMA synchronous = OFF"));
+    for (const QString &sql : Seeder::sqliteSchema(appLabel))
+        exec(sql);
+}
+
+TestSqlite::~TestSqlite()
+{
+    sqlite3_close(m_db);
+}
+
+DatabaseConfig TestSqlite::config(bool readOnly) const
+{
+    auto config = DatabaseConfig::parse(m_path, m_label, readOnly);
+    if (!config)
+        qFatal("%s", qPrintable(config.error().message));
+    return *config;
+}
+
+void TestSqlite::exec(const QString &sql)
+{
+    char *message = nullptr;
+    if (sqlite3_exec(m_db, sql.toUtf8().constData(), nullptr, nullptr, &message) != SQLITE_OK)
+        qFatal("%s: %s", qPrintable(sql), message);
+}
+
+qint64 TestSqlite::insert(const char *table, const char *parentColumn, qint64 parent, const QByteArray &name,
+                          qint64 id)
+{
+    const QString sql = parentColumn
+        ? QStringLiteral("INSERT INTO \"%1_%2\" (id, name, %3) VALUES (?, ?, ?)")
+              .arg(m_label, QLatin1String(table), QLatin1String(parentColumn))
+        : QStringLiteral("INSERT INTO \"%1_%2\" (id, name) VALUES (?, ?)").arg(m_label, QLatin1String(table));
+    sqlite3_stmt *statement = nullptr;
+    if (sqlite3_prepare_v2(m_db, sql.toUtf8().constData(), -1, &statement, nullptr) != SQLITE_OK)
+        qFatal("%s: %s", qPrintable(sql), sqlite3_errmsg(m_db));
+    if (id > 0)
+        sqlite3_bind_int64(statement, 1, id);
+    if (name.isNull())
+        sqlite3_bind_null(statement, 2);
+    else
+        sqlite3_bind_text(statement, 2, name.constData(), int(name.size()), SQLITE_TRANSIENT);
+    if (parentColumn)
+        sqlite3_bind_int64(statement, 3, parent);
+    if (sqlite3_step(statement) != SQLITE_DONE)
+        qFatal("%s: %s", qPrintable(sql), sqlite3_errmsg(m_db));
+    sqlite3_finalize(statement);
+    return sqlite3_last_insert_rowid(m_db);
+}
+
+qint64 TestSqlite::addFoo(const QByteArray &name, qint64 id)
+{
+    return insert("foo", nullptr, 0, name, id);
+}
+
+qint64 TestSqlite::addBar(qint64 foo, const QByteArray &name, qint64 id)
+{
+    return insert("bar", "foo_id", foo, name, id);
+}
+
+qint64 TestSqlite::addZab(qint64 bar, const QByteArray &name, qint64 id)
+{
+    return insert("zab", "bar_id", bar, name, id);
+}
+
+qint64 TestSqlite::addBaz(const QByteArray &name, qint64 id)
+{
+    return insert("baz", nullptr, 0, name, id);
+}
+
+qint64 TestSqlite::link(qint64 zab, qint64 baz)
+{
+    exec(QStringLiteral("INSERT INTO \"%1_zab_bazs\" (zab_id, baz_id) VALUES (%2, %3)").arg(m_label).arg(zab).arg(baz));
+    return sqlite3_last_insert_rowid(m_db);
+}
+
+ProcessResult runProcess(const QString &program, const QStringList &arguments, int timeoutMs)
+{
+    QProcess process;
+    process.start(program, arguments);
+    ProcessResult result;
+    if (!process.waitForStarted(timeoutMs)) {
+        result.err = process.errorString().toUtf8();
+        return result;
+    }
+    process.closeWriteChannel();
+    result.finished = process.waitForFinished(timeoutMs);
+    if (!result.finished)
+        process.kill();
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = process.readAllStandardOutput();
+    result.err = process.readAllStandardError();
+    return result;
+}
+
+QString preserveBinary()
+{
+    return QStringLiteral(PRESERVE_BINARY);
+}
+
+QString drfReferenceScript()
+{
+    return QStringLiteral(DRF_REFERENCE);
+}
+
+QString systemPython()
+{
+    // Debian's python3-django and python3-djangorestframework live under the system interpreter,
+    // not under whatever python3 comes first in PATH.
+    return QStringLiteral("/usr/bin/python3");
+}
+
+ProcessResult runReference(const QStringList &arguments, int timeoutMs)
+{
+    return runProcess(systemPython(), QStringList { drfReferenceScript() } + arguments, timeoutMs);
+}

@@ -1,0 +1,59 @@
+#pragma once
+
+#include "db/databaseconfig.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+#include <QTemporaryDir>
+
+struct sqlite3;
+
+// A SQLite file with exactly Django's schema for one app label (Seeder::sqliteSchema), in a
+// temporary folder removed with the object, filled row by row by the test. Inserts go through the
+// engine's API so that a test can store what Django never would (NUL, invalid UTF-8, NULL names).
+// Failures abort the test program with the SQLite message: a broken fixture is not a result.
+class TestSqlite {
+public:
+    explicit TestSqlite(const QString &appLabel = QStringLiteral("api"));
+    ~TestSqlite();
+    TestSqlite(const TestSqlite &) = delete;
+    TestSqlite &operator=(const TestSqlite &) = delete;
+
+    QString path() const { return m_path; }
+    QString appLabel() const { return m_label; }
+    DatabaseConfig config(bool readOnly = false) const;
+
+    void exec(const QString &sql);
+    // `id` 0 lets SQLite choose; returns the row's id.
+    qint64 addFoo(const QByteArray &name, qint64 id = 0);
+    qint64 addBar(qint64 foo, const QByteArray &name, qint64 id = 0);
+    qint64 addZab(qint64 bar, const QByteArray &name, qint64 id = 0);
+    qint64 addBaz(const QByteArray &name, qint64 id = 0);
+    qint64 link(qint64 zab, qint64 baz);
+
+private:
+    qint64 insert(const char *table, const char *parentColumn, qint64 parent, const QByteArray &name, qint64 id);
+
+    QTemporaryDir m_dir;
+    QString m_label;
+    QString m_path;
+    sqlite3 *m_db = nullptr;
+};
+
+struct ProcessResult {
+    int exitCode = -1;
+    bool finished = false;
+    QByteArray out;
+    QByteArray err;
+};
+// Runs a program to its end (at most `timeoutMs`), capturing both streams.
+ProcessResult runProcess(const QString &program, const QStringList &arguments, int timeoutMs = 120000);
+
+// The `preserve` executable of this build.
+QString preserveBinary();
+// tests/drf/drf_reference.py: the real Django ORM and DRF, run by Debian's python3.
+QString drfReferenceScript();
+QString systemPython();
+// Runs the reference script; fails the calling test (returns an empty result) when it cannot run.
+ProcessResult runReference(const QStringList &arguments, int timeoutMs = 300000);
