@@ -52,6 +52,14 @@ struct DatabaseOptions {
             spec = Commands::demoDatabasePath();
         return DatabaseConfig::parse(spec, parser.value(appLabel), parser.isSet(readOnly));
     }
+
+    Result<std::unique_ptr<Database>> open(const QCommandLineParser &parser) const
+    {
+        const auto parsed = config(parser);
+        if (!parsed)
+            return parsed.error();
+        return Database::open(*parsed);
+    }
 };
 
 // Parses `arguments`; on --help or an error prints and returns the exit code to use.
@@ -157,10 +165,7 @@ int Commands::dump(const QStringList &arguments)
             return Usage;
         }
     }
-    const auto config = options.config(parser);
-    if (!config)
-        return exitCodeFor(config.error());
-    auto database = Database::open(*config);
+    auto database = options.open(parser);
     if (!database)
         return exitCodeFor(database.error());
     Serializer serializer(**database);
@@ -186,10 +191,7 @@ int Commands::info(const QStringList &arguments)
     options.addTo(parser);
     if (auto code = parse(parser, QStringLiteral("info"), arguments))
         return *code;
-    const auto config = options.config(parser);
-    if (!config)
-        return exitCodeFor(config.error());
-    auto database = Database::open(*config);
+    auto database = options.open(parser);
     if (!database)
         return exitCodeFor(database.error());
     const auto counts = (*database)->counts();
@@ -198,7 +200,7 @@ int Commands::info(const QStringList &arguments)
     const auto labels = (*database)->appLabels();
     std::printf("Database:   %s\nApp label:  %s%s\nFoo:        %lld\nBar:        %lld\nZab:        %lld\n"
                 "Baz:        %lld\nZab-Baz:    %lld links\n",
-                qPrintable(config->displayName()), qPrintable(config->appLabel),
+                qPrintable((*database)->config().displayName()), qPrintable((*database)->config().appLabel),
                 labels && labels->size() > 1
                     ? qPrintable(QStringLiteral(" (others here: %1)").arg(labels->join(QStringLiteral(", "))))
                     : "",

@@ -4,6 +4,7 @@
 #include "db/databaseconfig.h"
 #include "db/djangotables.h"
 #include "db/statement.h"
+#include "db/tablecounts.h"
 
 #include <QList>
 #include <QSqlDatabase>
@@ -18,13 +19,7 @@ struct sqlite3;
 // done. Each open() gets a unique connection name, so any number may live side by side.
 class Database {
 public:
-    struct Counts {
-        qint64 foos = 0;
-        qint64 bars = 0;
-        qint64 zabs = 0;
-        qint64 bazs = 0;
-        qint64 links = 0;
-    };
+    using Counts = TableCounts;
 
     // Opens and checks the schema. A missing SQLite file is an error, never created.
     static Result<std::unique_ptr<Database>> open(const DatabaseConfig &config);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/result.h"
+#include "db/tablecounts.h"
 
 #include <QString>
 #include <QStringList>
@@ -26,13 +27,7 @@ public:
         int largestLinks = 0;
         int bazPool = 0;
     };
-    struct Summary {
-        qint64 foos = 0;
-        qint64 bars = 0;
-        qint64 zabs = 0;
-        qint64 bazs = 0;
-        qint64 links = 0;
-    };
+    using Summary = TableCounts;
 
     static QStringList scaleNames();
     static Result<Scale> scale(const QString &name);

@@ -4,6 +4,10 @@
 
 #include <QFile>
 #include <QProcess>
+#include <QThread>
+
+#include <deque>
+#include <memory>
 #include <QTest>
 
 #include <sqlite3.h>
@@ -129,4 +133,83 @@ QString systemPython()
 ProcessResult runReference(const QStringList &arguments, int timeoutMs)
 {
     return runProcess(systemPython(), QStringList { drfReferenceScript() } + arguments, timeoutMs);
+}
+
+QByteArray visible(const QByteArray &bytes)
+{
+    QByteArray text;
+    for (const char c : bytes) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u < 0x7f)
+            text += c;
+        else
+            text += "\\x" + QByteArray::number(u, 16).rightJustified(2, '0');
+    }
+    return text;
+}
+
+QString firstDifference(const QByteArray &ours, const QByteArray &theirs)
+{
+    qsizetype offset = 0;
+    while (offset < ours.size() && offset < theirs.size() && ours[offset] == theirs[offset])
+        ++offset;
+    const qsizetype from = qMax<qsizetype>(0, offset - 40);
+    return QStringLiteral("bodies differ at byte %1 (ours %2 bytes, DRF %3 bytes)\n  ours: %4\n  DRF:  %5")
+        .arg(offset)
+        .arg(ours.size())
+        .arg(theirs.size())
+        .arg(QString::fromLatin1(visible(ours.mid(from, 80))), QString::fromLatin1(visible(theirs.mid(from, 80))));
+}
+
+QString describe(const ProcessResult &result)
+{
+    return QStringLiteral("exit code %1, finished %2, stderr: %3")
+        .arg(result.exitCode)
+        .arg(result.finished)
+        .arg(QString::fromUtf8(result.err));
+}
+
+QList<ProcessResult> runInParallel(const QList<std::pair<QString, QStringList>> &commands)
+{
+    const int maxRunning = qMax(2, QThread::idealThreadCount() + 1);
+    QList<ProcessResult> results(commands.size());
+    std::deque<std::pair<qsizetype, std::unique_ptr<QProcess>>> running;
+    qsizetype next = 0;
+    while (next < commands.size() || !running.empty()) {
+        while (next < commands.size() && qsizetype(running.size()) < maxRunning) {
+            auto process = std::make_unique<QProcess>();
+            process->start(commands[next].first, commands[next].second);
+            running.emplace_back(next++, std::move(process));
+        }
+        auto [index, process] = std::move(running.front());
+        running.pop_front();
+        ProcessResult &result = results[index];
+        if (!process->waitForStarted(30000)) {
+            result.err = process->errorString().toUtf8();
+            continue;
+        }
+        process->closeWriteChannel();
+        result.finished = process->waitForFinished(300000);
+        if (!result.finished) {
+            process->kill();
+            process->waitForFinished(1000);
+        }
+        result.exitCode = process->exitStatus() == QProcess::NormalExit ? process->exitCode() : -1;
+        result.out = process->readAllStandardOutput();
+        result.err = process->readAllStandardError();
+    }
+    return results;
+}
+
+std::pair<QString, QStringList> referenceCommand(const QStringList &arguments)
+{
+    return { systemPython(), QStringList { drfReferenceScript() } + arguments };
+}
+
+QList<ProcessResult> runReferences(const QList<QStringList> &argumentLists)
+{
+    QList<std::pair<QString, QStringList>> commands;
+    for (const QStringList &arguments : argumentLists)
+        commands << referenceCommand(arguments);
+    return runInParallel(commands);
 }

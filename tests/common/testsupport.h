@@ -1,11 +1,15 @@
 #pragma once
 
+#include "core/result.h"
 #include "db/databaseconfig.h"
 
 #include <QByteArray>
 #include <QString>
 #include <QStringList>
 #include <QTemporaryDir>
+#include <QTest>
+
+#include <utility>
 
 struct sqlite3;
 
@@ -57,3 +61,31 @@ QString drfReferenceScript();
 QString systemPython();
 // Runs the reference script; fails the calling test (returns an empty result) when it cannot run.
 ProcessResult runReference(const QStringList &arguments, int timeoutMs = 300000);
+
+// Runs programs side by side, a few more than there are cores at a time; results in input order.
+QList<ProcessResult> runInParallel(const QList<std::pair<QString, QStringList>> &commands);
+// The reference script as a command for runInParallel, and several of them at once.
+std::pair<QString, QStringList> referenceCommand(const QStringList &arguments);
+QList<ProcessResult> runReferences(const QList<QStringList> &argumentLists);
+QString describe(const ProcessResult &result);
+
+// Printable ASCII as it is, every other byte as \xNN: a raw control character or UTF-8 sequence
+// stays distinguishable from its JSON escape.
+QByteArray visible(const QByteArray &bytes);
+// Where two bodies part, with 80 bytes of each around that offset.
+QString firstDifference(const QByteArray &ours, const QByteArray &theirs);
+
+#define COMPARE_BODIES(ours, theirs)                                                                       \
+    do {                                                                                                   \
+        const QByteArray ours_ = (ours);                                                                   \
+        const QByteArray theirs_ = (theirs);                                                               \
+        if (ours_ != theirs_)                                                                              \
+            QFAIL(qPrintable(firstDifference(ours_, theirs_)));                                            \
+    } while (false)
+
+// For QVERIFY2 messages: Qt 6.4 evaluates the message even when the check passes.
+template <typename T>
+QString why(const Result<T> &result)
+{
+    return result ? QString() : result.error().message;
+}

@@ -22,79 +22,6 @@
 
 namespace {
 
-// Printable ASCII as it is, every other byte as \xNN: a raw control character or UTF-8 sequence
-// stays distinguishable from its JSON escape.
-QByteArray visible(const QByteArray &bytes)
-{
-    QByteArray text;
-    for (const char c : bytes) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u >= 0x20 && u < 0x7f)
-            text += c;
-        else
-            text += "\\x" + QByteArray::number(u, 16).rightJustified(2, '0');
-    }
-    return text;
-}
-
-// Where two bodies part, with 80 bytes of each around that offset.
-QString firstDifference(const QByteArray &ours, const QByteArray &theirs)
-{
-    qsizetype offset = 0;
-    while (offset < ours.size() && offset < theirs.size() && ours[offset] == theirs[offset])
-        ++offset;
-    const qsizetype from = qMax<qsizetype>(0, offset - 40);
-    return QStringLiteral("bodies differ at byte %1 (ours %2 bytes, DRF %3 bytes)\n  ours: %4\n  DRF:  %5")
-        .arg(offset)
-        .arg(ours.size())
-        .arg(theirs.size())
-        .arg(QString::fromLatin1(visible(ours.mid(from, 80))), QString::fromLatin1(visible(theirs.mid(from, 80))));
-}
-
-#define COMPARE_BODIES(ours, theirs)                                                                                 \
-    do {                                                                                                             \
-        const QByteArray ours_ = (ours);                                                                             \
-        const QByteArray theirs_ = (theirs);                                                                         \
-        if (ours_ != theirs_)                                                                                        \
-            QFAIL(qPrintable(firstDifference(ours_, theirs_)));                                                      \
-    } while (false)
-
-// Runs several drf_reference.py invocations side by side (each costs ~0.5 s of Python start-up).
-QList<ProcessResult> runReferences(const QList<QStringList> &argumentLists)
-{
-    std::vector<std::unique_ptr<QProcess>> processes;
-    for (const QStringList &arguments : argumentLists) {
-        auto process = std::make_unique<QProcess>();
-        process->start(systemPython(), QStringList { drfReferenceScript() } + arguments);
-        processes.push_back(std::move(process));
-    }
-    QList<ProcessResult> results;
-    for (const auto &process : processes) {
-        ProcessResult result;
-        if (process->waitForStarted(30000)) {
-            process->closeWriteChannel();
-            result.finished = process->waitForFinished(300000);
-            if (!result.finished)
-                process->kill();
-            result.exitCode = process->exitStatus() == QProcess::NormalExit ? process->exitCode() : -1;
-            result.out = process->readAllStandardOutput();
-            result.err = process->readAllStandardError();
-        } else {
-            result.err = process->errorString().toUtf8();
-        }
-        results << result;
-    }
-    return results;
-}
-
-QString describe(const ProcessResult &result)
-{
-    return QStringLiteral("exit code %1, finished %2, stderr: %3")
-        .arg(result.exitCode)
-        .arg(result.finished)
-        .arg(QString::fromUtf8(result.err));
-}
-
 // A PostgreSQL E'' literal for UTF-8 text (no NUL): ASCII controls as \x escapes, the rest verbatim.
 QString pgLiteral(const QByteArray &utf8)
 {
@@ -137,13 +64,6 @@ private:
     };
     QList<Saved> m_saved;
 };
-
-// For QVERIFY2 messages: Qt 6.4 evaluates the message even when the check passes.
-template <typename T>
-QString why(const Result<T> &result)
-{
-    return result ? QString() : result.error().message;
-}
 
 } // namespace
 

@@ -23,95 +23,6 @@
 
 namespace {
 
-// Printable ASCII as it is, every other byte as \xNN: a raw control character or UTF-8 sequence
-// stays distinguishable from its JSON escape.
-QByteArray visible(const QByteArray &bytes)
-{
-    QByteArray text;
-    for (const char c : bytes) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u >= 0x20 && u < 0x7f)
-            text += c;
-        else
-            text += "\\x" + QByteArray::number(u, 16).rightJustified(2, '0');
-    }
-    return text;
-}
-
-// Where two bodies part, with 80 bytes of each around that offset.
-QString firstDifference(const QByteArray &ours, const QByteArray &theirs)
-{
-    qsizetype offset = 0;
-    while (offset < ours.size() && offset < theirs.size() && ours[offset] == theirs[offset])
-        ++offset;
-    const qsizetype from = qMax<qsizetype>(0, offset - 40);
-    return QStringLiteral("bodies differ at byte %1 (ours %2 bytes, DRF %3 bytes)\n  ours: %4\n  DRF:  %5")
-        .arg(offset)
-        .arg(ours.size())
-        .arg(theirs.size())
-        .arg(QString::fromLatin1(visible(ours.mid(from, 80))), QString::fromLatin1(visible(theirs.mid(from, 80))));
-}
-
-#define COMPARE_BODIES(ours, theirs)                                                                                 \
-    do {                                                                                                             \
-        const QByteArray ours_ = (ours);                                                                             \
-        const QByteArray theirs_ = (theirs);                                                                         \
-        if (ours_ != theirs_)                                                                                        \
-            QFAIL(qPrintable(firstDifference(ours_, theirs_)));                                                      \
-    } while (false)
-
-// For QVERIFY2 messages: Qt 6.4 evaluates the message even when the check passes.
-template <typename T>
-QString why(const Result<T> &result)
-{
-    return result ? QString() : result.error().message;
-}
-
-QString describe(const ProcessResult &result)
-{
-    return QStringLiteral("exit code %1, finished %2, stderr: %3")
-        .arg(result.exitCode)
-        .arg(result.finished)
-        .arg(QString::fromUtf8(result.err));
-}
-
-// Runs programs side by side, at most a few more than there are cores; results in input order.
-QList<ProcessResult> runParallel(const QList<std::pair<QString, QStringList>> &commands)
-{
-    const int maxRunning = qMax(2, QThread::idealThreadCount() + 1);
-    QList<ProcessResult> results(commands.size());
-    std::deque<std::pair<qsizetype, std::unique_ptr<QProcess>>> running;
-    qsizetype next = 0;
-    while (next < commands.size() || !running.empty()) {
-        while (next < commands.size() && qsizetype(running.size()) < maxRunning) {
-            auto process = std::make_unique<QProcess>();
-            process->start(commands[next].first, commands[next].second);
-            running.emplace_back(next++, std::move(process));
-        }
-        auto [index, process] = std::move(running.front());
-        running.pop_front();
-        ProcessResult &result = results[index];
-        if (!process->waitForStarted(30000)) {
-            result.err = process->errorString().toUtf8();
-            continue;
-        }
-        process->closeWriteChannel();
-        result.finished = process->waitForFinished(300000);
-        if (!result.finished) {
-            process->kill();
-            process->waitForFinished(1000);
-        }
-        result.exitCode = process->exitStatus() == QProcess::NormalExit ? process->exitCode() : -1;
-        result.out = process->readAllStandardOutput();
-        result.err = process->readAllStandardError();
-    }
-    return results;
-}
-
-std::pair<QString, QStringList> reference(const QStringList &arguments)
-{
-    return { systemPython(), QStringList { drfReferenceScript() } + arguments };
-}
 
 QStringList renderArguments(const QString &db, const QString &label, qint64 pk)
 {
@@ -212,9 +123,9 @@ void TestDrfParity::initTestCase()
             fixture.tag = QStringLiteral("seed %1/%2").arg(seed).arg(label);
             fixture.label = label;
             fixture.path = m_dir.filePath(QStringLiteral("django-%1-%2.sqlite3").arg(seed).arg(label));
-            makers << reference({ QStringLiteral("make-db"), QStringLiteral("--db"), fixture.path,
-                                  QStringLiteral("--app-label"), label, QStringLiteral("--seed"),
-                                  QString::number(seed) });
+            makers << referenceCommand({ QStringLiteral("make-db"), QStringLiteral("--db"), fixture.path,
+                                         QStringLiteral("--app-label"), label, QStringLiteral("--seed"),
+                                         QString::number(seed) });
             m_django << fixture;
         }
     }
@@ -229,7 +140,7 @@ void TestDrfParity::initTestCase()
                           QStringList { QStringLiteral("seed"), QStringLiteral("--scale"), QStringLiteral("small"),
                                         QStringLiteral("--app-label"), QStringLiteral("shop"), QStringLiteral("--out"),
                                         m_ourShopSeed } };
-    const QList<ProcessResult> made = runParallel(makers);
+    const QList<ProcessResult> made = runInParallel(makers);
     for (qsizetype i = 0; i < made.size(); ++i)
         QVERIFY2(made[i].finished && made[i].exitCode == 0,
                  qPrintable(makers[i].second.join(QLatin1Char(' ')) + QStringLiteral(": ") + describe(made[i])));
@@ -266,10 +177,7 @@ void TestDrfParity::initTestCase()
     renders << renderArguments(m_django.first().path, m_django.first().label, unknownPk);
     m_unknownPkKey = renderKey(m_django.first().path, m_django.first().label, unknownPk);
 
-    QList<std::pair<QString, QStringList>> commands;
-    for (const QStringList &arguments : std::as_const(renders))
-        commands << reference(arguments);
-    const QList<ProcessResult> rendered = runParallel(commands);
+    const QList<ProcessResult> rendered = runReferences(renders);
     for (qsizetype i = 0; i < renders.size(); ++i)
         m_renders.insert(renders[i].join(QLatin1Char('\x1f')), rendered[i]);
     qInfo("%lld databases in %lld ms, %lld DRF renders in %lld ms", qsizetype(makers.size()), madeMs,
