@@ -4,6 +4,8 @@
 #include "db/seeder.h"
 #include "serialize/serializer.h"
 
+#include "cli.h"
+
 #include <QCommandLineParser>
 #include <QDir>
 #include <QElapsedTimer>
@@ -11,86 +13,8 @@
 #include <QStandardPaths>
 
 #include <cstdio>
-#include <optional>
 
-#include <unistd.h>
-
-namespace {
-
-enum ExitCode { Ok = 0, Failed = 1, Usage = 2, NotFound = 3 };
-
-void printError(const QString &message)
-{
-    std::fprintf(stderr, "preserve: %s\n", qPrintable(message));
-}
-
-int exitCodeFor(const Error &error)
-{
-    printError(error.message);
-    return error.kind == Error::Kind::NotFound ? NotFound : error.kind == Error::Kind::Invalid ? Usage : Failed;
-}
-
-// The options every command that reads a Django database shares.
-struct DatabaseOptions {
-    QCommandLineOption db { QStringLiteral("db"),
-                            QStringLiteral("SQLite file or postgresql://user:password@host:port/dbname "
-                                           "(default: $PRESERVE_DB, else the demo database)."),
-                            QStringLiteral("database") };
-    QCommandLineOption appLabel { QStringLiteral("app-label"),
-                                  QStringLiteral("Django app label of the tables (default: api)."),
-                                  QStringLiteral("label"), QStringLiteral("api") };
-    QCommandLineOption readOnly { QStringLiteral("read-only"), QStringLiteral("Never write to the database.") };
-
-    void addTo(QCommandLineParser &parser) const { parser.addOptions({ db, appLabel, readOnly }); }
-
-    Result<DatabaseConfig> config(const QCommandLineParser &parser) const
-    {
-        QString spec = parser.value(db);
-        if (spec.isEmpty())
-            spec = qEnvironmentVariable("PRESERVE_DB");
-        if (spec.isEmpty())
-            spec = Commands::demoDatabasePath();
-        return DatabaseConfig::parse(spec, parser.value(appLabel), parser.isSet(readOnly));
-    }
-
-    Result<std::unique_ptr<Database>> open(const QCommandLineParser &parser) const
-    {
-        const auto parsed = config(parser);
-        if (!parsed)
-            return parsed.error();
-        return Database::open(*parsed);
-    }
-};
-
-// Parses `arguments`; on --help or an error prints and returns the exit code to use.
-std::optional<int> parse(QCommandLineParser &parser, const QString &command, const QStringList &arguments)
-{
-    const QCommandLineOption help(QStringList { QStringLiteral("h"), QStringLiteral("help") },
-                                  QStringLiteral("Show this help."));
-    parser.addOption(help);
-    if (!parser.parse(QStringList { QStringLiteral("preserve ") + command } + arguments)) {
-        printError(parser.errorText());
-        return Usage;
-    }
-    if (parser.isSet(help)) {
-        std::fputs(qPrintable(parser.helpText()), stdout);
-        return Ok;
-    }
-    return std::nullopt;
-}
-
-bool writeStdout(const QByteArray &bytes)
-{
-    return std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout) == size_t(bytes.size())
-        && std::fflush(stdout) == 0;
-}
-
-} // namespace
-
-QString Commands::demoDatabasePath()
-{
-    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/demo.sqlite3");
-}
+using namespace Cli;
 
 int Commands::seed(const QStringList &arguments)
 {
@@ -116,7 +40,7 @@ int Commands::seed(const QStringList &arguments)
     const auto chosen = Seeder::scale(parser.value(scale));
     if (!chosen)
         return exitCodeFor(chosen.error());
-    const QString path = QDir::current().absoluteFilePath(parser.isSet(out) ? parser.value(out) : demoDatabasePath());
+    const QString path = QDir::current().absoluteFilePath(parser.isSet(out) ? parser.value(out) : Cli::demoDatabasePath());
     if (parser.isSet(ifMissing) && QFileInfo::exists(path)) {
         std::printf("Demo database already at %s\n", qPrintable(QDir::toNativeSeparators(path)));
         return Ok;
@@ -124,7 +48,7 @@ int Commands::seed(const QStringList &arguments)
     QDir().mkpath(QFileInfo(path).absolutePath());
     QElapsedTimer timer;
     timer.start();
-    const bool terminal = isatty(fileno(stderr));
+    const bool terminal = stderrIsTerminal();
     const auto summary = Seeder::write(path, *chosen, parser.value(appLabel), parser.isSet(force), [&](int foos) {
         if (terminal)
             std::fprintf(stderr, "\rwriting Foo %d of %d", foos, chosen->foos);

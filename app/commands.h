@@ -8,7 +8,9 @@ namespace Commands {
 int seed(const QStringList &arguments);
 int dump(const QStringList &arguments);
 int info(const QStringList &arguments);
-
-// Where `./dev run` and every command without --db find the demo database.
-QString demoDatabasePath();
+int status(const QStringList &arguments);
+int warm(const QStringList &arguments);
+int verify(const QStringList &arguments);
+int invalidate(const QStringList &arguments);
+int track(const QStringList &arguments);
 } // namespace Commands

@@ -1,3 +1,4 @@
+#include "cli.h"
 #include "commands.h"
 
 #include <QCoreApplication>
@@ -20,6 +21,11 @@ const std::map<QString, Command> &commands()
         { QStringLiteral("seed"), { "write the deterministic demo database (SQLite, Django's schema)", Commands::seed } },
         { QStringLiteral("dump"), { "print the live DRF body of one Foo (or --all: the list)", Commands::dump } },
         { QStringLiteral("info"), { "check a database's Django tables and print what it holds", Commands::info } },
+        { QStringLiteral("status"), { "the state of every cache entry: fresh, stale and why, missing, …", Commands::status } },
+        { QStringLiteral("warm"), { "refresh all (or --stale-only) cache entries in the background", Commands::warm } },
+        { QStringLiteral("verify"), { "re-serialize and compare with the cached entries", Commands::verify } },
+        { QStringLiteral("invalidate"), { "remove cache entries", Commands::invalidate } },
+        { QStringLiteral("track"), { "install, remove or show change tracking (staleness you can trust)", Commands::track } },
     };
     return table;
 }
@@ -34,7 +40,7 @@ void printHelp(FILE *stream)
     for (const auto &[name, command] : commands())
         out << "  " << name.leftJustified(10) << command.summary << '\n';
     out << "\n'preserve <command> --help' shows the options of a command.\n"
-        << "Without --db, commands use the demo database: " << Commands::demoDatabasePath() << '\n';
+        << "Without --db, commands use the demo database: " << Cli::demoDatabasePath() << '\n';
 }
 
 } // namespace

@@ -8,7 +8,7 @@
 // What went wrong, in words an operator can act on. `models/` never shows UI: functions that can fail
 // return a Result and the caller decides between a status bar, a dialog, stderr or an HTTP body.
 struct Error {
-    enum class Kind { Invalid, NotFound, Database, Io };
+    enum class Kind { Invalid, NotFound, Database, Io, Corrupt, Unavailable, Cancelled };
     Kind kind = Kind::Invalid;
     QString message;
 
@@ -16,6 +16,9 @@ struct Error {
     static Error notFound(QString text) { return { Kind::NotFound, std::move(text) }; }
     static Error database(QString text) { return { Kind::Database, std::move(text) }; }
     static Error io(QString text) { return { Kind::Io, std::move(text) }; }
+    static Error corrupt(QString text) { return { Kind::Corrupt, std::move(text) }; }
+    static Error unavailable(QString text) { return { Kind::Unavailable, std::move(text) }; }
+    static Error cancelled(QString text) { return { Kind::Cancelled, std::move(text) }; }
 };
 
 // A value or an Error; a small stand-in for C++23's std::expected.

@@ -15,6 +15,8 @@ public:
     // Parameters are numbered from 0 and stay bound across exec() calls.
     virtual void bind(int index, qint64 value) = 0;
     virtual void bind(int index, const QByteArray &utf8Text) = 0;
+    // Binary data (SQLite blob, PostgreSQL bytea).
+    virtual void bindBlob(int index, const QByteArray &bytes) = 0;
     virtual Status exec() = 0;
     // False at the end of the rows or on an error; status() tells which.
     virtual bool next() = 0;
@@ -28,4 +30,6 @@ public:
     // The column's bytes as stored (UTF-8 text; may hold NULs or invalid sequences in SQLite),
     // valid until the next call to next() or exec().
     virtual QByteArrayView text(int column) const = 0;
+    // A blob/bytea column's bytes (copied out of the row).
+    virtual QByteArray blob(int column) const = 0;
 };

@@ -31,6 +31,11 @@ public:
     }
     // Takes the first step, so that a statement without rows (an INSERT) runs here as it does with
     // QSqlQuery, and an error shows at exec(); next() then hands out that first row.
+    void bindBlob(int index, const QByteArray &bytes) override
+    {
+        rewind();
+        sqlite3_bind_blob(m_statement, index + 1, bytes.constData(), int(bytes.size()), SQLITE_TRANSIENT);
+    }
     Status exec() override
     {
         rewind();
@@ -56,6 +61,11 @@ public:
         // column_text before column_bytes, as SQLite documents, so the size is that of the UTF-8 form.
         const auto *data = reinterpret_cast<const char *>(sqlite3_column_text(m_statement, column));
         return { data, sqlite3_column_bytes(m_statement, column) };
+    }
+    QByteArray blob(int column) const override
+    {
+        const void *data = sqlite3_column_blob(m_statement, column);
+        return QByteArray(static_cast<const char *>(data), sqlite3_column_bytes(m_statement, column));
     }
 
 private:
@@ -95,6 +105,7 @@ public:
     {
         m_query.bindValue(index, QString::fromUtf8(utf8Text));
     }
+    void bindBlob(int index, const QByteArray &bytes) override { m_query.bindValue(index, bytes); }
     Status exec() override
     {
         if (!m_query.exec())
@@ -124,6 +135,7 @@ public:
         m_cached[column] = m_query.value(column).toString().toUtf8();
         return m_cached[column];
     }
+    QByteArray blob(int column) const override { return m_query.value(column).toByteArray(); }
 
 private:
     QSqlQuery m_query;

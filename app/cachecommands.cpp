@@ -1,0 +1,326 @@
+// The cache commands: status, warm, verify, invalidate and track. Each opens the database once on
+// the main thread first, so that a wrong URL or missing tables fail at once with a clear message.
+#include "cli.h"
+#include "commands.h"
+
+#include "cache/cacheservice.h"
+#include "db/database.h"
+#include "staleness/changetracking.h"
+
+#include <QCoreApplication>
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTimer>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+
+using namespace Cli;
+
+namespace {
+
+std::atomic<bool> g_interrupted { false };
+
+// Options and the service every cache command builds the same way.
+struct CacheCommand {
+    QCommandLineParser parser;
+    DatabaseOptions database;
+    StoreOptions store;
+    QCommandLineOption json { QStringLiteral("json"), QStringLiteral("Print JSON for scripts.") };
+    QCommandLineOption jobs { QStringLiteral("jobs"), QStringLiteral("Worker threads (default 2)."), QStringLiteral("n"),
+                              QStringLiteral("2") };
+    std::unique_ptr<CacheService> service;
+
+    bool withJobs = false;
+
+    CacheCommand(const QString &description, bool jobsOption)
+        : withJobs(jobsOption)
+    {
+        parser.setApplicationDescription(description);
+        database.addTo(parser);
+        store.addTo(parser);
+        parser.addOption(json);
+        if (withJobs)
+            parser.addOption(jobs);
+    }
+
+    // Parses and builds the service; a value when the command is over (help or an error).
+    std::optional<int> start(const QString &name, const QStringList &arguments)
+    {
+        if (auto code = parse(parser, name, arguments))
+            return code;
+        CacheConfig config;
+        auto databaseConfig = database.config(parser);
+        if (!databaseConfig)
+            return exitCodeFor(databaseConfig.error());
+        auto storeConfig = store.config(parser);
+        if (!storeConfig)
+            return exitCodeFor(storeConfig.error());
+        if (auto check = Database::open(*databaseConfig); !check)
+            return exitCodeFor(check.error());
+        bool number = true;
+        config.workers = withJobs ? parser.value(jobs).toInt(&number) : 1;
+        if (!number || config.workers < 1 || config.workers > 64) {
+            printError(QStringLiteral("--jobs takes a number from 1 to 64"));
+            return Usage;
+        }
+        config.database = *databaseConfig;
+        config.store = *storeConfig;
+        config.watch = false;
+        service = std::make_unique<CacheService>(config);
+        return std::nullopt;
+    }
+
+    bool wantsJson() const { return parser.isSet(json); }
+};
+
+// Runs one job to its end, with progress on a terminal; Ctrl-C cancels it (entries already written
+// stay, the others keep their previous entry).
+JobSummary runJob(CacheService &service, int job, const char *verb, bool quiet)
+{
+    JobSummary result;
+    QEventLoop loop;
+    const bool progress = !quiet && stderrIsTerminal();
+    QObject::connect(&service, &CacheService::jobProgress, &loop, [&](int id, int done, int total) {
+        if (id == job && progress)
+            std::fprintf(stderr, "\r%s %d of %d", verb, done, total);
+    });
+    QObject::connect(&service, &CacheService::jobFinished, &loop, [&](const JobSummary &summary) {
+        if (summary.job != job)
+            return;
+        result = summary;
+        loop.quit();
+    });
+    g_interrupted = false;
+    std::signal(SIGINT, [](int) { g_interrupted = true; });
+    QTimer interrupt;
+    QObject::connect(&interrupt, &QTimer::timeout, &loop, [&] {
+        if (g_interrupted.exchange(false))
+            service.cancel(job);
+    });
+    interrupt.start(100);
+    loop.exec();
+    std::signal(SIGINT, SIG_DFL);
+    if (progress)
+        std::fputs("\r\033[K", stderr);
+    return result;
+}
+
+QJsonObject summaryJson(const JobSummary &summary)
+{
+    return { { QStringLiteral("total"), summary.total }, { QStringLiteral("done"), summary.done },
+             { QStringLiteral("failed"), summary.failed }, { QStringLiteral("cancelled"), summary.cancelled },
+             { QStringLiteral("seconds"), summary.seconds }, { QStringLiteral("error"), summary.firstError } };
+}
+
+int finish(const JobSummary &summary, bool json, const char *verb)
+{
+    if (json) {
+        writeStdout(QJsonDocument(summaryJson(summary)).toJson(QJsonDocument::Compact) + '\n');
+    } else {
+        std::printf("%s %d of %d entries in %.2f s%s%s\n", verb, summary.done, summary.total, summary.seconds,
+                    summary.failed ? qPrintable(QStringLiteral(", %1 failed").arg(summary.failed)) : "",
+                    summary.cancelled ? ", cancelled" : "");
+        if (!summary.firstError.isEmpty())
+            printError(summary.firstError);
+    }
+    return summary.failed == 0 && summary.firstError.isEmpty() && !summary.cancelled ? Ok : Failed;
+}
+
+Result<QList<qint64>> primaryKeys(const QStringList &words)
+{
+    QList<qint64> pks;
+    for (const QString &word : words) {
+        bool number = false;
+        const qint64 pk = word.toLongLong(&number);
+        if (!number)
+            return Error::invalid(QStringLiteral("\"%1\" is not a primary key: Foo keys are whole numbers").arg(word));
+        pks << pk;
+    }
+    return pks;
+}
+
+QString age(const QDateTime &at)
+{
+    if (!at.isValid())
+        return QString();
+    const qint64 seconds = at.secsTo(QDateTime::currentDateTimeUtc());
+    if (seconds < 120)
+        return QStringLiteral("%1 s").arg(seconds);
+    if (seconds < 7200)
+        return QStringLiteral("%1 min").arg(seconds / 60);
+    if (seconds < 172800)
+        return QStringLiteral("%1 h").arg(seconds / 3600);
+    return QStringLiteral("%1 d").arg(seconds / 86400);
+}
+
+} // namespace
+
+int Commands::status(const QStringList &arguments)
+{
+    CacheCommand command(QStringLiteral("Prints the state of every Foo's cache entry: fresh, stale (and why), missing, "
+                                        "corrupt, foreign, refreshing or unknown."),
+                         false);
+    if (auto code = command.start(QStringLiteral("status"), arguments))
+        return *code;
+    const auto statuses = command.service->status();
+    if (!statuses)
+        return exitCodeFor(statuses.error());
+    QHash<EntryState, int> counts;
+    for (const EntryStatus &status : *statuses)
+        ++counts[status.state];
+    if (command.wantsJson()) {
+        QJsonArray entries;
+        for (const EntryStatus &status : *statuses) {
+            entries.append(QJsonObject {
+                { QStringLiteral("pk"), status.pk },
+                { QStringLiteral("name"), status.name },
+                { QStringLiteral("state"), entryStateName(status.state) },
+                { QStringLiteral("reason"), status.reason },
+                { QStringLiteral("cached_at"), status.cachedAt.isValid() ? status.cachedAt.toString(Qt::ISODateWithMs) : QJsonValue() },
+                { QStringLiteral("age_seconds"), status.cachedAt.isValid() ? QJsonValue(status.cachedAt.secsTo(QDateTime::currentDateTimeUtc())) : QJsonValue() },
+                { QStringLiteral("size"), status.size },
+                { QStringLiteral("digest"), QString::fromLatin1(status.digest) },
+                { QStringLiteral("serializer_version"), status.serializerVersion },
+            });
+        }
+        writeStdout(QJsonDocument(entries).toJson(QJsonDocument::Compact) + '\n');
+        return Ok;
+    }
+    std::printf("%8s  %-10s %10s %8s  %-24s %s\n", "pk", "state", "size", "age", "name", "reason");
+    for (const EntryStatus &status : *statuses) {
+        std::printf("%8lld  %-10s %10s %8s  %-24s %s\n", status.pk, qPrintable(entryStateName(status.state)),
+                    status.size ? qPrintable(QString::number(status.size)) : "", qPrintable(age(status.cachedAt)),
+                    qPrintable(status.name.left(24).replace(QLatin1Char('\n'), QLatin1Char(' '))),
+                    qPrintable(status.reason));
+    }
+    QStringList summary;
+    for (EntryState state : { EntryState::Fresh, EntryState::Stale, EntryState::Missing, EntryState::Corrupt,
+                              EntryState::Foreign, EntryState::Refreshing, EntryState::Unknown }) {
+        if (counts.value(state))
+            summary << QStringLiteral("%1 %2").arg(counts.value(state)).arg(entryStateName(state));
+    }
+    std::printf("%lld Foo: %s\n", qint64(statuses->size()), qPrintable(summary.join(QStringLiteral(", "))));
+    return Ok;
+}
+
+int Commands::warm(const QStringList &arguments)
+{
+    CacheCommand command(QStringLiteral("Serializes Foos live and writes them to the store (all of them, or with "
+                                        "--stale-only those that are stale, missing or corrupt)."),
+                         true);
+    const QCommandLineOption staleOnly(QStringLiteral("stale-only"), QStringLiteral("Only stale, missing and corrupt entries."));
+    command.parser.addOption(staleOnly);
+    if (auto code = command.start(QStringLiteral("warm"), arguments))
+        return *code;
+    CacheService &service = *command.service;
+    const int job = command.parser.isSet(staleOnly) ? service.refreshStale() : service.refreshAll();
+    return finish(runJob(service, job, "warming", command.wantsJson()), command.wantsJson(), "Refreshed");
+}
+
+int Commands::invalidate(const QStringList &arguments)
+{
+    CacheCommand command(QStringLiteral("Removes the cache entries of the given Foos from the store."), false);
+    command.parser.addPositionalArgument(QStringLiteral("pk"), QStringLiteral("Foo primary keys."), QStringLiteral("pk..."));
+    if (auto code = command.start(QStringLiteral("invalidate"), arguments))
+        return *code;
+    const auto pks = primaryKeys(command.parser.positionalArguments());
+    if (!pks)
+        return exitCodeFor(pks.error());
+    if (pks->isEmpty()) {
+        printError(QStringLiteral("invalidate takes at least one Foo primary key"));
+        return Usage;
+    }
+    CacheService &service = *command.service;
+    return finish(runJob(service, service.invalidate(*pks), "invalidating", command.wantsJson()), command.wantsJson(),
+                  "Invalidated");
+}
+
+int Commands::verify(const QStringList &arguments)
+{
+    CacheCommand command(QStringLiteral("Re-serializes Foos live and compares them with their cache entries "
+                                        "(structurally: key order alone is no difference). Exit code 1 when any differ."),
+                         true);
+    command.parser.addPositionalArgument(QStringLiteral("pk"), QStringLiteral("Foo primary keys (default: every entry)."),
+                                         QStringLiteral("[pk...]"));
+    if (auto code = command.start(QStringLiteral("verify"), arguments))
+        return *code;
+    const auto pks = primaryKeys(command.parser.positionalArguments());
+    if (!pks)
+        return exitCodeFor(pks.error());
+    CacheService &service = *command.service;
+    QJsonArray results;
+    int differing = 0;
+    QObject::connect(&service, &CacheService::entryVerified, &service, [&](int, qint64 pk, const Verification &v) {
+        const bool same = v.identical || v.keyOrderOnly;
+        differing += same ? 0 : 1;
+        if (command.wantsJson())
+            results.append(QJsonObject { { QStringLiteral("pk"), pk }, { QStringLiteral("identical"), same },
+                                         { QStringLiteral("summary"), v.summary } });
+        else
+            std::printf("Foo %lld: %s\n", pk, qPrintable(v.summary));
+    });
+    QObject::connect(&service, &CacheService::entryFailed, &service, [&](int, qint64 pk, const QString &message) {
+        if (!command.wantsJson())
+            std::printf("Foo %lld: %s\n", pk, qPrintable(message));
+    });
+    const JobSummary summary = runJob(service, service.verify(*pks), "verifying", command.wantsJson());
+    if (command.wantsJson()) {
+        QJsonObject out = summaryJson(summary);
+        out.insert(QStringLiteral("entries"), results);
+        out.insert(QStringLiteral("differing"), differing);
+        writeStdout(QJsonDocument(out).toJson(QJsonDocument::Compact) + '\n');
+    } else {
+        std::printf("Verified %d of %d entries in %.2f s: %d differ from live%s\n", summary.done, summary.total,
+                    summary.seconds, differing, summary.failed ? qPrintable(QStringLiteral(", %1 failed").arg(summary.failed)) : "");
+    }
+    return differing == 0 && summary.failed == 0 && summary.firstError.isEmpty() ? Ok : Failed;
+}
+
+int Commands::track(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Change tracking: triggers on the Django tables that record which "
+                                                    "Foos any change affects, so staleness is known, not guessed."));
+    DatabaseOptions database;
+    database.addTo(parser);
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON for scripts."));
+    parser.addOption(json);
+    parser.addPositionalArgument(QStringLiteral("action"), QStringLiteral("install, uninstall or status."),
+                                 QStringLiteral("install|uninstall|status"));
+    if (auto code = parse(parser, QStringLiteral("track"), arguments))
+        return *code;
+    const QStringList words = parser.positionalArguments();
+    const QString action = words.value(0);
+    if (words.size() != 1 || !QStringList { QStringLiteral("install"), QStringLiteral("uninstall"), QStringLiteral("status") }.contains(action)) {
+        printError(QStringLiteral("track takes one of install, uninstall, status"));
+        return Usage;
+    }
+    auto db = database.open(parser);
+    if (!db)
+        return exitCodeFor(db.error());
+    if (action != QLatin1String("status")) {
+        const Status done = action == QLatin1String("install") ? ChangeTracking::install(**db) : ChangeTracking::uninstall(**db);
+        if (!done)
+            return exitCodeFor(done.error());
+    }
+    const auto state = ChangeTracking::state(**db);
+    if (!state)
+        return exitCodeFor(state.error());
+    if (parser.isSet(json)) {
+        writeStdout(QJsonDocument(QJsonObject { { QStringLiteral("installed"), state->installed },
+                                                { QStringLiteral("position"), state->position },
+                                                { QStringLiteral("log_rows"), state->logRows },
+                                                { QStringLiteral("triggers"), QJsonArray::fromStringList(state->triggers) } })
+                        .toJson(QJsonDocument::Compact)
+                    + '\n');
+    } else {
+        std::printf("Change tracking for app label \"%s\": %s (%lld triggers, log position %lld, %lld log rows)\n",
+                    qPrintable((*db)->config().appLabel), state->installed ? "installed" : "not installed",
+                    qint64(state->triggers.size()), state->position, state->logRows);
+    }
+    return Ok;
+}

@@ -1,0 +1,117 @@
+#include "cli.h"
+
+#include "db/database.h"
+
+#include <QStandardPaths>
+
+#include <cstdio>
+
+#include <unistd.h>
+
+namespace Cli {
+
+void printError(const QString &message)
+{
+    std::fprintf(stderr, "preserve: %s\n", qPrintable(message));
+}
+
+int exitCodeFor(const Error &error)
+{
+    printError(error.message);
+    return error.kind == Error::Kind::NotFound ? NotFound : error.kind == Error::Kind::Invalid ? Usage : Failed;
+}
+
+bool writeStdout(const QByteArray &bytes)
+{
+    return std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout) == size_t(bytes.size())
+        && std::fflush(stdout) == 0;
+}
+
+bool stderrIsTerminal()
+{
+    return isatty(fileno(stderr));
+}
+
+std::optional<int> parse(QCommandLineParser &parser, const QString &command, const QStringList &arguments)
+{
+    const QCommandLineOption help(QStringList { QStringLiteral("h"), QStringLiteral("help") },
+                                  QStringLiteral("Show this help."));
+    parser.addOption(help);
+    if (!parser.parse(QStringList { QStringLiteral("preserve ") + command } + arguments)) {
+        printError(parser.errorText());
+        return Usage;
+    }
+    if (parser.isSet(help)) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        return Ok;
+    }
+    return std::nullopt;
+}
+
+QString demoDatabasePath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/demo.sqlite3");
+}
+
+DatabaseOptions::DatabaseOptions()
+    : db(QStringLiteral("db"),
+         QStringLiteral("SQLite file or postgresql://user:password@host:port/dbname (default: $PRESERVE_DB, else "
+                        "the demo database)."),
+         QStringLiteral("database"))
+    , appLabel(QStringLiteral("app-label"), QStringLiteral("Django app label of the tables (default: api)."),
+               QStringLiteral("label"), QStringLiteral("api"))
+    , readOnly(QStringLiteral("read-only"), QStringLiteral("Never write to the database."))
+{
+}
+
+void DatabaseOptions::addTo(QCommandLineParser &parser) const
+{
+    parser.addOptions({ db, appLabel, readOnly });
+}
+
+Result<DatabaseConfig> DatabaseOptions::config(const QCommandLineParser &parser) const
+{
+    QString spec = parser.value(db);
+    if (spec.isEmpty())
+        spec = qEnvironmentVariable("PRESERVE_DB");
+    if (spec.isEmpty())
+        spec = demoDatabasePath();
+    return DatabaseConfig::parse(spec, parser.value(appLabel), parser.isSet(readOnly));
+}
+
+Result<std::unique_ptr<Database>> DatabaseOptions::open(const QCommandLineParser &parser) const
+{
+    const auto parsed = config(parser);
+    if (!parsed)
+        return parsed.error();
+    return Database::open(*parsed);
+}
+
+StoreOptions::StoreOptions()
+    : store(QStringLiteral("store"), QStringLiteral("Where the cache lives: db (the pre_serialized column, default) or redis."),
+            QStringLiteral("store"), QStringLiteral("db"))
+    , redis(QStringLiteral("redis"),
+            QStringLiteral("Redis URL, redis://[:password@]host:port/db (default: $PRESERVE_REDIS, else "
+                           "redis://127.0.0.1:6379/0)."),
+            QStringLiteral("url"))
+    , prefix(QStringLiteral("prefix"), QStringLiteral("Redis key prefix (default: preserve:)."), QStringLiteral("prefix"),
+             QStringLiteral("preserve:"))
+{
+}
+
+void StoreOptions::addTo(QCommandLineParser &parser) const
+{
+    parser.addOptions({ store, redis, prefix });
+}
+
+Result<StoreConfig> StoreOptions::config(const QCommandLineParser &parser) const
+{
+    QString url = parser.value(redis);
+    if (url.isEmpty())
+        url = qEnvironmentVariable("PRESERVE_REDIS");
+    if (url.isEmpty())
+        url = QStringLiteral("redis://127.0.0.1:6379/0");
+    return StoreConfig::parse(parser.value(store), url, parser.value(prefix));
+}
+
+} // namespace Cli

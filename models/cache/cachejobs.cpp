@@ -1,0 +1,253 @@
+// CacheService's jobs: refresh, invalidate and verify, item by item on the worker pool.
+#include "cacheservice.h"
+
+#include "cache/cachestore.h"
+#include "cache/serviceinternals.h"
+#include "cache/workerpool.h"
+
+#include <QElapsedTimer>
+
+#include <atomic>
+
+struct CacheService::Job {
+    int id = 0;
+    JobKind kind = JobKind::Refresh;
+    int total = -1; // -1 while the pks are being planned
+    int done = 0;
+    int failed = 0;
+    int skipped = 0;
+    QString firstError;
+    std::atomic<bool> cancelled { false };
+    QElapsedTimer timer;
+};
+
+// One refresh of one pk under way; jobs that ask for the same pk meanwhile wait for it.
+struct CacheService::RefreshFlight {
+    std::vector<std::function<void(const Status &)>> waiters;
+};
+
+int CacheService::refresh(const QList<qint64> &pks)
+{
+    return startJob(JobKind::Refresh, pks);
+}
+
+int CacheService::invalidate(const QList<qint64> &pks)
+{
+    return startJob(JobKind::Invalidate, pks);
+}
+
+int CacheService::refreshAll()
+{
+    return startPlannedJob(JobKind::Refresh, [](WorkerContext &context) { return ServiceInternals::allPks(context); });
+}
+
+int CacheService::refreshStale()
+{
+    return startPlannedJob(JobKind::Refresh, [this](WorkerContext &context) -> Result<QList<qint64>> {
+        StatusInputs shared;
+        auto statuses = ServiceInternals::status(context, shared);
+        if (!statuses)
+            return statuses.error();
+        QList<qint64> pks;
+        for (const EntryStatus &status : *statuses) {
+            if (status.state == EntryState::Stale || status.state == EntryState::Missing
+                || status.state == EntryState::Corrupt)
+                pks << status.pk;
+        }
+        return pks;
+    });
+}
+
+int CacheService::verify(const QList<qint64> &pks)
+{
+    if (!pks.isEmpty())
+        return startJob(JobKind::Verify, pks);
+    return startPlannedJob(JobKind::Verify, [](WorkerContext &context) -> Result<QList<qint64>> {
+        if (!context.store)
+            return Error::unavailable(context.storeError);
+        auto entries = context.store->list();
+        if (!entries)
+            return entries.error();
+        QList<qint64> stored;
+        for (const EntryInfo &entry : *entries)
+            stored << entry.pk;
+        return stored;
+    });
+}
+
+void CacheService::cancel(int jobId)
+{
+    std::lock_guard lock(m_mutex);
+    if (const auto job = m_jobs.value(jobId))
+        job->cancelled = true;
+}
+
+void CacheService::cancelAll()
+{
+    std::lock_guard lock(m_mutex);
+    for (const auto &job : std::as_const(m_jobs))
+        job->cancelled = true;
+}
+
+bool CacheService::isRunning(int jobId) const
+{
+    std::lock_guard lock(m_mutex);
+    return m_jobs.contains(jobId);
+}
+
+int CacheService::startJob(JobKind kind, const QList<qint64> &pks)
+{
+    auto job = std::make_shared<Job>();
+    job->kind = kind;
+    job->timer.start();
+    {
+        std::lock_guard lock(m_mutex);
+        job->id = m_nextJob++;
+        m_jobs.insert(job->id, job);
+    }
+    // Emitted after the caller has the id, so it can tell its job's signals from others'.
+    QMetaObject::invokeMethod(this, [this, job, pks] { addItems(job, pks); }, Qt::QueuedConnection);
+    return job->id;
+}
+
+int CacheService::startPlannedJob(JobKind kind, std::function<Result<QList<qint64>>(WorkerContext &)> plan)
+{
+    auto job = std::make_shared<Job>();
+    job->kind = kind;
+    job->timer.start();
+    {
+        std::lock_guard lock(m_mutex);
+        job->id = m_nextJob++;
+        m_jobs.insert(job->id, job);
+    }
+    m_pool->post([this, job, plan = std::move(plan)](WorkerContext &context) {
+        auto pks = plan(context);
+        QMetaObject::invokeMethod(
+            this,
+            [this, job, pks] {
+                if (pks)
+                    addItems(job, *pks);
+                else
+                    jobFailedToPlan(job, pks.error().message);
+            },
+            Qt::QueuedConnection);
+    });
+    return job->id;
+}
+
+void CacheService::jobFailedToPlan(const std::shared_ptr<Job> &job, const QString &message)
+{
+    job->total = 0;
+    job->firstError = message;
+    emit jobStarted(job->id, 0);
+    itemDone(job, 0, Error::unavailable(message));
+}
+
+void CacheService::addItems(const std::shared_ptr<Job> &job, const QList<qint64> &pks)
+{
+    job->total = int(pks.size());
+    emit jobStarted(job->id, job->total);
+    if (pks.isEmpty()) {
+        itemDone(job, 0, success());
+        return;
+    }
+    for (qint64 pk : pks)
+        m_pool->post([this, job, pk](WorkerContext &context) { runItem(job, pk, context); });
+}
+
+void CacheService::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)
+{
+    if (job->cancelled) {
+        itemDone(job, pk, Error::cancelled(tr("cancelled")));
+        return;
+    }
+    switch (job->kind) {
+    case JobKind::Refresh:
+        refreshItem(job, pk, context);
+        return;
+    case JobKind::Verify:
+        verifyItem(job, pk, context);
+        return;
+    case JobKind::Invalidate: {
+        Status removed = context.store ? context.store->remove(pk)
+                                       : Status(Error::unavailable(tr("the store is unavailable: %1").arg(context.storeError)));
+        m_memory->remove(pk);
+        itemDone(job, pk, removed);
+        return;
+    }
+    }
+}
+
+void CacheService::refreshItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)
+{
+    std::shared_ptr<RefreshFlight> flight;
+    {
+        std::lock_guard lock(m_mutex);
+        if (auto running = m_refreshing.value(pk)) {
+            // Coalesce: the refresh under way serves this job too.
+            running->waiters.push_back([this, job, pk](const Status &status) { itemDone(job, pk, status); });
+            return;
+        }
+        flight = std::make_shared<RefreshFlight>();
+        m_refreshing.insert(pk, flight);
+    }
+    const ServiceInternals internals { m_config, *m_memory, *m_telemetry };
+    auto entry = internals.refresh(context, pk);
+    const Status status = entry ? success() : Status(entry.error());
+    {
+        std::lock_guard lock(m_mutex);
+        m_refreshing.remove(pk);
+    }
+    itemDone(job, pk, status);
+    for (const auto &waiter : flight->waiters)
+        waiter(status);
+}
+
+void CacheService::verifyItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)
+{
+    auto verification = ServiceInternals::verify(context, pk);
+    if (verification) {
+        {
+            std::lock_guard lock(m_mutex);
+            m_verifications.insert(pk, *verification);
+        }
+        QMetaObject::invokeMethod(this, [this, job, pk, v = *verification] { emit entryVerified(job->id, pk, v); },
+                                  Qt::QueuedConnection);
+    }
+    itemDone(job, pk, verification ? success() : Status(verification.error()));
+}
+
+void CacheService::itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Status &status)
+{
+    QMetaObject::invokeMethod(
+        this,
+        [this, job, pk, status] {
+            if (job->total > 0) {
+                if (status) {
+                    ++job->done;
+                    if (job->kind != JobKind::Verify)
+                        emit entryRefreshed(job->id, pk);
+                } else if (status.error().kind == Error::Kind::Cancelled) {
+                    ++job->skipped;
+                } else {
+                    ++job->failed;
+                    if (job->firstError.isEmpty())
+                        job->firstError = status.error().message;
+                    emit entryFailed(job->id, pk, status.error().message);
+                }
+                emit jobProgress(job->id, job->done + job->failed + job->skipped, job->total);
+            }
+            if (job->done + job->failed + job->skipped < job->total)
+                return;
+            {
+                std::lock_guard lock(m_mutex);
+                m_jobs.remove(job->id);
+            }
+            JobSummary summary { job->id, job->total, job->done, job->failed, job->cancelled || job->skipped > 0,
+                                 double(job->timer.nsecsElapsed()) / 1e9, job->firstError };
+            if (job->kind != JobKind::Verify && job->done > 0)
+                emit entriesChanged({});
+            emit jobFinished(summary);
+        },
+        Qt::QueuedConnection);
+}

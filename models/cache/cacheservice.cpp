@@ -1,0 +1,135 @@
+#include "cacheservice.h"
+
+#include "cache/cachestore.h"
+#include "cache/serviceinternals.h"
+#include "cache/storewatcher.h"
+#include "cache/workerpool.h"
+#include "db/database.h"
+#include "serialize/serializer.h"
+#include "staleness/changetracking.h"
+
+#include <QElapsedTimer>
+#include <QLoggingCategory>
+
+#include <future>
+
+Q_LOGGING_CATEGORY(lcCache, "preserve.cache")
+
+struct CacheService::Flight {
+    std::vector<LookupCallback> waiters;
+};
+
+CacheService::CacheService(CacheConfig config, Telemetry *telemetry, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+    , m_ownTelemetry(telemetry ? nullptr : std::make_unique<Telemetry>())
+    , m_telemetry(telemetry ? telemetry : m_ownTelemetry.get())
+    , m_memory(std::make_unique<MemoryTier>(m_config.memoryBytes))
+    , m_pool(std::make_unique<WorkerPool>(m_config.database, m_config.store, m_config.workers))
+{
+}
+
+CacheService::~CacheService()
+{
+    cancelAll();
+    for (auto &watcher : m_watchers)
+        watcher->stop();
+    // Joins the workers while everything they may touch still exists.
+    m_pool.reset();
+}
+
+Status CacheService::startWatching()
+{
+    if (!m_config.watch || !m_watchers.empty())
+        return success();
+    // The store's own watcher, and for Redis also the database's (change tracking notifications).
+    m_watchers.push_back(createStoreWatcher(m_config.store, m_config.database));
+    if (m_config.store.kind == StoreConfig::Kind::Redis)
+        m_watchers.push_back(createStoreWatcher(StoreConfig {}, m_config.database));
+    Status started = success();
+    for (auto &watcher : m_watchers) {
+        connectWatcher(watcher.get());
+        if (auto status = watcher->start(); !status && started)
+            started = status;
+    }
+    return started;
+}
+
+void CacheService::connectWatcher(StoreWatcher *watcher)
+{
+    connect(watcher, &StoreWatcher::entriesChanged, this, [this](const QList<qint64> &pks) {
+        for (qint64 pk : pks)
+            m_memory->remove(pk);
+        emit entriesChanged(pks);
+    });
+    connect(watcher, &StoreWatcher::everythingChanged, this, [this] {
+        m_memory->clear();
+        emit entriesChanged({});
+    });
+    connect(watcher, &StoreWatcher::unavailable, this, &CacheService::storeUnavailable);
+    connect(watcher, &StoreWatcher::available, this, &CacheService::storeAvailable);
+}
+
+void CacheService::getAsync(qint64 pk, LookupCallback done)
+{
+    if (EntryPtr entry = m_memory->get(pk)) {
+        done(Lookup { std::move(entry), Telemetry::Outcome::Hit, true });
+        return;
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        auto flight = m_flights.value(pk);
+        if (flight) {
+            flight->waiters.push_back(std::move(done));
+            return;
+        }
+        flight = std::make_shared<Flight>();
+        flight->waiters.push_back(std::move(done));
+        m_flights.insert(pk, flight);
+    }
+    m_pool->post([this, pk](WorkerContext &context) {
+        const ServiceInternals internals { m_config, *m_memory, *m_telemetry };
+        Result<Lookup> result = internals.lookup(context, pk);
+        if (result && result->outcome == Telemetry::Outcome::Stale)
+            QMetaObject::invokeMethod(this, [this, pk] { refresh({ pk }); }, Qt::QueuedConnection);
+        finishFlight(pk, result);
+    });
+}
+
+void CacheService::finishFlight(qint64 pk, const Result<Lookup> &result)
+{
+    std::shared_ptr<Flight> flight;
+    {
+        std::lock_guard lock(m_mutex);
+        flight = m_flights.take(pk);
+    }
+    if (flight) {
+        for (const auto &waiter : flight->waiters)
+            waiter(result);
+    }
+}
+
+Result<CacheService::Lookup> CacheService::get(qint64 pk)
+{
+    auto promise = std::make_shared<std::promise<Result<Lookup>>>();
+    auto future = promise->get_future();
+    getAsync(pk, [promise](const Result<Lookup> &result) { promise->set_value(result); });
+    return future.get();
+}
+
+Result<QList<EntryStatus>> CacheService::status()
+{
+    auto promise = std::make_shared<std::promise<Result<QList<EntryStatus>>>>();
+    auto future = promise->get_future();
+    StatusInputs shared;
+    {
+        std::lock_guard lock(m_mutex);
+        for (auto it = m_refreshing.cbegin(); it != m_refreshing.cend(); ++it)
+            shared.refreshing.insert(it.key());
+        shared.verifications = m_verifications;
+    }
+    m_pool->post([promise, shared](WorkerContext &context) {
+        promise->set_value(ServiceInternals::status(context, shared));
+    });
+    return future.get();
+}

@@ -1,0 +1,136 @@
+#pragma once
+
+#include "cache/entry.h"
+#include "cache/memorytier.h"
+#include "cache/storeconfig.h"
+#include "core/result.h"
+#include "db/databaseconfig.h"
+#include "staleness/entrystatus.h"
+#include "telemetry/telemetry.h"
+
+#include <QHash>
+#include <QObject>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+class StoreWatcher;
+class WorkerPool;
+struct WorkerContext;
+
+struct CacheConfig {
+    DatabaseConfig database;
+    StoreConfig store;
+    qint64 memoryBytes = 256LL * 1024 * 1024;
+    int workers = 2;
+    // Serve an entry known to be stale (Outcome::Stale) while one background refresh runs, instead of
+    // serializing live before answering (RFC 5861 stale-while-revalidate).
+    bool staleWhileRevalidate = false;
+    // Keep the memory tier coherent with other processes through the store's watcher.
+    bool watch = true;
+};
+
+struct JobSummary {
+    int job = 0;
+    int total = 0;
+    int done = 0;   // refreshed, invalidated or verified
+    int failed = 0;
+    bool cancelled = false;
+    double seconds = 0;
+    QString firstError;
+};
+
+// The one way to the cache: get() is memory tier → store → cache on read (serialize live, store,
+// return) with single flight, and refresh/invalidate/verify jobs run on a bounded pool of workers,
+// each with its own database and store connections. Lives on one thread (its signals are emitted
+// there); get() and getAsync() may be called from any thread.
+class CacheService : public QObject {
+    Q_OBJECT
+
+public:
+    struct Lookup {
+        EntryPtr entry;
+        Telemetry::Outcome outcome = Telemetry::Outcome::Hit;
+        bool fromMemory = false;
+    };
+    using LookupCallback = std::function<void(const Result<Lookup> &)>;
+
+    explicit CacheService(CacheConfig config, Telemetry *telemetry = nullptr, QObject *parent = nullptr);
+    ~CacheService() override;
+
+    const CacheConfig &config() const { return m_config; }
+    MemoryTier &memory() { return *m_memory; }
+    Telemetry &telemetry() { return *m_telemetry; }
+    // Starts the coherence watcher (when configured); an error when it cannot connect yet.
+    Status startWatching();
+
+    // Thread-safe. Memory hits answer on the calling thread; everything else on a worker thread.
+    // N concurrent misses for one pk serialize once; the others get that result.
+    void getAsync(qint64 pk, LookupCallback done);
+    // Blocking form of getAsync (not on a worker thread).
+    Result<Lookup> get(qint64 pk);
+
+    // Jobs: each returns a job id; progress and results arrive as signals.
+    int refresh(const QList<qint64> &pks);
+    int refreshAll();
+    // Refreshes what is stale, missing or corrupt (see computeStatus).
+    int refreshStale();
+    int invalidate(const QList<qint64> &pks);
+    // Re-serializes and compares with the stored entry (structurally); empty: every entry.
+    int verify(const QList<qint64> &pks);
+    void cancel(int job);
+    bool isRunning(int job) const;
+
+    // The state of every Foo's entry. Blocking; runs on a worker.
+    Result<QList<EntryStatus>> status();
+
+signals:
+    void jobStarted(int job, int total);
+    void jobProgress(int job, int done, int total);
+    void entryRefreshed(int job, qint64 pk);
+    void entryFailed(int job, qint64 pk, const QString &message);
+    void entryVerified(int job, qint64 pk, const Verification &verification);
+    void jobFinished(const JobSummary &summary);
+    // Entries changed in the store behind our back (another process), or were refreshed here; an
+    // empty list means "some, unknown which".
+    void entriesChanged(const QList<qint64> &pks);
+    void storeUnavailable(const QString &message);
+    void storeAvailable();
+
+private:
+    struct Flight;
+    struct Job;
+    enum class JobKind { Refresh, Invalidate, Verify };
+
+    struct RefreshFlight;
+
+    void finishFlight(qint64 pk, const Result<Lookup> &result);
+    // A job whose pks are known now, or (planned) computed first on a worker.
+    int startJob(JobKind kind, const QList<qint64> &pks);
+    int startPlannedJob(JobKind kind, std::function<Result<QList<qint64>>(WorkerContext &)> plan);
+    void addItems(const std::shared_ptr<Job> &job, const QList<qint64> &pks);
+    void runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context);
+    void refreshItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context);
+    void verifyItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context);
+    // Called on any thread; counts on the service's thread.
+    void itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Status &status);
+    void cancelAll();
+    void jobFailedToPlan(const std::shared_ptr<Job> &job, const QString &message);
+    void connectWatcher(StoreWatcher *watcher);
+
+    CacheConfig m_config;
+    std::unique_ptr<Telemetry> m_ownTelemetry;
+    Telemetry *m_telemetry;
+    std::unique_ptr<MemoryTier> m_memory;
+    std::unique_ptr<WorkerPool> m_pool;
+    std::vector<std::unique_ptr<StoreWatcher>> m_watchers;
+
+    mutable std::mutex m_mutex; // guards the maps below
+    QHash<qint64, std::shared_ptr<Flight>> m_flights;
+    QHash<int, std::shared_ptr<Job>> m_jobs;
+    QHash<qint64, std::shared_ptr<RefreshFlight>> m_refreshing; // pk → the refresh under way
+    QHash<qint64, Verification> m_verifications;
+    int m_nextJob = 1;
+};

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "cache/entry.h"
+#include "core/result.h"
+
+#include <QHash>
+#include <QList>
+
+// What a store knows of an entry without reading its body.
+struct EntryInfo {
+    qint64 pk = 0;
+    qint64 size = 0;         // bytes of the body as stored
+    QByteArray digest;       // empty when unknown (foreign)
+    QDateTime cachedAt;
+    int serializerVersion = 0;
+    qint64 changePosition = -1;
+    bool foreign = false;
+    QString problem;         // non-empty: the entry is corrupt, and why
+};
+
+// One abstraction for every place a pre-serialized body can live (the Django column, Redis).
+// A store object belongs to the thread that opened it (it owns a connection); open one per thread.
+// Bodies come out canonical: exactly the bytes DRF would send, whatever the store did to them
+// (PostgreSQL's jsonb reorders keys and re-escapes strings).
+class CacheStore {
+public:
+    virtual ~CacheStore() = default;
+
+    virtual QString kind() const = 0;        // "db" or "redis"
+    virtual QString description() const = 0; // where, for messages; never a password
+
+    // nullptr when there is no entry; Error::Kind::Corrupt when the stored value is not a Foo body.
+    virtual Result<EntryPtr> get(qint64 pk) = 0;
+    // Entries that exist (missing ones are left out, corrupt ones too: list() reports those).
+    virtual Result<QHash<qint64, EntryPtr>> getMany(const QList<qint64> &pks) = 0;
+    // Replaces the entry atomically: a reader sees the old or the new one, never a mix, and a
+    // failed put leaves the old one as it was.
+    virtual Status put(const EntryPtr &entry) = 0;
+    virtual Status remove(qint64 pk) = 0;
+    // Every entry's metadata, by pk.
+    virtual Result<QList<EntryInfo>> list() = 0;
+};

@@ -1,0 +1,550 @@
+#include "dbcolumnstore.h"
+
+#include "db/database.h"
+#include "json/jsonvalue.h"
+
+#include <QHash>
+#include <QLoggingCategory>
+#include <QObject>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+
+#include <sqlite3.h>
+#include <zlib.h>
+
+Q_LOGGING_CATEGORY(lcDbColumnStore, "preserve.cache.db")
+
+namespace {
+
+const auto quote = &DjangoTables::quote;
+
+// Side-table metadata as read next to a body; `present` is false without a row (or table).
+struct SideRow {
+    bool present = false;
+    QByteArray digest;
+    qint64 bodySize = -1;
+    qint64 bodyCheck = 0;
+    QByteArray gzip; // stored with the body, so a read never compresses
+    EntryMetadata metadata;
+};
+
+// A cheap 64-bit check of the stored bytes (zlib's CRC-32 and Adler-32 side by side, ~1 GB/s): it
+// lets get() trust the side table's digest without recomputing SHA-256, which costs ~20 ms for the
+// largest body (QCryptographicHash runs at ~90 MB/s). Deterministic on every machine.
+qint64 bodyCheck(QByteArrayView body)
+{
+    const auto *data = reinterpret_cast<const Bytef *>(body.data());
+    const auto size = size_t(body.size());
+    const quint64 crc = crc32_z(crc32_z(0, nullptr, 0), data, size);
+    const quint64 adler = adler32_z(adler32_z(0, nullptr, 0), data, size);
+    return qint64(crc << 32 | adler);
+}
+
+// The columns every body query selects after the pk and the body, in this order.
+QString sideColumns(bool withSide)
+{
+    return withSide ? QStringLiteral("m.digest, m.cached_at, m.serializer_version, m.built_by, m.build_us, "
+                                     "m.change_position, m.body_size, m.body_check, m.body_gzip")
+                    : QStringLiteral("NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL");
+}
+
+SideRow readSide(Statement &row, int first)
+{
+    SideRow side;
+    if (row.isNull(first))
+        return side;
+    side.present = true;
+    side.digest = row.text(first).toByteArray();
+    side.metadata.cachedAt = QDateTime::fromString(QString::fromUtf8(row.text(first + 1)), Qt::ISODateWithMs);
+    side.metadata.serializerVersion = int(row.integer(first + 2));
+    side.metadata.builtBy = QString::fromUtf8(row.text(first + 3));
+    side.metadata.buildMicros = row.integer(first + 4);
+    side.metadata.changePosition = row.isNull(first + 5) ? -1 : row.integer(first + 5);
+    side.bodySize = row.isNull(first + 6) ? -1 : row.integer(first + 6);
+    side.bodyCheck = row.integer(first + 7);
+    if (!row.isNull(first + 8))
+        side.gzip = row.blob(first + 8);
+    return side;
+}
+
+QString isoUtc(const QDateTime &time)
+{
+    return time.isValid() ? time.toUTC().toString(Qt::ISODateWithMs) : QString();
+}
+
+// One write transaction, rolled back unless commit() succeeded. SQLite takes the write lock up front
+// (BEGIN IMMEDIATE), so two writers queue on the busy timeout instead of failing on lock upgrade.
+class WriteTransaction {
+public:
+    explicit WriteTransaction(Database &database)
+        : m_database(database)
+    {
+    }
+    ~WriteTransaction()
+    {
+        if (!m_open)
+            return;
+        if (sqlite3 *handle = m_database.sqliteHandle())
+            sqlite3_exec(handle, "ROLLBACK", nullptr, nullptr, nullptr);
+        else
+            m_database.connection().rollback();
+    }
+    WriteTransaction(const WriteTransaction &) = delete;
+    WriteTransaction &operator=(const WriteTransaction &) = delete;
+
+    Status begin() { return finish("BEGIN IMMEDIATE", true); }
+    Status commit() { return finish("COMMIT", false); }
+
+private:
+    Status finish(const char *sqliteCommand, bool opening)
+    {
+        bool ok = false;
+        QString message;
+        if (sqlite3 *handle = m_database.sqliteHandle()) {
+            ok = sqlite3_exec(handle, sqliteCommand, nullptr, nullptr, nullptr) == SQLITE_OK;
+            message = QString::fromUtf8(sqlite3_errmsg(handle));
+        } else {
+            QSqlDatabase connection = m_database.connection();
+            ok = opening ? connection.transaction() : connection.commit();
+            message = connection.lastError().text();
+        }
+        if (!ok)
+            return Error::database(QObject::tr("cannot %1 a transaction on %2: %3")
+                                       .arg(opening ? QObject::tr("begin") : QObject::tr("commit"),
+                                           m_database.config().displayName(), message));
+        m_open = opening;
+        return success();
+    }
+
+    Database &m_database;
+    bool m_open = false;
+};
+
+} // namespace
+
+struct DbColumnStore::Private {
+    std::unique_ptr<Database> database;
+    // Prepared statements by SQL text; SQL that fails to prepare is never cached.
+    QHash<QString, std::shared_ptr<Statement>> statements;
+    bool sideTableSeen = false; // once it exists it stays (we never drop it)
+
+    bool isSqlite() const { return database->isSqlite(); }
+    const DjangoTables &tables() const { return database->tables(); }
+    QByteArray label() const { return database->config().appLabel.toUtf8(); }
+
+    Result<std::shared_ptr<Statement>> statement(const QString &sql);
+    Result<bool> sideTableExists();
+    Status createSideTable();
+    Status notify(qint64 pk);
+    Status writeColumn(const Entry &entry);
+    Status writeSide(const Entry &entry);
+    Result<EntryPtr> decode(qint64 pk, QByteArrayView stored, const SideRow &side) const;
+    QString bodyQuery(bool withSide, const QString &condition) const;
+    Status refuseReadOnly(const char *what) const;
+};
+
+Result<std::shared_ptr<Statement>> DbColumnStore::Private::statement(const QString &sql)
+{
+    if (const auto found = statements.constFind(sql); found != statements.cend())
+        return *found;
+    auto prepared = database->prepare(sql);
+    if (!prepared)
+        return prepared.error();
+    std::shared_ptr<Statement> shared = std::move(prepared.value());
+    statements.insert(sql, shared);
+    return shared;
+}
+
+Result<bool> DbColumnStore::Private::sideTableExists()
+{
+    if (sideTableSeen)
+        return true;
+    auto probe = statement(isSqlite()
+            ? QStringLiteral("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+            : QStringLiteral("SELECT 1 WHERE to_regclass(?) IS NOT NULL"));
+    if (!probe)
+        return probe.error();
+    Statement &query = **probe;
+    query.bind(0, metadataTable().toUtf8());
+    if (auto run = query.exec(); !run)
+        return Error::database(
+            QObject::tr("cannot look for %1: %2").arg(metadataTable(), run.error().message));
+    sideTableSeen = query.next();
+    query.reset();
+    return sideTableSeen;
+}
+
+Status DbColumnStore::Private::createSideTable()
+{
+    // Same DDL on both engines; cached_at is ISO 8601 UTC text so both sort and show it alike.
+    const QString sql = QStringLiteral(
+        "CREATE TABLE IF NOT EXISTS %1 (app_label text NOT NULL, foo_id bigint NOT NULL, digest text NOT "
+        "NULL, "
+        "cached_at text, serializer_version integer, built_by text, build_us bigint, change_position bigint, "
+        "body_size bigint, body_check bigint, body_gzip %2, PRIMARY KEY (app_label, foo_id))")
+                            .arg(quote(metadataTable()), isSqlite() ? QStringLiteral("blob") : QStringLiteral("bytea"));
+    QString failure;
+    if (isSqlite()) {
+        if (auto created = database->run(sql); !created)
+            failure = created.error().message;
+    } else {
+        // QPSQL cannot PREPARE a DDL statement: run it as it is (nothing in it is bound).
+        QSqlQuery query(database->connection());
+        if (!query.exec(sql))
+            failure = query.lastError().text();
+    }
+    if (!failure.isEmpty())
+        return Error::database(QObject::tr("cannot create the table %1 in %2: %3")
+                                   .arg(metadataTable(), database->config().displayName(), failure));
+    return success();
+}
+
+Status DbColumnStore::Private::notify(qint64 pk)
+{
+    if (isSqlite())
+        return success(); // SQLite readers watch PRAGMA data_version instead
+    auto query = statement(QStringLiteral("SELECT pg_notify(?, ?)"));
+    if (!query)
+        return query.error();
+    (*query)->bind(0, notifyChannel(database->config().appLabel).toUtf8());
+    (*query)->bind(1, QByteArray::number(pk));
+    Status sent = (*query)->exec();
+    (*query)->reset();
+    if (!sent)
+        return Error::database(
+            QObject::tr("cannot NOTIFY about Foo %1: %2").arg(pk).arg(sent.error().message));
+    return success();
+}
+
+Status DbColumnStore::Private::refuseReadOnly(const char *what) const
+{
+    if (!database->config().readOnly)
+        return success();
+    return Error::invalid(QObject::tr("read-only connection to %1: cannot %2 a cached entry")
+                              .arg(database->config().displayName(), QObject::tr(what)));
+}
+
+QString DbColumnStore::Private::bodyQuery(bool withSide, const QString &condition) const
+{
+    // PostgreSQL's jsonb comes out as its text form (keys reordered, ", " and ": " separators).
+    const QString body
+        = isSqlite() ? QStringLiteral("f.pre_serialized") : QStringLiteral("CAST(f.pre_serialized AS text)");
+    const QString join = withSide
+        ? QStringLiteral(" LEFT JOIN %1 m ON m.foo_id = f.id AND m.app_label = ?").arg(quote(metadataTable()))
+        : QString();
+    return QStringLiteral("SELECT f.id, %1, %2 FROM %3 f%4 WHERE f.pre_serialized IS NOT NULL AND %5")
+        .arg(body, sideColumns(withSide), quote(tables().foo), join, condition);
+}
+
+// The stored text becomes an entry. SQLite keeps our bytes as written, so a side row whose size and
+// check match them proves they are the canonical body it describes: no parse, no SHA-256. Anything
+// else (PostgreSQL's jsonb text, Django's json.dumps) is parsed, checked for the Foo shape and
+// written canonically; it is ours when the canonical bytes have the side row's digest.
+Result<EntryPtr> DbColumnStore::Private::decode(qint64 pk, QByteArrayView stored, const SideRow &side) const
+{
+    if (side.present && isSqlite() && side.bodySize == stored.size() && side.bodyCheck == bodyCheck(stored))
+        return makeEntry(pk, stored.toByteArray(), side.gzip.isEmpty() ? gzipCompress(stored) : side.gzip, side.digest,
+                         side.metadata);
+
+    auto value = parseJson(stored);
+    if (!value)
+        return Error::corrupt(
+            QObject::tr("pre_serialized of Foo %1 is not valid JSON: %2").arg(pk).arg(value.error().message));
+    if (auto shape = checkFooShape(*value); !shape)
+        return Error::corrupt(
+            QObject::tr("pre_serialized of Foo %1 is not a Foo body: %2").arg(pk).arg(shape.error().message));
+    QByteArray canonical = writeCompactJson(*value);
+    QByteArray digest = digestOf(canonical);
+    EntryMetadata metadata;
+    const bool ours = side.present && digest == side.digest;
+    if (ours)
+        metadata = side.metadata;
+    else
+        metadata.foreign = true; // written by Django or anyone else, or rewritten after our put
+    QByteArray gzip = ours && !side.gzip.isEmpty() ? side.gzip : gzipCompress(canonical);
+    return makeEntry(pk, std::move(canonical), std::move(gzip), std::move(digest), metadata);
+}
+
+Status DbColumnStore::Private::writeColumn(const Entry &entry)
+{
+    // SQLite's column is text (bind text, keep our bytes); PostgreSQL's is jsonb (cast the text).
+    auto update = statement(
+        QStringLiteral("UPDATE %1 SET pre_serialized = %2 WHERE id = ? RETURNING id")
+            .arg(quote(tables().foo), isSqlite() ? QStringLiteral("?") : QStringLiteral("CAST(? AS jsonb)")));
+    if (!update)
+        return update.error();
+    (*update)->bind(0, entry.body);
+    (*update)->bind(1, entry.pk);
+    if (auto run = (*update)->exec(); !run)
+        return Error::database(
+            QObject::tr("cannot write pre_serialized of Foo %1: %2").arg(entry.pk).arg(run.error().message));
+    const bool updated = (*update)->next();
+    (*update)->reset();
+    if (!updated)
+        return Error::notFound(QObject::tr("no Foo with primary key %1 in %2")
+                                   .arg(entry.pk)
+                                   .arg(database->config().displayName()));
+    return success();
+}
+
+Status DbColumnStore::Private::writeSide(const Entry &entry)
+{
+    auto upsert = statement(QStringLiteral(
+        "INSERT INTO %1 (app_label, foo_id, digest, cached_at, serializer_version, built_by, build_us, "
+        "change_position, body_size, body_check, body_gzip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (app_label, foo_id) DO UPDATE SET digest = excluded.digest, "
+        "cached_at = excluded.cached_at, serializer_version = excluded.serializer_version, "
+        "built_by = excluded.built_by, build_us = excluded.build_us, "
+        "change_position = excluded.change_position, body_size = excluded.body_size, "
+        "body_check = excluded.body_check, body_gzip = excluded.body_gzip")
+                                .arg(quote(metadataTable())));
+    if (!upsert)
+        return upsert.error();
+    Statement &side = **upsert;
+    side.bind(0, label());
+    side.bind(1, entry.pk);
+    side.bind(2, entry.digest.isEmpty() ? digestOf(entry.body) : entry.digest);
+    side.bind(3, isoUtc(entry.cachedAt).toUtf8());
+    side.bind(4, qint64(entry.serializerVersion));
+    side.bind(5, entry.builtBy.toUtf8());
+    side.bind(6, entry.buildMicros);
+    side.bind(7, entry.changePosition);
+    side.bind(8, qint64(entry.body.size()));
+    side.bind(9, bodyCheck(entry.body));
+    side.bindBlob(10, entry.gzip.isEmpty() ? gzipCompress(entry.body) : entry.gzip);
+    Status written = side.exec();
+    side.reset();
+    if (!written)
+        return Error::database(QObject::tr("cannot write the metadata of Foo %1: %2")
+                                   .arg(entry.pk)
+                                   .arg(written.error().message));
+    return success();
+}
+
+DbColumnStore::DbColumnStore(std::unique_ptr<Database> database)
+    : d(std::make_unique<Private>())
+{
+    d->database = std::move(database);
+}
+
+DbColumnStore::~DbColumnStore()
+{
+    // Statements before the connection they belong to.
+    d->statements.clear();
+}
+
+Result<std::unique_ptr<DbColumnStore>> DbColumnStore::open(const DatabaseConfig &config)
+{
+    auto database = Database::open(config);
+    if (!database)
+        return database.error();
+    return std::unique_ptr<DbColumnStore>(new DbColumnStore(std::move(database.value())));
+}
+
+QString DbColumnStore::description() const
+{
+    return QObject::tr("%1 (pre_serialized column)").arg(d->database->config().displayName());
+}
+
+Database &DbColumnStore::database()
+{
+    return *d->database;
+}
+
+QString DbColumnStore::notifyChannel(const QString &appLabel)
+{
+    return QStringLiteral("preserve_cache_") + appLabel;
+}
+
+Result<EntryPtr> DbColumnStore::get(qint64 pk)
+{
+    const auto withSide = d->sideTableExists();
+    if (!withSide)
+        return withSide.error();
+    auto query = d->statement(d->bodyQuery(*withSide, QStringLiteral("f.id = ?")));
+    if (!query)
+        return query.error();
+    Statement &row = **query;
+    int parameter = 0;
+    if (*withSide)
+        row.bind(parameter++, d->label());
+    row.bind(parameter, pk);
+    if (auto run = row.exec(); !run)
+        return Error::database(
+            QObject::tr("cannot read the entry of Foo %1: %2").arg(pk).arg(run.error().message));
+    if (!row.next()) {
+        const Status status = row.status();
+        row.reset();
+        if (!status)
+            return status.error();
+        return EntryPtr(); // no Foo, or a NULL column: missing
+    }
+    Result<EntryPtr> entry = d->decode(pk, row.text(1), readSide(row, 2));
+    row.reset();
+    return entry;
+}
+
+Result<QHash<qint64, EntryPtr>> DbColumnStore::getMany(const QList<qint64> &pks)
+{
+    QHash<qint64, EntryPtr> entries;
+    if (pks.isEmpty())
+        return entries;
+    const auto withSide = d->sideTableExists();
+    if (!withSide)
+        return withSide.error();
+    // All pks as one array value: one statement whatever the count (see Serializer::loadBazNames).
+    const QString condition = d->isSqlite() ? QStringLiteral("f.id IN (SELECT value FROM json_each(?))")
+                                            : QStringLiteral("f.id = ANY (CAST(? AS bigint[]))");
+    auto query = d->statement(d->bodyQuery(*withSide, condition));
+    if (!query)
+        return query.error();
+    QByteArray ids;
+    for (const qint64 pk : pks)
+        ids += QByteArray::number(pk) + ',';
+    ids.chop(1);
+    Statement &row = **query;
+    int parameter = 0;
+    if (*withSide)
+        row.bind(parameter++, d->label());
+    row.bind(parameter, d->isSqlite() ? '[' + ids + ']' : '{' + ids + '}');
+    if (auto run = row.exec(); !run)
+        return Error::database(
+            QObject::tr("cannot read %1 entries: %2").arg(pks.size()).arg(run.error().message));
+    while (row.next()) {
+        const qint64 pk = row.integer(0);
+        auto entry = d->decode(pk, row.text(1), readSide(row, 2));
+        if (entry)
+            entries.insert(pk, std::move(entry.value()));
+        else
+            qCDebug(lcDbColumnStore) << "getMany leaves out Foo" << pk << ":" << entry.error().message;
+    }
+    const Status status = row.status();
+    row.reset();
+    if (!status)
+        return status.error();
+    return entries;
+}
+
+Status DbColumnStore::put(const EntryPtr &entry)
+{
+    if (auto refused = d->refuseReadOnly("write"); !refused)
+        return refused;
+    if (!entry)
+        return Error::invalid(QObject::tr("no entry to write"));
+    WriteTransaction transaction(*d->database);
+    if (auto begun = transaction.begin(); !begun)
+        return begun;
+    // Created inside the transaction: a failed first put leaves the database as it was.
+    const auto sideTable = d->sideTableExists();
+    if (!sideTable)
+        return sideTable.error();
+    if (!*sideTable) {
+        if (auto created = d->createSideTable(); !created)
+            return created;
+    }
+
+    if (auto column = d->writeColumn(*entry); !column)
+        return column;
+    if (auto side = d->writeSide(*entry); !side)
+        return side;
+    if (auto sent = d->notify(entry->pk); !sent)
+        return sent;
+    if (auto committed = transaction.commit(); !committed)
+        return committed;
+    d->sideTableSeen = true;
+    return success();
+}
+
+Status DbColumnStore::remove(qint64 pk)
+{
+    if (auto refused = d->refuseReadOnly("remove"); !refused)
+        return refused;
+    WriteTransaction transaction(*d->database);
+    if (auto begun = transaction.begin(); !begun)
+        return begun;
+    auto clear = d->statement(
+        QStringLiteral("UPDATE %1 SET pre_serialized = NULL WHERE id = ?").arg(quote(d->tables().foo)));
+    if (!clear)
+        return clear.error();
+    (*clear)->bind(0, pk);
+    Status cleared = (*clear)->exec();
+    (*clear)->reset();
+    if (!cleared)
+        return Error::database(
+            QObject::tr("cannot clear pre_serialized of Foo %1: %2").arg(pk).arg(cleared.error().message));
+    // Removing never creates the side table; an orphan row (Foo deleted) goes too.
+    const auto withSide = d->sideTableExists();
+    if (!withSide)
+        return withSide.error();
+    if (*withSide) {
+        auto drop = d->statement(
+            QStringLiteral("DELETE FROM %1 WHERE app_label = ? AND foo_id = ?").arg(quote(metadataTable())));
+        if (!drop)
+            return drop.error();
+        (*drop)->bind(0, d->label());
+        (*drop)->bind(1, pk);
+        Status dropped = (*drop)->exec();
+        (*drop)->reset();
+        if (!dropped)
+            return Error::database(
+                QObject::tr("cannot delete the metadata of Foo %1: %2").arg(pk).arg(dropped.error().message));
+    }
+    if (auto sent = d->notify(pk); !sent)
+        return sent;
+    return transaction.commit();
+}
+
+// Sizes and validity are computed by the engine, so no body crosses into this process.
+// Foreign: no side row, or (SQLite) a side row whose body_size differs from the stored size. A
+// same-size rewrite is only caught by get()'s digest check. PostgreSQL's jsonb text differs in size
+// from the canonical body by nature, so there only a missing side row marks an entry foreign.
+// `problem` is set for text that is not JSON at all (SQLite only: jsonb is always JSON); a JSON value
+// of the wrong shape shows up in get().
+Result<QList<EntryInfo>> DbColumnStore::list()
+{
+    const auto withSide = d->sideTableExists();
+    if (!withSide)
+        return withSide.error();
+    const bool sqlite = d->isSqlite();
+    const QString size = sqlite ? QStringLiteral("length(CAST(f.pre_serialized AS BLOB))")
+                                : QStringLiteral("octet_length(CAST(f.pre_serialized AS text))");
+    const QString valid
+        = sqlite ? QStringLiteral("json_valid(CAST(f.pre_serialized AS TEXT))") : QStringLiteral("1");
+    const QString join = *withSide
+        ? QStringLiteral(" LEFT JOIN %1 m ON m.foo_id = f.id AND m.app_label = ?").arg(quote(metadataTable()))
+        : QString();
+    auto query = d->statement(
+        QStringLiteral("SELECT f.id, %1, %2, %3 FROM %4 f%5 WHERE f.pre_serialized IS NOT NULL "
+                       "ORDER BY f.id")
+            .arg(size, valid, sideColumns(*withSide), quote(d->tables().foo), join));
+    if (!query)
+        return query.error();
+    Statement &row = **query;
+    if (*withSide)
+        row.bind(0, d->label());
+    if (auto run = row.exec(); !run)
+        return Error::database(QObject::tr("cannot list the entries: %1").arg(run.error().message));
+    QList<EntryInfo> infos;
+    while (row.next()) {
+        EntryInfo info;
+        info.pk = row.integer(0);
+        info.size = row.integer(1);
+        const SideRow side = readSide(row, 3);
+        info.foreign = !side.present || (sqlite && side.bodySize != info.size);
+        if (!info.foreign) {
+            info.digest = side.digest;
+            info.cachedAt = side.metadata.cachedAt;
+            info.serializerVersion = side.metadata.serializerVersion;
+            info.changePosition = side.metadata.changePosition;
+        }
+        if (row.integer(2) == 0)
+            info.problem = QObject::tr("not valid JSON");
+        infos.append(info);
+    }
+    const Status status = row.status();
+    row.reset();
+    if (!status)
+        return status.error();
+    return infos;
+}

@@ -1,0 +1,92 @@
+#include "entry.h"
+
+#include <QCoreApplication>
+#include <QSysInfo>
+
+#include <openssl/sha.h>
+#include <zlib.h>
+
+QByteArray digestOf(QByteArrayView body)
+{
+    // OpenSSL's SHA-256 uses the CPU's SHA instructions: ~15x QCryptographicHash's speed here,
+    // which matters at 20 MB per warm.
+    unsigned char hash[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char *>(body.data()), size_t(body.size()), hash);
+    return QByteArray::fromRawData(reinterpret_cast<const char *>(hash), sizeof hash).toHex();
+}
+
+QByteArray gzipCompress(QByteArrayView data, int level)
+{
+    z_stream stream {};
+    // windowBits 15 + 16: a gzip header and trailer, what Content-Encoding: gzip means.
+    if (deflateInit2(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return {};
+    QByteArray out;
+    out.resize(qsizetype(deflateBound(&stream, uLong(data.size()))));
+    stream.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
+    stream.avail_in = uInt(data.size());
+    stream.next_out = reinterpret_cast<Bytef *>(out.data());
+    stream.avail_out = uInt(out.size());
+    const int rc = deflate(&stream, Z_FINISH);
+    const auto written = qsizetype(stream.total_out);
+    deflateEnd(&stream);
+    if (rc != Z_STREAM_END)
+        return {};
+    out.resize(written);
+    out.squeeze();
+    return out;
+}
+
+QByteArray gzipDecompress(QByteArrayView data)
+{
+    z_stream stream {};
+    if (inflateInit2(&stream, 15 + 16) != Z_OK)
+        return {};
+    stream.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
+    stream.avail_in = uInt(data.size());
+    QByteArray out;
+    char buffer[65536];
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        stream.next_out = reinterpret_cast<Bytef *>(buffer);
+        stream.avail_out = sizeof buffer;
+        rc = inflate(&stream, Z_NO_FLUSH);
+        if (rc != Z_OK && rc != Z_STREAM_END)
+            break;
+        out.append(buffer, qsizetype(sizeof buffer - stream.avail_out));
+    }
+    inflateEnd(&stream);
+    return rc == Z_STREAM_END ? out : QByteArray();
+}
+
+EntryPtr makeEntry(qint64 pk, QByteArray body, QByteArray gzip, QByteArray digest, const EntryMetadata &metadata)
+{
+    auto entry = std::make_shared<Entry>();
+    entry->pk = pk;
+    entry->body = std::move(body);
+    entry->gzip = std::move(gzip);
+    entry->digest = std::move(digest);
+    entry->cachedAt = metadata.cachedAt;
+    entry->serializerVersion = metadata.serializerVersion;
+    entry->builtBy = metadata.builtBy;
+    entry->buildMicros = metadata.buildMicros;
+    entry->changePosition = metadata.changePosition;
+    entry->foreign = metadata.foreign;
+    return entry;
+}
+
+EntryPtr makeEntry(qint64 pk, QByteArray body, const EntryMetadata &metadata)
+{
+    QByteArray gzip = gzipCompress(body);
+    QByteArray digest = digestOf(body);
+    return makeEntry(pk, std::move(body), std::move(gzip), std::move(digest), metadata);
+}
+
+QString builderName()
+{
+    return QStringLiteral("preserve %1 on %2 (pid %3)")
+        .arg(QCoreApplication::applicationVersion().isEmpty() ? QStringLiteral("?")
+                                                              : QCoreApplication::applicationVersion(),
+             QSysInfo::machineHostName())
+        .arg(QCoreApplication::applicationPid());
+}

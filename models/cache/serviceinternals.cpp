@@ -1,0 +1,197 @@
+#include "serviceinternals.h"
+
+#include "cache/workerpool.h"
+#include "db/database.h"
+#include "json/jsonvalue.h"
+#include "serialize/serializer.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+
+namespace {
+
+double secondsSince(const QElapsedTimer &timer)
+{
+    return double(timer.nsecsElapsed()) / 1e9;
+}
+
+// Is an entry good to serve as it is? Never an older serializer's shape.
+bool servable(const Entry &entry)
+{
+    return entry.foreign || entry.serializerVersion == Serializer::version;
+}
+
+} // namespace
+
+void ServiceInternals::dropDatabaseIfBroken(WorkerContext &context, const Error &error)
+{
+    if (error.kind == Error::Kind::Database || error.kind == Error::Kind::Unavailable) {
+        context.serializer.reset();
+        context.database.reset();
+    }
+}
+
+Result<EntryPtr> ServiceInternals::serialize(WorkerContext &context, qint64 pk)
+{
+    if (!context.database)
+        return Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
+    QElapsedTimer timer;
+    timer.start();
+    Result<QByteArray> body = QByteArray();
+    qint64 position = -1;
+    {
+        ReadSnapshot snapshot(*context.database);
+        auto tracked = ChangeTracking::position(*context.database);
+        position = tracked && *tracked > 0 ? *tracked : -1; // 0: not tracked
+        body = context.serializer->foo(pk);
+    }
+    if (!body) {
+        dropDatabaseIfBroken(context, body.error());
+        return body.error();
+    }
+    EntryMetadata metadata;
+    metadata.cachedAt = QDateTime::currentDateTimeUtc();
+    metadata.serializerVersion = Serializer::version;
+    metadata.builtBy = builderName();
+    metadata.buildMicros = timer.nsecsElapsed() / 1000;
+    metadata.changePosition = position;
+    return makeEntry(pk, std::move(body.value()), metadata);
+}
+
+Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qint64 pk) const
+{
+    QElapsedTimer timer;
+    timer.start();
+    const QString store = config.store.kindName();
+    bool storeDown = !context.store;
+    if (context.store) {
+        auto stored = context.store->get(pk);
+        if (stored && *stored && servable(**stored)) {
+            const EntryPtr &entry = *stored;
+            bool stale = false;
+            if (context.database && entry->changePosition > 0) {
+                auto change = ChangeTracking::latestChange(*context.database, pk, entry->changePosition);
+                stale = change && change->has_value();
+            }
+            if (!stale || config.staleWhileRevalidate) {
+                if (!stale)
+                    memory.put(entry);
+                const auto outcome = stale ? Telemetry::Outcome::Stale : Telemetry::Outcome::Hit;
+                telemetry.recordRequest(store, outcome, entry->body.size(), secondsSince(timer));
+                return CacheService::Lookup { entry, outcome, false };
+            }
+        } else if (!stored) {
+            storeDown = stored.error().kind == Error::Kind::Unavailable;
+            telemetry.recordError(store);
+        }
+    }
+    // Cache on read: serialize live, store, return. With the store down: live only (bypass).
+    auto entry = serialize(context, pk);
+    if (!entry) {
+        telemetry.recordRequest(store, Telemetry::Outcome::Error, 0, secondsSince(timer));
+        return entry.error();
+    }
+    if (!storeDown) {
+        if (auto put = context.store->put(*entry); !put) {
+            storeDown = put.error().kind == Error::Kind::Unavailable;
+            telemetry.recordError(store);
+        }
+    }
+    memory.put(*entry);
+    const auto outcome = storeDown ? Telemetry::Outcome::Bypass : Telemetry::Outcome::Miss;
+    telemetry.recordRequest(store, outcome, (*entry)->body.size(), secondsSince(timer));
+    return CacheService::Lookup { *entry, outcome, false };
+}
+
+Result<EntryPtr> ServiceInternals::refresh(WorkerContext &context, qint64 pk) const
+{
+    QElapsedTimer timer;
+    timer.start();
+    const QString store = config.store.kindName();
+    if (!context.store) {
+        telemetry.recordRefresh(store, false, secondsSince(timer));
+        return Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError));
+    }
+    auto entry = serialize(context, pk);
+    if (entry) {
+        if (auto put = context.store->put(*entry); !put)
+            entry = put.error();
+    }
+    telemetry.recordRefresh(store, entry.ok(), secondsSince(timer));
+    if (!entry)
+        return entry.error();
+    memory.put(*entry);
+    return entry;
+}
+
+Result<Verification> ServiceInternals::verify(WorkerContext &context, qint64 pk)
+{
+    if (!context.store)
+        return Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError));
+    auto stored = context.store->get(pk);
+    if (!stored)
+        return stored.error();
+    if (!*stored)
+        return Error::notFound(QObject::tr("Foo %1 has no cache entry").arg(pk));
+    auto live = serialize(context, pk);
+    if (!live)
+        return live.error();
+    Verification verification;
+    verification.digest = (*stored)->digest;
+    verification.at = QDateTime::currentDateTimeUtc();
+    if ((*live)->digest == (*stored)->digest) {
+        verification.identical = true;
+        verification.summary = QObject::tr("identical");
+        return verification;
+    }
+    auto before = parseJson((*stored)->body);
+    auto after = parseJson((*live)->body);
+    if (!before || !after)
+        return Error::corrupt(QObject::tr("cannot compare Foo %1: %2").arg(pk).arg(before ? after.error().message : before.error().message));
+    const JsonComparison comparison = compareJson(*before, *after);
+    verification.identical = comparison.equal;
+    verification.keyOrderOnly = comparison.keyOrderOnly;
+    verification.summary = comparison.summary();
+    return verification;
+}
+
+Result<QList<qint64>> ServiceInternals::allPks(WorkerContext &context)
+{
+    if (!context.database)
+        return Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
+    auto ids = context.database->fooIds();
+    if (!ids)
+        dropDatabaseIfBroken(context, ids.error());
+    return ids;
+}
+
+Result<QList<EntryStatus>> ServiceInternals::status(WorkerContext &context, StatusInputs inputs)
+{
+    if (!context.database)
+        return Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
+    if (!context.store)
+        return Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError));
+    Database &database = *context.database;
+    auto names = database.run(QStringLiteral("SELECT id, name FROM %1 ORDER BY id").arg(DjangoTables::quote(database.tables().foo)));
+    if (!names)
+        return names.error();
+    while ((*names)->next())
+        inputs.foos.append({ (*names)->integer(0), QString::fromUtf8((*names)->text(1)) });
+    if (auto done = (*names)->status(); !done)
+        return done.error();
+    auto entries = context.store->list();
+    if (!entries)
+        return entries.error();
+    inputs.entries = std::move(entries.value());
+    auto tracking = ChangeTracking::state(database);
+    inputs.trackingInstalled = tracking && tracking->installed;
+    inputs.trackedSince = tracking ? tracking->trackedSince : 0;
+    if (inputs.trackingInstalled) {
+        auto changes = ChangeTracking::changesSince(database, 0);
+        if (!changes)
+            return changes.error();
+        inputs.changes = std::move(changes.value());
+    }
+    inputs.serializerVersion = Serializer::version;
+    return computeStatus(inputs);
+}

@@ -1,0 +1,28 @@
+#pragma once
+
+#include "cache/cacheservice.h"
+
+// The work CacheService hands to its worker threads, as plain functions of a WorkerContext (the
+// thread's own connections) so that they can be read and tested apart from the threading.
+struct ServiceInternals {
+    const CacheConfig &config;
+    MemoryTier &memory;
+    Telemetry &telemetry;
+
+    // Store, then live: the worker half of CacheService::getAsync.
+    Result<CacheService::Lookup> lookup(WorkerContext &context, qint64 pk) const;
+    // Serializes live and writes the store and the memory tier (write new + swap: the store's put is
+    // atomic, so a failure leaves the previous entry).
+    Result<EntryPtr> refresh(WorkerContext &context, qint64 pk) const;
+
+    // A live entry, with the change-log position read in the same snapshot as the body.
+    static Result<EntryPtr> serialize(WorkerContext &context, qint64 pk);
+    // Re-serializes and compares with the stored entry, structurally.
+    static Result<Verification> verify(WorkerContext &context, qint64 pk);
+    // computeStatus() over the database, the store and the change log; `shared` brings what only
+    // the service knows (refreshing, verifications).
+    static Result<QList<EntryStatus>> status(WorkerContext &context, StatusInputs shared);
+    static Result<QList<qint64>> allPks(WorkerContext &context);
+    // After a database error the connection is dropped, so that the next task opens a new one.
+    static void dropDatabaseIfBroken(WorkerContext &context, const Error &error);
+};

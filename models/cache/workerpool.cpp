@@ -1,0 +1,87 @@
+#include "workerpool.h"
+
+#include "cache/cachestore.h"
+#include "db/database.h"
+#include "serialize/serializer.h"
+
+WorkerContext::WorkerContext() = default;
+WorkerContext::~WorkerContext() = default;
+
+WorkerPool::WorkerPool(DatabaseConfig database, StoreConfig store, int threads)
+    : m_databaseConfig(std::move(database))
+    , m_storeConfig(std::move(store))
+{
+    for (int i = 0; i < qMax(1, threads); ++i)
+        m_threads.emplace_back([this] { run(); });
+}
+
+WorkerPool::~WorkerPool()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    for (std::thread &thread : m_threads)
+        thread.join();
+}
+
+void WorkerPool::post(Task task)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_tasks.push_back(std::move(task));
+    }
+    m_wake.notify_one();
+}
+
+int WorkerPool::queued() const
+{
+    std::lock_guard lock(m_mutex);
+    return int(m_tasks.size());
+}
+
+void WorkerPool::ensureOpen(Context &context)
+{
+    if (!context.database) {
+        auto database = Database::open(m_databaseConfig);
+        if (database) {
+            context.database = std::move(database.value());
+            context.serializer = std::make_unique<Serializer>(*context.database);
+            context.databaseError.clear();
+        } else {
+            context.databaseError = database.error().message;
+        }
+    }
+    if (!context.store) {
+        auto store = openStore(m_storeConfig, m_databaseConfig);
+        if (store) {
+            context.store = std::move(store.value());
+            context.storeError.clear();
+        } else {
+            context.storeError = store.error().message;
+        }
+    }
+}
+
+void WorkerPool::run()
+{
+    // Destroyed on this thread, as Qt SQL requires of the connections it holds.
+    Context context;
+    for (;;) {
+        Task task;
+        {
+            std::unique_lock lock(m_mutex);
+            m_wake.wait(lock, [this] { return m_stopping || !m_tasks.empty(); });
+            if (m_tasks.empty())
+                break;
+            task = std::move(m_tasks.front());
+            m_tasks.pop_front();
+        }
+        ensureOpen(context);
+        task(context);
+    }
+    context.store.reset();
+    context.serializer.reset();
+    context.database.reset();
+}

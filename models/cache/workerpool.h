@@ -1,0 +1,60 @@
+#pragma once
+
+#include "cache/storeconfig.h"
+#include "db/databaseconfig.h"
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+class CacheStore;
+class Database;
+class Serializer;
+
+// What a worker thread owns for its whole life.
+struct WorkerContext {
+    std::unique_ptr<Database> database;
+    std::unique_ptr<Serializer> serializer;
+    std::unique_ptr<CacheStore> store;
+    QString databaseError; // why the database could not be opened (empty when it is open)
+    QString storeError;    // likewise for the store
+    WorkerContext();
+    ~WorkerContext();
+};
+
+// A fixed set of threads, each owning for its whole life a Database connection, a Serializer and a
+// store connection (Qt SQL connections belong to the thread that opened them). Opened lazily; a
+// connection that failed is tried again by the next task, so a database or Redis that comes back is
+// used again. Tasks run in the order posted.
+class WorkerPool {
+public:
+    using Context = WorkerContext;
+    using Task = std::function<void(Context &)>;
+
+    WorkerPool(DatabaseConfig database, StoreConfig store, int threads);
+    // Runs what is still queued (tasks of cancelled jobs return at once), then joins.
+    ~WorkerPool();
+    WorkerPool(const WorkerPool &) = delete;
+    WorkerPool &operator=(const WorkerPool &) = delete;
+
+    // Thread-safe.
+    void post(Task task);
+    int threadCount() const { return int(m_threads.size()); }
+    int queued() const;
+
+private:
+    void run();
+    void ensureOpen(Context &context);
+
+    const DatabaseConfig m_databaseConfig;
+    const StoreConfig m_storeConfig;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<Task> m_tasks;
+    bool m_stopping = false;
+    std::vector<std::thread> m_threads;
+};

@@ -1,0 +1,471 @@
+#include "changetracking.h"
+
+#include "db/database.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QLoggingCategory>
+#include <QObject>
+#include <QRegularExpression>
+#include <QSet>
+#include <QSqlError>
+#include <QSqlQuery>
+
+#include <functional>
+
+#include <sqlite3.h>
+
+Q_LOGGING_CATEGORY(lcTracking, "preserve.tracking")
+
+namespace ChangeTracking {
+namespace {
+
+// Model and operations of every trigger; must match the templates in resources/sql.
+const char *const triggerSuffixes[] = { "foo_ins", "foo_upd", "foo_del", "bar_ins", "bar_upd", "bar_del",
+    "zab_ins", "zab_upd", "zab_del", "baz_upd", "baz_del", "zab_bazs_ins", "zab_bazs_upd", "zab_bazs_del" };
+const char *const functionSuffixes[] = { "foo", "bar", "zab", "baz", "zab_bazs" };
+constexpr int postgresMaxIdentifier = 63;
+
+QString trackPrefix(const QString &label)
+{
+    return QLatin1String("preserve_track_") + label;
+}
+
+QString quotedLog(const Database &database)
+{
+    return DjangoTables::quote(logTableName(database.config().appLabel));
+}
+
+// The column positions are measured in (see the header): log ids on SQLite, xids on PostgreSQL.
+QString positionColumn(const Database &database)
+{
+    return database.isSqlite() ? QStringLiteral("id") : QStringLiteral("xid");
+}
+
+// DDL and transaction control: QPSQL's prepare() is SQL PREPARE, which takes only DML.
+Status execute(Database &database, const QString &sql)
+{
+    if (database.isSqlite()) {
+        auto statement = database.run(sql);
+        return statement ? success() : Status(statement.error());
+    }
+    QSqlQuery query(database.connection());
+    if (!query.exec(sql))
+        return Error::database(query.lastError().text());
+    return success();
+}
+
+// The first column of the first row of a query with at most one bound parameter.
+Result<qint64> scalar(
+    Database &database, const QString &sql, const std::function<void(Statement &)> &bind = {})
+{
+    auto statement = database.prepare(sql);
+    if (!statement)
+        return statement.error();
+    if (bind)
+        bind(**statement);
+    if (auto done = (*statement)->exec(); !done)
+        return done.error();
+    if (!(*statement)->next()) {
+        if (auto failed = (*statement)->status(); !failed)
+            return failed.error();
+        return Error::database(QObject::tr("no row from %1").arg(sql));
+    }
+    return (*statement)->integer(0);
+}
+
+Result<bool> logExists(Database &database)
+{
+    const QString sql = database.isSqlite()
+        ? QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
+        : QStringLiteral("SELECT count(*) FROM pg_catalog.pg_class WHERE relname = ? AND relkind = 'r' "
+                         "AND pg_catalog.pg_table_is_visible(oid)");
+    const QByteArray name = logTableName(database.config().appLabel).toUtf8();
+    auto count = scalar(database, sql, [&](Statement &statement) { statement.bind(0, name); });
+    if (!count)
+        return count.error();
+    return *count > 0;
+}
+
+Result<QSet<QString>> presentTriggers(Database &database)
+{
+    const QString sql = database.isSqlite()
+        ? QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        : QStringLiteral(
+            "SELECT t.tgname FROM pg_catalog.pg_trigger AS t JOIN pg_catalog.pg_class AS c "
+            "ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND pg_catalog.pg_table_is_visible(c.oid)");
+    auto statement = database.run(sql);
+    if (!statement)
+        return statement.error();
+    QSet<QString> names;
+    while ((*statement)->next())
+        names.insert(QString::fromUtf8((*statement)->text(0)));
+    if (auto done = (*statement)->status(); !done)
+        return done.error();
+    return names;
+}
+
+// One "-- @section" of the engine's template, with the placeholders filled in.
+Result<QString> scriptSection(const Database &database, const QString &section)
+{
+    const QString path = database.isSqlite() ? QStringLiteral(":/sql/track-sqlite.sql")
+                                             : QStringLiteral(":/sql/track-postgresql.sql");
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return Error::io(QObject::tr("cannot read the built-in %1: %2").arg(path, file.errorString()));
+    const QString text = QString::fromUtf8(file.readAll());
+    const QString marker = QLatin1String("-- @") + section + QLatin1Char('\n');
+    qsizetype start = text.indexOf(marker);
+    if (start < 0)
+        return Error::corrupt(QObject::tr("%1 has no section %2").arg(path, section));
+    start += marker.size();
+    const qsizetype end = text.indexOf(QLatin1String("\n-- @"), start);
+    QString script = text.mid(start, end < 0 ? -1 : end - start);
+
+    const QString label = database.config().appLabel;
+    const DjangoTables &tables = database.tables();
+    const QString log = logTableName(label);
+    const std::pair<const char *, QString> values[] = {
+        { "{log}", DjangoTables::quote(log) },
+        { "{foo}", DjangoTables::quote(tables.foo) },
+        { "{bar}", DjangoTables::quote(tables.bar) },
+        { "{zab}", DjangoTables::quote(tables.zab) },
+        { "{baz}", DjangoTables::quote(tables.baz) },
+        { "{links}", DjangoTables::quote(tables.zabBazs) },
+        { "{track}", trackPrefix(label) },
+        { "{log_index}", log + QLatin1String("_foo_id") },
+        { "{xid_index}", log + QLatin1String("_xid") },
+        { "{channel}", notifyChannel(label) },
+    };
+    for (const auto &[placeholder, value] : values)
+        script.replace(QLatin1String(placeholder), value);
+    static const QRegularExpression leftOver(QStringLiteral("\\{[a-z_]+\\}"));
+    if (const auto match = leftOver.match(script); match.hasMatch())
+        return Error::corrupt(QObject::tr("%1: unknown placeholder %2").arg(path, match.captured()));
+    return script;
+}
+
+// Statements end with ';' at the end of a line, once SQLite sees a complete statement (trigger
+// bodies hold ';') or, on PostgreSQL, outside $$-quoted function bodies.
+QStringList splitStatements(const QString &script, bool sqlite)
+{
+    QStringList statements;
+    QString current;
+    for (const QString &line : script.split(QLatin1Char('\n'))) {
+        const QString trimmed = line.trimmed();
+        if (current.isEmpty() && (trimmed.isEmpty() || trimmed.startsWith(QLatin1String("--"))))
+            continue;
+        current += line + QLatin1Char('\n');
+        if (!trimmed.endsWith(QLatin1Char(';')))
+            continue;
+        const bool complete = sqlite ? sqlite3_complete(current.toUtf8().constData()) != 0
+                                     : current.count(QLatin1String("$$")) % 2 == 0;
+        if (complete) {
+            statements << current.trimmed();
+            current.clear();
+        }
+    }
+    if (!current.trimmed().isEmpty())
+        statements << current.trimmed(); // incomplete: the engine says what is wrong with it
+    return statements;
+}
+
+Status runSection(Database &database, const QString &section)
+{
+    auto script = scriptSection(database, section);
+    if (!script)
+        return script.error();
+    for (const QString &sql : splitStatements(*script, database.isSqlite())) {
+        if (auto done = execute(database, sql); !done)
+            return Error::database(
+                QObject::tr("change tracking: %1 failed at \"%2\": %3")
+                    .arg(section, sql.section(QLatin1Char('\n'), 0, 0), done.error().message));
+    }
+    return success();
+}
+
+Status inTransaction(Database &database, const std::function<Status()> &work)
+{
+    // IMMEDIATE: take SQLite's write lock up front instead of failing halfway on a busy database.
+    const QString begin = database.isSqlite() ? QStringLiteral("BEGIN IMMEDIATE") : QStringLiteral("BEGIN");
+    if (auto begun = execute(database, begin); !begun)
+        return Error::database(QObject::tr("cannot begin a transaction: %1").arg(begun.error().message));
+    Status done = work();
+    if (!done) {
+        if (auto undone = execute(database, QStringLiteral("ROLLBACK")); !undone)
+            qCWarning(lcTracking) << "rollback failed:" << undone.error().message;
+        return done;
+    }
+    if (auto committed = execute(database, QStringLiteral("COMMIT")); !committed)
+        return Error::database(QObject::tr("cannot commit: %1").arg(committed.error().message));
+    return success();
+}
+
+// "… does not exist, skipping" from every DROP … IF EXISTS would reach stderr through libpq.
+Status hushNotices(Database &database)
+{
+    return database.isSqlite() ? success()
+                               : execute(database, QStringLiteral("SET LOCAL client_min_messages = warning"));
+}
+
+Status refuseReadOnly(const Database &database, const QString &what)
+{
+    if (database.config().readOnly)
+        return Error::invalid(QObject::tr("cannot %1 change tracking: %2 is opened read-only")
+                                  .arg(what, database.config().displayName()));
+    return success();
+}
+
+// PostgreSQL cuts longer names silently, and the cut names would collide or not be found again.
+Status checkNameLengths(const Database &database)
+{
+    if (database.isSqlite())
+        return success();
+    const QString label = database.config().appLabel;
+    for (const QString &name :
+        triggerNames(label) + QStringList { logTableName(label) + QLatin1String("_foo_id") }) {
+        if (name.toUtf8().size() > postgresMaxIdentifier)
+            return Error::invalid(
+                QObject::tr("app label \"%1\" is too long for change tracking on PostgreSQL: "
+                            "%2 exceeds %3 characters")
+                    .arg(label, name)
+                    .arg(postgresMaxIdentifier));
+    }
+    return success();
+}
+
+Status requireLog(Database &database)
+{
+    auto exists = logExists(database);
+    if (!exists)
+        return exists.error();
+    if (!*exists)
+        return Error::notFound(QObject::tr("change tracking is not installed for app label \"%1\" in %2")
+                                   .arg(database.config().appLabel, database.config().displayName()));
+    return success();
+}
+
+QString changedAtColumn(const Database &database)
+{
+    return database.isSqlite()
+        ? QStringLiteral("l.changed_at")
+        : QStringLiteral("to_char(l.changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+}
+
+// A row of (foo_id, position, reason, changed_at as ISO 8601 UTC text).
+Change readChange(const Statement &statement)
+{
+    Change change;
+    change.foo = statement.integer(0);
+    change.position = statement.integer(1);
+    change.reason = QString::fromUtf8(statement.text(2));
+    change.at = QDateTime::fromString(QString::fromUtf8(statement.text(3)), Qt::ISODateWithMs);
+    return change;
+}
+
+// Starts a tracking period. On SQLite the marker's id starts at the time in microseconds when that
+// is above the log, so positions of an earlier log (uninstalled since) stay below it.
+Status insertMarker(Database &database)
+{
+    const QString log = quotedLog(database);
+    if (!database.isSqlite())
+        return execute(database,
+            QStringLiteral("INSERT INTO %1 (foo_id, reason) VALUES (NULL, 'tracking installed')").arg(log));
+    auto current = position(database);
+    if (!current)
+        return current.error();
+    const qint64 id = std::max(*current + 1, QDateTime::currentMSecsSinceEpoch() * 1000);
+    auto statement = database.prepare(
+        QStringLiteral("INSERT INTO %1 (id, foo_id, reason) VALUES (?, NULL, 'tracking installed')")
+            .arg(log));
+    if (!statement)
+        return statement.error();
+    (*statement)->bind(0, id);
+    return (*statement)->exec();
+}
+
+} // namespace
+
+QString notifyChannel(const QString &appLabel)
+{
+    return QLatin1String("preserve_changes_") + appLabel;
+}
+
+QString logTableName(const QString &appLabel)
+{
+    return QLatin1String("preserve_changes_") + appLabel;
+}
+
+QStringList triggerNames(const QString &appLabel)
+{
+    QStringList names;
+    for (const char *suffix : triggerSuffixes)
+        names << trackPrefix(appLabel) + QLatin1Char('_') + QLatin1String(suffix);
+    names.sort();
+    return names;
+}
+
+QStringList functionNames(const QString &appLabel)
+{
+    QStringList names;
+    for (const char *suffix : functionSuffixes)
+        names << trackPrefix(appLabel) + QLatin1Char('_') + QLatin1String(suffix);
+    names.sort();
+    return names;
+}
+
+Status install(Database &database)
+{
+    if (auto writable = refuseReadOnly(database, QObject::tr("install")); !writable)
+        return writable;
+    if (auto lengths = checkNameLengths(database); !lengths)
+        return lengths;
+    auto before = state(database);
+    if (!before)
+        return before.error();
+    const bool newPeriod = !before->installed;
+    Status done = inTransaction(database, [&]() -> Status {
+        if (auto quiet = hushNotices(database); !quiet)
+            return quiet;
+        if (auto dropped = runSection(database, QStringLiteral("drop-triggers")); !dropped)
+            return dropped;
+        if (auto created = runSection(database, QStringLiteral("install")); !created)
+            return created;
+        return newPeriod ? insertMarker(database) : success();
+    });
+    if (done)
+        qCDebug(lcTracking) << "change tracking installed for" << database.config().appLabel << "on"
+                            << database.config().displayName() << (newPeriod ? "(new tracking period)" : "");
+    return done;
+}
+
+Status uninstall(Database &database)
+{
+    if (auto writable = refuseReadOnly(database, QObject::tr("uninstall")); !writable)
+        return writable;
+    if (auto lengths = checkNameLengths(database); !lengths)
+        return lengths;
+    return inTransaction(database, [&]() -> Status {
+        if (auto quiet = hushNotices(database); !quiet)
+            return quiet;
+        if (auto dropped = runSection(database, QStringLiteral("drop-triggers")); !dropped)
+            return dropped;
+        return runSection(database, QStringLiteral("drop-log"));
+    });
+}
+
+Result<State> state(Database &database)
+{
+    State state;
+    auto present = presentTriggers(database);
+    if (!present)
+        return present.error();
+    for (const QString &name : triggerNames(database.config().appLabel))
+        (present->contains(name) ? state.triggers : state.missing) << name;
+    auto exists = logExists(database);
+    if (!exists)
+        return exists.error();
+    state.logTable = *exists;
+    state.installed = state.logTable && state.missing.isEmpty();
+    if (!state.logTable)
+        return state;
+
+    const QString log = quotedLog(database);
+    auto now = position(database);
+    auto since = scalar(database,
+        QStringLiteral("SELECT coalesce(max(%1), 0) FROM %2 WHERE foo_id IS NULL")
+            .arg(positionColumn(database), log));
+    auto rows = scalar(database, QStringLiteral("SELECT count(*) FROM %1").arg(log));
+    for (const Result<qint64> *value : { &now, &since, &rows }) {
+        if (!*value)
+            return value->error();
+    }
+    state.position = *now;
+    state.trackedSince = *since;
+    state.logRows = *rows;
+    return state;
+}
+
+Result<qint64> position(Database &database)
+{
+    auto exists = logExists(database);
+    if (!exists)
+        return exists.error();
+    if (!*exists)
+        return qint64(0);
+    if (!database.isSqlite())
+        return scalar(database, QStringLiteral("SELECT txid_snapshot_xmin(txid_current_snapshot()) - 1"));
+    // sqlite_sequence too: prune() may have removed the newest rows, and ids never go back.
+    const QByteArray name = logTableName(database.config().appLabel).toUtf8();
+    return scalar(database,
+        QStringLiteral("SELECT max(coalesce((SELECT max(id) FROM %1), 0), "
+                       "coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0))")
+            .arg(quotedLog(database)),
+        [&](Statement &statement) { statement.bind(0, name); });
+}
+
+Result<QHash<qint64, Change>> changesSince(Database &database, qint64 since)
+{
+    if (auto installed = requireLog(database); !installed)
+        return installed.error();
+    const QString sql = QStringLiteral("SELECT l.foo_id, l.%1, l.reason, %2 FROM %3 AS l JOIN "
+                                       "(SELECT max(id) AS id FROM %3 WHERE %1 > ? AND foo_id IS NOT NULL "
+                                       "GROUP BY foo_id) AS latest ON latest.id = l.id")
+                            .arg(positionColumn(database), changedAtColumn(database), quotedLog(database));
+    auto statement = database.prepare(sql);
+    if (!statement)
+        return statement.error();
+    (*statement)->bind(0, since);
+    if (auto done = (*statement)->exec(); !done)
+        return done.error();
+    QHash<qint64, Change> changes;
+    while ((*statement)->next()) {
+        const Change change = readChange(**statement);
+        changes.insert(change.foo, change);
+    }
+    if (auto done = (*statement)->status(); !done)
+        return done.error();
+    return changes;
+}
+
+Result<std::optional<Change>> latestChange(Database &database, qint64 foo, qint64 since)
+{
+    if (auto installed = requireLog(database); !installed)
+        return installed.error();
+    const QString sql = QStringLiteral("SELECT l.foo_id, l.%1, l.reason, %2 FROM %3 AS l "
+                                       "WHERE l.foo_id = ? AND l.%1 > ? ORDER BY l.id DESC LIMIT 1")
+                            .arg(positionColumn(database), changedAtColumn(database), quotedLog(database));
+    auto statement = database.prepare(sql);
+    if (!statement)
+        return statement.error();
+    (*statement)->bind(0, foo);
+    (*statement)->bind(1, since);
+    if (auto done = (*statement)->exec(); !done)
+        return done.error();
+    if (!(*statement)->next()) {
+        if (auto failed = (*statement)->status(); !failed)
+            return failed.error();
+        return std::optional<Change>();
+    }
+    std::optional<Change> change = readChange(**statement);
+    (*statement)->reset();
+    return change;
+}
+
+Status prune(Database &database, qint64 position)
+{
+    if (auto writable = refuseReadOnly(database, QObject::tr("prune")); !writable)
+        return writable;
+    if (auto installed = requireLog(database); !installed)
+        return installed;
+    const QString sql = QStringLiteral("DELETE FROM %1 WHERE %2 <= ? AND (foo_id IS NOT NULL OR "
+                                       "id < (SELECT max(id) FROM %1 WHERE foo_id IS NULL))")
+                            .arg(quotedLog(database), positionColumn(database));
+    auto statement = database.prepare(sql);
+    if (!statement)
+        return statement.error();
+    (*statement)->bind(0, position);
+    return (*statement)->exec();
+}
+
+} // namespace ChangeTracking

@@ -1,0 +1,84 @@
+#pragma once
+
+#include "core/result.h"
+
+#include <QDateTime>
+#include <QHash>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+class Database;
+
+// Change tracking: namespaced triggers on the Django tables that record, in a change log of their
+// own (preserve_changes_<label>), which Foo ids any insert, update or delete of Foo, Bar, Zab, Baz
+// or a Zab<->Baz link affects (a change to one Baz marks every Foo that reaches it). On PostgreSQL
+// each change also NOTIFYs channel notifyChannel(label) with the Foo id, so staleness shows up
+// live. Installing is idempotent; uninstalling removes exactly what install added. Updates of
+// Foo.pre_serialized alone (the cache itself) are not changes; neither is writing a value back
+// unchanged.
+//
+// Positions: "which changes does a body reflect" never depends on clocks.
+// - SQLite: a position is a log id. There is one writer at a time, so ids become visible in order.
+// - PostgreSQL: a position is a transaction id (xid) bound: position() is the reader's snapshot
+//   xmin - 1, and a change is "after p" when the xid of the transaction that wrote it is > p. Log ids
+//   are taken at write time but become visible at commit, out of order, so max(id) could hide a
+//   change committed later with a smaller id; xids against xmin cannot (a change visible to the
+//   snapshot but above its xmin reads as after: at worst one refresh too many, never a false fresh).
+// In both, a re-install after uninstall continues above every earlier position (SQLite: the first
+// row of a new log starts at the install's time in microseconds), so an old position never reads as
+// covered by a new log.
+//
+// All functions run on the calling thread with the Database's connection (Qt SQL's rule).
+namespace ChangeTracking {
+
+struct Change {
+    qint64 foo = 0;
+    qint64 position = 0; // of this Foo's latest change (the scale of position(), see above)
+    QString reason; // "Baz 17 updated", "Zab 3 deleted", "link Zab 9 -> Baz 2 inserted", …
+    QDateTime at; // UTC, informational only
+};
+
+struct State {
+    bool installed = false; // the log table and every trigger of triggerNames() are present
+    bool logTable = false; // the log table exists (it may outlive a trigger someone dropped)
+    qint64 position = 0; // position() now (0: not installed)
+    // The log is complete for bodies built at a position >= trackedSince: the position of the
+    // latest install that started (or restarted, after a gap with triggers missing) tracking.
+    // A body built below it, or with no tracking at all, has unknown staleness. 0: no log.
+    qint64 trackedSince = 0;
+    qint64 logRows = 0; // including the "tracking installed" markers
+    QStringList triggers; // of triggerNames(), those present, sorted
+    QStringList missing; // of triggerNames(), those absent (all of them when nothing is installed)
+};
+
+// Refuses a read-only DatabaseConfig. Replaces the triggers (and functions) in one transaction,
+// keeps an existing log (positions stay valid); starts a new tracking period (trackedSince) only
+// when tracking was not complete before.
+Status install(Database &database);
+// Drops the triggers, functions and the log that install() created, nothing else. Idempotent.
+Status uninstall(Database &database);
+Result<State> state(Database &database);
+// The position a serialization reflects when read before it or inside its ReadSnapshot; 0 when
+// tracking is not installed.
+Result<qint64> position(Database &database);
+// Per Foo, its latest change with a position greater than `since` (one query). NotFound when
+// tracking is not installed.
+Result<QHash<qint64, Change>> changesSince(Database &database, qint64 since);
+// One Foo's latest change with a position greater than `since` (nullopt: none), through the log's
+// index on foo_id: cheap enough for every cache hit. NotFound when tracking is not installed.
+Result<std::optional<Change>> latestChange(Database &database, qint64 foo, qint64 since);
+// Deletes log rows at or below `position` (after every entry reflects them); keeps the marker that
+// trackedSince reads. NotFound when tracking is not installed.
+Status prune(Database &database, qint64 position);
+
+QString notifyChannel(const QString &appLabel);
+QString logTableName(const QString &appLabel);
+// The triggers install() creates: preserve_track_<label>_<model>_<ins|upd|del>, sorted.
+QStringList triggerNames(const QString &appLabel);
+// PostgreSQL only: the trigger functions, preserve_track_<label>_<model>, sorted.
+QStringList functionNames(const QString &appLabel);
+
+} // namespace ChangeTracking

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "cache/cachestore.h"
+#include "staleness/changetracking.h"
+
+#include <QDateTime>
+#include <QHash>
+#include <QList>
+#include <QSet>
+#include <QString>
+
+// The state of one Foo's cache entry. The GUI, `preserve status` and /api/status/ all take it from
+// computeStatus(), so they never disagree.
+enum class EntryState { Fresh, Stale, Missing, Corrupt, Foreign, Refreshing, Unknown };
+QString entryStateName(EntryState state); // "fresh", "stale", …
+
+struct EntryStatus {
+    qint64 pk = 0;
+    QString name;
+    EntryState state = EntryState::Unknown;
+    QString reason;     // why, in words: "Baz 17 updated after it was cached", "not in the store", …
+    QDateTime cachedAt; // invalid when missing or unknown
+    qint64 size = 0;
+    QByteArray digest;
+    int serializerVersion = 0;
+    bool foreign = false;
+};
+
+// What a re-serialization found (Verifier): identical to the entry with this digest, or not.
+struct Verification {
+    QByteArray digest; // of the entry that was compared
+    bool identical = false;
+    bool keyOrderOnly = false;
+    QString summary;   // "identical", "3 changes", …
+    QDateTime at;
+};
+
+struct StatusInputs {
+    QList<std::pair<qint64, QString>> foos; // every Foo: pk and name, by pk
+    QList<EntryInfo> entries;               // the store's list()
+    bool trackingInstalled = false;
+    qint64 trackedSince = 0; // ChangeTracking::State::trackedSince
+    QHash<qint64, ChangeTracking::Change> changes; // latest change per Foo (any position)
+    QSet<qint64> refreshing;
+    QHash<qint64, Verification> verifications;
+    int serializerVersion = 0;
+};
+
+// Rules, in order: refreshing; no entry → missing; unreadable → corrupt; older serializer version →
+// stale; written by someone else → foreign; a tracked change after the entry's change position →
+// stale (with the change as reason); verified different → stale; tracked with no later change →
+// fresh; otherwise unknown since the entry was cached — never a fresh that nothing proved.
+QList<EntryStatus> computeStatus(const StatusInputs &inputs);
