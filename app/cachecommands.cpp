@@ -143,6 +143,16 @@ Result<QList<qint64>> primaryKeys(const QStringList &words)
     return pks;
 }
 
+// Names may hold control characters (the demo has them on purpose): never let them reach a terminal.
+QString printable(QString text, int width)
+{
+    for (QChar &c : text) {
+        if (c.category() == QChar::Other_Control || c == QChar::LineSeparator || c == QChar::ParagraphSeparator)
+            c = QChar(0xB7); // ·
+    }
+    return text.left(width);
+}
+
 QString age(const QDateTime &at)
 {
     if (!at.isValid())
@@ -192,10 +202,10 @@ int Commands::status(const QStringList &arguments)
     }
     std::printf("%8s  %-10s %10s %8s  %-24s %s\n", "pk", "state", "size", "age", "name", "reason");
     for (const EntryStatus &status : *statuses) {
-        std::printf("%8lld  %-10s %10s %8s  %-24s %s\n", status.pk, qPrintable(entryStateName(status.state)),
+        // Padded in characters, not bytes: names are UTF-8.
+        std::printf("%8lld  %-10s %10s %8s  %s %s\n", status.pk, qPrintable(entryStateName(status.state)),
                     status.size ? qPrintable(QString::number(status.size)) : "", qPrintable(age(status.cachedAt)),
-                    qPrintable(status.name.left(24).replace(QLatin1Char('\n'), QLatin1Char(' '))),
-                    qPrintable(status.reason));
+                    qPrintable(printable(status.name, 24).leftJustified(24)), qPrintable(printable(status.reason, 200)));
     }
     QStringList summary;
     for (EntryState state : { EntryState::Fresh, EntryState::Stale, EntryState::Missing, EntryState::Corrupt,

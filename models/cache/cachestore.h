@@ -36,6 +36,15 @@ public:
     // Replaces the entry atomically: a reader sees the old or the new one, never a mix, and a
     // failed put leaves the old one as it was.
     virtual Status put(const EntryPtr &entry) = 0;
+    // Several puts at once, one result each; a store may commit them together (the database column
+    // store writes them in one transaction: one sync to disk instead of one per entry).
+    virtual QList<Status> putMany(const QList<EntryPtr> &entries)
+    {
+        QList<Status> results;
+        for (const EntryPtr &entry : entries)
+            results << put(entry);
+        return results;
+    }
     virtual Status remove(qint64 pk) = 0;
     // Every entry's metadata, by pk.
     virtual Result<QList<EntryInfo>> list() = 0;

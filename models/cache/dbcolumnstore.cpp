@@ -456,6 +456,29 @@ Status DbColumnStore::put(const EntryPtr &entry)
     return success();
 }
 
+QList<Status> DbColumnStore::putMany(const QList<EntryPtr> &entries)
+{
+    if (entries.size() <= 1 || d->database->config().readOnly)
+        return CacheStore::putMany(entries);
+    // All in one transaction; if any entry fails, nothing of the batch is kept and each is tried on
+    // its own, so one bad pk costs the others nothing but time.
+    {
+        WriteTransaction transaction(*d->database);
+        bool written = transaction.begin().ok();
+        const auto sideTable = written ? d->sideTableExists() : Result<bool>(false);
+        written = written && sideTable.ok() && (*sideTable || d->createSideTable().ok());
+        for (qsizetype i = 0; written && i < entries.size(); ++i) {
+            const Entry &entry = *entries[i];
+            written = d->writeColumn(entry).ok() && d->writeSide(entry).ok() && d->notify(entry.pk).ok();
+        }
+        if (written && transaction.commit().ok()) {
+            d->sideTableSeen = true;
+            return QList<Status>(entries.size(), success());
+        }
+    }
+    return CacheStore::putMany(entries);
+}
+
 Status DbColumnStore::remove(qint64 pk)
 {
     if (auto refused = d->refuseReadOnly("remove"); !refused)

@@ -35,6 +35,7 @@ public:
     Result<EntryPtr> get(qint64 pk) override;
     Result<QHash<qint64, EntryPtr>> getMany(const QList<qint64> &pks) override;
     Status put(const EntryPtr &entry) override;
+    QList<Status> putMany(const QList<EntryPtr> &entries) override;
     Status remove(qint64 pk) override;
     Result<QList<EntryInfo>> list() override;
 

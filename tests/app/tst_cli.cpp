@@ -2,6 +2,12 @@
 #include "testsupport.h"
 
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMap>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QProcess>
 #include <QTest>
 
@@ -123,6 +129,89 @@ private slots:
         const auto ifMissing = preserve({ QStringLiteral("seed"), QStringLiteral("--out"), m_db, QStringLiteral("--if-missing") });
         QCOMPARE(ifMissing.exitCode, 0);
         QVERIFY(ifMissing.out.contains("already"));
+    }
+
+    void cacheCommands()
+    {
+        // The operator's loop: warm, track, change, see it stale, refresh what is stale, verify.
+        const QString db = m_dir.filePath(QStringLiteral("cache.sqlite3"));
+        QCOMPARE(preserve({ QStringLiteral("seed"), QStringLiteral("--scale"), QStringLiteral("small"), QStringLiteral("--out"), db }).exitCode, 0);
+        const QStringList onDb { QStringLiteral("--db"), db };
+        const auto states = [&] {
+            const auto status = preserve(QStringList { QStringLiteral("status"), QStringLiteral("--json") } + onDb);
+            QMap<QString, int> counts;
+            for (const auto &entry : QJsonDocument::fromJson(status.out).array())
+                ++counts[entry[QLatin1String("state")].toString()];
+            return counts;
+        };
+        QCOMPARE(states(), (QMap<QString, int> { { QStringLiteral("missing"), 20 } }));
+
+        const auto warm = preserve(QStringList { QStringLiteral("warm"), QStringLiteral("--json"), QStringLiteral("--jobs"), QStringLiteral("2") } + onDb);
+        QCOMPARE(warm.exitCode, 0);
+        QCOMPARE(QJsonDocument::fromJson(warm.out)[QLatin1String("done")].toInt(), 20);
+        QCOMPARE(states(), (QMap<QString, int> { { QStringLiteral("unknown"), 20 } })); // not tracked: never "fresh"
+
+        const auto install = preserve(QStringList { QStringLiteral("track"), QStringLiteral("install") } + onDb);
+        QCOMPARE(install.exitCode, 0);
+        QVERIFY(install.out.contains("installed"));
+        QCOMPARE(preserve(QStringList { QStringLiteral("warm") } + onDb).exitCode, 0);
+        QCOMPARE(states(), (QMap<QString, int> { { QStringLiteral("fresh"), 20 } }));
+
+        {
+            QSqlDatabase change = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("change"));
+            change.setDatabaseName(db);
+            QVERIFY(change.open());
+            QVERIFY(QSqlQuery(change).exec(QStringLiteral("UPDATE api_baz SET name = 'renamed' WHERE id = 5")));
+            change.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("change"));
+        const auto afterChange = states();
+        QVERIFY(afterChange.value(QStringLiteral("stale")) > 0);
+        const auto table = preserve(QStringList { QStringLiteral("status") } + onDb);
+        QVERIFY2(table.out.contains("Baz 5 updated"), table.out.constData());
+
+        const auto verify = preserve(QStringList { QStringLiteral("verify"), QStringLiteral("--json") } + onDb);
+        QCOMPARE(verify.exitCode, 1);
+        QCOMPARE(QJsonDocument::fromJson(verify.out)[QLatin1String("differing")].toInt(), afterChange.value(QStringLiteral("stale")));
+
+        const auto stale = preserve(QStringList { QStringLiteral("warm"), QStringLiteral("--stale-only"), QStringLiteral("--json") } + onDb);
+        QCOMPARE(stale.exitCode, 0);
+        QCOMPARE(QJsonDocument::fromJson(stale.out)[QLatin1String("done")].toInt(), afterChange.value(QStringLiteral("stale")));
+        QCOMPARE(states(), (QMap<QString, int> { { QStringLiteral("fresh"), 20 } }));
+        QCOMPARE(preserve(QStringList { QStringLiteral("verify") } + onDb).exitCode, 0);
+
+        QCOMPARE(preserve(QStringList { QStringLiteral("invalidate"), QStringLiteral("1"), QStringLiteral("2") } + onDb).exitCode, 0);
+        QCOMPARE(states().value(QStringLiteral("missing")), 2);
+
+        const auto uninstall = preserve(QStringList { QStringLiteral("track"), QStringLiteral("uninstall") } + onDb);
+        QCOMPARE(uninstall.exitCode, 0);
+        QVERIFY(uninstall.out.contains("not installed"));
+        QCOMPARE(states().value(QStringLiteral("unknown")), 18);
+    }
+
+    void cacheCommandErrors_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QByteArray>("message");
+        QTest::addRow("bad track action") << QStringList { QStringLiteral("track"), QStringLiteral("enable") } << 2 << QByteArray("install");
+        QTest::addRow("no jobs") << QStringList { QStringLiteral("warm"), QStringLiteral("--jobs"), QStringLiteral("0") } << 2 << QByteArray("--jobs");
+        QTest::addRow("bad store") << QStringList { QStringLiteral("status"), QStringLiteral("--store"), QStringLiteral("memcached") } << 2 << QByteArray("memcached");
+        QTest::addRow("bad redis url") << QStringList { QStringLiteral("status"), QStringLiteral("--store"), QStringLiteral("redis"), QStringLiteral("--redis"), QStringLiteral("http://x") } << 2 << QByteArray("http");
+        QTest::addRow("invalidate nothing") << QStringList { QStringLiteral("invalidate") } << 2 << QByteArray("primary key");
+        QTest::addRow("invalidate not a pk") << QStringList { QStringLiteral("invalidate"), QStringLiteral("x1") } << 2 << QByteArray("x1");
+        // Nothing listens on port 1: Redis unavailable is a clear failure, not a hang or a crash.
+        QTest::addRow("redis down") << QStringList { QStringLiteral("warm"), QStringLiteral("--store"), QStringLiteral("redis"), QStringLiteral("--redis"), QStringLiteral("redis://127.0.0.1:1/0") } << 1 << QByteArray("unavailable");
+    }
+
+    void cacheCommandErrors()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(int, exitCode);
+        QFETCH(QByteArray, message);
+        const auto result = preserve(arguments + QStringList { QStringLiteral("--db"), m_db });
+        QCOMPARE(result.exitCode, exitCode);
+        QVERIFY2(result.err.contains(message), result.err.constData());
     }
 
     void demoDatabaseIsTheDefault()
