@@ -21,9 +21,11 @@ struct CacheService::Job {
     QElapsedTimer timer;
 };
 
-// One refresh of one pk under way; jobs that ask for the same pk meanwhile wait for it.
+// One refresh of one pk, queued or running, and the jobs that wait for it. Guarded by m_mutex.
 struct CacheService::RefreshFlight {
-    std::vector<std::function<void(const Status &)>> waiters;
+    std::vector<std::shared_ptr<Job>> jobs;
+    bool running = false;
+    std::shared_ptr<RefreshFlight> next; // asked for while this one ran
 };
 
 int CacheService::refresh(const QList<qint64> &pks)
@@ -151,8 +153,12 @@ void CacheService::addItems(const std::shared_ptr<Job> &job, const QList<qint64>
         itemDone(job, 0, success());
         return;
     }
-    for (qint64 pk : pks)
-        m_pool->post([this, job, pk](WorkerContext &context) { runItem(job, pk, context); });
+    for (qint64 pk : pks) {
+        if (job->kind == JobKind::Refresh)
+            enqueueRefresh(job, pk);
+        else
+            m_pool->post([this, job, pk](WorkerContext &context) { runItem(job, pk, context); });
+    }
 }
 
 void CacheService::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)
@@ -162,8 +168,7 @@ void CacheService::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerCon
         return;
     }
     switch (job->kind) {
-    case JobKind::Refresh:
-        refreshItem(job, pk, context);
+    case JobKind::Refresh: // enqueueRefresh() posts these
         return;
     case JobKind::Verify:
         verifyItem(job, pk, context);
@@ -178,29 +183,78 @@ void CacheService::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerCon
     }
 }
 
-void CacheService::refreshItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)
+void CacheService::enqueueRefresh(const std::shared_ptr<Job> &job, qint64 pk)
 {
-    std::shared_ptr<RefreshFlight> flight;
+    std::shared_ptr<RefreshFlight> created;
     {
         std::lock_guard lock(m_mutex);
-        if (auto running = m_refreshing.value(pk)) {
-            // Coalesce: the refresh under way serves this job too.
-            running->waiters.push_back([this, job, pk](const Status &status) { itemDone(job, pk, status); });
-            return;
+        std::shared_ptr<RefreshFlight> &flight = m_refreshing[pk];
+        if (!flight) {
+            flight = created = std::make_shared<RefreshFlight>();
+            flight->jobs.push_back(job);
+        } else if (!flight->running) {
+            flight->jobs.push_back(job);
+        } else {
+            if (!flight->next)
+                flight->next = std::make_shared<RefreshFlight>();
+            flight->next->jobs.push_back(job);
         }
-        flight = std::make_shared<RefreshFlight>();
-        m_refreshing.insert(pk, flight);
+    }
+    if (created)
+        m_pool->post([this, pk, created](WorkerContext &context) { runRefresh(pk, created, context); });
+}
+
+void CacheService::runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, WorkerContext &context)
+{
+    bool wanted = false;
+    {
+        std::lock_guard lock(m_mutex);
+        flight->running = true; // from now on, requests queue behind it (flight->next)
+        for (const auto &job : flight->jobs)
+            wanted = wanted || !job->cancelled;
+    }
+    if (!wanted) {
+        refreshDone(pk, flight, Error::cancelled(tr("cancelled")));
+        return;
     }
     const ServiceInternals internals { m_config, *m_memory, *m_telemetry };
-    auto entry = internals.refresh(context, pk);
-    const Status status = entry ? success() : Status(entry.error());
+    if (!context.store) {
+        internals.refreshWritten(nullptr, Error::unavailable({}), 0);
+        refreshDone(pk, flight, Error::unavailable(tr("the store is unavailable: %1").arg(context.storeError)));
+        return;
+    }
+    QElapsedTimer timer;
+    timer.start();
+    auto entry = ServiceInternals::serialize(context, pk);
+    if (!entry) {
+        internals.refreshWritten(nullptr, entry.error(), double(timer.nsecsElapsed()) / 1e9);
+        refreshDone(pk, flight, entry.error());
+        return;
+    }
+    // Written by this thread or, together with others, by the thread already writing.
+    m_groupCommit.submit(*context.store, *entry, [this, internals, pk, flight, entry = *entry, timer](const Status &written) {
+        internals.refreshWritten(entry, written, double(timer.nsecsElapsed()) / 1e9);
+        refreshDone(pk, flight, written);
+    });
+}
+
+void CacheService::refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, const Status &status)
+{
+    std::vector<std::shared_ptr<Job>> jobs;
+    std::shared_ptr<RefreshFlight> next;
     {
         std::lock_guard lock(m_mutex);
-        m_refreshing.remove(pk);
+        jobs = std::move(flight->jobs);
+        next = flight->next;
+        if (next)
+            m_refreshing.insert(pk, next);
+        else
+            m_refreshing.remove(pk);
     }
-    itemDone(job, pk, status);
-    for (const auto &waiter : flight->waiters)
-        waiter(status);
+    if (next)
+        m_pool->post([this, pk, next](WorkerContext &nextContext) { runRefresh(pk, next, nextContext); });
+    for (const auto &job : jobs)
+        itemDone(job, pk, status);
 }
 
 void CacheService::verifyItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)

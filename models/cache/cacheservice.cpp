@@ -72,21 +72,33 @@ void CacheService::connectWatcher(StoreWatcher *watcher)
 
 void CacheService::getAsync(qint64 pk, LookupCallback done)
 {
-    if (EntryPtr entry = m_memory->get(pk)) {
+    QElapsedTimer timer;
+    timer.start();
+    const auto memoryHit = [&](EntryPtr entry) {
+        m_telemetry->recordRequest(m_config.store.kindName(), Telemetry::Outcome::Hit, entry->body.size(),
+                                   double(timer.nsecsElapsed()) / 1e9);
         done(Lookup { std::move(entry), Telemetry::Outcome::Hit, true });
-        return;
-    }
+    };
+    if (EntryPtr entry = m_memory->get(pk))
+        return memoryHit(std::move(entry));
+    EntryPtr entry;
     {
         std::lock_guard lock(m_mutex);
-        auto flight = m_flights.value(pk);
-        if (flight) {
+        if (auto flight = m_flights.value(pk)) {
             flight->waiters.push_back(std::move(done));
             return;
         }
-        flight = std::make_shared<Flight>();
-        flight->waiters.push_back(std::move(done));
-        m_flights.insert(pk, flight);
+        // A flight puts its entry in memory before it ends (under this lock): looking again here
+        // gives a miss that raced with the end of a flight that flight's entry, not a second lookup.
+        entry = m_memory->get(pk);
+        if (!entry) {
+            auto flight = std::make_shared<Flight>();
+            flight->waiters.push_back(std::move(done));
+            m_flights.insert(pk, flight);
+        }
     }
+    if (entry)
+        return memoryHit(std::move(entry));
     m_pool->post([this, pk](WorkerContext &context) {
         const ServiceInternals internals { m_config, *m_memory, *m_telemetry };
         Result<Lookup> result = internals.lookup(context, pk);
@@ -115,6 +127,11 @@ Result<CacheService::Lookup> CacheService::get(qint64 pk)
     auto future = promise->get_future();
     getAsync(pk, [promise](const Result<Lookup> &result) { promise->set_value(result); });
     return future.get();
+}
+
+void CacheService::holdWorkers(bool held)
+{
+    m_pool->setHeld(held);
 }
 
 Result<QList<EntryStatus>> CacheService::status()

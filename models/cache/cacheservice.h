@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cache/entry.h"
+#include "cache/groupcommit.h"
 #include "cache/memorytier.h"
 #include "cache/storeconfig.h"
 #include "core/result.h"
@@ -86,6 +87,10 @@ public:
     // The state of every Foo's entry. Blocking; runs on a worker.
     Result<QList<EntryStatus>> status();
 
+    // Test hook: while held, the workers start no new task, so a test can queue work (two refreshes
+    // of one pk, a job to cancel) deterministically. get() and status() block while held.
+    void holdWorkers(bool held);
+
 signals:
     void jobStarted(int job, int total);
     void jobProgress(int job, int done, int total);
@@ -112,7 +117,12 @@ private:
     int startPlannedJob(JobKind kind, std::function<Result<QList<qint64>>(WorkerContext &)> plan);
     void addItems(const std::shared_ptr<Job> &job, const QList<qint64> &pks);
     void runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context);
-    void refreshItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context);
+    // Refreshes coalesce: a request for a pk whose refresh is queued joins it; one for a pk whose
+    // refresh already runs (and may have read the database before the change that prompted the
+    // request) is queued to run right after it, once however many ask. Any thread.
+    void enqueueRefresh(const std::shared_ptr<Job> &job, qint64 pk);
+    void runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, WorkerContext &context);
+    void refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, const Status &status);
     void verifyItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context);
     // Called on any thread; counts on the service's thread.
     void itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Status &status);
@@ -130,7 +140,9 @@ private:
     mutable std::mutex m_mutex; // guards the maps below
     QHash<qint64, std::shared_ptr<Flight>> m_flights;
     QHash<int, std::shared_ptr<Job>> m_jobs;
-    QHash<qint64, std::shared_ptr<RefreshFlight>> m_refreshing; // pk → the refresh under way
+    // Refreshes write through it, so a warm commits many entries per disk sync.
+    GroupCommit m_groupCommit;
+    QHash<qint64, std::shared_ptr<RefreshFlight>> m_refreshing; // pk → the refresh queued or under way
     QHash<qint64, Verification> m_verifications;
     int m_nextJob = 1;
 };

@@ -21,6 +21,14 @@ bool servable(const Entry &entry)
     return entry.foreign || entry.serializerVersion == Serializer::version;
 }
 
+// Keeps an entry in the memory tier and tells telemetry how full the tier is now.
+void keep(MemoryTier &memory, Telemetry &telemetry, EntryPtr entry)
+{
+    memory.put(std::move(entry));
+    const MemoryTier::Stats stats = memory.stats();
+    telemetry.setMemory(stats.entries, stats.bytes, stats.capacity);
+}
+
 } // namespace
 
 void ServiceInternals::dropDatabaseIfBroken(WorkerContext &context, const Error &error)
@@ -75,7 +83,7 @@ Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qi
             }
             if (!stale || config.staleWhileRevalidate) {
                 if (!stale)
-                    memory.put(entry);
+                    keep(memory, telemetry, entry);
                 const auto outcome = stale ? Telemetry::Outcome::Stale : Telemetry::Outcome::Hit;
                 telemetry.recordRequest(store, outcome, entry->body.size(), secondsSince(timer));
                 return CacheService::Lookup { entry, outcome, false };
@@ -97,31 +105,17 @@ Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qi
             telemetry.recordError(store);
         }
     }
-    memory.put(*entry);
+    keep(memory, telemetry, *entry);
     const auto outcome = storeDown ? Telemetry::Outcome::Bypass : Telemetry::Outcome::Miss;
     telemetry.recordRequest(store, outcome, (*entry)->body.size(), secondsSince(timer));
     return CacheService::Lookup { *entry, outcome, false };
 }
 
-Result<EntryPtr> ServiceInternals::refresh(WorkerContext &context, qint64 pk) const
+void ServiceInternals::refreshWritten(const EntryPtr &entry, const Status &written, double seconds) const
 {
-    QElapsedTimer timer;
-    timer.start();
-    const QString store = config.store.kindName();
-    if (!context.store) {
-        telemetry.recordRefresh(store, false, secondsSince(timer));
-        return Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError));
-    }
-    auto entry = serialize(context, pk);
-    if (entry) {
-        if (auto put = context.store->put(*entry); !put)
-            entry = put.error();
-    }
-    telemetry.recordRefresh(store, entry.ok(), secondsSince(timer));
-    if (!entry)
-        return entry.error();
-    memory.put(*entry);
-    return entry;
+    telemetry.recordRefresh(config.store.kindName(), written.ok(), seconds);
+    if (written)
+        keep(memory, telemetry, entry);
 }
 
 Result<Verification> ServiceInternals::verify(WorkerContext &context, qint64 pk)

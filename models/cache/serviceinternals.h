@@ -11,9 +11,10 @@ struct ServiceInternals {
 
     // Store, then live: the worker half of CacheService::getAsync.
     Result<CacheService::Lookup> lookup(WorkerContext &context, qint64 pk) const;
-    // Serializes live and writes the store and the memory tier (write new + swap: the store's put is
-    // atomic, so a failure leaves the previous entry).
-    Result<EntryPtr> refresh(WorkerContext &context, qint64 pk) const;
+    // The second half of a refresh (serialize() is the first) whose store write went through a
+    // GroupCommit: telemetry, and the memory tier when the write succeeded. The store's put is
+    // atomic (write new + swap), so a failed refresh leaves the previous entry.
+    void refreshWritten(const EntryPtr &entry, const Status &written, double seconds) const;
 
     // A live entry, with the change-log position read in the same snapshot as the body.
     static Result<EntryPtr> serialize(WorkerContext &context, qint64 pk);

@@ -35,6 +35,15 @@ void WorkerPool::post(Task task)
     m_wake.notify_one();
 }
 
+void WorkerPool::setHeld(bool held)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_held = held;
+    }
+    m_wake.notify_all();
+}
+
 int WorkerPool::queued() const
 {
     std::lock_guard lock(m_mutex);
@@ -72,7 +81,7 @@ void WorkerPool::run()
         Task task;
         {
             std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [this] { return m_stopping || !m_tasks.empty(); });
+            m_wake.wait(lock, [this] { return m_stopping || (!m_held && !m_tasks.empty()); });
             if (m_tasks.empty())
                 break;
             task = std::move(m_tasks.front());

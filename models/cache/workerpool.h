@@ -43,6 +43,9 @@ public:
 
     // Thread-safe.
     void post(Task task);
+    // While held, no worker starts a new task (queued ones wait; running ones finish). A test hook:
+    // it lets a test queue work deterministically. The destructor drains the queue even when held.
+    void setHeld(bool held);
     int threadCount() const { return int(m_threads.size()); }
     int queued() const;
 
@@ -56,5 +59,6 @@ private:
     std::condition_variable m_wake;
     std::deque<Task> m_tasks;
     bool m_stopping = false;
+    bool m_held = false;
     std::vector<std::thread> m_threads;
 };
