@@ -12,6 +12,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QTimer>
 
 #include <atomic>
@@ -127,7 +128,9 @@ int finish(const JobSummary &summary, bool json, const char *verb)
         if (!summary.firstError.isEmpty())
             printError(summary.firstError);
     }
-    return summary.failed == 0 && summary.firstError.isEmpty() && !summary.cancelled ? Ok : Failed;
+    if (summary.cancelled)
+        return Interrupted; // 128 + SIGINT, as shells report Ctrl-C
+    return summary.failed == 0 && summary.firstError.isEmpty() ? Ok : Failed;
 }
 
 Result<QList<qint64>> primaryKeys(const QStringList &words)
@@ -227,6 +230,15 @@ int Commands::warm(const QStringList &arguments)
     if (auto code = command.start(QStringLiteral("warm"), arguments))
         return *code;
     CacheService &service = *command.service;
+    if (command.parser.isSet(staleOnly)) {
+        // Without tracking nothing can be known stale but missing, corrupt and old-version entries.
+        auto database = Database::open(service.config().database);
+        auto tracking = database ? ChangeTracking::state(**database) : Result<ChangeTracking::State>(database.error());
+        if (tracking && !tracking->installed && !command.wantsJson())
+            printError(QStringLiteral("note: change tracking is not installed, so only missing, corrupt and "
+                                      "old-version entries count as stale; run 'preserve track install', or "
+                                      "'preserve verify' to compare with live"));
+    }
     const int job = command.parser.isSet(staleOnly) ? service.refreshStale() : service.refreshAll();
     return finish(runJob(service, job, "warming", command.wantsJson()), command.wantsJson(), "Refreshed");
 }
@@ -235,18 +247,20 @@ int Commands::invalidate(const QStringList &arguments)
 {
     CacheCommand command(QStringLiteral("Removes the cache entries of the given Foos from the store."), false);
     command.parser.addPositionalArgument(QStringLiteral("pk"), QStringLiteral("Foo primary keys."), QStringLiteral("pk..."));
+    const QCommandLineOption all(QStringLiteral("all"), QStringLiteral("Every entry in the store."));
+    command.parser.addOption(all);
     if (auto code = command.start(QStringLiteral("invalidate"), arguments))
         return *code;
     const auto pks = primaryKeys(command.parser.positionalArguments());
     if (!pks)
         return exitCodeFor(pks.error());
-    if (pks->isEmpty()) {
-        printError(QStringLiteral("invalidate takes at least one Foo primary key"));
+    if (pks->isEmpty() == !command.parser.isSet(all)) {
+        printError(QStringLiteral("invalidate takes Foo primary keys, or --all"));
         return Usage;
     }
     CacheService &service = *command.service;
-    return finish(runJob(service, service.invalidate(*pks), "invalidating", command.wantsJson()), command.wantsJson(),
-                  "Invalidated");
+    const int job = command.parser.isSet(all) ? service.invalidateAll() : service.invalidate(*pks);
+    return finish(runJob(service, job, "invalidating", command.wantsJson()), command.wantsJson(), "Invalidated");
 }
 
 int Commands::verify(const QStringList &arguments)
@@ -262,22 +276,35 @@ int Commands::verify(const QStringList &arguments)
     if (!pks)
         return exitCodeFor(pks.error());
     CacheService &service = *command.service;
-    QJsonArray results;
-    int differing = 0;
-    QObject::connect(&service, &CacheService::entryVerified, &service, [&](int, qint64 pk, const Verification &v) {
-        const bool same = v.identical || v.keyOrderOnly;
-        differing += same ? 0 : 1;
-        if (command.wantsJson())
-            results.append(QJsonObject { { QStringLiteral("pk"), pk }, { QStringLiteral("identical"), same },
-                                         { QStringLiteral("summary"), v.summary } });
-        else
-            std::printf("Foo %lld: %s\n", pk, qPrintable(v.summary));
-    });
-    QObject::connect(&service, &CacheService::entryFailed, &service, [&](int, qint64 pk, const QString &message) {
-        if (!command.wantsJson())
-            std::printf("Foo %lld: %s\n", pk, qPrintable(message));
-    });
+    // Collected and printed by pk at the end: results arrive in completion order.
+    QMap<qint64, Verification> verified;
+    QMap<qint64, QString> failures;
+    QObject::connect(&service, &CacheService::entryVerified, &service,
+                     [&](int, qint64 pk, const Verification &v) { verified.insert(pk, v); });
+    QObject::connect(&service, &CacheService::entryFailed, &service,
+                     [&](int, qint64 pk, const QString &message) { failures.insert(pk, message); });
     const JobSummary summary = runJob(service, service.verify(*pks), "verifying", command.wantsJson());
+    int differing = 0;
+    QJsonArray results;
+    for (auto it = verified.cbegin(); it != verified.cend(); ++it) {
+        const bool same = it->identical || it->keyOrderOnly;
+        differing += same ? 0 : 1;
+        if (command.wantsJson()) {
+            results.append(QJsonObject { { QStringLiteral("pk"), it.key() }, { QStringLiteral("identical"), same },
+                                         { QStringLiteral("summary"), it->summary },
+                                         { QStringLiteral("differences"), QJsonArray::fromStringList(it->details) } });
+            continue;
+        }
+        std::printf("Foo %lld: %s\n", it.key(), qPrintable(it->summary));
+        for (const QString &detail : it->details)
+            std::printf("    %s\n", qPrintable(printable(detail, 200)));
+    }
+    for (auto it = failures.cbegin(); it != failures.cend(); ++it) {
+        if (command.wantsJson())
+            results.append(QJsonObject { { QStringLiteral("pk"), it.key() }, { QStringLiteral("error"), it.value() } });
+        else
+            std::printf("Foo %lld: %s\n", it.key(), qPrintable(it.value()));
+    }
     if (command.wantsJson()) {
         QJsonObject out = summaryJson(summary);
         out.insert(QStringLiteral("entries"), results);
@@ -286,7 +313,11 @@ int Commands::verify(const QStringList &arguments)
     } else {
         std::printf("Verified %d of %d entries in %.2f s: %d differ from live%s\n", summary.done, summary.total,
                     summary.seconds, differing, summary.failed ? qPrintable(QStringLiteral(", %1 failed").arg(summary.failed)) : "");
+        if (!summary.firstError.isEmpty())
+            printError(summary.firstError);
     }
+    if (summary.cancelled)
+        return Interrupted;
     return differing == 0 && summary.failed == 0 && summary.firstError.isEmpty() ? Ok : Failed;
 }
 
@@ -328,9 +359,9 @@ int Commands::track(const QStringList &arguments)
                         .toJson(QJsonDocument::Compact)
                     + '\n');
     } else {
-        std::printf("Change tracking for app label \"%s\": %s (%lld triggers, log position %lld, %lld log rows)\n",
+        std::printf("Change tracking for app label \"%s\": %s (%lld triggers, log position %lld, %lld log %s)\n",
                     qPrintable((*db)->config().appLabel), state->installed ? "installed" : "not installed",
-                    qint64(state->triggers.size()), state->position, state->logRows);
+                    qint64(state->triggers.size()), state->position, state->logRows, state->logRows == 1 ? "row" : "rows");
     }
     return Ok;
 }

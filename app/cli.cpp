@@ -42,7 +42,12 @@ std::optional<int> parse(QCommandLineParser &parser, const QString &command, con
         return Usage;
     }
     if (parser.isSet(help)) {
-        std::fputs(qPrintable(parser.helpText()), stdout);
+        // QCommandLineParser names the program as it was started; say the command too.
+        QString text = parser.helpText();
+        const qsizetype options = text.indexOf(QLatin1String(" [options]"));
+        if (text.startsWith(QLatin1String("Usage: ")) && options > 0)
+            text.replace(7, options - 7, QStringLiteral("preserve ") + command);
+        std::fputs(qPrintable(text), stdout);
         return Ok;
     }
     return std::nullopt;
@@ -91,8 +96,8 @@ StoreOptions::StoreOptions()
     : store(QStringLiteral("store"), QStringLiteral("Where the cache lives: db (the pre_serialized column, default) or redis."),
             QStringLiteral("store"), QStringLiteral("db"))
     , redis(QStringLiteral("redis"),
-            QStringLiteral("Redis URL, redis://[:password@]host:port/db (default: $PRESERVE_REDIS, else "
-                           "redis://127.0.0.1:6379/0)."),
+            QStringLiteral("Redis URL, redis://[[user]:password@]host[:port][/db] or unix:///path?db=N (default: "
+                           "$PRESERVE_REDIS, else redis://127.0.0.1:6379/0); implies --store redis."),
             QStringLiteral("url"))
     , prefix(QStringLiteral("prefix"), QStringLiteral("Redis key prefix (default: preserve:)."), QStringLiteral("prefix"),
              QStringLiteral("preserve:"))
@@ -111,7 +116,9 @@ Result<StoreConfig> StoreOptions::config(const QCommandLineParser &parser) const
         url = qEnvironmentVariable("PRESERVE_REDIS");
     if (url.isEmpty())
         url = QStringLiteral("redis://127.0.0.1:6379/0");
-    return StoreConfig::parse(parser.value(store), url, parser.value(prefix));
+    // --redis alone means the Redis store: ignoring it silently would report on another store.
+    const QString kind = parser.isSet(store) || !parser.isSet(redis) ? parser.value(store) : QStringLiteral("redis");
+    return StoreConfig::parse(kind, url, parser.value(prefix));
 }
 
 } // namespace Cli

@@ -15,7 +15,7 @@ class Database;
 // What the headless commands share: exit codes, messages, common options.
 namespace Cli {
 
-enum ExitCode { Ok = 0, Failed = 1, Usage = 2, NotFound = 3 };
+enum ExitCode { Ok = 0, Failed = 1, Usage = 2, NotFound = 3, Interrupted = 130 };
 
 void printError(const QString &message);
 // Prints the error and returns the exit code for its kind.

@@ -13,4 +13,5 @@ int warm(const QStringList &arguments);
 int verify(const QStringList &arguments);
 int invalidate(const QStringList &arguments);
 int track(const QStringList &arguments);
+int serve(const QStringList &arguments);
 } // namespace Commands

@@ -25,6 +25,7 @@ const std::map<QString, Command> &commands()
         { QStringLiteral("warm"), { "refresh all (or --stale-only) cache entries in the background", Commands::warm } },
         { QStringLiteral("verify"), { "re-serialize and compare with the cached entries", Commands::verify } },
         { QStringLiteral("invalidate"), { "remove cache entries", Commands::invalidate } },
+        { QStringLiteral("serve"), { "serve the cached API over HTTP (DRF's /api/foos/), until SIGINT/SIGTERM", Commands::serve } },
         { QStringLiteral("track"), { "install, remove or show change tracking (staleness you can trust)", Commands::track } },
     };
     return table;
@@ -38,7 +39,7 @@ void printHelp(FILE *stream)
         << "Framework API (Foo -> Bar -> Zab -> Baz).\n\n"
         << "Commands:\n";
     for (const auto &[name, command] : commands())
-        out << "  " << name.leftJustified(10) << command.summary << '\n';
+        out << "  " << name.leftJustified(12) << command.summary << '\n';
     out << "\n'preserve <command> --help' shows the options of a command.\n"
         << "Without --db, commands use the demo database: " << Cli::demoDatabasePath() << '\n';
 }

@@ -6,6 +6,7 @@
 #include "cache/workerpool.h"
 
 #include <QElapsedTimer>
+#include <QThread>
 
 #include <atomic>
 
@@ -18,6 +19,10 @@ struct CacheService::Job {
     int skipped = 0;
     QString firstError;
     std::atomic<bool> cancelled { false };
+    // Set when the store answered "unavailable": the job's other items fail at once instead of
+    // each waiting for its own timeout (Redis frozen: one timeout, not one per Foo).
+    std::atomic<bool> storeUnavailable { false };
+    QString unavailableMessage; // guarded by CacheService::m_mutex
     QElapsedTimer timer;
 };
 
@@ -60,21 +65,34 @@ int CacheService::refreshStale()
     });
 }
 
+namespace {
+
+// The pks of every entry the store holds.
+Result<QList<qint64>> storedPks(WorkerContext &context)
+{
+    if (!context.store)
+        return Error::unavailable(context.storeError);
+    auto entries = context.store->list();
+    if (!entries)
+        return entries.error();
+    QList<qint64> stored;
+    for (const EntryInfo &entry : *entries)
+        stored << entry.pk;
+    return stored;
+}
+
+} // namespace
+
+int CacheService::invalidateAll()
+{
+    return startPlannedJob(JobKind::Invalidate, storedPks);
+}
+
 int CacheService::verify(const QList<qint64> &pks)
 {
     if (!pks.isEmpty())
         return startJob(JobKind::Verify, pks);
-    return startPlannedJob(JobKind::Verify, [](WorkerContext &context) -> Result<QList<qint64>> {
-        if (!context.store)
-            return Error::unavailable(context.storeError);
-        auto entries = context.store->list();
-        if (!entries)
-            return entries.error();
-        QList<qint64> stored;
-        for (const EntryInfo &entry : *entries)
-            stored << entry.pk;
-        return stored;
-    });
+    return startPlannedJob(JobKind::Verify, storedPks);
 }
 
 void CacheService::cancel(int jobId)
@@ -177,6 +195,8 @@ void CacheService::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerCon
         Status removed = context.store ? context.store->remove(pk)
                                        : Status(Error::unavailable(tr("the store is unavailable: %1").arg(context.storeError)));
         m_memory->remove(pk);
+        if (!removed)
+            ServiceInternals::noteStoreError(context, removed.error());
         itemDone(job, pk, removed);
         return;
     }
@@ -207,14 +227,24 @@ void CacheService::enqueueRefresh(const std::shared_ptr<Job> &job, qint64 pk)
 void CacheService::runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, WorkerContext &context)
 {
     bool wanted = false;
+    bool reachable = false;
+    QString unavailable;
     {
         std::lock_guard lock(m_mutex);
         flight->running = true; // from now on, requests queue behind it (flight->next)
-        for (const auto &job : flight->jobs)
+        for (const auto &job : flight->jobs) {
             wanted = wanted || !job->cancelled;
+            reachable = reachable || !job->storeUnavailable;
+            if (job->storeUnavailable)
+                unavailable = job->unavailableMessage;
+        }
     }
     if (!wanted) {
         refreshDone(pk, flight, Error::cancelled(tr("cancelled")));
+        return;
+    }
+    if (!reachable) {
+        refreshDone(pk, flight, Error::unavailable(unavailable));
         return;
     }
     const ServiceInternals internals { m_config, *m_memory, *m_telemetry };
@@ -232,10 +262,16 @@ void CacheService::runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &f
         return;
     }
     // Written by this thread or, together with others, by the thread already writing.
-    m_groupCommit.submit(*context.store, *entry, [this, internals, pk, flight, entry = *entry, timer](const Status &written) {
-        internals.refreshWritten(entry, written, double(timer.nsecsElapsed()) / 1e9);
-        refreshDone(pk, flight, written);
-    });
+    // A failure of this thread's own write (it writes its own entry when it leads a batch) marks
+    // its store for reopening.
+    QThread *const thread = QThread::currentThread();
+    m_groupCommit.submit(*context.store, *entry,
+                         [this, internals, pk, flight, entry = *entry, timer, thread, &context](const Status &written) {
+                             if (!written && QThread::currentThread() == thread)
+                                 ServiceInternals::noteStoreError(context, written.error());
+                             internals.refreshWritten(entry, written, double(timer.nsecsElapsed()) / 1e9);
+                             refreshDone(pk, flight, written);
+                         });
 }
 
 void CacheService::refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, const Status &status)
@@ -244,6 +280,12 @@ void CacheService::refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &
     std::shared_ptr<RefreshFlight> next;
     {
         std::lock_guard lock(m_mutex);
+        if (!status && status.error().kind == Error::Kind::Unavailable) {
+            for (const auto &job : flight->jobs) {
+                if (!job->storeUnavailable.exchange(true))
+                    job->unavailableMessage = status.error().message;
+            }
+        }
         jobs = std::move(flight->jobs);
         next = flight->next;
         if (next)

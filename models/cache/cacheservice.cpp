@@ -34,7 +34,9 @@ CacheService::~CacheService()
     cancelAll();
     for (auto &watcher : m_watchers)
         watcher->stop();
-    // Joins the workers while everything they may touch still exists.
+    // Joins the workers while everything they may touch still exists, m_pool included: a task that
+    // finishes may post a follow-up (a queued refresh of the same pk).
+    m_pool->shutdown();
     m_pool.reset();
 }
 

@@ -79,6 +79,8 @@ public:
     // Refreshes what is stale, missing or corrupt (see computeStatus).
     int refreshStale();
     int invalidate(const QList<qint64> &pks);
+    // Every entry the store holds.
+    int invalidateAll();
     // Re-serializes and compares with the stored entry (structurally); empty: every entry.
     int verify(const QList<qint64> &pks);
     void cancel(int job);

@@ -151,6 +151,7 @@ private:
         bool operator==(const Row &) const = default;
     };
     using Snapshot = QHash<qint64, Row>;
+    qint64 m_logPosition = 0; // of the change log (ChangeTracking), 0 when not tracked
 
     static void fingerprint(sqlite3_context *context, int, sqlite3_value **values)
     {
@@ -179,6 +180,8 @@ private:
             return snapshot.error();
         m_version = *version;
         m_snapshot = std::move(snapshot.value());
+        auto position = ChangeTracking::position(*m_database);
+        m_logPosition = position ? *position : 0;
         return success();
     }
 
@@ -207,8 +210,24 @@ private:
                 changed << it.key();
         }
         m_snapshot = std::move(snapshot.value());
+        // A tracked change to Django's tables leaves the cache column alone but makes entries stale:
+        // the memory tier must drop them too (SQLite positions are log ids, so this reads the log).
+        const auto position = ChangeTracking::position(*m_database);
+        if (position && *position < m_logPosition) {
+            m_logPosition = *position; // tracking was removed or reinstalled: cannot tell which
+            m_report.everythingChanged();
+            return success();
+        }
+        if (position && *position > m_logPosition) {
+            if (auto changes = ChangeTracking::changesSince(*m_database, m_logPosition)) {
+                for (auto it = changes->cbegin(); it != changes->cend(); ++it)
+                    changed << it.key();
+            }
+            m_logPosition = *position;
+        }
         if (!changed.isEmpty()) {
             std::sort(changed.begin(), changed.end());
+            changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
             m_report.entriesChanged(changed);
         }
         return success();

@@ -39,6 +39,15 @@ void ServiceInternals::dropDatabaseIfBroken(WorkerContext &context, const Error 
     }
 }
 
+void ServiceInternals::noteStoreError(WorkerContext &context, const Error &error)
+{
+    // A database-column store does not reconnect by itself (QPSQL keeps a dead connection after a
+    // server restart): drop it, the worker opens a new one before its next task. Redis reconnects
+    // on its own, with backoff.
+    if (error.kind == Error::Kind::Database && context.store && context.store->kind() == QLatin1String("db"))
+        context.storeBroken = true;
+}
+
 Result<EntryPtr> ServiceInternals::serialize(WorkerContext &context, qint64 pk)
 {
     if (!context.database)
@@ -76,10 +85,15 @@ Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qi
         auto stored = context.store->get(pk);
         if (stored && *stored && servable(**stored)) {
             const EntryPtr &entry = *stored;
+            // An entry built before tracking was installed (position <= 0) is stale once its Foo
+            // has any logged change; a check that fails is no proof of freshness.
             bool stale = false;
-            if (context.database && entry->changePosition > 0) {
-                auto change = ChangeTracking::latestChange(*context.database, pk, entry->changePosition);
-                stale = change && change->has_value();
+            if (context.database) {
+                auto change = ChangeTracking::latestChange(*context.database, pk, qMax<qint64>(entry->changePosition, 0));
+                if (change)
+                    stale = change->has_value();
+                else if (change.error().kind != Error::Kind::NotFound) // NotFound: not tracked
+                    stale = true;
             }
             if (!stale || config.staleWhileRevalidate) {
                 if (!stale)
@@ -90,6 +104,7 @@ Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qi
             }
         } else if (!stored) {
             storeDown = stored.error().kind == Error::Kind::Unavailable;
+            noteStoreError(context, stored.error());
             telemetry.recordError(store);
         }
     }
@@ -102,6 +117,7 @@ Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qi
     if (!storeDown) {
         if (auto put = context.store->put(*entry); !put) {
             storeDown = put.error().kind == Error::Kind::Unavailable;
+            noteStoreError(context, put.error());
             telemetry.recordError(store);
         }
     }
@@ -123,8 +139,10 @@ Result<Verification> ServiceInternals::verify(WorkerContext &context, qint64 pk)
     if (!context.store)
         return Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError));
     auto stored = context.store->get(pk);
-    if (!stored)
+    if (!stored) {
+        noteStoreError(context, stored.error());
         return stored.error();
+    }
     if (!*stored)
         return Error::notFound(QObject::tr("Foo %1 has no cache entry").arg(pk));
     auto live = serialize(context, pk);
@@ -146,6 +164,12 @@ Result<Verification> ServiceInternals::verify(WorkerContext &context, qint64 pk)
     verification.identical = comparison.equal;
     verification.keyOrderOnly = comparison.keyOrderOnly;
     verification.summary = comparison.summary();
+    for (const JsonDifference &difference : comparison.differences.mid(0, 5)) {
+        const auto shown = [](const QByteArray &json) {
+            return json.isEmpty() ? QStringLiteral("(none)") : QString::fromUtf8(json.left(80));
+        };
+        verification.details << QStringLiteral("%1: %2 -> %3").arg(difference.path, shown(difference.before), shown(difference.after));
+    }
     return verification;
 }
 
@@ -167,15 +191,19 @@ Result<QList<EntryStatus>> ServiceInternals::status(WorkerContext &context, Stat
         return Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError));
     Database &database = *context.database;
     auto names = database.run(QStringLiteral("SELECT id, name FROM %1 ORDER BY id").arg(DjangoTables::quote(database.tables().foo)));
-    if (!names)
+    if (!names) {
+        dropDatabaseIfBroken(context, names.error());
         return names.error();
+    }
     while ((*names)->next())
         inputs.foos.append({ (*names)->integer(0), QString::fromUtf8((*names)->text(1)) });
     if (auto done = (*names)->status(); !done)
         return done.error();
     auto entries = context.store->list();
-    if (!entries)
+    if (!entries) {
+        noteStoreError(context, entries.error());
         return entries.error();
+    }
     inputs.entries = std::move(entries.value());
     auto tracking = ChangeTracking::state(database);
     inputs.trackingInstalled = tracking && tracking->installed;

@@ -26,4 +26,7 @@ struct ServiceInternals {
     static Result<QList<qint64>> allPks(WorkerContext &context);
     // After a database error the connection is dropped, so that the next task opens a new one.
     static void dropDatabaseIfBroken(WorkerContext &context, const Error &error);
+    // Marks the thread's store to be reopened before its next task when `error` says its
+    // connection may be dead.
+    static void noteStoreError(WorkerContext &context, const Error &error);
 };

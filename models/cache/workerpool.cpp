@@ -17,6 +17,11 @@ WorkerPool::WorkerPool(DatabaseConfig database, StoreConfig store, int threads)
 
 WorkerPool::~WorkerPool()
 {
+    shutdown();
+}
+
+void WorkerPool::shutdown()
+{
     {
         std::lock_guard lock(m_mutex);
         m_stopping = true;
@@ -24,6 +29,7 @@ WorkerPool::~WorkerPool()
     m_wake.notify_all();
     for (std::thread &thread : m_threads)
         thread.join();
+    m_threads.clear();
 }
 
 void WorkerPool::post(Task task)
@@ -61,6 +67,10 @@ void WorkerPool::ensureOpen(Context &context)
         } else {
             context.databaseError = database.error().message;
         }
+    }
+    if (context.storeBroken) {
+        context.store.reset();
+        context.storeBroken = false;
     }
     if (!context.store) {
         auto store = openStore(m_storeConfig, m_databaseConfig);

@@ -22,6 +22,7 @@ struct WorkerContext {
     std::unique_ptr<CacheStore> store;
     QString databaseError; // why the database could not be opened (empty when it is open)
     QString storeError;    // likewise for the store
+    bool storeBroken = false; // reopen the store before the next task (ServiceInternals::noteStoreError)
     WorkerContext();
     ~WorkerContext();
 };
@@ -41,6 +42,9 @@ public:
     WorkerPool(const WorkerPool &) = delete;
     WorkerPool &operator=(const WorkerPool &) = delete;
 
+    // Runs what is queued, tasks those tasks post included, then joins. Idempotent. The pool stays
+    // usable for post() meanwhile, which is why owners call this before destroying it.
+    void shutdown();
     // Thread-safe.
     void post(Task task);
     // While held, no worker starts a new task (queued ones wait; running ones finish). A test hook:

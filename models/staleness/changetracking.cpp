@@ -408,10 +408,16 @@ Result<QHash<qint64, Change>> changesSince(Database &database, qint64 since)
 {
     if (auto installed = requireLog(database); !installed)
         return installed.error();
-    const QString sql = QStringLiteral("SELECT l.foo_id, l.%1, l.reason, %2 FROM %3 AS l JOIN "
-                                       "(SELECT max(id) AS id FROM %3 WHERE %1 > ? AND foo_id IS NOT NULL "
-                                       "GROUP BY foo_id) AS latest ON latest.id = l.id")
-                            .arg(positionColumn(database), changedAtColumn(database), quotedLog(database));
+    // Each Foo's latest change by position. On PostgreSQL that is the highest xid, not the highest
+    // log id: ids follow insert order, and a transaction with a lower xid may insert later.
+    const QString sql = database.isSqlite()
+        ? QStringLiteral("SELECT l.foo_id, l.%1, l.reason, %2 FROM %3 AS l JOIN "
+                         "(SELECT max(id) AS id FROM %3 WHERE %1 > ? AND foo_id IS NOT NULL "
+                         "GROUP BY foo_id) AS latest ON latest.id = l.id")
+              .arg(positionColumn(database), changedAtColumn(database), quotedLog(database))
+        : QStringLiteral("SELECT DISTINCT ON (l.foo_id) l.foo_id, l.%1, l.reason, %2 FROM %3 AS l "
+                         "WHERE l.%1 > ? AND l.foo_id IS NOT NULL ORDER BY l.foo_id, l.%1 DESC, l.id DESC")
+              .arg(positionColumn(database), changedAtColumn(database), quotedLog(database));
     auto statement = database.prepare(sql);
     if (!statement)
         return statement.error();
@@ -433,7 +439,7 @@ Result<std::optional<Change>> latestChange(Database &database, qint64 foo, qint6
     if (auto installed = requireLog(database); !installed)
         return installed.error();
     const QString sql = QStringLiteral("SELECT l.foo_id, l.%1, l.reason, %2 FROM %3 AS l "
-                                       "WHERE l.foo_id = ? AND l.%1 > ? ORDER BY l.id DESC LIMIT 1")
+                                       "WHERE l.foo_id = ? AND l.%1 > ? ORDER BY l.%1 DESC, l.id DESC LIMIT 1")
                             .arg(positionColumn(database), changedAtColumn(database), quotedLog(database));
     auto statement = database.prepare(sql);
     if (!statement)

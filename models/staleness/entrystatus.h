@@ -8,6 +8,7 @@
 #include <QList>
 #include <QSet>
 #include <QString>
+#include <QStringList>
 
 // The state of one Foo's cache entry. The GUI, `preserve status` and /api/status/ all take it from
 // computeStatus(), so they never disagree.
@@ -32,6 +33,7 @@ struct Verification {
     bool identical = false;
     bool keyOrderOnly = false;
     QString summary;   // "identical", "3 changes", …
+    QStringList details; // the first differences: "bar_set[3].zab_set[0].bazs[2].name: "a" -> "b""
     QDateTime at;
 };
 

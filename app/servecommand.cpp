@@ -1,0 +1,177 @@
+// preserve serve: the cached API over HTTP until SIGINT or SIGTERM (then a graceful stop).
+#include "cli.h"
+#include "commands.h"
+
+#include "cache/cacheservice.h"
+#include "db/database.h"
+#include "http/httpserver.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+using namespace Cli;
+
+namespace {
+
+int g_signalPipe[2] = { -1, -1 };
+
+// A self-pipe: the handler only writes a byte; the event loop reads it and stops the server.
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(g_signalPipe[1], &byte, 1);
+}
+
+struct ServeOptions {
+    QCommandLineOption listen { QStringLiteral("listen"), QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("address"), QStringLiteral("127.0.0.1") };
+    QCommandLineOption port { QStringLiteral("port"), QStringLiteral("Port (default 8000; 0: any free port)."), QStringLiteral("n"), QStringLiteral("8000") };
+    QCommandLineOption threads { QStringLiteral("threads"), QStringLiteral("HTTP threads (default 2)."), QStringLiteral("n"), QStringLiteral("2") };
+    QCommandLineOption workers { QStringLiteral("workers"), QStringLiteral("Serializing workers (default 2)."), QStringLiteral("n"), QStringLiteral("2") };
+    QCommandLineOption memory { QStringLiteral("memory"), QStringLiteral("Memory tier size in MB (default 256)."), QStringLiteral("mb"), QStringLiteral("256") };
+    QCommandLineOption pageSize { QStringLiteral("page-size"), QStringLiteral("Paginate the list (DRF PageNumberPagination)."), QStringLiteral("n"), QStringLiteral("0") };
+    QCommandLineOption tokenFile { QStringLiteral("token-file"), QStringLiteral("Enables the admin endpoints behind the bearer token in this file."), QStringLiteral("file") };
+    QCommandLineOption policy { QStringLiteral("policy"), QStringLiteral("cached (default), list-cached (detail live) or live."), QStringLiteral("policy"), QStringLiteral("cached") };
+    QCommandLineOption cacheControl { QStringLiteral("cache-control"), QStringLiteral("Cache-Control header of API answers (default none)."), QStringLiteral("value") };
+    QCommandLineOption stale { QStringLiteral("stale-while-revalidate"), QStringLiteral("Serve entries known stale while one refresh runs.") };
+    QCommandLineOption maxConnections { QStringLiteral("max-connections"), QStringLiteral("Connection limit (default 1024)."), QStringLiteral("n"), QStringLiteral("1024") };
+    QCommandLineOption timeout { QStringLiteral("timeout"), QStringLiteral("Idle/slow client timeout in seconds (default 30)."), QStringLiteral("s"), QStringLiteral("30") };
+    QCommandLineOption quiet { QStringLiteral("quiet"), QStringLiteral("No request log on stderr.") };
+
+    void addTo(QCommandLineParser &parser) const
+    {
+        parser.addOptions({ listen, port, threads, workers, memory, pageSize, tokenFile, policy, cacheControl, stale,
+                            maxConnections, timeout, quiet });
+    }
+};
+
+std::optional<int> number(const QCommandLineParser &parser, const QCommandLineOption &option, int low, int high)
+{
+    bool ok = false;
+    const int value = parser.value(option).toInt(&ok);
+    if (!ok || value < low || value > high) {
+        printError(QStringLiteral("--%1 takes a number from %2 to %3").arg(option.names().first()).arg(low).arg(high));
+        return std::nullopt;
+    }
+    return value;
+}
+
+// The options into a server configuration; an exit code on a usage error.
+std::variant<HttpServerOptions, int> serverOptions(const QCommandLineParser &parser, const ServeOptions &o)
+{
+    HttpServerOptions options;
+    options.address = parser.value(o.listen);
+    const auto port = number(parser, o.port, 0, 65535);
+    const auto threads = number(parser, o.threads, 1, 256);
+    const auto workers = number(parser, o.workers, 1, 64);
+    const auto pageSize = number(parser, o.pageSize, 0, 1000000);
+    const auto connections = number(parser, o.maxConnections, 1, 1000000);
+    const auto timeout = number(parser, o.timeout, 1, 86400);
+    if (!port || !threads || !workers || !pageSize || !connections || !timeout)
+        return Usage;
+    options.port = quint16(*port);
+    options.threads = *threads;
+    options.liveWorkers = *workers;
+    options.pageSize = *pageSize;
+    options.maxConnections = *connections;
+    options.timeoutSeconds = *timeout;
+    options.cacheControl = parser.value(o.cacheControl).toLatin1();
+    const QString policy = parser.value(o.policy);
+    if (policy == QLatin1String("cached"))
+        options.policy = CachePolicy::Cached;
+    else if (policy == QLatin1String("list-cached"))
+        options.policy = CachePolicy::ListCached;
+    else if (policy == QLatin1String("live"))
+        options.policy = CachePolicy::Live;
+    else {
+        printError(QStringLiteral("--policy takes cached, list-cached or live"));
+        return Usage;
+    }
+    if (parser.isSet(o.tokenFile)) {
+        QFile file(parser.value(o.tokenFile));
+        if (!file.open(QIODevice::ReadOnly)) {
+            printError(QStringLiteral("cannot read the token file %1: %2").arg(file.fileName(), file.errorString()));
+            return Failed;
+        }
+        options.adminToken = file.readAll().trimmed();
+        if (options.adminToken.isEmpty() || options.adminToken.contains(' ')) {
+            printError(QStringLiteral("the token file %1 must hold one token without spaces").arg(file.fileName()));
+            return Failed;
+        }
+    }
+    return options;
+}
+
+} // namespace
+
+int Commands::serve(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Serves the cached API (DRF's /api/foos/ and /api/foos/<pk>/) over HTTP "
+                                                    "until SIGINT or SIGTERM."));
+    DatabaseOptions database;
+    StoreOptions store;
+    ServeOptions serve;
+    database.addTo(parser);
+    store.addTo(parser);
+    serve.addTo(parser);
+    if (auto code = parse(parser, QStringLiteral("serve"), arguments))
+        return *code;
+    auto server = serverOptions(parser, serve);
+    if (auto *code = std::get_if<int>(&server))
+        return *code;
+    auto databaseConfig = database.config(parser);
+    if (!databaseConfig)
+        return exitCodeFor(databaseConfig.error());
+    auto storeConfig = store.config(parser);
+    if (!storeConfig)
+        return exitCodeFor(storeConfig.error());
+    if (auto check = Database::open(*databaseConfig); !check)
+        return exitCodeFor(check.error());
+    const auto memory = number(parser, serve.memory, 1, 1024 * 1024);
+    if (!memory)
+        return Usage;
+    if (parser.isSet(serve.quiet))
+        QLoggingCategory::setFilterRules(QStringLiteral("preserve.http.info=false"));
+
+    CacheConfig config;
+    config.database = *databaseConfig;
+    config.store = *storeConfig;
+    config.memoryBytes = qint64(*memory) * 1024 * 1024;
+    config.workers = std::get<HttpServerOptions>(server).liveWorkers;
+    config.staleWhileRevalidate = parser.isSet(serve.stale);
+    CacheService service(config);
+    if (auto watching = service.startWatching(); !watching)
+        printError(QStringLiteral("watching the store for other processes' writes (retrying): %1").arg(watching.error().message));
+    HttpServer http(service);
+    const auto port = http.start(std::get<HttpServerOptions>(server));
+    if (!port)
+        return exitCodeFor(port.error());
+
+    if (::pipe(g_signalPipe) != 0) {
+        printError(QStringLiteral("cannot create a pipe for signals"));
+        return Failed;
+    }
+    QSocketNotifier notifier(g_signalPipe[0], QSocketNotifier::Read);
+    QObject::connect(&notifier, &QSocketNotifier::activated, &notifier, [&] {
+        char byte = 0;
+        [[maybe_unused]] const auto read = ::read(g_signalPipe[0], &byte, 1);
+        notifier.setEnabled(false);
+        std::fputs("Stopping: finishing the requests under way\n", stderr);
+        http.stop();
+        QCoreApplication::quit();
+    });
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    std::printf("Serving %sapi/foos/ (Ctrl-C stops)\n", qPrintable(http.url().toString()));
+    std::fflush(stdout);
+    const int code = QCoreApplication::exec();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    return code == 0 ? Ok : Failed;
+}

@@ -1,0 +1,229 @@
+// The URL conf and what every endpoint shares: entry answers, the pk list, error bodies.
+#include "apicontext.h"
+
+#include "cache/cacheservice.h"
+#include "cache/workerpool.h"
+
+#include <QLoggingCategory>
+
+#include <microhttpd.h>
+
+Q_DECLARE_LOGGING_CATEGORY(lcHttp)
+
+namespace {
+
+// A pk as DRF's router takes it from the URL (`[^/.]+`, then the integer field's to_python):
+// digits with an optional sign; anything else finds no Foo.
+std::optional<qint64> primaryKey(const QByteArray &segment)
+{
+    bool ok = false;
+    const qint64 pk = segment.toLongLong(&ok);
+    if (!ok || segment.isEmpty() || segment.contains(' ') || segment.contains('.'))
+        return std::nullopt;
+    return pk;
+}
+
+// Django's APPEND_SLASH: the same target with a slash after the path, query kept.
+Reply appendSlash(const HttpRequest &request)
+{
+    const qsizetype question = request.target.indexOf('?');
+    const QByteArray path = question < 0 ? request.target : request.target.left(question);
+    const QByteArray location = path + '/' + (question < 0 ? QByteArray() : request.target.mid(question));
+    ResponsePtr response = HttpResponses::empty();
+    HttpResponses::addHeader(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    HttpResponses::addHeader(response, MHD_HTTP_HEADER_LOCATION, location);
+    return { MHD_HTTP_MOVED_PERMANENTLY, response, {}, 0 };
+}
+
+} // namespace
+
+ApiShared::ApiShared(CacheService &cacheService, HttpServerOptions serverOptions, HttpCounters &httpCounters,
+                     std::shared_ptr<SuspendRegistry> suspendRegistry)
+    : service(cacheService)
+    , options(std::move(serverOptions))
+    , style { options.cacheControl }
+    , counters(httpCounters)
+    , registry(std::move(suspendRegistry))
+{
+}
+
+std::optional<QList<qint64>> ApiShared::freshPks()
+{
+    std::lock_guard lock(listMutex);
+    if (!pksKnown || pksAge.hasExpired(1000))
+        return std::nullopt;
+    return pks;
+}
+
+QByteArray ApiShared::defaultHost()
+{
+    std::lock_guard lock(listMutex);
+    return boundHost;
+}
+
+void ApiShared::setPks(QList<qint64> ids)
+{
+    std::lock_guard lock(listMutex);
+    pks = std::move(ids);
+    pksKnown = true;
+    pksAge.start();
+}
+
+void ApiShared::entriesChanged()
+{
+    std::lock_guard lock(listMutex);
+    pksAge.invalidate();
+}
+
+QByteArray cacheLabel(int outcome)
+{
+    switch (Telemetry::Outcome(outcome)) {
+    case Telemetry::Outcome::Hit: return "HIT";
+    case Telemetry::Outcome::Miss: return "MISS";
+    case Telemetry::Outcome::Stale: return "STALE";
+    case Telemetry::Outcome::Bypass: return "BYPASS";
+    case Telemetry::Outcome::Error: break;
+    }
+    return "MISS";
+}
+
+Reply serverError(const QString &reason)
+{
+    qCWarning(lcHttp).noquote() << "answering 500:" << reason;
+    return HttpResponses::error(MHD_HTTP_INTERNAL_SERVER_ERROR, "A server error occurred.");
+}
+
+Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &entry, const QByteArray &cache)
+{
+    using namespace HttpResponses;
+    const bool hit = cache == "HIT" && entry->pk > 0; // pages and lists (pk 0) are not kept here
+    const bool gzip = !entry->gzip.isEmpty() && acceptsGzip(request.acceptEncoding);
+    const bool notModified = noneMatchHits(request.ifNoneMatch, entry->digest);
+    const auto variant = notModified ? (gzip ? ResponseCache::NotModifiedGzip : ResponseCache::NotModifiedPlain)
+                                     : (gzip ? ResponseCache::Gzip : ResponseCache::Plain);
+    ResponsePtr response = hit ? api.responses.find(entry, variant) : nullptr;
+    if (!response) {
+        response = notModified ? empty() : fromEntry(entry, gzip);
+        if (notModified)
+            addHeader(response, "Vary", "Accept, Accept-Encoding");
+        else
+            addApiHeaders(response, true);
+        addRepresentationHeaders(response, { entityTag(entry->digest, gzip), entry->cachedAt, cache, gzip && !notModified },
+                                 api.style);
+        if (hit)
+            response = api.responses.store(entry, variant, response);
+    }
+    const qint64 bytes = notModified ? 0 : (gzip ? entry->gzip.size() : entry->body.size());
+    return { notModified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response, cache, bytes };
+}
+
+ApiRouter::ApiRouter(CacheService &service, const HttpServerOptions &options, HttpCounters &counters,
+                     std::shared_ptr<SuspendRegistry> registry)
+    : m_api(std::make_shared<ApiShared>(service, options, counters, std::move(registry)))
+    , m_pool(std::make_unique<WorkerPool>(service.config().database, service.config().store, qMax(1, options.liveWorkers)))
+{
+}
+
+ApiRouter::~ApiRouter() = default;
+
+std::optional<Reply> ApiRouter::route(HttpExchange &exchange)
+{
+    const HttpRequest &request = exchange.request;
+    const QByteArray &path = request.path;
+    if (path == "/metrics" || path == "/healthz") {
+        if (!request.isGetOrHead())
+            return HttpResponses::methodNotAllowed(request.method);
+        return path == "/metrics" ? Endpoints::metrics(m_api, m_api->registry->suspendedCount())
+                                  : Endpoints::health(m_api, *m_pool, exchange);
+    }
+    if (path == "/api/foos" || path.startsWith("/api/foos/"))
+        return routeFoos(exchange, path.mid(9));
+    if (!m_api->options.adminToken.isEmpty()) {
+        if (path == "/api/refresh" || path == "/api/status")
+            return appendSlash(request);
+        if (path == "/api/refresh/")
+            return Endpoints::admin(m_api, *m_pool, exchange, "refresh-many", 0);
+        if (path == "/api/status/")
+            return Endpoints::admin(m_api, *m_pool, exchange, "status", 0);
+    }
+    return HttpResponses::notFound();
+}
+
+// `rest` is what follows "/api/foos": "", "/", "/<pk>", "/<pk>/", "/<pk>/refresh/", …
+std::optional<Reply> ApiRouter::routeFoos(HttpExchange &exchange, const QByteArray &rest)
+{
+    const HttpRequest &request = exchange.request;
+    const QList<QByteArray> parts = rest.split('/'); // "/1/" → "", "1", ""
+    const bool admin = !m_api->options.adminToken.isEmpty();
+    if (!rest.endsWith('/')) {
+        const bool known = parts.size() <= 2 || (admin && parts.size() == 3 && (parts[2] == "refresh" || parts[2] == "cache"));
+        return known ? appendSlash(request) : HttpResponses::notFound();
+    }
+    if (parts.size() == 4 && admin && (parts[2] == "refresh" || parts[2] == "cache")) {
+        const auto pk = primaryKey(parts[1]);
+        if (!pk)
+            return HttpResponses::notFound();
+        return Endpoints::admin(m_api, *m_pool, exchange, parts[2] == "refresh" ? "refresh" : "invalidate", *pk);
+    }
+    if (parts.size() > 3)
+        return HttpResponses::notFound();
+    const bool isList = parts.size() == 2;
+    if (request.method == "OPTIONS")
+        return Endpoints::options(request, isList);
+    if (!request.isGetOrHead())
+        return HttpResponses::methodNotAllowed(request.method);
+    const CachePolicy policy = m_api->options.policy;
+    if (isList)
+        return Endpoints::list(m_api, *m_pool, exchange, policy == CachePolicy::Live);
+    const auto pk = primaryKey(parts[1]);
+    if (!pk)
+        return HttpResponses::notFound();
+    bool live = policy != CachePolicy::Cached;
+    if (admin && request.queryValue("cache") == QByteArray("skip")) {
+        if (auto refused = Endpoints::authenticate(*m_api, request))
+            return refused;
+        live = true;
+    }
+    return Endpoints::detail(m_api, *m_pool, exchange, *pk, live);
+}
+
+void ApiRouter::entriesChanged(const QList<qint64> &pks)
+{
+    if (pks.isEmpty())
+        m_api->responses.clear();
+    for (qint64 pk : pks)
+        m_api->responses.remove(pk);
+    m_api->entriesChanged();
+}
+
+void ApiRouter::setBoundHost(const QByteArray &host)
+{
+    std::lock_guard lock(m_api->listMutex);
+    m_api->boundHost = host;
+}
+
+void ApiRouter::sweep()
+{
+    m_api->responses.sweep();
+}
+
+std::optional<Reply> Endpoints::options(const HttpRequest &request, bool list)
+{
+    Q_UNUSED(request);
+    // What DRF's SimpleMetadata answers for a read-only view (no "actions": no POST/PUT allowed).
+    QByteArray body = "{\"name\":\"";
+    body += list ? "Foo List" : "Foo Instance";
+    body += "\",\"description\":\"\",\"renders\":[\"application/json\"],\"parses\":[\"application/json\","
+            "\"application/x-www-form-urlencoded\",\"multipart/form-data\"]}";
+    return HttpResponses::json(MHD_HTTP_OK, body);
+}
+
+std::optional<Reply> Endpoints::metrics(const ApiSharedPtr &api, int waiting)
+{
+    QByteArray body = api->service.telemetry().prometheus();
+    body += api->counters.prometheus(waiting);
+    const qint64 size = body.size();
+    ResponsePtr response = HttpResponses::fromBytes(std::move(body));
+    HttpResponses::addHeader(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+    return Reply { MHD_HTTP_OK, response, {}, size };
+}

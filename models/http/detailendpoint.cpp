@@ -1,0 +1,88 @@
+// GET/HEAD /api/foos/<pk>/: the cached entry (memory hits answered on the MHD thread, misses on the
+// cache service's workers while the connection is suspended), or live on the server's own workers.
+#include "apicontext.h"
+
+#include "cache/cacheservice.h"
+#include "cache/workerpool.h"
+#include "db/database.h"
+#include "serialize/serializer.h"
+
+#include <QElapsedTimer>
+
+#include <microhttpd.h>
+
+namespace {
+
+Reply lookupReply(ApiShared &api, const HttpRequest &request, const Result<CacheService::Lookup> &result)
+{
+    if (result)
+        return entryReply(api, request, result->entry, cacheLabel(int(result->outcome)));
+    if (result.error().kind == Error::Kind::NotFound)
+        return HttpResponses::notFound();
+    return serverError(result.error().message);
+}
+
+// A CacheService lookup that may answer on this thread (memory hit) or later on a worker.
+struct PendingLookup {
+    std::mutex mutex;
+    std::optional<Result<CacheService::Lookup>> result;
+    std::shared_ptr<Deferral> deferral;
+};
+
+// Serializes one Foo on a worker of the server's pool (X-Cache: BYPASS). The gzip copy is made only
+// when the client takes it.
+Reply liveReply(ApiShared &api, const HttpRequest &request, WorkerContext &context, qint64 pk)
+{
+    if (!context.database)
+        return serverError(QStringLiteral("the database is unavailable: %1").arg(context.databaseError));
+    QElapsedTimer timer;
+    timer.start();
+    auto body = context.serializer->foo(pk);
+    if (!body) {
+        if (body.error().kind == Error::Kind::NotFound)
+            return HttpResponses::notFound();
+        if (body.error().kind == Error::Kind::Database || body.error().kind == Error::Kind::Unavailable) {
+            context.serializer.reset(); // reopened by the next task
+            context.database.reset();
+        }
+        return serverError(body.error().message);
+    }
+    EntryMetadata metadata;
+    metadata.cachedAt = QDateTime::currentDateTimeUtc();
+    metadata.serializerVersion = Serializer::version;
+    const QByteArray gzip = HttpResponses::acceptsGzip(request.acceptEncoding) ? gzipCompress(*body) : QByteArray();
+    const QByteArray digest = digestOf(*body);
+    const EntryPtr entry = makeEntry(pk, std::move(body.value()), gzip, digest, metadata);
+    api.service.telemetry().recordRequest(QStringLiteral("live"), Telemetry::Outcome::Bypass, entry->body.size(),
+                                          double(timer.nsecsElapsed()) / 1e9);
+    return entryReply(api, request, entry, "BYPASS");
+}
+
+} // namespace
+
+std::optional<Reply> Endpoints::detail(const ApiSharedPtr &api, WorkerPool &pool, HttpExchange &exchange, qint64 pk, bool live)
+{
+    const HttpRequest &request = exchange.request;
+    if (live) {
+        auto deferral = exchange.defer();
+        pool.post([api, request, deferral, pk](WorkerContext &context) {
+            deferral->complete(liveReply(*api, request, context, pk));
+        });
+        return std::nullopt;
+    }
+    auto pending = std::make_shared<PendingLookup>();
+    api->service.getAsync(pk, [api, request, pending](const Result<CacheService::Lookup> &result) {
+        std::unique_lock lock(pending->mutex);
+        if (!pending->deferral) { // still inside getAsync on the MHD thread, or just after it
+            pending->result = result;
+            return;
+        }
+        lock.unlock();
+        pending->deferral->complete(lookupReply(*api, request, result));
+    });
+    std::lock_guard lock(pending->mutex);
+    if (pending->result)
+        return lookupReply(*api, request, *pending->result);
+    pending->deferral = exchange.defer();
+    return std::nullopt;
+}

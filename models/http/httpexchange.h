@@ -1,0 +1,105 @@
+#pragma once
+
+#include "http/httpresponses.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QSet>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+struct MHD_Connection;
+class SuspendRegistry;
+
+// What a handler needs to know of a request, copied out of libmicrohttpd on the first call of the
+// access handler so that it can travel to a worker thread.
+struct HttpRequest {
+    QByteArray method;
+    QByteArray path;   // percent-decoded by libmicrohttpd, as Django routes it
+    QByteArray target; // the request target as sent ("/api/foos?page=2")
+    QByteArray query;  // raw, after '?'
+    QByteArray version;
+    QByteArray host;
+    QByteArray acceptEncoding;
+    QByteArray ifNoneMatch;
+    QByteArray authorization;
+    QByteArray contentType;
+    QByteArray peer;
+    QByteArray body; // bounded by HttpServerOptions::bodyLimit
+
+    bool isHead() const { return method == "HEAD"; }
+    bool isGetOrHead() const { return method == "GET" || method == "HEAD"; }
+    // A query parameter decoded as Django does ('+' is a space; the last value wins).
+    std::optional<QByteArray> queryValue(const QByteArray &name) const;
+    // All parameters in order, decoded.
+    QList<std::pair<QByteArray, QByteArray>> queryItems() const;
+};
+
+// The answer to a request whose connection is suspended while a worker computes it. complete() may
+// be called on any thread, once (later calls are ignored), also after the server stopped (then it
+// does nothing): it stores the reply and resumes the connection, whose next handler call queues it.
+class Deferral {
+public:
+    Deferral(std::shared_ptr<SuspendRegistry> registry, MHD_Connection *connection);
+    void complete(Reply reply);
+
+private:
+    friend class SuspendRegistry;
+    std::shared_ptr<SuspendRegistry> m_registry;
+    MHD_Connection *m_connection;
+    // Guarded by the registry's mutex.
+    std::optional<Reply> m_reply;
+    bool m_suspended = false;
+};
+
+// Knows every suspended connection, so that a late completion never resumes a connection of a
+// stopped daemon, and stop() can answer (and resume) those still waiting before the daemon goes.
+class SuspendRegistry {
+public:
+    // MHD thread, inside the access handler: the reply when it is already there, else suspends.
+    std::optional<Reply> suspendUnlessDone(Deferral &deferral);
+    // MHD thread, on the call after the resume.
+    std::optional<Reply> take(Deferral &deferral);
+    void complete(Deferral &deferral, Reply reply);
+    // Answers every suspended connection with `reply`, resumes them and closes the registry:
+    // completions after this do nothing. Called before MHD_stop_daemon.
+    void resumeAllAndClose(const Reply &reply);
+    int suspendedCount() const;
+
+private:
+    mutable std::mutex m_mutex;
+    bool m_open = true;
+    QSet<Deferral *> m_suspended;
+};
+
+// One request's state from the first call of the access handler to libmicrohttpd's "completed"
+// notice. Owned by the connection (con_cls) and touched only by the MHD thread serving it.
+struct HttpExchange {
+    HttpRequest request;
+    QElapsedTimer timer;
+    QDateTime startedAt;
+    std::shared_ptr<SuspendRegistry> registry;
+    MHD_Connection *connection = nullptr;
+    std::shared_ptr<Deferral> deferral;
+    Reply reply;            // what was queued, for the log
+    bool answered = false;  // a response was queued
+    qint64 bodySeen = 0;    // request body bytes received (also those ignored)
+
+    // For a handler that answers later: suspends the connection once the handler returns.
+    std::shared_ptr<Deferral> defer();
+};
+
+// Counters for /metrics: requests by status class and bytes of bodies sent. Lock-free.
+struct HttpCounters {
+    std::array<std::atomic<qint64>, 6> requestsByClass {}; // index 1..5: 1xx..5xx; 0: dropped (no answer)
+    std::atomic<qint64> bodyBytes { 0 };
+    std::atomic<qint64> connectionsOpen { 0 };
+
+    // `waiting`: connections suspended now.
+    QByteArray prometheus(int waiting) const;
+};

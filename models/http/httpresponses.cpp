@@ -1,0 +1,164 @@
+#include "httpresponses.h"
+
+#include "serialize/jsonstring.h"
+
+#include <QLocale>
+
+#include <microhttpd.h>
+
+namespace HttpResponses {
+
+namespace {
+
+ResponsePtr adopt(MHD_Response *response)
+{
+    Q_ASSERT(response); // only fails on out of memory
+    return ResponsePtr(response, [](MHD_Response *r) { MHD_destroy_response(r); });
+}
+
+// A q-value of an Accept-Encoding element ("gzip;q=0.5"); 1 when absent, 0 when unreadable.
+double qualityOf(const QByteArray &parameters)
+{
+    for (const QByteArray &parameter : parameters.split(';')) {
+        const QByteArray trimmed = parameter.trimmed();
+        if (!trimmed.startsWith("q=") && !trimmed.startsWith("Q="))
+            continue;
+        bool ok = false;
+        const double q = trimmed.mid(2).trimmed().toDouble(&ok);
+        return ok ? q : 0;
+    }
+    return 1;
+}
+
+} // namespace
+
+ResponsePtr fromBytes(QByteArray body)
+{
+    auto *holder = new QByteArray(std::move(body));
+    return adopt(MHD_create_response_from_buffer_with_free_callback_cls(
+        size_t(holder->size()), const_cast<char *>(holder->constData()),
+        [](void *cls) { delete static_cast<QByteArray *>(cls); }, holder));
+}
+
+ResponsePtr fromEntry(const EntryPtr &entry, bool gzip)
+{
+    const QByteArray &bytes = gzip ? entry->gzip : entry->body;
+    auto *holder = new EntryPtr(entry);
+    return adopt(MHD_create_response_from_buffer_with_free_callback_cls(
+        size_t(bytes.size()), const_cast<char *>(bytes.constData()),
+        [](void *cls) { delete static_cast<EntryPtr *>(cls); }, holder));
+}
+
+ResponsePtr empty()
+{
+    return adopt(MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT));
+}
+
+void addHeader(const ResponsePtr &response, const char *name, const QByteArray &value)
+{
+    // MHD copies both strings. It refuses values with CR/LF, so no header injection can pass.
+    MHD_add_response_header(response.get(), name, value.constData());
+}
+
+void addApiHeaders(const ResponsePtr &response, bool variesOnEncoding, const char *allow)
+{
+    addHeader(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    addHeader(response, MHD_HTTP_HEADER_VARY, variesOnEncoding ? "Accept, Accept-Encoding" : "Accept");
+    addHeader(response, MHD_HTTP_HEADER_ALLOW, allow);
+    addHeader(response, "X-Frame-Options", "DENY");
+    addHeader(response, "X-Content-Type-Options", "nosniff");
+    addHeader(response, "Referrer-Policy", "same-origin");
+}
+
+void addRepresentationHeaders(const ResponsePtr &response, const Representation &representation, const Style &style)
+{
+    if (!representation.etag.isEmpty())
+        addHeader(response, MHD_HTTP_HEADER_ETAG, representation.etag);
+    if (representation.lastModified.isValid())
+        addHeader(response, MHD_HTTP_HEADER_LAST_MODIFIED, httpDate(representation.lastModified));
+    if (!style.cacheControl.isEmpty())
+        addHeader(response, MHD_HTTP_HEADER_CACHE_CONTROL, style.cacheControl);
+    if (!representation.cache.isEmpty())
+        addHeader(response, "X-Cache", representation.cache);
+    if (representation.gzip)
+        addHeader(response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+}
+
+QByteArray detailBody(const QByteArray &message)
+{
+    QByteArray body = "{\"detail\":";
+    appendJsonString(body, message);
+    body += '}';
+    return body;
+}
+
+Reply json(int status, QByteArray body, const char *allow)
+{
+    const qint64 size = body.size();
+    ResponsePtr response = fromBytes(std::move(body));
+    addApiHeaders(response, false, allow);
+    return { status, response, {}, size };
+}
+
+Reply error(int status, const QByteArray &message, const char *allow)
+{
+    return json(status, detailBody(message), allow);
+}
+
+Reply notFound()
+{
+    // Every 404 is the same bytes: build it once.
+    static const Reply reply = error(MHD_HTTP_NOT_FOUND, "Not found.");
+    return reply;
+}
+
+Reply methodNotAllowed(const QByteArray &method, const char *allow)
+{
+    return error(MHD_HTTP_METHOD_NOT_ALLOWED, "Method \"" + method + "\" not allowed.", allow);
+}
+
+QByteArray entityTag(const QByteArray &digest, bool gzip)
+{
+    return '"' + digest + (gzip ? "-gzip\"" : "\"");
+}
+
+bool noneMatchHits(const QByteArray &ifNoneMatch, const QByteArray &digest)
+{
+    if (ifNoneMatch.isEmpty() || digest.isEmpty())
+        return false;
+    if (ifNoneMatch.trimmed() == "*")
+        return true;
+    const QByteArray plain = entityTag(digest, false);
+    const QByteArray gzip = entityTag(digest, true);
+    for (QByteArray tag : ifNoneMatch.split(',')) {
+        tag = tag.trimmed();
+        if (tag.startsWith("W/"))
+            tag = tag.mid(2);
+        if (tag == plain || tag == gzip)
+            return true;
+    }
+    return false;
+}
+
+bool acceptsGzip(const QByteArray &acceptEncoding)
+{
+    double gzip = -1;
+    double any = -1;
+    for (const QByteArray &element : acceptEncoding.split(',')) {
+        const qsizetype semicolon = element.indexOf(';');
+        const QByteArray coding = (semicolon < 0 ? element : element.left(semicolon)).trimmed().toLower();
+        const double q = semicolon < 0 ? 1.0 : qualityOf(element.mid(semicolon + 1));
+        if (coding == "gzip" || coding == "x-gzip")
+            gzip = q;
+        else if (coding == "*")
+            any = q;
+    }
+    return gzip >= 0 ? gzip > 0 : any > 0;
+}
+
+QByteArray httpDate(const QDateTime &at)
+{
+    return QLocale::c().toString(at.toUTC(), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss 'GMT'")).toLatin1();
+}
+
+} // namespace HttpResponses

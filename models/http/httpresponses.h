@@ -1,0 +1,73 @@
+#pragma once
+
+#include "cache/entry.h"
+
+#include <QByteArray>
+#include <QDateTime>
+
+#include <memory>
+
+struct MHD_Response;
+
+// libmicrohttpd responses are reference counted inside the library (MHD_queue_response takes a
+// reference); a ResponsePtr is our own reference, dropped with MHD_destroy_response. A response is
+// immutable once built, so one object may be queued on any number of connections on any thread.
+using ResponsePtr = std::shared_ptr<MHD_Response>;
+
+// What a handler answers: the status, the (shared, prebuilt) response, and what the request log
+// shows. `bodyBytes` is the body's size (0 for 304); HEAD is accounted by the server.
+struct Reply {
+    int status = 0;
+    ResponsePtr response;
+    QByteArray cache; // X-Cache value, empty when the endpoint is not cached
+    qint64 bodyBytes = 0;
+};
+
+// Building responses DRF-alike: the header set of a DRF APIView on every API answer, JSON error
+// bodies, the cached entry's bytes without a copy. All functions are thread-safe.
+namespace HttpResponses {
+
+// Per-server settings every API response depends on.
+struct Style {
+    QByteArray cacheControl; // empty: no Cache-Control header (DRF sends none)
+};
+
+// The body stays owned by the response (zero copy: the QByteArray's data is sent as it is).
+ResponsePtr fromBytes(QByteArray body);
+// The entry's body (or its stored gzip copy) without a copy: the response keeps the entry alive
+// until libmicrohttpd drops its last reference.
+ResponsePtr fromEntry(const EntryPtr &entry, bool gzip);
+ResponsePtr empty();
+
+void addHeader(const ResponsePtr &response, const char *name, const QByteArray &value);
+// Content-Type: application/json, Allow, X-Content-Type-Options, X-Frame-Options, Referrer-Policy,
+// Vary (Accept; plus Accept-Encoding on representations that have a gzip twin).
+void addApiHeaders(const ResponsePtr &response, bool variesOnEncoding, const char *allow = "GET, HEAD, OPTIONS");
+// ETag, Last-Modified, Cache-Control, X-Cache, Content-Encoding: what a cacheable representation carries.
+struct Representation {
+    QByteArray etag;      // the quoted tag
+    QDateTime lastModified;
+    QByteArray cache;     // X-Cache
+    bool gzip = false;
+};
+void addRepresentationHeaders(const ResponsePtr &response, const Representation &representation, const Style &style);
+
+// `{"detail":"…"}` with DRF's escaping and the API headers.
+QByteArray detailBody(const QByteArray &message);
+Reply json(int status, QByteArray body, const char *allow = "GET, HEAD, OPTIONS");
+Reply error(int status, const QByteArray &message, const char *allow = "GET, HEAD, OPTIONS");
+Reply notFound();
+Reply methodNotAllowed(const QByteArray &method, const char *allow = "GET, HEAD, OPTIONS");
+
+// The strong tag of an entry's representation: "<digest>" for the body, "<digest>-gzip" for the
+// gzip copy (a strong validator must differ between content codings, RFC 9110 8.8.3).
+QByteArray entityTag(const QByteArray &digest, bool gzip);
+// If-None-Match: `*`, or a list of tags compared weakly (W/"x" matches "x"); a tag of either
+// coding of `digest` matches, since both stand for the same current body.
+bool noneMatchHits(const QByteArray &ifNoneMatch, const QByteArray &digest);
+// Accept-Encoding with q-values: gzip (or *) with q > 0, and not refused by gzip;q=0.
+bool acceptsGzip(const QByteArray &acceptEncoding);
+// RFC 7231 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+QByteArray httpDate(const QDateTime &at);
+
+} // namespace HttpResponses

@@ -1,0 +1,424 @@
+#include "httpserver.h"
+
+#include "cache/cacheservice.h"
+#include "http/apicontext.h"
+
+#include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QLoggingCategory>
+#include <QTimer>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdarg>
+
+#include <microhttpd.h>
+
+Q_LOGGING_CATEGORY(lcHttp, "preserve.http", QtInfoMsg)
+
+namespace {
+
+constexpr size_t maxQueuedLogEntries = 100000; // past this (no event loop running?) entries are dropped
+
+// Per connection (MHD's socket context): the raw request target of the request being read, which
+// libmicrohttpd only shows to the URI log callback, and the peer's address.
+struct ConnectionState {
+    QByteArray target;
+    QByteArray peer;
+};
+
+QByteArray peerOf(MHD_Connection *connection)
+{
+    const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return {};
+    char text[INET6_ADDRSTRLEN] = {};
+    const sockaddr *address = info->client_addr;
+    if (address->sa_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in *>(address)->sin_addr, text, sizeof text);
+    else if (address->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 *>(address)->sin6_addr, text, sizeof text);
+    return text;
+}
+
+QByteArray headerOf(MHD_Connection *connection, const char *name)
+{
+    return QByteArray(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name));
+}
+
+} // namespace
+
+struct HttpServer::Impl {
+    Impl(HttpServer *server, CacheService &cacheService)
+        : owner(server)
+        , service(cacheService)
+    {
+    }
+
+    HttpServer *owner;
+    CacheService &service;
+    HttpServerOptions options;
+    MHD_Daemon *daemon = nullptr;
+    quint16 port = 0;
+    QString startError;
+    std::shared_ptr<SuspendRegistry> registry;
+    HttpCounters counters;
+    std::unique_ptr<ApiRouter> router;
+    QTimer sweepTimer;
+
+    std::mutex flightMutex;
+    std::condition_variable idle;
+    int inFlight = 0; // requests between the handler's first call and their "completed" notice
+
+    std::mutex logMutex;
+    std::vector<HttpLogEntry> log;
+    bool flushScheduled = false;
+
+    static MHD_Result onAccess(void *cls, MHD_Connection *connection, const char *url, const char *method,
+                               const char *version, const char *upload, size_t *uploadSize, void **context);
+    static void onCompleted(void *cls, MHD_Connection *connection, void **context, MHD_RequestTerminationCode code);
+    static void onConnection(void *cls, MHD_Connection *connection, void **socketContext, MHD_ConnectionNotificationCode code);
+    static void *onUri(void *cls, const char *uri, MHD_Connection *connection);
+    static void onError(void *cls, const char *format, va_list arguments);
+
+    HttpExchange *begin(MHD_Connection *connection, const char *url, const char *method, const char *version);
+    MHD_Result queue(HttpExchange &exchange, const Reply &reply);
+    void pushLog(HttpLogEntry entry);
+};
+
+HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *url, const char *method, const char *version)
+{
+    auto *exchange = new HttpExchange;
+    exchange->timer.start();
+    exchange->startedAt = QDateTime::currentDateTimeUtc();
+    exchange->registry = registry;
+    exchange->connection = connection;
+    HttpRequest &request = exchange->request;
+    request.method = method;
+    request.path = url;
+    request.version = version;
+    if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT)) {
+        if (auto *state = static_cast<ConnectionState *>(info->socket_context)) {
+            request.target = state->target;
+            request.peer = state->peer;
+        }
+    }
+    if (request.target.isEmpty())
+        request.target = request.path;
+    const qsizetype question = request.target.indexOf('?');
+    if (question >= 0)
+        request.query = request.target.mid(question + 1);
+    request.host = headerOf(connection, MHD_HTTP_HEADER_HOST);
+    request.acceptEncoding = headerOf(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    request.ifNoneMatch = headerOf(connection, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    request.authorization = headerOf(connection, MHD_HTTP_HEADER_AUTHORIZATION);
+    request.contentType = headerOf(connection, MHD_HTTP_HEADER_CONTENT_TYPE);
+    std::lock_guard lock(flightMutex);
+    ++inFlight;
+    return exchange;
+}
+
+MHD_Result HttpServer::Impl::queue(HttpExchange &exchange, const Reply &reply)
+{
+    exchange.reply = reply;
+    if (exchange.request.isHead())
+        exchange.reply.bodyBytes = 0; // libmicrohttpd sends the headers only
+    exchange.answered = true;
+    counters.requestsByClass[size_t(qBound(1, reply.status / 100, 5))].fetch_add(1, std::memory_order_relaxed);
+    counters.bodyBytes.fetch_add(exchange.reply.bodyBytes, std::memory_order_relaxed);
+    return MHD_queue_response(exchange.connection, unsigned(reply.status), reply.response.get());
+}
+
+// Called by libmicrohttpd: first when the headers are in (we copy what we need), then once per
+// piece of body, then a final time (body complete: the answer is queued then — or the connection
+// is suspended until a worker has it, and this runs again after the resume).
+MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, const char *url, const char *method,
+                                      const char *version, const char *upload, size_t *uploadSize, void **context)
+{
+    auto *impl = static_cast<Impl *>(cls);
+    auto *exchange = static_cast<HttpExchange *>(*context);
+    if (!exchange) {
+        *context = exchange = impl->begin(connection, url, method, version);
+        bool number = false;
+        const qint64 declared = headerOf(connection, MHD_HTTP_HEADER_CONTENT_LENGTH).toLongLong(&number);
+        if (number && declared > impl->options.bodyLimit) // refused before a byte of it is read
+            return impl->queue(*exchange, HttpResponses::error(MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large."));
+        return MHD_YES;
+    }
+    if (*uploadSize > 0) {
+        exchange->bodySeen += qint64(*uploadSize);
+        const bool keep = exchange->request.method == "POST";
+        if (exchange->bodySeen > impl->options.bodyLimit) {
+            // libmicrohttpd cannot answer in the middle of a body: read on (discarding) and answer 413
+            // at its end, but give up on a client that keeps sending far past the limit.
+            *uploadSize = 0;
+            return exchange->bodySeen > 8 * impl->options.bodyLimit ? MHD_NO : MHD_YES;
+        }
+        if (keep)
+            exchange->request.body.append(upload, qsizetype(*uploadSize));
+        *uploadSize = 0;
+        return MHD_YES;
+    }
+    if (exchange->answered)
+        return MHD_YES;
+    if (exchange->bodySeen > impl->options.bodyLimit)
+        return impl->queue(*exchange, HttpResponses::error(MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large."));
+    if (exchange->deferral) { // resumed: a worker has left the answer
+        auto reply = impl->registry->take(*exchange->deferral);
+        return impl->queue(*exchange, reply ? *reply : HttpResponses::error(MHD_HTTP_SERVICE_UNAVAILABLE, "The server is shutting down."));
+    }
+    auto reply = impl->router->route(*exchange);
+    if (!reply && !exchange->deferral)
+        reply = serverError(QStringLiteral("no answer for %1").arg(QString::fromUtf8(exchange->request.target)));
+    if (!reply)
+        reply = exchange->registry->suspendUnlessDone(*exchange->deferral);
+    return reply ? impl->queue(*exchange, *reply) : MHD_YES;
+}
+
+void HttpServer::Impl::onCompleted(void *cls, MHD_Connection *, void **context, MHD_RequestTerminationCode code)
+{
+    auto *impl = static_cast<Impl *>(cls);
+    std::unique_ptr<HttpExchange> exchange(static_cast<HttpExchange *>(*context));
+    *context = nullptr;
+    if (!exchange)
+        return;
+    const bool delivered = exchange->answered && code == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    HttpLogEntry entry { exchange->startedAt, exchange->request.peer, exchange->request.method, exchange->request.target,
+                         exchange->request.version, exchange->answered ? exchange->reply.status : 0,
+                         delivered ? exchange->reply.bodyBytes : 0, double(exchange->timer.nsecsElapsed()) / 1e6,
+                         exchange->reply.cache };
+    if (!exchange->answered)
+        impl->counters.requestsByClass[0].fetch_add(1, std::memory_order_relaxed);
+    exchange.reset();
+    impl->pushLog(std::move(entry));
+    std::lock_guard lock(impl->flightMutex);
+    if (--impl->inFlight == 0)
+        impl->idle.notify_all();
+}
+
+void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void **socketContext, MHD_ConnectionNotificationCode code)
+{
+    auto *impl = static_cast<Impl *>(cls);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socketContext = new ConnectionState { {}, peerOf(connection) };
+        impl->counters.connectionsOpen.fetch_add(1, std::memory_order_relaxed);
+    } else {
+        delete static_cast<ConnectionState *>(*socketContext);
+        *socketContext = nullptr;
+        impl->counters.connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
+    }
+}
+
+void *HttpServer::Impl::onUri(void *, const char *uri, MHD_Connection *connection)
+{
+    if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT)) {
+        if (auto *state = static_cast<ConnectionState *>(info->socket_context))
+            state->target = uri;
+    }
+    return nullptr; // the exchange is made on the access handler's first call (then "completed" is sure to follow)
+}
+
+void HttpServer::Impl::onError(void *cls, const char *format, va_list arguments)
+{
+    auto *impl = static_cast<Impl *>(cls);
+    const QString message = QString::vasprintf(format, arguments).trimmed();
+    if (!impl->daemon)
+        impl->startError = message; // start() is still on the caller's thread
+    qCWarning(lcHttp).noquote() << "libmicrohttpd:" << message;
+}
+
+void HttpServer::Impl::pushLog(HttpLogEntry entry)
+{
+    bool schedule = false;
+    {
+        std::lock_guard lock(logMutex);
+        if (log.size() < maxQueuedLogEntries)
+            log.push_back(std::move(entry));
+        schedule = !std::exchange(flushScheduled, true);
+    }
+    // One queued call per batch, not per request: the serving thread only appends to a vector.
+    if (schedule)
+        QMetaObject::invokeMethod(owner, &HttpServer::flushLog, Qt::QueuedConnection);
+}
+
+HttpServer::HttpServer(CacheService &service, QObject *parent)
+    : QObject(parent)
+    , m_impl(std::make_shared<Impl>(this, service))
+{
+    qRegisterMetaType<HttpLogEntry>();
+    m_impl->sweepTimer.setInterval(1000);
+    connect(&m_impl->sweepTimer, &QTimer::timeout, this, [this] {
+        if (m_impl->router)
+            m_impl->router->sweep();
+    });
+    connect(&service, &CacheService::entriesChanged, this, [this](const QList<qint64> &pks) {
+        if (m_impl->router)
+            m_impl->router->entriesChanged(pks);
+    });
+}
+
+HttpServer::~HttpServer()
+{
+    stop();
+}
+
+namespace {
+
+// The listening address as a sockaddr (IPv4 or IPv6 literal; "localhost" means 127.0.0.1).
+std::optional<sockaddr_storage> socketAddress(const QString &address, quint16 port, bool *ipv6)
+{
+    sockaddr_storage storage {};
+    const QByteArray text = address == QLatin1String("localhost") ? QByteArray("127.0.0.1") : address.toLatin1();
+    auto *v4 = reinterpret_cast<sockaddr_in *>(&storage);
+    auto *v6 = reinterpret_cast<sockaddr_in6 *>(&storage);
+    if (inet_pton(AF_INET, text.constData(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        *ipv6 = false;
+        return storage;
+    }
+    if (inet_pton(AF_INET6, text.constData(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        *ipv6 = true;
+        return storage;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+Result<quint16> HttpServer::start(const HttpServerOptions &options)
+{
+    if (m_impl->daemon)
+        return Error::invalid(tr("the server is already running on port %1").arg(m_impl->port));
+    bool ipv6 = false;
+    auto address = socketAddress(options.address, options.port, &ipv6);
+    if (!address)
+        return Error::invalid(tr("\"%1\" is not an IP address to listen on").arg(options.address));
+    Impl &impl = *m_impl;
+    impl.options = options;
+    impl.startError.clear();
+    impl.registry = std::make_shared<SuspendRegistry>();
+    impl.router = std::make_unique<ApiRouter>(impl.service, options, impl.counters, impl.registry);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
+    impl.daemon = MHD_start_daemon(
+        flags, options.port, nullptr, nullptr, &Impl::onAccess, &impl,
+        MHD_OPTION_EXTERNAL_LOGGER, &Impl::onError, &impl, // first, or MHD logs the options' errors itself
+        MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr *>(&*address),
+        MHD_OPTION_THREAD_POOL_SIZE, unsigned(qMax(1, options.threads)),
+        MHD_OPTION_CONNECTION_LIMIT, unsigned(qMax(1, options.maxConnections)),
+        MHD_OPTION_CONNECTION_TIMEOUT, unsigned(qMax(0, options.timeoutSeconds)),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, size_t(qMax<qint64>(4096, options.connectionMemory)),
+        MHD_OPTION_NOTIFY_COMPLETED, &Impl::onCompleted, &impl,
+        MHD_OPTION_NOTIFY_CONNECTION, &Impl::onConnection, &impl,
+        MHD_OPTION_URI_LOG_CALLBACK, &Impl::onUri, &impl,
+        MHD_OPTION_END);
+    if (!impl.daemon) {
+        impl.router.reset();
+        return Error::unavailable(tr("cannot listen on %1 port %2: %3")
+                                      .arg(options.address)
+                                      .arg(options.port)
+                                      .arg(impl.startError.isEmpty() ? tr("libmicrohttpd refused the options") : impl.startError));
+    }
+    const MHD_DaemonInfo *info = MHD_get_daemon_info(impl.daemon, MHD_DAEMON_INFO_BIND_PORT);
+    impl.port = info ? info->port : options.port;
+    impl.router->setBoundHost((ipv6 ? '[' + options.address.toLatin1() + ']' : options.address.toLatin1()) + ':'
+                              + QByteArray::number(impl.port));
+    impl.sweepTimer.start();
+    qCInfo(lcHttp).noquote() << "listening on" << url().toString();
+    return impl.port;
+}
+
+void HttpServer::stop()
+{
+    Impl &impl = *m_impl;
+    if (!impl.daemon)
+        return;
+    // No new connections; those open keep being served while in-flight requests finish.
+    const MHD_socket listening = MHD_quiesce_daemon(impl.daemon);
+    if (listening != MHD_INVALID_SOCKET)
+        ::close(listening);
+    QDeadlineTimer deadline(qMax(0, impl.options.stopTimeoutMs));
+    for (;;) {
+        {
+            std::unique_lock lock(impl.flightMutex);
+            if (impl.idle.wait_for(lock, std::chrono::milliseconds(10), [&] { return impl.inFlight == 0; }))
+                break;
+        }
+        if (deadline.hasExpired())
+            break;
+        // Admin requests wait for jobs started on this thread.
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
+    }
+    impl.registry->resumeAllAndClose(HttpResponses::error(MHD_HTTP_SERVICE_UNAVAILABLE, "The server is shutting down."));
+    MHD_stop_daemon(impl.daemon);
+    impl.daemon = nullptr;
+    impl.sweepTimer.stop();
+    impl.router.reset(); // joins its workers; their late answers go to the closed registry
+    flushLog();
+    qCInfo(lcHttp) << "stopped";
+}
+
+bool HttpServer::isRunning() const
+{
+    return m_impl->daemon != nullptr;
+}
+
+quint16 HttpServer::port() const
+{
+    return m_impl->daemon ? m_impl->port : 0;
+}
+
+QUrl HttpServer::url() const
+{
+    QUrl url;
+    url.setScheme(QStringLiteral("http"));
+    url.setHost(m_impl->options.address);
+    url.setPort(port());
+    url.setPath(QStringLiteral("/"));
+    return url;
+}
+
+const HttpServerOptions &HttpServer::options() const
+{
+    return m_impl->options;
+}
+
+void HttpServer::flushLog()
+{
+    std::vector<HttpLogEntry> entries;
+    {
+        std::lock_guard lock(m_impl->logMutex);
+        entries.swap(m_impl->log);
+        m_impl->flushScheduled = false;
+    }
+    const bool print = lcHttp().isInfoEnabled();
+    for (const HttpLogEntry &entry : entries) {
+        if (print)
+            qCInfo(lcHttp).noquote() << formatLogLine(entry);
+        emit requestServed(entry);
+    }
+}
+
+QString formatLogLine(const HttpLogEntry &entry)
+{
+    // The target is the client's text: never let control characters reach a terminal.
+    QByteArray target = entry.target;
+    for (char &c : target) {
+        if (uchar(c) < 0x20 || uchar(c) == 0x7f)
+            c = '?';
+    }
+    return QStringLiteral("%1 \"%2 %3 %4\" %5 %6 %7 ms %8")
+        .arg(QString::fromLatin1(entry.peer), QString::fromLatin1(entry.method), QString::fromUtf8(target),
+             QString::fromLatin1(entry.version))
+        .arg(entry.status)
+        .arg(entry.bytes)
+        .arg(entry.milliseconds, 0, 'f', 3)
+        .arg(entry.cache.isEmpty() ? QStringLiteral("-") : QString::fromLatin1(entry.cache));
+}

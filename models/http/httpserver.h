@@ -1,0 +1,88 @@
+#pragma once
+
+#include "core/result.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+#include <QUrl>
+
+#include <memory>
+
+class CacheService;
+
+// Which endpoints answer from the cache and which serialize live on every request (X-Cache: BYPASS).
+enum class CachePolicy {
+    Cached,     // list and detail from the cache (default)
+    ListCached, // the list from the cache, detail live (the seed's closing advice)
+    Live,       // both live
+};
+
+struct HttpServerOptions {
+    QString address = QStringLiteral("127.0.0.1");
+    quint16 port = 0;         // 0: a free port (see HttpServer::port())
+    int threads = 2;          // libmicrohttpd's thread pool
+    int liveWorkers = 2;      // threads that serialize live, list and status work (bounded concurrency)
+    int maxConnections = 1024;
+    int timeoutSeconds = 30;  // idle and slow clients are dropped after this
+    // Per-connection memory for request line + headers; a request line that does not fit gets 414,
+    // headers that do not fit get 431 (libmicrohttpd's own answers).
+    qint64 connectionMemory = 32 * 1024;
+    qint64 bodyLimit = 1024 * 1024; // request bodies above this get 413
+    int pageSize = 0;               // > 0: DRF's PageNumberPagination on the list
+    CachePolicy policy = CachePolicy::Cached;
+    QByteArray cacheControl;        // Cache-Control of API answers; empty: none (as DRF)
+    QByteArray adminToken;          // non-empty: the admin endpoints exist, behind this bearer token
+    int stopTimeoutMs = 10000;      // graceful stop: how long in-flight requests may take
+};
+
+// One line of the request log.
+struct HttpLogEntry {
+    QDateTime at; // UTC, when the request arrived
+    QByteArray peer;
+    QByteArray method;
+    QByteArray target;
+    QByteArray version;
+    int status = 0; // 0: the client went away before an answer
+    qint64 bytes = 0;
+    double milliseconds = 0;
+    QByteArray cache; // X-Cache
+};
+Q_DECLARE_METATYPE(HttpLogEntry)
+
+// The cached API over HTTP (libmicrohttpd, a thread pool with epoll): the DRF endpoints from the
+// CacheService's memory tier with prebuilt zero-copy responses; misses, live bodies and admin work
+// suspend their connection until a worker has the answer, so hits never wait behind them.
+// The object lives on a thread with an event loop (the request log is delivered there); start(),
+// stop() and the destructor are called on that thread. The CacheService must outlive the server.
+class HttpServer : public QObject {
+    Q_OBJECT
+
+public:
+    explicit HttpServer(CacheService &service, QObject *parent = nullptr);
+    ~HttpServer() override;
+
+    // Binds and starts serving; the bound port (useful with port 0).
+    Result<quint16> start(const HttpServerOptions &options);
+    // Graceful: stops accepting, lets in-flight requests finish (at most stopTimeoutMs, during which
+    // this thread's events are processed), answers the rest 503, then closes every connection.
+    void stop();
+    bool isRunning() const;
+    quint16 port() const;
+    QUrl url() const; // http://address:port/
+    const HttpServerOptions &options() const;
+
+signals:
+    // One per request, delivered on this object's thread (queued; never blocks a serving thread).
+    void requestServed(const HttpLogEntry &entry);
+
+private:
+    struct Impl;
+    void flushLog();
+    std::shared_ptr<Impl> m_impl;
+};
+
+// "127.0.0.1 \"GET /api/foos/1/ HTTP/1.1\" 200 1234 0.215 ms HIT"
+QString formatLogLine(const HttpLogEntry &entry);

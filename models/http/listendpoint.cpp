@@ -1,0 +1,233 @@
+// GET/HEAD /api/foos/: "[" + the cached bodies joined by "," + "]" — never re-serialized — kept
+// whole while no entry changes; with a page size, DRF's PageNumberPagination shape.
+#include "apicontext.h"
+
+#include "cache/cacheservice.h"
+#include "cache/workerpool.h"
+#include "db/database.h"
+#include "serialize/jsonstring.h"
+#include "serialize/serializer.h"
+
+#include <QCryptographicHash>
+
+#include <condition_variable>
+
+#include <microhttpd.h>
+
+namespace {
+
+// The worst outcome names the list: BYPASS over MISS over STALE over HIT.
+int rank(Telemetry::Outcome outcome)
+{
+    switch (outcome) {
+    case Telemetry::Outcome::Bypass: return 3;
+    case Telemetry::Outcome::Miss: return 2;
+    case Telemetry::Outcome::Stale: return 1;
+    default: return 0;
+    }
+}
+
+QByteArray splice(const std::vector<EntryPtr> &entries)
+{
+    qsizetype size = 2;
+    for (const EntryPtr &entry : entries)
+        size += entry ? entry->body.size() + 1 : 0;
+    QByteArray body;
+    body.reserve(size);
+    body += '[';
+    for (const EntryPtr &entry : entries) {
+        if (!entry)
+            continue;
+        if (body.size() > 1)
+            body += ',';
+        body += entry->body;
+    }
+    body += ']';
+    return body;
+}
+
+std::shared_ptr<SplicedList> makeSplicedList(const QList<qint64> &pks, std::vector<EntryPtr> entries, const ApiShared &api)
+{
+    auto list = std::make_shared<SplicedList>();
+    list->pks = pks;
+    list->body = splice(entries);
+    QCryptographicHash digests(QCryptographicHash::Sha256);
+    for (const EntryPtr &entry : entries) {
+        if (!entry)
+            continue;
+        digests.addData(entry->digest);
+        if (entry->cachedAt.isValid() && (!list->lastModified.isValid() || entry->cachedAt > list->lastModified))
+            list->lastModified = entry->cachedAt;
+    }
+    list->digest = digests.result().toHex();
+    list->entries = std::move(entries);
+    list->plain = HttpResponses::fromBytes(list->body);
+    HttpResponses::addApiHeaders(list->plain, true);
+    HttpResponses::addRepresentationHeaders(list->plain, { HttpResponses::entityTag(list->digest, false), list->lastModified, "HIT", false }, api.style);
+    return list;
+}
+
+// The answer from a spliced list; null when the gzip copy the client wants is not made yet.
+std::optional<Reply> listReply(const SplicedList &list, const HttpRequest &request, const QByteArray &cache, const ApiShared &api)
+{
+    using namespace HttpResponses;
+    const bool gzip = acceptsGzip(request.acceptEncoding);
+    if (noneMatchHits(request.ifNoneMatch, list.digest)) {
+        ResponsePtr response = empty();
+        addHeader(response, "Vary", "Accept, Accept-Encoding");
+        addRepresentationHeaders(response, { entityTag(list.digest, gzip), list.lastModified, cache, false }, api.style);
+        return Reply { MHD_HTTP_NOT_MODIFIED, response, cache, 0 };
+    }
+    if (gzip && !list.gzipResponse)
+        return std::nullopt;
+    if (cache == "HIT")
+        return Reply { MHD_HTTP_OK, gzip ? list.gzipResponse : list.plain, cache, gzip ? list.gzip.size() : list.body.size() };
+    ResponsePtr response = fromBytes(gzip ? list.gzip : list.body);
+    addApiHeaders(response, true);
+    addRepresentationHeaders(response, { entityTag(list.digest, gzip), list.lastModified, cache, gzip }, api.style);
+    return Reply { MHD_HTTP_OK, response, cache, gzip ? list.gzip.size() : list.body.size() };
+}
+
+// On the MHD thread: the kept list, when every entry in it is still the memory tier's.
+std::optional<Reply> keptList(ApiShared &api, const HttpRequest &request, const QList<qint64> &pks)
+{
+    std::lock_guard lock(api.listMutex); // makeGzip() completes the list under it
+    const std::shared_ptr<SplicedList> list = api.list;
+    if (!list || list->pks != pks)
+        return std::nullopt;
+    for (size_t i = 0; i < list->entries.size(); ++i) {
+        if (!list->entries[i] || api.service.memory().get(pks[qsizetype(i)]) != list->entries[i])
+            return std::nullopt;
+    }
+    return listReply(*list, request, "HIT", api);
+}
+
+// Compressed outside the lock (20 MB take a while); two racing requests may both compress, one wins.
+void makeGzip(SplicedList &list, ApiShared &api)
+{
+    {
+        std::lock_guard lock(api.listMutex);
+        if (list.gzipResponse)
+            return;
+    }
+    QByteArray gzip = gzipCompress(list.body);
+    ResponsePtr response = HttpResponses::fromBytes(gzip);
+    HttpResponses::addApiHeaders(response, true);
+    HttpResponses::addRepresentationHeaders(response, { HttpResponses::entityTag(list.digest, true), list.lastModified, "HIT", true }, api.style);
+    std::lock_guard lock(api.listMutex);
+    if (list.gzipResponse)
+        return;
+    list.gzip = std::move(gzip);
+    list.gzipResponse = response;
+}
+
+} // namespace
+
+Result<GatheredEntries> gatherEntries(CacheService &service, const QList<qint64> &pks)
+{
+    struct State {
+        std::mutex mutex;
+        std::condition_variable done;
+        qsizetype remaining = 0;
+        GatheredEntries result;
+        std::optional<Error> error;
+    };
+    auto state = std::make_shared<State>();
+    state->remaining = pks.size();
+    state->result.entries.resize(size_t(pks.size()));
+    for (qsizetype i = 0; i < pks.size(); ++i) {
+        service.getAsync(pks[i], [state, i](const Result<CacheService::Lookup> &lookup) {
+            std::lock_guard lock(state->mutex);
+            if (lookup) {
+                state->result.entries[size_t(i)] = lookup->entry;
+                if (rank(lookup->outcome) > rank(Telemetry::Outcome(state->result.outcome)))
+                    state->result.outcome = int(lookup->outcome);
+            } else if (lookup.error().kind != Error::Kind::NotFound && !state->error) {
+                state->error = lookup.error(); // a Foo deleted meanwhile is left out, as DRF would
+            }
+            if (--state->remaining == 0)
+                state->done.notify_all();
+        });
+    }
+    std::unique_lock lock(state->mutex);
+    state->done.wait(lock, [&] { return state->remaining == 0; });
+    if (state->error)
+        return *state->error;
+    return state->result;
+}
+
+Result<QList<qint64>> currentPks(ApiShared &api, WorkerContext &context, bool live)
+{
+    if (!live) {
+        if (auto pks = api.freshPks())
+            return *pks;
+    }
+    Result<QList<qint64>> ids = context.database ? context.database->fooIds()
+                                                 : Result<QList<qint64>>(Error::unavailable(context.databaseError));
+    if (ids) {
+        api.setPks(*ids);
+        return ids;
+    }
+    if (context.database && (ids.error().kind == Error::Kind::Database || ids.error().kind == Error::Kind::Unavailable)) {
+        context.serializer.reset();
+        context.database.reset();
+    }
+    std::lock_guard lock(api.listMutex); // the database is down: serve the Foos we knew of
+    if (!live && api.pksKnown)
+        return api.pks;
+    return ids.error();
+}
+
+// On a worker: the pks, the entries, the splice, the gzip copy — whatever is missing.
+Reply buildList(ApiShared &api, const HttpRequest &request, WorkerContext &context, bool live)
+{
+    const auto pks = currentPks(api, context, live);
+    if (!pks)
+        return serverError(pks.error().message);
+    if (api.options.pageSize > 0)
+        return pagedList(api, request, context, *pks, live);
+    if (live) {
+        auto body = context.serializer->list();
+        if (!body)
+            return serverError(body.error().message);
+        const bool gzip = HttpResponses::acceptsGzip(request.acceptEncoding);
+        const EntryPtr entry = makeEntry(0, std::move(body.value()), gzip ? gzipCompress(*body) : QByteArray(),
+                                         digestOf(*body), EntryMetadata { QDateTime::currentDateTimeUtc(), Serializer::version, {}, 0, -1, false });
+        return entryReply(api, request, entry, "BYPASS");
+    }
+    auto gathered = gatherEntries(api.service, *pks);
+    if (!gathered)
+        return serverError(gathered.error().message);
+    std::shared_ptr<SplicedList> list;
+    {
+        std::lock_guard lock(api.listMutex);
+        if (api.list && api.list->pks == *pks && api.list->entries == gathered->entries)
+            list = api.list;
+    }
+    if (!list) {
+        list = makeSplicedList(*pks, std::move(gathered->entries), api);
+        std::lock_guard lock(api.listMutex);
+        api.list = list;
+    }
+    const QByteArray cache = cacheLabel(gathered->outcome);
+    if (HttpResponses::acceptsGzip(request.acceptEncoding))
+        makeGzip(*list, api);
+    std::lock_guard lock(api.listMutex);
+    return *listReply(*list, request, cache, api);
+}
+
+std::optional<Reply> Endpoints::list(const ApiSharedPtr &api, WorkerPool &pool, HttpExchange &exchange, bool live)
+{
+    const HttpRequest &request = exchange.request;
+    if (!live && api->options.pageSize <= 0) {
+        if (auto pks = api->freshPks()) {
+            if (auto reply = keptList(*api, request, *pks))
+                return reply;
+        }
+    }
+    auto deferral = exchange.defer();
+    pool.post([api, request, deferral, live](WorkerContext &context) {
+        deferral->complete(buildList(*api, request, context, live));
+    });
+    return std::nullopt;
+}

@@ -1,0 +1,158 @@
+// DRF's PageNumberPagination over the list: {"count":…,"next":…,"previous":…,"results":[…]},
+// the results spliced from the cached bodies, next/previous built as DRF builds them.
+#include "apicontext.h"
+
+#include "cache/cacheservice.h"
+#include "cache/workerpool.h"
+#include "db/database.h"
+#include "serialize/jsonstring.h"
+#include "serialize/serializer.h"
+
+#include <QRegularExpression>
+
+#include <algorithm>
+
+#include <microhttpd.h>
+
+namespace {
+
+// Python's int() on the query value, as Django's Paginator.validate_number uses it: surrounding
+// whitespace, a sign, ASCII digits with single underscores between them. DRF maps "last" to the
+// last page and an empty value to 1.
+std::optional<qint64> pageNumber(const std::optional<QByteArray> &value, qint64 pages)
+{
+    QByteArray text = value.value_or(QByteArray()).trimmed();
+    if (!value || value->isEmpty())
+        return 1;
+    if (text == "last")
+        return pages;
+    bool negative = false;
+    if (text.startsWith('+') || text.startsWith('-')) {
+        negative = text.startsWith('-');
+        text = text.mid(1);
+    }
+    static const QRegularExpression digits(QStringLiteral("^[0-9]+(_[0-9]+)*$"));
+    if (!digits.match(QString::fromLatin1(text)).hasMatch())
+        return std::nullopt;
+    bool ok = false;
+    const qint64 number = text.replace('_', "").toLongLong(&ok);
+    if (!ok)
+        return std::nullopt;
+    return negative ? -number : number;
+}
+
+QByteArray quotePlus(const QByteArray &text)
+{
+    return text.toPercentEncoding(" ").replace(' ', '+'); // Python's urllib.parse.quote_plus
+}
+
+// DRF's replace_query_param / remove_query_param: the query parsed, `page` set or removed, the
+// keys sorted, encoded again with quote_plus.
+QByteArray pageUrl(const QByteArray &base, const HttpRequest &request, std::optional<qint64> page)
+{
+    QList<std::pair<QByteArray, QList<QByteArray>>> keys; // first appearance order, then sorted
+    for (const auto &[key, value] : request.queryItems()) {
+        auto found = std::find_if(keys.begin(), keys.end(), [&](const auto &item) { return item.first == key; });
+        if (found == keys.end())
+            keys.append(std::pair(key, QList<QByteArray> { value }));
+        else
+            found->second.append(value);
+    }
+    keys.removeIf([](const auto &item) { return item.first == "page"; });
+    if (page)
+        keys.append(std::pair(QByteArray("page"), QList<QByteArray> { QByteArray::number(*page) }));
+    std::stable_sort(keys.begin(), keys.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+    QByteArrayList pairs;
+    for (const auto &[key, values] : keys) {
+        for (const QByteArray &value : values)
+            pairs << quotePlus(key) + '=' + quotePlus(value);
+    }
+    return pairs.isEmpty() ? base : base + '?' + pairs.join('&');
+}
+
+void appendUrlOrNull(QByteArray &out, const std::optional<QByteArray> &url)
+{
+    if (url)
+        appendJsonString(out, *url);
+    else
+        out += "null";
+}
+
+// Django's host validation (DisallowedHost → 400): a name or [IPv6], an optional port.
+bool validHost(const QByteArray &host)
+{
+    static const QRegularExpression pattern(QStringLiteral("^([a-z0-9.-]+|\\[[a-f0-9]*:[a-f0-9.:]+\\])(:[0-9]+)?$"));
+    return pattern.match(QString::fromLatin1(host.toLower())).hasMatch();
+}
+
+// The results: spliced from the cache, or serialized live from one snapshot.
+Result<int> appendResults(QByteArray &body, ApiShared &api, WorkerContext &context, const QList<qint64> &slice, bool live,
+                          QDateTime &lastModified)
+{
+    if (live) {
+        if (!context.database)
+            return Error::unavailable(context.databaseError);
+        ReadSnapshot snapshot(*context.database);
+        bool first = true;
+        for (qint64 pk : slice) {
+            const qsizetype before = body.size();
+            if (!first)
+                body += ',';
+            if (auto done = context.serializer->appendFoo(body, pk); !done) {
+                body.truncate(before);
+                if (done.error().kind != Error::Kind::NotFound)
+                    return done.error();
+                continue;
+            }
+            first = false;
+        }
+        return int(Telemetry::Outcome::Bypass);
+    }
+    auto gathered = gatherEntries(api.service, slice);
+    if (!gathered)
+        return gathered.error();
+    bool first = true;
+    for (const EntryPtr &entry : gathered->entries) {
+        if (!entry)
+            continue;
+        if (!std::exchange(first, false))
+            body += ',';
+        body += entry->body;
+        if (entry->cachedAt.isValid() && (!lastModified.isValid() || entry->cachedAt > lastModified))
+            lastModified = entry->cachedAt;
+    }
+    return gathered->outcome;
+}
+
+} // namespace
+
+Reply pagedList(ApiShared &api, const HttpRequest &request, WorkerContext &context, const QList<qint64> &pks, bool live)
+{
+    const qint64 size = api.options.pageSize;
+    const qint64 count = pks.size();
+    const qint64 pages = count == 0 ? 1 : (count + size - 1) / size; // Django: an empty first page is allowed
+    const auto page = pageNumber(request.queryValue("page"), pages);
+    if (!page || *page < 1 || *page > pages)
+        return HttpResponses::error(MHD_HTTP_NOT_FOUND, "Invalid page.");
+    const QByteArray host = request.host.isEmpty() ? api.defaultHost() : request.host;
+    if (!validHost(host))
+        return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "Invalid HTTP_HOST header.");
+    const QByteArray base = "http://" + host + request.path;
+    QByteArray body = "{\"count\":" + QByteArray::number(count) + ",\"next\":";
+    appendUrlOrNull(body, *page < pages ? std::optional(pageUrl(base, request, *page + 1)) : std::nullopt);
+    body += ",\"previous\":";
+    appendUrlOrNull(body, *page > 1 ? std::optional(pageUrl(base, request, *page == 2 ? std::nullopt : std::optional(*page - 1)))
+                                    : std::nullopt);
+    body += ",\"results\":[";
+    QDateTime lastModified;
+    const auto outcome = appendResults(body, api, context, pks.mid((*page - 1) * size, size), live, lastModified);
+    if (!outcome)
+        return serverError(outcome.error().message);
+    body += "]}";
+    const bool gzip = HttpResponses::acceptsGzip(request.acceptEncoding);
+    const QByteArray digest = digestOf(body);
+    EntryMetadata metadata;
+    metadata.cachedAt = lastModified;
+    const EntryPtr entry = makeEntry(0, body, gzip ? gzipCompress(body) : QByteArray(), digest, metadata);
+    return entryReply(api, request, entry, cacheLabel(*outcome));
+}

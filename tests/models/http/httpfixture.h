@@ -1,0 +1,126 @@
+#pragma once
+// Shared by the HTTP server tests: a small demo database, a cache service and a server on a free
+// port, a QNetworkAccessManager client and a raw socket client for what QNAM would not send.
+
+#include "cache/cacheservice.h"
+#include "db/database.h"
+#include "db/seeder.h"
+#include "http/httpserver.h"
+#include "serialize/serializer.h"
+#include "testsupport.h"
+
+#include <QDeadlineTimer>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+
+#include <memory>
+
+struct HttpAnswer {
+    int status = 0;
+    QByteArray body;
+    QHash<QByteArray, QByteArray> headers; // lower-case names
+    QNetworkReply::NetworkError error = QNetworkReply::NoError;
+    QByteArray header(const QByteArray &name) const { return headers.value(name.toLower()); }
+};
+
+// An ordinary request through QNAM (redirects not followed, no automatic decompression).
+inline HttpAnswer httpRequest(QNetworkAccessManager &manager, const QUrl &url, const QByteArray &method = "GET",
+                              const QList<std::pair<QByteArray, QByteArray>> &headers = {}, const QByteArray &body = {})
+{
+    QNetworkRequest request(url);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    bool hasEncoding = false;
+    for (const auto &[name, value] : headers) {
+        request.setRawHeader(name, value);
+        hasEncoding = hasEncoding || name.compare("Accept-Encoding", Qt::CaseInsensitive) == 0;
+    }
+    if (!hasEncoding)
+        request.setRawHeader("Accept-Encoding", "identity");
+    QNetworkReply *reply = manager.sendCustomRequest(request, method, body);
+    QSignalSpy finished(reply, &QNetworkReply::finished);
+    if (!reply->isFinished())
+        finished.wait(20000);
+    HttpAnswer answer;
+    answer.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    answer.body = reply->readAll();
+    answer.error = reply->error();
+    for (const auto &pair : reply->rawHeaderPairs())
+        answer.headers.insert(pair.first.toLower(), pair.second);
+    reply->deleteLater();
+    return answer;
+}
+
+// Raw bytes to the server; everything it answers until it closes the connection or `timeoutMs`
+// passes without a byte. `closed` tells which.
+inline QByteArray rawRequest(quint16 port, const QByteArray &bytes, bool *closed = nullptr, int timeoutMs = 5000)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(5000))
+        return "connect failed";
+    socket.write(bytes);
+    socket.waitForBytesWritten(5000);
+    QByteArray answer;
+    while (socket.state() == QAbstractSocket::ConnectedState && socket.waitForReadyRead(timeoutMs))
+        answer += socket.readAll();
+    answer += socket.readAll();
+    if (closed)
+        *closed = socket.state() != QAbstractSocket::ConnectedState;
+    return answer;
+}
+
+inline int statusOf(const QByteArray &raw)
+{
+    return raw.mid(9, 3).toInt(); // "HTTP/1.1 200 OK"
+}
+
+// A seeded small database, a service and a server for one test.
+class HttpFixture {
+public:
+    explicit HttpFixture(HttpServerOptions options = {}, const QString &scale = QStringLiteral("small"))
+    {
+        path = dir.filePath(QStringLiteral("demo.sqlite3"));
+        const auto written = Seeder::write(path, *Seeder::scale(scale), QStringLiteral("api"));
+        QVERIFY2(written, qPrintable(why(written)));
+        config.database = DatabaseConfig::parse(path).value();
+        config.watch = false;
+        service = std::make_unique<CacheService>(config);
+        server = std::make_unique<HttpServer>(*service);
+        const auto port = server->start(options);
+        QVERIFY2(port, qPrintable(why(port)));
+        base = server->url();
+        ok = true;
+    }
+
+    QUrl url(const QString &pathAndQuery) const { return QUrl(base.toString().chopped(1) + pathAndQuery); }
+    QByteArray live(qint64 pk)
+    {
+        auto database = Database::open(config.database);
+        Serializer serializer(**database);
+        return serializer.foo(pk).value();
+    }
+    QByteArray liveList()
+    {
+        auto database = Database::open(config.database);
+        Serializer serializer(**database);
+        return serializer.list().value();
+    }
+    HttpAnswer get(const QString &target, const QList<std::pair<QByteArray, QByteArray>> &headers = {},
+                   const QByteArray &method = "GET", const QByteArray &body = {})
+    {
+        return httpRequest(manager, url(target), method, headers, body);
+    }
+    quint16 port() const { return server->port(); }
+
+    QTemporaryDir dir;
+    QString path;
+    CacheConfig config;
+    std::unique_ptr<CacheService> service;
+    std::unique_ptr<HttpServer> server;
+    QNetworkAccessManager manager;
+    QUrl base;
+    bool ok = false;
+};

@@ -1,0 +1,170 @@
+// Hostile and unusual HTTP through a raw socket, pagination and the admin endpoints.
+#include "httpfixture.h"
+
+#include <QElapsedTimer>
+#include <QLoggingCategory>
+#include <QTest>
+
+class TestHttpHardening : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase() { QLoggingCategory::setFilterRules(QStringLiteral("preserve.http.info=false\npreserve.http.warning=false")); }
+
+    void malformed_data()
+    {
+        QTest::addColumn<QByteArray>("request");
+        QTest::addColumn<int>("status");
+        QTest::addRow("garbage line") << QByteArray("\x01\x02 garbage\r\n\r\n") << 400;
+        QTest::addRow("1 MB URL") << "GET /api/foos/" + QByteArray(1024 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n" << 414;
+        QTest::addRow("huge headers") << "GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\nX-Big: " + QByteArray(64 * 1024, 'b') + "\r\n\r\n" << 431;
+        QTest::addRow("declared body too big") << QByteArray("POST /api/foos/ HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n") << 413;
+        QTest::addRow("chunked body too big") << "POST /api/foos/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n"
+                + QByteArray(0x200000, 'c') + "\r\n0\r\n\r\n" << 413;
+    }
+    void malformed()
+    {
+        QFETCH(QByteArray, request);
+        QFETCH(int, status);
+        HttpFixture f;
+        QVERIFY(f.ok);
+        const QByteArray raw = rawRequest(f.port(), request);
+        QCOMPARE(statusOf(raw), status);
+        // And the server keeps serving.
+        QCOMPARE(f.get(QStringLiteral("/api/foos/1/")).status, 200);
+    }
+
+    void slowClientIsDropped()
+    {
+        HttpServerOptions options;
+        options.timeoutSeconds = 1;
+        HttpFixture f(options);
+        QVERIFY(f.ok);
+        QTcpSocket slow;
+        slow.connectToHost(QHostAddress::LocalHost, f.port());
+        QVERIFY(slow.waitForConnected(5000));
+        slow.write("GET /api/fo");
+        QVERIFY(slow.waitForBytesWritten(5000));
+        QElapsedTimer timer;
+        timer.start();
+        QCOMPARE(f.get(QStringLiteral("/api/foos/2/")).status, 200); // others are served meanwhile
+        QVERIFY(slow.waitForDisconnected(10000));
+        QVERIFY2(timer.elapsed() >= 500, qPrintable(QString::number(timer.elapsed())));
+    }
+
+    void pipelinedInOrder()
+    {
+        HttpFixture f;
+        QVERIFY(f.ok);
+        const QByteArray raw = rawRequest(f.port(), "GET /api/foos/2/ HTTP/1.1\r\nHost: x\r\n\r\n"
+                                                    "GET /api/foos/999/ HTTP/1.1\r\nHost: x\r\n\r\n"
+                                                    "GET /api/foos/3/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        const qsizetype first = raw.indexOf(f.live(2));
+        const qsizetype second = raw.indexOf("{\"detail\":\"Not found.\"}");
+        const qsizetype third = raw.indexOf(f.live(3));
+        QVERIFY2(first > 0 && second > first && third > second, raw.left(300).constData());
+    }
+
+    void connectionClose_data()
+    {
+        QTest::addColumn<QByteArray>("request");
+        QTest::addRow("HTTP/1.0") << QByteArray("GET /api/foos/1/ HTTP/1.0\r\n\r\n");
+        QTest::addRow("Connection: close") << QByteArray("GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    }
+    void connectionClose()
+    {
+        QFETCH(QByteArray, request);
+        HttpFixture f;
+        QVERIFY(f.ok);
+        bool closed = false;
+        const QByteArray raw = rawRequest(f.port(), request, &closed, 10000);
+        QCOMPARE(statusOf(raw), 200);
+        QVERIFY(raw.endsWith(f.live(1)));
+        QVERIFY(closed);
+    }
+
+    void pagination_data()
+    {
+        QTest::addColumn<QString>("query");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("next");
+        QTest::addColumn<QByteArray>("previous");
+        QTest::addColumn<int>("firstPk");
+        const QByteArray base = "\"http://testhost:81/api/foos/";
+        QTest::addRow("first") << "" << 200 << base + "?page=2\"" << QByteArray("null") << 1;
+        QTest::addRow("second") << "?page=2" << 200 << base + "?page=3\"" << base + "\"" << 6;
+        QTest::addRow("middle keeps other params sorted") << "?zz=1&page=3&a=x+y" << 200 << base + "?a=x+y&page=4&zz=1\"" << base + "?a=x+y&page=2&zz=1\"" << 11;
+        QTest::addRow("last") << "?page=4" << 200 << QByteArray("null") << base + "?page=3\"" << 16;
+        QTest::addRow("last by name") << "?page=last" << 200 << QByteArray("null") << base + "?page=3\"" << 16;
+        QTest::addRow("zero") << "?page=0" << 404 << QByteArray() << QByteArray() << 0;
+        QTest::addRow("negative") << "?page=-1" << 404 << QByteArray() << QByteArray() << 0;
+        QTest::addRow("word") << "?page=x" << 404 << QByteArray() << QByteArray() << 0;
+        QTest::addRow("past the end") << "?page=5" << 404 << QByteArray() << QByteArray() << 0;
+        QTest::addRow("float") << "?page=2.0" << 404 << QByteArray() << QByteArray() << 0;
+    }
+    void pagination()
+    {
+        QFETCH(QString, query);
+        QFETCH(int, status);
+        QFETCH(QByteArray, next);
+        QFETCH(QByteArray, previous);
+        QFETCH(int, firstPk);
+        HttpServerOptions options;
+        options.pageSize = 5;
+        HttpFixture f(options);
+        QVERIFY(f.ok);
+        const HttpAnswer answer = f.get(QStringLiteral("/api/foos/") + query, { { "Host", "testhost:81" } });
+        QCOMPARE(answer.status, status);
+        if (status == 404) {
+            QCOMPARE(answer.body, QByteArray("{\"detail\":\"Invalid page.\"}"));
+            return;
+        }
+        QByteArray results;
+        for (int pk = firstPk; pk < firstPk + 5; ++pk)
+            results += (results.isEmpty() ? "" : ",") + f.live(pk);
+        COMPARE_BODIES(answer.body, "{\"count\":20,\"next\":" + next + ",\"previous\":" + previous + ",\"results\":[" + results + "]}");
+    }
+
+    void adminNeedsTheToken()
+    {
+        HttpServerOptions options;
+        options.adminToken = "s3cret-token";
+        HttpFixture f(options);
+        QVERIFY(f.ok);
+        const HttpAnswer missing = f.get(QStringLiteral("/api/foos/3/refresh/"), {}, "POST");
+        QCOMPARE(missing.status, 401);
+        QCOMPARE(missing.body, QByteArray("{\"detail\":\"Authentication credentials were not provided.\"}"));
+        QCOMPARE(missing.header("WWW-Authenticate"), QByteArray("Bearer realm=\"api\""));
+        const HttpAnswer wrong = f.get(QStringLiteral("/api/foos/3/refresh/"), { { "Authorization", "Bearer s3cret-tokem" } }, "POST");
+        QCOMPARE(wrong.status, 401);
+        QCOMPARE(wrong.body, QByteArray("{\"detail\":\"Invalid token.\"}"));
+        const QList<std::pair<QByteArray, QByteArray>> auth { { "Authorization", "Bearer s3cret-token" } };
+        QSignalSpy finished(f.service.get(), &CacheService::jobFinished);
+        const HttpAnswer refresh = f.get(QStringLiteral("/api/foos/3/refresh/"), auth, "POST");
+        QCOMPARE(refresh.status, 202);
+        QVERIFY2(refresh.body.startsWith("{\"job\":"), refresh.body.constData());
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(f.get(QStringLiteral("/api/foos/3/")).header("X-Cache"), QByteArray("HIT")); // refreshed into memory
+
+        auto many = auth;
+        many.append(std::pair(QByteArray("Content-Type"), QByteArray("application/json")));
+        QCOMPARE(f.get(QStringLiteral("/api/refresh/"), many, "POST", "{\"pks\":[1,2]}").status, 202);
+        QCOMPARE(f.get(QStringLiteral("/api/refresh/"), many, "POST", "{\"pks\":[\"x\"]}").status, 400);
+        QCOMPARE(f.get(QStringLiteral("/api/refresh/"), many, "POST", "not json").status, 400);
+        QCOMPARE(f.get(QStringLiteral("/api/refresh/"), auth, "POST", "{\"stale\":true}").status, 415);
+        QCOMPARE(f.get(QStringLiteral("/api/foos/3/cache/"), auth, "DELETE").status, 202);
+
+        const HttpAnswer skip = f.get(QStringLiteral("/api/foos/4/?cache=skip"), auth);
+        QCOMPARE(skip.header("X-Cache"), QByteArray("BYPASS"));
+        COMPARE_BODIES(skip.body, f.live(4));
+        QCOMPARE(f.get(QStringLiteral("/api/foos/4/?cache=skip")).status, 401);
+
+        const HttpAnswer status = f.get(QStringLiteral("/api/status/"), auth);
+        QCOMPARE(status.status, 200);
+        QVERIFY2(status.body.startsWith("[{\"") && status.body.contains("\"state\""), status.body.left(200).constData());
+        QCOMPARE(f.get(QStringLiteral("/api/status/")).status, 401);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHttpHardening)
+#include "tst_httphardening.moc"
