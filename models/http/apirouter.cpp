@@ -32,6 +32,10 @@ Reply appendSlash(const HttpRequest &request)
     ResponsePtr response = HttpResponses::empty();
     HttpResponses::addHeader(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
     HttpResponses::addHeader(response, MHD_HTTP_HEADER_LOCATION, location);
+    // Django's SecurityMiddleware adds these to the redirect too (CommonMiddleware answers before
+    // the view, so there is no X-Frame-Options or Allow).
+    HttpResponses::addHeader(response, "X-Content-Type-Options", "nosniff");
+    HttpResponses::addHeader(response, "Referrer-Policy", "same-origin");
     return { MHD_HTTP_MOVED_PERMANENTLY, response, {}, 0 };
 }
 

@@ -11,6 +11,8 @@ Sub-commands (see --help of each):
   render        print the exact bytes DRF's JSONRenderer produces for one Foo or the list
   sqlmigrate    print the DDL of the initial migration (sqlite or postgresql)
   count-queries print how many SQL queries DRF needs to serialize one Foo
+  order-report  check whether DRF's nested lists come back in ascending id order
+  serve         the real Django + DRF API over HTTP on 127.0.0.1 (reference for `preserve serve`)
 
 --db is either a SQLite file path or postgresql://user:password@host:port/dbname
 """
@@ -100,9 +102,10 @@ def database_settings(db):
     return {"ENGINE": "django.db.backends.sqlite3", "NAME": os.path.abspath(db)}
 
 
-def setup_django(app_label, db=None, vendor=None):
+def setup_django(app_label, db=None, vendor=None, extra_settings=None):
     """Generate the app package in a temp dir, configure settings, django.setup(), and
-    create the initial migration with the real `makemigrations`."""
+    create the initial migration with the real `makemigrations`.  `extra_settings` (a dict)
+    adds to or replaces the settings below (the `serve` command's project settings)."""
     if not app_label.isidentifier():
         die("--app-label must be a valid Python identifier: %r" % app_label)
 
@@ -128,7 +131,7 @@ def setup_django(app_label, db=None, vendor=None):
         dbconf = database_settings(db)
 
     from django.conf import settings
-    settings.configure(
+    configured = dict(
         DEBUG=False,
         SECRET_KEY="preserve-drf-reference",
         INSTALLED_APPS=[APP_MODULE + ".apps.PreserveReferenceConfig"],
@@ -143,6 +146,8 @@ def setup_django(app_label, db=None, vendor=None):
             "DEFAULT_PERMISSION_CLASSES": [],
         },
     )
+    configured.update(extra_settings or {})
+    settings.configure(**configured)
     import django
     django.setup()
 
@@ -496,6 +501,120 @@ def sqlmigrate(args):
 
 
 # --------------------------------------------------------------------------------------------
+# serve: the real Django + DRF stack over HTTP (the reference for the built-in server)
+# --------------------------------------------------------------------------------------------
+
+URLCONF_MODULE = "preserve_drf_reference_urls"
+
+# What `django-admin startproject` (3.2) lists, minus the middleware that needs contrib apps
+# and their tables: SessionMiddleware (django.contrib.sessions), AuthenticationMiddleware
+# (django.contrib.auth + contenttypes), MessageMiddleware (django.contrib.messages).
+# CsrfViewMiddleware stays: it needs no table, and DRF's views are csrf_exempt anyway.
+SERVE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+
+def serve_settings(args):
+    rest = {
+        "UNAUTHENTICATED_USER": None,
+        "DEFAULT_AUTHENTICATION_CLASSES": [],
+        "DEFAULT_PERMISSION_CLASSES": [],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        # DRF's default parsers (JSON, form, multipart): what an API that does not set them has.
+    }
+    if args.page_size:
+        rest["DEFAULT_PAGINATION_CLASS"] = "rest_framework.pagination.PageNumberPagination"
+        rest["PAGE_SIZE"] = args.page_size
+    return {
+        "ALLOWED_HOSTS": ["*"],
+        "ROOT_URLCONF": URLCONF_MODULE,
+        "MIDDLEWARE": SERVE_MIDDLEWARE,
+        "REST_FRAMEWORK": rest,
+    }
+
+
+def install_urlconf(app_label):
+    """api/foos/ and api/foos/<pk>/ as explicit paths (a DefaultRouter would add an API root).
+    The suffixes are the ones a router passes, so OPTIONS names the views as a router would."""
+    import types
+    from django.urls import path
+    from rest_framework import viewsets
+
+    m = get_models_and_serializers(app_label)
+    Foo, FooSerializer = m["Foo"], m["FooSerializer"]
+
+    class FooViewSet(viewsets.ReadOnlyModelViewSet):
+        queryset = Foo.objects.order_by("pk")
+        serializer_class = FooSerializer
+
+    FooViewSet.__doc__ = None   # no description in OPTIONS, as a view without a docstring
+    module = types.ModuleType(URLCONF_MODULE)
+    module.urlpatterns = [
+        path("api/foos/", FooViewSet.as_view({"get": "list"}, suffix="List", detail=False)),
+        path("api/foos/<pk>/", FooViewSet.as_view({"get": "retrieve"}, suffix="Instance",
+                                                   detail=True)),
+    ]
+    sys.modules[URLCONF_MODULE] = module
+
+
+def serve(args):
+    setup_django(args.app_label, args.db, extra_settings=serve_settings(args))
+    check_tables_exist(args.app_label)
+    install_urlconf(args.app_label)
+
+    import socketserver
+    from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
+    from django.core.wsgi import get_wsgi_application
+
+    class HeadStrippingHandler(ServerHandler):
+        # wsgiref (like Django's runserver in 3.2) would send the body on HEAD; every production
+        # WSGI server (gunicorn, uWSGI, mod_wsgi) drops it and keeps the headers, as RFC 9110 asks.
+        def write(self, data):
+            if self.environ.get("REQUEST_METHOD") == "HEAD":
+                if not self.headers_sent:
+                    self.send_headers()
+                return
+            super().write(data)
+
+    class RequestHandler(WSGIRequestHandler):
+        def handle(self):
+            # WSGIRequestHandler.handle, with the handler class above
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.send_error(414)
+                return
+            if not self.parse_request():
+                return
+            handler = HeadStrippingHandler(self.rfile, self.wfile, self.get_stderr(),
+                                           self.get_environ(), multithread=True)
+            handler.request_handler = self
+            handler.run(self.server.get_app())
+
+        def log_message(self, format, *log_args):
+            if args.verbose:
+                super().log_message(format, *log_args)
+
+    class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    server = ThreadingWSGIServer(("127.0.0.1", args.port), RequestHandler)
+    server.set_app(get_wsgi_application())
+    sys.stdout.write("ready http://127.0.0.1:%d/\n" % server.server_address[1])
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+# --------------------------------------------------------------------------------------------
 
 def main(argv=None):
     p = argparse.ArgumentParser(
@@ -541,6 +660,15 @@ def main(argv=None):
     common(sp)
     sp.add_argument("-v", "--verbose", action="store_true")
     sp.set_defaults(func=order_report)
+
+    sp = sub.add_parser("serve", help="serve api/foos/ and api/foos/<pk>/ with real Django + DRF")
+    common(sp)
+    sp.add_argument("--port", type=int, required=True,
+                    help="port on 127.0.0.1 (0: any free one; the line 'ready URL' names it)")
+    sp.add_argument("--page-size", type=int, default=0,
+                    help="PageNumberPagination with this PAGE_SIZE (default: no pagination)")
+    sp.add_argument("-v", "--verbose", action="store_true", help="log each request to stderr")
+    sp.set_defaults(func=serve)
 
     args = p.parse_args(argv)
     args.func(args)
