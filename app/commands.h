@@ -14,4 +14,6 @@ int verify(const QStringList &arguments);
 int invalidate(const QStringList &arguments);
 int track(const QStringList &arguments);
 int serve(const QStringList &arguments);
+// The desktop console; needs the QApplication that main() makes for it.
+int gui(const QStringList &arguments);
 } // namespace Commands

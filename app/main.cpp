@@ -1,12 +1,14 @@
 #include "cli.h"
 #include "commands.h"
 
+#include <QApplication>
 #include <QCoreApplication>
 #include <QTextStream>
 
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <memory>
 
 namespace {
 
@@ -27,6 +29,7 @@ const std::map<QString, Command> &commands()
         { QStringLiteral("invalidate"), { "remove cache entries", Commands::invalidate } },
         { QStringLiteral("serve"), { "serve the cached API over HTTP (DRF's /api/foos/), until SIGINT/SIGTERM", Commands::serve } },
         { QStringLiteral("track"), { "install, remove or show change tracking (staleness you can trust)", Commands::track } },
+        { QStringLiteral("gui"), { "the desktop console (the default when there is a display)", Commands::gui } },
     };
     return table;
 }
@@ -44,16 +47,37 @@ void printHelp(FILE *stream)
         << "Without --db, commands use the demo database: " << Cli::demoDatabasePath() << '\n';
 }
 
+bool displayAvailable()
+{
+    return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY")
+        || qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
+}
+
+// Like hotspot's createApplication(): the application class is chosen before anything else, from
+// the raw arguments. `gui` (and no command at all, when there is a display) gets a QApplication;
+// every other command stays headless and runs without a display.
+std::unique_ptr<QCoreApplication> createApplication(int &argc, char *argv[])
+{
+    const QByteArray command = argc > 1 ? QByteArray(argv[1]) : QByteArray();
+    // Without a display QApplication would abort; `preserve gui` then says so itself (and its
+    // --help still works).
+    if ((command == "gui" || command.isEmpty()) && displayAvailable())
+        return std::make_unique<QApplication>(argc, argv);
+    return std::make_unique<QCoreApplication>(argc, argv);
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
 {
-    QCoreApplication app(argc, argv);
+    const auto app = createApplication(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("preserve"));
     QCoreApplication::setApplicationVersion(QStringLiteral(PRESERVE_VERSION));
 
     QStringList arguments = QCoreApplication::arguments().mid(1);
-    const QString name = arguments.isEmpty() ? QString() : arguments.takeFirst();
+    QString name = arguments.isEmpty() ? QString() : arguments.takeFirst();
+    if (name.isEmpty() && qobject_cast<QApplication *>(app.get()))
+        name = QStringLiteral("gui");
     if (name.isEmpty() || name == QLatin1String("help") || name == QLatin1String("--help")
         || name == QLatin1String("-h")) {
         printHelp(stdout);

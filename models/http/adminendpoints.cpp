@@ -4,6 +4,7 @@
 
 #include "cache/cachestore.h"
 #include "cache/cacheservice.h"
+#include "cache/serviceinternals.h"
 #include "cache/workerpool.h"
 #include "db/database.h"
 #include "serialize/serializer.h"
@@ -153,16 +154,22 @@ std::optional<Reply> Endpoints::health(const ApiSharedPtr &api, WorkerPool &pool
     pool.post([deferral](WorkerContext &context) {
         QString databaseProblem = context.database ? QString() : context.databaseError;
         if (context.database) {
-            if (auto ping = context.database->run(QStringLiteral("SELECT 1")); !ping) {
+            // Through Django's table, not "SELECT 1": a SQLite file replaced or emptied under an open
+            // connection still answers that.
+            const QString sql = QStringLiteral("SELECT 1 FROM %1 LIMIT 1").arg(DjangoTables::quote(context.database->tables().foo));
+            if (auto ping = context.database->run(sql); !ping) {
                 databaseProblem = ping.error().message;
-                context.serializer.reset(); // reopened by the next task
-                context.database.reset();
+                ServiceInternals::dropDatabaseIfBroken(context, ping.error()); // reopened by the next task
             }
         }
         QString storeProblem = context.store ? QString() : context.storeError;
         if (context.store) {
-            if (auto ping = context.store->get(-1); !ping)
+            if (auto ping = context.store->get(-1); !ping) {
                 storeProblem = ping.error().message;
+                // As the cache service does: a column store with a dead connection is reopened before
+                // the next task, or health would report this connection's failure forever.
+                // MUTATION ServiceInternals::noteStoreError(context, ping.error());
+            }
         }
         QJsonObject body { { QStringLiteral("status"), QStringLiteral("ok") } };
         int status = MHD_HTTP_OK;

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "cache/cacheservice.h"
+#include "core/result.h"
+#include "http/httpserver.h"
+
+#include <QObject>
+#include <QVariantMap>
+
+#include <functional>
+#include <memory>
+
+class DocumentLoader;
+class StatusLoader;
+
+// What an operator picks in the console's Connect dialog (or on the command line).
+struct ConnectionSpec {
+    QString database;   // SQLite path or postgresql:// URL
+    QString appLabel = QStringLiteral("api");
+    QString store = QStringLiteral("db"); // "db" or "redis"
+    QString redisUrl = QStringLiteral("redis://127.0.0.1:6379/0");
+    QString redisPrefix = QStringLiteral("preserve:");
+    bool readOnly = false;
+
+    Result<CacheConfig> cacheConfig() const;
+    // For the window title and the recent list: never the password.
+    QString displayName() const;
+    // For QSettings (the password of a URL is kept as typed: it is the user's own settings file).
+    QVariantMap toVariant() const;
+    static ConnectionSpec fromVariant(const QVariantMap &map);
+    bool operator==(const ConnectionSpec &other) const = default;
+};
+
+// Everything the console holds for one connection: the cache service (and its telemetry), the
+// built-in HTTP server, and the loaders that run the GUI's reads on threads of their own. Lives on
+// the GUI thread; destroying it stops the server and waits for the loaders' jobs.
+class ConsoleSession : public QObject {
+    Q_OBJECT
+
+public:
+    ConsoleSession(const ConnectionSpec &spec, const CacheConfig &config, QObject *parent = nullptr);
+    ~ConsoleSession() override;
+
+    // Opens the database (schema checked) and the store on a worker, so a refused or slow server
+    // never freezes the window. `done` runs on `context`'s thread, unless it is gone by then.
+    static void probe(const CacheConfig &config, QObject *context, std::function<void(const Status &)> done);
+
+    const ConnectionSpec &spec() const { return m_spec; }
+    bool isReadOnly() const { return m_spec.readOnly; }
+    CacheService &service() { return *m_service; }
+    Telemetry &telemetry() { return m_service->telemetry(); }
+    HttpServer &server() { return *m_server; }
+    DocumentLoader &documents() { return *m_documents; }
+    StatusLoader &statuses() { return *m_statuses; }
+
+    // Starts the built-in server; `tokenFile` (may be empty) enables the admin endpoints.
+    Result<quint16> startServer(HttpServerOptions options, const QString &tokenFile);
+
+private:
+    ConnectionSpec m_spec;
+    std::unique_ptr<CacheService> m_service;
+    std::unique_ptr<HttpServer> m_server;
+    std::unique_ptr<DocumentLoader> m_documents;
+    std::unique_ptr<StatusLoader> m_statuses;
+};

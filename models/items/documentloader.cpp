@@ -1,0 +1,155 @@
+#include "documentloader.h"
+
+#include "db/database.h"
+#include "serialize/serializer.h"
+
+#include <QElapsedTimer>
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcDocuments, "preserve.items.documents")
+
+namespace {
+
+// The cached side: the memory tier's entry, else the store's (nullptr when there is none).
+Result<EntryPtr> readCached(const CacheConfig &config, EntryPtr memoryEntry, qint64 pk)
+{
+    if (memoryEntry)
+        return memoryEntry;
+    auto store = openStore(config.store, config.database);
+    if (!store)
+        return store.error();
+    return store.value()->get(pk);
+}
+
+Result<QByteArray> serializeLive(const DatabaseConfig &config, qint64 pk)
+{
+    auto database = Database::open(config);
+    if (!database)
+        return database.error();
+    Serializer serializer(*database.value());
+    return serializer.foo(pk);
+}
+
+JsonValue parsedOrNull(const QByteArray &body, QString &error)
+{
+    auto parsed = parseJson(body);
+    if (parsed)
+        return std::move(parsed).value();
+    error = QObject::tr("not valid JSON: %1").arg(parsed.error().message);
+    return {};
+}
+
+} // namespace
+
+DocumentComparison compareDocuments(const CacheConfig &config, EntryPtr memoryEntry, qint64 pk)
+{
+    QElapsedTimer timer;
+    timer.start();
+    DocumentComparison result;
+    result.pk = pk;
+    if (auto cached = readCached(config, std::move(memoryEntry), pk))
+        result.entry = cached.value();
+    else
+        result.cachedError = cached.error().message;
+    QByteArray live;
+    if (auto body = serializeLive(config.database, pk))
+        live = std::move(body).value();
+    else
+        result.liveError = body.error().message;
+    result.liveBytes = live.size();
+
+    const bool hasCached = result.entry && result.cachedError.isEmpty();
+    const bool hasLive = result.liveError.isEmpty();
+    const JsonValue before = hasCached ? parsedOrNull(result.entry->body, result.cachedError) : JsonValue {};
+    const JsonValue after = hasLive ? parsedOrNull(live, result.liveError) : JsonValue {};
+    if (hasCached && hasLive && result.cachedError.isEmpty() && result.liveError.isEmpty()) {
+        result.formatted = formatComparison(before, after);
+    } else {
+        // One side only: nothing to compare, but the side there is still reads as formatted.
+        if (hasCached && result.cachedError.isEmpty())
+            result.formatted.before = formatJson(before);
+        if (hasLive && result.liveError.isEmpty())
+            result.formatted.after = formatJson(after);
+        result.formatted.beforeMarks = QByteArray(result.formatted.before.lineCount(), char(LineMark::None));
+        result.formatted.afterMarks = QByteArray(result.formatted.after.lineCount(), char(LineMark::None));
+        result.formatted.summary = !result.entry && result.cachedError.isEmpty() ? QObject::tr("not cached")
+                                                                                 : QObject::tr("cannot compare");
+    }
+    result.seconds = double(timer.nsecsElapsed()) / 1e9;
+    qCDebug(lcDocuments) << "Foo" << pk << "compared in" << result.seconds << "s";
+    return result;
+}
+
+DocumentLoader::DocumentLoader(QObject *parent)
+    : QObject(parent)
+{
+    m_pool.setMaxThreadCount(1);
+}
+
+DocumentLoader::~DocumentLoader()
+{
+    ++m_generation;
+    m_pool.waitForDone();
+}
+
+void DocumentLoader::setService(CacheService *service)
+{
+    clear();
+    m_pool.waitForDone();
+    m_service = service;
+}
+
+void DocumentLoader::load(qint64 pk)
+{
+    if (!m_service)
+        return;
+    ++m_generation;
+    if (m_running) {
+        m_pending = pk;
+        return;
+    }
+    start(pk);
+}
+
+void DocumentLoader::clear()
+{
+    ++m_generation;
+    m_pending.reset();
+}
+
+void DocumentLoader::start(qint64 pk)
+{
+    const bool wasRunning = m_running;
+    m_running = true;
+    const quint64 generation = m_generation;
+    const CacheConfig config = m_service->config();
+    EntryPtr memoryEntry = m_service->memory().get(pk);
+    QPointer<DocumentLoader> self(this);
+    m_pool.start([self, generation, config, memoryEntry, pk] {
+        auto result = std::make_shared<const DocumentComparison>(compareDocuments(config, memoryEntry, pk));
+        // The destructor waits for this job, so the loader is alive here; the queued call is
+        // dropped if it is deleted before it runs.
+        QMetaObject::invokeMethod(
+            self.data(), [self, generation, result] {
+                if (self)
+                    self->finished(generation, result);
+            },
+            Qt::QueuedConnection);
+    });
+    if (!wasRunning)
+        emit busyChanged(true);
+}
+
+void DocumentLoader::finished(quint64 generation, const DocumentComparisonPtr &comparison)
+{
+    if (m_pending && m_service) {
+        const qint64 pk = *m_pending;
+        m_pending.reset();
+        start(pk);
+        return;
+    }
+    m_running = false;
+    emit busyChanged(false);
+    if (generation == m_generation)
+        emit loaded(comparison);
+}

@@ -1,0 +1,64 @@
+#pragma once
+
+#include "cache/cacheservice.h"
+#include "json/jsonformat.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QThreadPool>
+
+#include <memory>
+#include <optional>
+
+// What the console's Cached and Live panes show for one Foo: the cached entry and a fresh live
+// serialization, both formatted, compared and marked. A side that could not be read has an error
+// instead (and an empty FormattedJson).
+struct DocumentComparison {
+    qint64 pk = 0;
+    EntryPtr entry;        // the cached entry (null when there is none)
+    QString cachedError;   // empty when read (or simply missing: then entry is null)
+    qint64 liveBytes = 0;
+    QString liveError;
+    FormattedComparison formatted; // before = cached, after = live
+    double seconds = 0;    // the whole job, reading included
+};
+using DocumentComparisonPtr = std::shared_ptr<const DocumentComparison>;
+
+// The job: reads the cached entry (`memoryEntry` when the memory tier had it, else the store through
+// a connection of its own), serializes live through a Database of its own, parses, formats and
+// compares. Takes everything by value and writes nothing (no cache on read): any thread.
+DocumentComparison compareDocuments(const CacheConfig &config, EntryPtr memoryEntry, qint64 pk);
+
+// Runs compareDocuments() on its own worker thread for the GUI: one job at a time, and of the
+// requests made meanwhile only the latest runs, so clicking through Foos never queues stale work.
+// Lives on the GUI thread; results arrive there.
+class DocumentLoader : public QObject {
+    Q_OBJECT
+
+public:
+    explicit DocumentLoader(QObject *parent = nullptr);
+    // Waits for a running job (its result is dropped).
+    ~DocumentLoader() override;
+
+    // The service whose configuration and memory tier to read; must outlive its use here (the
+    // owner calls setService(nullptr) before deleting it, which waits for a running job).
+    void setService(CacheService *service);
+    void load(qint64 pk);
+    // Drops what is pending or running.
+    void clear();
+    bool isBusy() const { return m_running; }
+
+signals:
+    void busyChanged(bool busy);
+    void loaded(const DocumentComparisonPtr &comparison);
+
+private:
+    void start(qint64 pk);
+    void finished(quint64 generation, const DocumentComparisonPtr &comparison);
+
+    QPointer<CacheService> m_service;
+    QThreadPool m_pool;
+    quint64 m_generation = 0; // results of older generations are dropped
+    bool m_running = false;
+    std::optional<qint64> m_pending;
+};

@@ -1,0 +1,40 @@
+#include "foofilterproxymodel.h"
+
+#include "footreemodel.h"
+
+FooFilterProxyModel::FooFilterProxyModel(QObject *parent)
+    : QSortFilterProxyModel(parent)
+{
+    setSortRole(FooTreeModel::SortRole);
+    // States change with dataChanged; filter and order follow them.
+    setDynamicSortFilter(true);
+}
+
+void FooFilterProxyModel::setStateFilter(const QSet<EntryState> &states)
+{
+    if (states == m_states)
+        return;
+    m_states = states;
+    invalidateFilter();
+}
+
+bool FooFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
+{
+    if (sourceParent.isValid() || m_states.isEmpty())
+        return true;
+    const QVariant state = sourceModel()->index(sourceRow, 0, sourceParent).data(FooTreeModel::StateRole);
+    return state.isValid() && m_states.contains(EntryState(state.toInt()));
+}
+
+bool FooFilterProxyModel::lessThan(const QModelIndex &left, const QModelIndex &right) const
+{
+    // A descending sort asks lessThan(right, left); answering by the sort order keeps ties and
+    // children in the source's (primary key, document) order both ways.
+    const bool inSourceOrder = sortOrder() == Qt::AscendingOrder ? left.row() < right.row() : left.row() > right.row();
+    if (left.parent().isValid())
+        return inSourceOrder;
+    const QPartialOrdering order = QVariant::compare(left.data(sortRole()), right.data(sortRole()));
+    if (order == QPartialOrdering::Equivalent || order == QPartialOrdering::Unordered)
+        return inSourceOrder;
+    return order == QPartialOrdering::Less;
+}

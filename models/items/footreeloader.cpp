@@ -1,0 +1,195 @@
+#include "footreeloader.h"
+
+#include "db/database.h"
+#include "db/djangotables.h"
+
+#include <QLoggingCategory>
+#include <QMetaObject>
+
+#include <atomic>
+
+Q_LOGGING_CATEGORY(lcItems, "preserve.items")
+
+namespace {
+
+// LIKE pattern for "contains `text`", with '!' as the escape character (a backslash would mean
+// different things to SQLite and to PostgreSQL with standard_conforming_strings off).
+QByteArray containsPattern(const QString &text)
+{
+    QString escaped;
+    escaped.reserve(text.size() + 2);
+    for (const QChar c : text) {
+        if (c == QLatin1Char('!') || c == QLatin1Char('%') || c == QLatin1Char('_'))
+            escaped += QLatin1Char('!');
+        escaped += c;
+    }
+    return (QLatin1Char('%') + escaped + QLatin1Char('%')).toUtf8();
+}
+
+struct BuiltQuery {
+    QString sql;
+    bool filterById = false;
+    bool filterByName = false;
+};
+
+BuiltQuery fooQuery(const Database &database, const QString &filter)
+{
+    const DjangoTables &t = database.tables();
+    const auto q = &DjangoTables::quote;
+    BuiltQuery built;
+    QString where = QStringLiteral("f.id > ?");
+    const QString text = filter.trimmed();
+    if (!text.isEmpty()) {
+        // SQLite's LIKE ignores ASCII case already; PostgreSQL's does not.
+        const QString like = database.isSqlite() ? QStringLiteral("f.name LIKE ? ESCAPE '!'")
+                                                 : QStringLiteral("f.name ILIKE ? ESCAPE '!'");
+        bool isNumber = false;
+        text.toLongLong(&isNumber);
+        built.filterById = isNumber;
+        built.filterByName = true;
+        where += isNumber ? QStringLiteral(" AND (f.id = ? OR %1)").arg(like) : QStringLiteral(" AND %1").arg(like);
+    }
+    built.sql = QStringLiteral("SELECT f.id, f.name, (SELECT count(*) FROM %1 b WHERE b.foo_id = f.id) "
+                               "FROM %2 f WHERE %3 ORDER BY f.id LIMIT ?")
+                    .arg(q(t.bar), q(t.foo), where);
+    return built;
+}
+
+QString childSql(const DjangoTables &t, TreeLevel level)
+{
+    const auto q = &DjangoTables::quote;
+    switch (level) {
+    case TreeLevel::Bar:
+        return QStringLiteral("SELECT b.id, b.name, (SELECT count(*) FROM %1 z WHERE z.bar_id = b.id) "
+                              "FROM %2 b WHERE b.foo_id = ? AND b.id > ? ORDER BY b.id LIMIT ?")
+            .arg(q(t.zab), q(t.bar));
+    case TreeLevel::Zab:
+        return QStringLiteral("SELECT z.id, z.name, (SELECT count(*) FROM %1 l WHERE l.zab_id = z.id) "
+                              "FROM %2 z WHERE z.bar_id = ? AND z.id > ? ORDER BY z.id LIMIT ?")
+            .arg(q(t.zabBazs), q(t.zab));
+    case TreeLevel::Baz:
+        // The serializer's order: the link table's baz ids ascending (a Zab links a Baz once).
+        return QStringLiteral("SELECT l.baz_id, b.name, -1 FROM %1 l JOIN %2 b ON b.id = l.baz_id "
+                              "WHERE l.zab_id = ? AND l.baz_id > ? ORDER BY l.baz_id LIMIT ?")
+            .arg(q(t.zabBazs), q(t.baz));
+    case TreeLevel::Foo:
+        break;
+    }
+    return {};
+}
+
+// Prepares and binds the statement of `query`.
+Result<std::unique_ptr<Statement>> prepareQuery(Database &database, const ChildQuery &query)
+{
+    const bool foos = query.level == TreeLevel::Foo;
+    const BuiltQuery built = foos ? fooQuery(database, query.filter) : BuiltQuery { childSql(database.tables(), query.level) };
+    auto statement = database.prepare(built.sql);
+    if (!statement)
+        return statement.error();
+    Statement &s = **statement;
+    int parameter = 0;
+    if (!foos)
+        s.bind(parameter++, query.parentId);
+    s.bind(parameter++, query.afterId);
+    if (built.filterById)
+        s.bind(parameter++, query.filter.trimmed().toLongLong());
+    if (built.filterByName)
+        s.bind(parameter++, containsPattern(query.filter.trimmed()));
+    s.bind(parameter, qint64(query.limit) + 1);
+    return statement;
+}
+
+} // namespace
+
+Result<ChildBatch> loadChildren(Database &database, const ChildQuery &query)
+{
+    auto statement = prepareQuery(database, query);
+    if (!statement)
+        return statement.error();
+    Statement &s = **statement;
+    if (Status executed = s.exec(); !executed)
+        return executed.error();
+    ChildBatch batch;
+    batch.rows.reserve(query.limit);
+    bool more = false;
+    while (s.next()) {
+        if (batch.rows.size() == query.limit) {
+            more = true; // the extra row
+            break;
+        }
+        batch.rows.append({ s.integer(0), s.isNull(1) ? QString() : QString::fromUtf8(s.text(1)), s.integer(2) });
+    }
+    if (Status status = s.status(); !status)
+        return status.error();
+    s.reset();
+    batch.complete = !more;
+    return batch;
+}
+
+// Touched only on the worker thread, except `minimumGeneration` and `stopping`.
+struct FooTreeLoader::WorkerState {
+    std::unique_ptr<Database> database;
+    int serial = -1;
+    std::atomic<quint64> minimumGeneration { 0 };
+    std::atomic<bool> stopping { false };
+};
+
+FooTreeLoader::FooTreeLoader(QObject *parent)
+    : QObject(parent)
+    , m_state(std::make_shared<WorkerState>())
+{
+    m_thread.setObjectName(QStringLiteral("FooTreeLoader"));
+    m_worker = new QObject;
+    m_worker->moveToThread(&m_thread);
+    m_thread.start();
+}
+
+FooTreeLoader::~FooTreeLoader()
+{
+    m_state->stopping = true;
+    // The connection is closed on the thread that opened it, then the thread ends; jobs queued
+    // before run first but return at once (stopping).
+    QMetaObject::invokeMethod(m_worker, [state = m_state] {
+        state->database.reset();
+        QThread::currentThread()->quit();
+    }, Qt::QueuedConnection);
+    m_thread.wait();
+    delete m_worker;
+}
+
+void FooTreeLoader::setDatabase(const DatabaseConfig &config)
+{
+    m_config = config;
+    ++m_configSerial;
+}
+
+void FooTreeLoader::dropBefore(quint64 generation)
+{
+    m_state->minimumGeneration = generation;
+}
+
+void FooTreeLoader::load(const ChildQuery &query, Callback done)
+{
+    // Inputs by value; the receiver is this loader, which outlives the thread (see the destructor).
+    auto job = [state = m_state, config = m_config, serial = m_configSerial, query, done = std::move(done),
+                receiver = this]() mutable {
+        if (state->stopping || query.generation < state->minimumGeneration)
+            return;
+        if (state->serial != serial || !state->database) {
+            state->database.reset();
+            auto opened = Database::open(config);
+            if (!opened) {
+                qCWarning(lcItems) << "cannot open" << config.displayName() << opened.error().message;
+                Result<ChildBatch> failed = opened.error();
+                QMetaObject::invokeMethod(receiver, [done, failed] { done(failed); }, Qt::QueuedConnection);
+                return;
+            }
+            state->database = std::move(*opened);
+            state->serial = serial;
+        }
+        Result<ChildBatch> result = loadChildren(*state->database, query);
+        QMetaObject::invokeMethod(receiver, [done = std::move(done), result = std::move(result)] { done(result); },
+                                  Qt::QueuedConnection);
+    };
+    QMetaObject::invokeMethod(m_worker, std::move(job), Qt::QueuedConnection);
+}

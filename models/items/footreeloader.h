@@ -1,0 +1,75 @@
+#pragma once
+
+#include "core/result.h"
+#include "db/databaseconfig.h"
+
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <QThread>
+
+#include <functional>
+#include <limits>
+#include <memory>
+
+class Database;
+
+// The worker side of FooTreeModel: what one batch of children is, the job that loads it, and the
+// thread that runs the jobs with its own connection.
+
+enum class TreeLevel { Foo, Bar, Zab, Baz };
+
+// One batch of one node's children, by keyset pagination: rows with id > afterId, by id.
+struct ChildQuery {
+    TreeLevel level = TreeLevel::Foo; // the level of the rows to load
+    qint64 parentId = 0;              // the Foo of Bars, the Bar of Zabs, the Zab of Bazs
+    qint64 afterId = std::numeric_limits<qint64>::min();
+    int limit = 200;
+    QString filter;                   // Foo level only: name contains, or id equals (see FooTreeModel)
+    quint64 generation = 0;           // the model's generation that asked (outdated jobs are skipped)
+};
+
+struct NodeRow {
+    qint64 id = 0;
+    QString name;
+    qint64 childCount = -1; // Bars of a Foo, Zabs of a Bar, Bazs of a Zab; -1 for a Baz
+};
+
+struct ChildBatch {
+    QList<NodeRow> rows;
+    bool complete = false; // no rows after these
+};
+
+// The job: one query (limit + 1 rows, so the last batch is known without another round trip).
+// Runs on the thread that opened `database`.
+Result<ChildBatch> loadChildren(Database &database, const ChildQuery &query);
+
+// Runs jobs one after the other on a thread of its own that keeps one connection open (Qt SQL: a
+// connection belongs to the thread that opened it) and reopens it only when setDatabase() changes
+// it. Results come back on the loader's (GUI) thread; the loader joins its thread when destroyed, so
+// no result ever reaches a deleted receiver.
+class FooTreeLoader : public QObject {
+    Q_OBJECT
+
+public:
+    using Callback = std::function<void(const Result<ChildBatch> &)>;
+
+    explicit FooTreeLoader(QObject *parent = nullptr);
+    ~FooTreeLoader() override;
+
+    // GUI thread. Jobs queued after this use `config`.
+    void setDatabase(const DatabaseConfig &config);
+    // GUI thread. Jobs of older generations that have not started yet are skipped (no callback).
+    void dropBefore(quint64 generation);
+    // GUI thread. `done` runs later on this object's thread, never synchronously.
+    void load(const ChildQuery &query, Callback done);
+
+private:
+    struct WorkerState;
+
+    QThread m_thread;
+    QObject *m_worker = nullptr; // lives in m_thread; its events are the jobs
+    std::shared_ptr<WorkerState> m_state;
+    DatabaseConfig m_config;
+    int m_configSerial = 0;
+};

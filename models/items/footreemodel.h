@@ -1,0 +1,78 @@
+#pragma once
+
+#include "db/databaseconfig.h"
+#include "staleness/entrystatus.h"
+
+#include <QAbstractItemModel>
+
+#include <memory>
+
+class CacheService;
+
+// The Foo -> Bar -> Zab -> Baz tree of a Django database, lazy like Qt's fetchmore example: Foos
+// load in batches, a node's children load when it is expanded (canFetchMore/fetchMore), every query
+// runs on a worker thread with its own connection, and rows arrive on the GUI thread in batches
+// (beginInsertRows/endInsertRows), so a Foo with thousands of Bars opens at once and the window
+// never freezes. Foo rows carry their cache state from CacheService::status(); updateStates()
+// refreshes them with targeted dataChanged, never a reset.
+class FooTreeModel : public QAbstractItemModel {
+    Q_OBJECT
+
+public:
+    enum Column { NameColumn, IdColumn, ChildrenColumn, StateColumn, AgeColumn, SizeColumn, ColumnCount };
+    enum Role {
+        KindRole = Qt::UserRole + 1, // Kind
+        IdRole,                      // qint64 primary key of the node
+        FooIdRole,                   // qint64 primary key of the Foo the node belongs to
+        JsonPathRole,                // QString: where the node is in its Foo's body, "bar_set[3].zab_set[0]"
+        StateRole,                   // int(EntryState), Foo rows only
+        ReasonRole,                  // QString, Foo rows only
+        SortRole,                    // a number (the name for NameColumn) to sort any column by
+    };
+    enum class Kind { Foo, Bar, Zab, Baz };
+    Q_ENUM(Kind)
+
+    explicit FooTreeModel(QObject *parent = nullptr);
+    ~FooTreeModel() override;
+
+    // Drops everything and starts loading Foos of `database` (filtered, see setFilter).
+    void setDatabase(const DatabaseConfig &database);
+    // Server-side filter: Foo name contains `text` (case-insensitive), or id == text when it is a
+    // number. Reloads the Foo level.
+    void setFilter(const QString &text);
+    // Entry states, usually from CacheService::status(); applied to the loaded Foo rows.
+    void updateStates(const QList<EntryStatus> &statuses);
+    // Reloads, keeping which nodes were expanded/selected to the caller (it saves and restores by
+    // Kind + IdRole).
+    void reload();
+    bool isLoading() const;
+
+    // Rows per query (default 200). Takes effect with the next batch.
+    void setBatchSize(int rows);
+    int batchSize() const;
+    // On (the default), a node's later batches of children follow its first one by themselves, since
+    // QTreeView asks fetchMore() of a child node only once, when it is expanded (it keeps asking for
+    // more only at the top level, when scrolled to the end). Off: every batch waits for fetchMore().
+    void setAutoFetchChildren(bool on);
+    // The row of a loaded Foo, or an invalid index.
+    QModelIndex fooIndex(qint64 pk, int column = NameColumn) const;
+
+    QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
+    QModelIndex parent(const QModelIndex &child) const override;
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    Qt::ItemFlags flags(const QModelIndex &index) const override;
+    bool hasChildren(const QModelIndex &parent = {}) const override;
+    bool canFetchMore(const QModelIndex &parent) const override;
+    void fetchMore(const QModelIndex &parent) override;
+
+signals:
+    void loadingChanged(bool loading);
+    void loadFailed(const QString &message);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};

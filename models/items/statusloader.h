@@ -1,0 +1,40 @@
+#pragma once
+
+#include "staleness/entrystatus.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QThreadPool>
+
+class CacheService;
+
+// CacheService::status() blocks its caller until a worker has read the store and the change log;
+// this runs it on a thread of its own for the GUI. Requests made while one runs coalesce into one
+// more run after it, so a burst of entriesChanged costs at most two reads. Lives on the GUI thread;
+// results arrive there.
+class StatusLoader : public QObject {
+    Q_OBJECT
+
+public:
+    explicit StatusLoader(QObject *parent = nullptr);
+    // Waits for a running read.
+    ~StatusLoader() override;
+
+    // Must outlive its use here: the owner calls setService(nullptr) (which waits) before deleting it.
+    void setService(CacheService *service);
+    void request();
+
+signals:
+    void loaded(const QList<EntryStatus> &statuses);
+    void failed(const QString &message);
+
+private:
+    void start();
+    void finished(quint64 generation, const Result<QList<EntryStatus>> &result);
+
+    QPointer<CacheService> m_service;
+    QThreadPool m_pool;
+    quint64 m_generation = 0;
+    bool m_running = false;
+    bool m_pending = false;
+};

@@ -1,0 +1,171 @@
+#include "cacheactions.h"
+
+#include "items/consolesession.h"
+#include "jobprogresswidget.h"
+
+#include <QAction>
+#include <QHash>
+#include <QMessageBox>
+#include <QStyle>
+#include <QWidget>
+
+namespace {
+
+QAction *makeAction(QWidget *window, const QString &text, const QKeySequence &shortcut, const QString &tip,
+                    QStyle::StandardPixmap icon)
+{
+    auto *action = new QAction(window->style()->standardIcon(icon), text, window);
+    action->setShortcut(shortcut);
+    action->setStatusTip(tip);
+    action->setShortcutContext(Qt::WindowShortcut);
+    return action;
+}
+
+} // namespace
+
+CacheActions::CacheActions(QWidget *window, JobProgressWidget *progress)
+    : QObject(window)
+    , m_window(window)
+    , m_progress(progress)
+{
+    createActions();
+    updateEnabled();
+}
+
+void CacheActions::createActions()
+{
+    refreshSelected = makeAction(m_window, tr("&Refresh Selected"), QKeySequence(tr("Ctrl+R")),
+                                 tr("Serialize the selected Foos again and store them"), QStyle::SP_BrowserReload);
+    refreshStale = makeAction(m_window, tr("Refresh &Stale"), QKeySequence(tr("Ctrl+Shift+R")),
+                              tr("Refresh every entry that is stale, missing or corrupt"), QStyle::SP_MediaSeekForward);
+    refreshAll = makeAction(m_window, tr("Refresh &All…"), QKeySequence(),
+                            tr("Serialize every Foo again and store it"), QStyle::SP_MediaSkipForward);
+    verify = makeAction(m_window, tr("&Verify"), QKeySequence(tr("Ctrl+Shift+V")),
+                        tr("Re-serialize the selected Foos (or all) and compare with their entries"),
+                        QStyle::SP_DialogApplyButton);
+    invalidate = makeAction(m_window, tr("&Invalidate…"), QKeySequence::Delete,
+                            tr("Remove the selected Foos' entries from the store"), QStyle::SP_TrashIcon);
+    refreshAll->setIconText(tr("Refresh All"));
+    invalidate->setIconText(tr("Invalidate"));
+    connect(refreshSelected, &QAction::triggered, this, &CacheActions::startRefresh);
+    connect(refreshStale, &QAction::triggered, this, &CacheActions::startRefreshStale);
+    connect(refreshAll, &QAction::triggered, this, &CacheActions::startRefreshAll);
+    connect(verify, &QAction::triggered, this, &CacheActions::startVerify);
+    connect(invalidate, &QAction::triggered, this, &CacheActions::startInvalidate);
+}
+
+void CacheActions::setSession(ConsoleSession *session)
+{
+    for (const auto &connection : std::as_const(m_connections))
+        disconnect(connection);
+    m_connections.clear();
+    m_session = session;
+    if (session) {
+        m_connections << connect(&session->service(), &CacheService::jobFinished, this, &CacheActions::jobFinished)
+                      << connect(&session->service(), &CacheService::entryFailed, this,
+                                 [this](int, qint64 pk, const QString &text) {
+                                     emit message(tr("Foo %1: %2").arg(pk).arg(text), true);
+                                 });
+    }
+    updateEnabled();
+}
+
+void CacheActions::setSelectionSource(std::function<QList<qint64>()> selection)
+{
+    m_selection = std::move(selection);
+}
+
+void CacheActions::setFooCount(int count)
+{
+    m_fooCount = count;
+}
+
+void CacheActions::setConfirmation(std::function<bool(const QString &)> confirm)
+{
+    m_confirm = std::move(confirm);
+}
+
+void CacheActions::updateEnabled()
+{
+    const bool connected = m_session != nullptr;
+    const bool writable = connected && !m_session->isReadOnly();
+    const bool selected = m_selection && !m_selection().isEmpty();
+    const QString readOnly = tr("The connection is read-only: File → Connect… to open it writable");
+    const auto set = [&](QAction *action, bool enabled, const QString &why) {
+        action->setEnabled(enabled);
+        const QString tip = action->statusTip();
+        action->setToolTip(enabled || why.isEmpty() ? tip : tip + QStringLiteral("\n") + why);
+    };
+    set(refreshSelected, writable && selected, connected && !writable ? readOnly : QString());
+    set(refreshStale, writable, connected && !writable ? readOnly : QString());
+    set(refreshAll, writable, connected && !writable ? readOnly : QString());
+    set(invalidate, writable && selected, connected && !writable ? readOnly : QString());
+    set(verify, connected, QString());
+}
+
+bool CacheActions::confirm(const QString &question)
+{
+    if (m_confirm)
+        return m_confirm(question);
+    return QMessageBox::question(m_window, tr("Preserve"), question, QMessageBox::Yes | QMessageBox::Cancel,
+                                 QMessageBox::Cancel)
+        == QMessageBox::Yes;
+}
+
+void CacheActions::startRefresh()
+{
+    const QList<qint64> pks = m_selection ? m_selection() : QList<qint64>();
+    if (!m_session || pks.isEmpty() || m_session->isReadOnly())
+        return;
+    m_progress->expectJob(tr("Refreshing"));
+    m_session->service().refresh(pks);
+}
+
+void CacheActions::startRefreshStale()
+{
+    if (!m_session || m_session->isReadOnly())
+        return;
+    m_progress->expectJob(tr("Refreshing stale"));
+    m_session->service().refreshStale();
+}
+
+void CacheActions::startRefreshAll()
+{
+    if (!m_session || m_session->isReadOnly())
+        return;
+    if (!confirm(tr("Refresh all %n Foo(s)? Every entry is serialized again and replaced.", nullptr, m_fooCount)))
+        return;
+    m_progress->expectJob(tr("Refreshing all"));
+    m_session->service().refreshAll();
+}
+
+void CacheActions::startVerify()
+{
+    if (!m_session)
+        return;
+    m_progress->expectJob(tr("Verifying"));
+    m_session->service().verify(m_selection ? m_selection() : QList<qint64>());
+}
+
+void CacheActions::startInvalidate()
+{
+    const QList<qint64> pks = m_selection ? m_selection() : QList<qint64>();
+    if (!m_session || pks.isEmpty() || m_session->isReadOnly())
+        return;
+    if (!confirm(tr("Remove the cache entries of %n Foo(s)? The API serializes them live until refreshed.",
+                    nullptr, int(pks.size()))))
+        return;
+    m_progress->expectJob(tr("Invalidating"));
+    m_session->service().invalidate(pks);
+}
+
+void CacheActions::jobFinished(const JobSummary &summary)
+{
+    QString text = tr("Job %1: %2 of %3 done").arg(summary.job).arg(summary.done).arg(summary.total);
+    if (summary.failed > 0)
+        text += tr(", %1 failed (%2)").arg(summary.failed).arg(summary.firstError);
+    if (summary.cancelled)
+        text += tr(", cancelled");
+    text += tr(" in %1 s").arg(summary.seconds, 0, 'f', 2);
+    emit message(text, summary.failed > 0);
+}

@@ -1,0 +1,247 @@
+#include "comparepanel.h"
+
+#include "jsonview.h"
+
+#include <QDateTime>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QLocale>
+#include <QScrollBar>
+#include <QSplitter>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace {
+
+QString sizeText(qint64 bytes)
+{
+    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat);
+}
+
+QLabel *titleLabel(QWidget *parent)
+{
+    auto *label = new QLabel(parent);
+    label->setTextFormat(Qt::RichText);
+    label->setContentsMargins(4, 2, 4, 2);
+    return label;
+}
+
+QWidget *column(QLabel *title, JsonView *view, QWidget *parent)
+{
+    auto *widget = new QWidget(parent);
+    auto *layout = new QVBoxLayout(widget);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    layout->addWidget(title);
+    layout->addWidget(view);
+    return widget;
+}
+
+} // namespace
+
+ComparePanel::ComparePanel(QWidget *parent)
+    : QWidget(parent)
+{
+    createWidgets();
+    connectSignals();
+    clear(tr("Select a Foo to compare its cached body with a live serialization."));
+}
+
+void ComparePanel::createWidgets()
+{
+    m_summary = new QLabel(this);
+    m_summary->setObjectName(QStringLiteral("summary"));
+    QFont bold = m_summary->font();
+    bold.setBold(true);
+    m_summary->setFont(bold);
+    m_timing = new QLabel(this);
+    m_timing->setForegroundRole(QPalette::PlaceholderText);
+    m_previous = new QToolButton(this);
+    m_previous->setArrowType(Qt::UpArrow);
+    m_previous->setToolTip(tr("Previous difference (Shift+F7)"));
+    m_next = new QToolButton(this);
+    m_next->setArrowType(Qt::DownArrow);
+    m_next->setToolTip(tr("Next difference (F7)"));
+    auto *header = new QHBoxLayout;
+    header->addWidget(m_summary);
+    header->addStretch();
+    header->addWidget(m_timing);
+    header->addWidget(m_previous);
+    header->addWidget(m_next);
+
+    m_cached = new JsonView(this);
+    m_cached->setObjectName(QStringLiteral("cachedView"));
+    m_live = new JsonView(this);
+    m_live->setObjectName(QStringLiteral("liveView"));
+    m_cachedTitle = titleLabel(this);
+    m_liveTitle = titleLabel(this);
+    auto *panes = new QSplitter(Qt::Horizontal, this);
+    panes->addWidget(column(m_cachedTitle, m_cached, panes));
+    panes->addWidget(column(m_liveTitle, m_live, panes));
+    panes->setChildrenCollapsible(false);
+
+    m_differences = new QListWidget(this);
+    m_differences->setObjectName(QStringLiteral("differences"));
+    m_differences->setUniformItemSizes(true);
+    m_splitter = new QSplitter(Qt::Vertical, this);
+    m_splitter->addWidget(panes);
+    m_splitter->addWidget(m_differences);
+    m_splitter->setStretchFactor(0, 4);
+    m_splitter->setStretchFactor(1, 1);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(header);
+    layout->addWidget(m_splitter);
+}
+
+void ComparePanel::connectSignals()
+{
+    connect(m_next, &QToolButton::clicked, this, &ComparePanel::nextDifference);
+    connect(m_previous, &QToolButton::clicked, this, &ComparePanel::previousDifference);
+    connect(m_cached, &JsonView::topLineChanged, this, [this](int line) { syncScroll(m_cached, m_live, line); });
+    connect(m_live, &JsonView::topLineChanged, this, [this](int line) { syncScroll(m_live, m_cached, line); });
+    connect(m_differences, &QListWidget::currentRowChanged, this, &ComparePanel::showDifference);
+}
+
+void ComparePanel::setSummary(const QString &text, const QString &tone)
+{
+    m_summary->setText(text);
+    m_summary->setStyleSheet(tone.isEmpty() ? QString() : QStringLiteral("color: %1").arg(tone));
+}
+
+void ComparePanel::clear(const QString &message)
+{
+    m_comparison.reset();
+    m_cached->setPlaceholder(message);
+    m_live->setPlaceholder(QString());
+    m_cachedTitle->setText(tr("<b>Cached</b>"));
+    m_liveTitle->setText(tr("<b>Live</b>"));
+    m_differences->clear();
+    m_differences->hide();
+    m_timing->clear();
+    setSummary(QString(), QString());
+    m_previous->setEnabled(false);
+    m_next->setEnabled(false);
+}
+
+void ComparePanel::showLoading(qint64 pk, const QString &name)
+{
+    const QString text = tr("Loading Foo %1 (%2)…").arg(pk).arg(name);
+    if (!m_comparison || m_comparison->pk != pk) {
+        m_cached->setPlaceholder(text);
+        m_live->setPlaceholder(text);
+        m_differences->clear();
+    }
+    setSummary(tr("Comparing Foo %1…").arg(pk), QString());
+}
+
+void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
+{
+    m_comparison = comparison;
+    const DocumentComparison &c = *comparison;
+    const FormattedComparison &f = c.formatted;
+    if (f.before.lineCount() > 0)
+        m_cached->setDocument(f.before, f.beforeMarks);
+    else
+        m_cached->setPlaceholder(c.cachedError.isEmpty() ? tr("Not cached") : c.cachedError);
+    if (f.after.lineCount() > 0)
+        m_live->setDocument(f.after, f.afterMarks);
+    else
+        m_live->setPlaceholder(c.liveError);
+
+    QString cachedInfo = tr("<b>Cached</b>");
+    if (c.entry) {
+        cachedInfo += QStringLiteral(" &nbsp;·&nbsp; %1").arg(sizeText(c.entry->body.size()));
+        if (c.entry->cachedAt.isValid())
+            cachedInfo += tr(" &nbsp;·&nbsp; cached %1")
+                              .arg(QLocale().toString(c.entry->cachedAt.toLocalTime(), QLocale::ShortFormat));
+        if (c.entry->foreign)
+            cachedInfo += tr(" &nbsp;·&nbsp; written by someone else");
+    }
+    m_cachedTitle->setText(cachedInfo);
+    m_liveTitle->setText(c.liveError.isEmpty() ? tr("<b>Live</b> &nbsp;·&nbsp; %1").arg(sizeText(c.liveBytes))
+                                               : tr("<b>Live</b>"));
+
+    const bool same = f.equal || f.keyOrderOnly;
+    const QString tone = !f.differences.isEmpty() ? QStringLiteral("#c0392b")
+                         : same                   ? QStringLiteral("#2e8b57")
+                                                  : QString();
+    setSummary(tr("Foo %1: %2").arg(c.pk).arg(f.summary), tone);
+    m_timing->setText(tr("%1 ms").arg(qRound(c.seconds * 1000)));
+    m_differences->clear();
+    for (const FormattedDifference &difference : f.differences)
+        m_differences->addItem(difference.text);
+    // The list only takes room when there is something in it.
+    m_differences->setVisible(!f.differences.isEmpty());
+    m_previous->setEnabled(!f.differences.isEmpty());
+    m_next->setEnabled(!f.differences.isEmpty());
+}
+
+QString ComparePanel::summaryText() const
+{
+    return m_summary->text();
+}
+
+void ComparePanel::showPath(const QString &path)
+{
+    if (!m_comparison)
+        return;
+    for (JsonView *view : { m_cached, m_live }) {
+        if (!view->hasDocument())
+            continue;
+        const auto range = view->document().rangeOf(path);
+        m_syncing = true;
+        view->highlightRange(path.isEmpty() ? -1 : range.first, path.isEmpty() ? -1 : range.last);
+        if (path.isEmpty())
+            view->scrollToLine(0);
+        m_syncing = false;
+    }
+}
+
+void ComparePanel::syncScroll(JsonView *from, JsonView *to, int line)
+{
+    if (m_syncing || !from->hasDocument() || !to->hasDocument())
+        return;
+    m_syncing = true;
+    to->scrollToLine(correspondingLine(from->document(), to->document(), line));
+    m_syncing = false;
+}
+
+void ComparePanel::showDifference(int row)
+{
+    if (!m_comparison || row < 0 || row >= m_comparison->formatted.differences.size())
+        return;
+    const FormattedDifference &difference = m_comparison->formatted.differences.at(row);
+    m_syncing = true;
+    if (m_cached->hasDocument())
+        m_cached->highlightRange(difference.beforeLine, difference.beforeLine);
+    if (m_live->hasDocument())
+        m_live->highlightRange(difference.afterLine, difference.afterLine);
+    m_syncing = false;
+}
+
+void ComparePanel::nextDifference()
+{
+    const int count = m_differences->count();
+    if (count > 0)
+        m_differences->setCurrentRow((m_differences->currentRow() + 1) % count);
+}
+
+void ComparePanel::previousDifference()
+{
+    const int count = m_differences->count();
+    if (count > 0)
+        m_differences->setCurrentRow(m_differences->currentRow() <= 0 ? count - 1 : m_differences->currentRow() - 1);
+}
+
+QByteArray ComparePanel::saveState() const
+{
+    return m_splitter->saveState();
+}
+
+void ComparePanel::restoreState(const QByteArray &state)
+{
+    m_splitter->restoreState(state);
+}

@@ -1,0 +1,178 @@
+#include "connectdialog.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QVBoxLayout>
+
+namespace {
+const QString recentKey = QStringLiteral("connections/recent");
+// Not QSettings(): the application sets no organization name (that would move the demo database's
+// folder), so the console names its own file, ~/.config/preserve/console.conf.
+const QString settingsOrganization = QStringLiteral("preserve");
+const QString settingsApplication = QStringLiteral("console");
+constexpr int maxRecent = 8;
+} // namespace
+
+ConnectDialog::ConnectDialog(const QString &demoDatabase, QWidget *parent)
+    : QDialog(parent)
+    , m_demoDatabase(demoDatabase)
+{
+    setWindowTitle(tr("Connect to a Django Database"));
+    createWidgets();
+    connectSignals();
+    const auto recent = recentConnections();
+    if (!recent.isEmpty()) {
+        setSpec(recent.first());
+    } else if (!m_demoDatabase.isEmpty() && QFileInfo::exists(m_demoDatabase)) {
+        ConnectionSpec demo;
+        demo.database = m_demoDatabase;
+        setSpec(demo);
+    }
+    updateStoreFields();
+}
+
+void ConnectDialog::createWidgets()
+{
+    m_recent = new QComboBox(this);
+    m_recent->addItem(tr("Choose a recent connection…"));
+    for (const ConnectionSpec &spec : recentConnections())
+        m_recent->addItem(spec.displayName(), spec.toVariant());
+    if (!m_demoDatabase.isEmpty() && QFileInfo::exists(m_demoDatabase)) {
+        ConnectionSpec demo;
+        demo.database = m_demoDatabase;
+        m_recent->addItem(tr("Demo database (%1)").arg(m_demoDatabase), demo.toVariant());
+    }
+    m_database = new QLineEdit(this);
+    m_database->setPlaceholderText(tr("/path/to/db.sqlite3 or postgresql://user:password@host:5432/dbname"));
+    m_database->setMinimumWidth(420);
+    auto *browse = new QPushButton(tr("Browse…"), this);
+    connect(browse, &QPushButton::clicked, this, &ConnectDialog::chooseFile);
+    auto *databaseRow = new QHBoxLayout;
+    databaseRow->addWidget(m_database, 1);
+    databaseRow->addWidget(browse);
+    m_appLabel = new QLineEdit(QStringLiteral("api"), this);
+    m_store = new QComboBox(this);
+    m_store->addItem(tr("Database column (pre_serialized)"), QStringLiteral("db"));
+    m_store->addItem(tr("Redis"), QStringLiteral("redis"));
+    m_redisUrl = new QLineEdit(QStringLiteral("redis://127.0.0.1:6379/0"), this);
+    m_redisPrefix = new QLineEdit(QStringLiteral("preserve:"), this);
+    m_readOnly = new QCheckBox(tr("Read-only: never write to the database or the store"), this);
+    m_error = new QLabel(this);
+    m_error->setObjectName(QStringLiteral("error"));
+    m_error->setWordWrap(true);
+    m_error->setStyleSheet(QStringLiteral("color: #c62828"));
+    m_error->hide();
+    m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Connect"));
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("Recent:"), m_recent);
+    form->addRow(tr("&Database:"), databaseRow);
+    form->addRow(tr("&App label:"), m_appLabel);
+    form->addRow(tr("&Store:"), m_store);
+    form->addRow(tr("Redis &URL:"), m_redisUrl);
+    form->addRow(tr("Key &prefix:"), m_redisPrefix);
+    form->addRow(QString(), m_readOnly);
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_error);
+    layout->addWidget(m_buttons);
+}
+
+void ConnectDialog::connectSignals()
+{
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &ConnectDialog::requestConnection);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(m_store, &QComboBox::currentIndexChanged, this, &ConnectDialog::updateStoreFields);
+    connect(m_recent, &QComboBox::activated, this, [this](int index) {
+        if (index > 0)
+            setSpec(ConnectionSpec::fromVariant(m_recent->itemData(index).toMap()));
+    });
+}
+
+void ConnectDialog::setSpec(const ConnectionSpec &spec)
+{
+    m_database->setText(spec.database);
+    m_appLabel->setText(spec.appLabel);
+    m_store->setCurrentIndex(qMax(0, m_store->findData(spec.store)));
+    m_redisUrl->setText(spec.redisUrl);
+    m_redisPrefix->setText(spec.redisPrefix);
+    m_readOnly->setChecked(spec.readOnly);
+    updateStoreFields();
+}
+
+ConnectionSpec ConnectDialog::spec() const
+{
+    ConnectionSpec spec;
+    spec.database = m_database->text().trimmed();
+    spec.appLabel = m_appLabel->text().trimmed();
+    spec.store = m_store->currentData().toString();
+    spec.redisUrl = m_redisUrl->text().trimmed();
+    spec.redisPrefix = m_redisPrefix->text();
+    spec.readOnly = m_readOnly->isChecked();
+    return spec;
+}
+
+void ConnectDialog::updateStoreFields()
+{
+    const bool redis = m_store->currentData().toString() == QLatin1String("redis");
+    m_redisUrl->setEnabled(redis);
+    m_redisPrefix->setEnabled(redis);
+}
+
+void ConnectDialog::chooseFile()
+{
+    const QString file = QFileDialog::getOpenFileName(this, tr("SQLite Database"), m_database->text(),
+                                                      tr("SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)"));
+    if (!file.isEmpty())
+        m_database->setText(file);
+}
+
+void ConnectDialog::requestConnection()
+{
+    m_error->hide();
+    const ConnectionSpec current = spec();
+    if (auto config = current.cacheConfig(); !config) {
+        connectionFailed(config.error().message);
+        return;
+    }
+    m_buttons->setEnabled(false);
+    setCursor(Qt::BusyCursor);
+    emit connectRequested(current);
+}
+
+void ConnectDialog::connectionFailed(const QString &message)
+{
+    m_buttons->setEnabled(true);
+    unsetCursor();
+    m_error->setText(message);
+    m_error->show();
+}
+
+QList<ConnectionSpec> ConnectDialog::recentConnections()
+{
+    QList<ConnectionSpec> result;
+    const QVariantList list = QSettings(settingsOrganization, settingsApplication).value(recentKey).toList();
+    for (const QVariant &entry : list)
+        result << ConnectionSpec::fromVariant(entry.toMap());
+    return result;
+}
+
+void ConnectDialog::remember(const ConnectionSpec &spec)
+{
+    QVariantList list { spec.toVariant() };
+    for (const ConnectionSpec &other : recentConnections()) {
+        if (!(other == spec) && list.size() < maxRecent)
+            list << other.toVariant();
+    }
+    QSettings(settingsOrganization, settingsApplication).setValue(recentKey, list);
+}

@@ -1,0 +1,206 @@
+#include "foobrowser.h"
+
+#include "items/foofilterproxymodel.h"
+#include "items/footreemodel.h"
+#include "namedelegate.h"
+#include "statedelegate.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+FooBrowser::FooBrowser(QWidget *parent)
+    : QWidget(parent)
+{
+    m_model = new FooTreeModel(this);
+    m_proxy = new FooFilterProxyModel(this);
+    m_proxy->setSourceModel(m_model);
+    createWidgets();
+    connectSignals();
+}
+
+void FooBrowser::createWidgets()
+{
+    m_filter = new QLineEdit(this);
+    m_filter->setObjectName(QStringLiteral("filter"));
+    m_filter->setPlaceholderText(tr("Filter Foos by name or id"));
+    m_filter->setClearButtonEnabled(true);
+    m_state = new QComboBox(this);
+    m_state->setObjectName(QStringLiteral("stateFilter"));
+    m_state->addItem(tr("All states"));
+    m_state->addItem(tr("Stale"), int(EntryState::Stale));
+    m_state->addItem(tr("Missing"), int(EntryState::Missing));
+    m_state->addItem(tr("Corrupt"), int(EntryState::Corrupt));
+    m_view = new QTreeView(this);
+    m_view->setObjectName(QStringLiteral("tree"));
+    m_view->setModel(m_proxy);
+    m_view->setUniformRowHeights(true);
+    m_view->setAlternatingRowColors(true);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_view->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_view->setItemDelegate(new NameDelegate(m_view));
+    m_view->setItemDelegateForColumn(FooTreeModel::StateColumn, new StateDelegate(m_view));
+    m_view->header()->setSortIndicator(FooTreeModel::IdColumn, Qt::AscendingOrder);
+    m_view->setSortingEnabled(true);
+    QHeaderView *header = m_view->header();
+    header->setStretchLastSection(false);
+    header->setSectionResizeMode(FooTreeModel::NameColumn, QHeaderView::Stretch);
+    const int digit = fontMetrics().horizontalAdvance(QLatin1Char('0'));
+    header->resizeSection(FooTreeModel::IdColumn, digit * 7);
+    header->resizeSection(FooTreeModel::ChildrenColumn, digit * 10);
+    header->resizeSection(FooTreeModel::StateColumn, digit * 13);
+    header->resizeSection(FooTreeModel::AgeColumn, digit * 8);
+    header->resizeSection(FooTreeModel::SizeColumn, digit * 10);
+    m_filterDelay.setSingleShot(true);
+    m_filterDelay.setInterval(250);
+
+    auto *filters = new QHBoxLayout;
+    filters->addWidget(m_filter, 1);
+    filters->addWidget(m_state);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 0, 4);
+    layout->addLayout(filters);
+    layout->addWidget(m_view);
+}
+
+void FooBrowser::connectSignals()
+{
+    connect(m_filter, &QLineEdit::textChanged, &m_filterDelay, qOverload<>(&QTimer::start));
+    connect(&m_filterDelay, &QTimer::timeout, this, [this] { m_model->setFilter(m_filter->text().trimmed()); });
+    connect(m_state, &QComboBox::currentIndexChanged, this, &FooBrowser::applyStateFilter);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex &current) { currentRowChanged(current); });
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &FooBrowser::selectionChanged);
+    connect(m_proxy, &QAbstractItemModel::rowsInserted, this, &FooBrowser::restoreRows);
+}
+
+void FooBrowser::setDatabase(const DatabaseConfig &database)
+{
+    m_expanded.clear();
+    m_selected = {};
+    m_model->setDatabase(database);
+}
+
+void FooBrowser::updateStates(const QList<EntryStatus> &statuses)
+{
+    m_model->updateStates(statuses);
+}
+
+void FooBrowser::applyStateFilter()
+{
+    const QVariant state = m_state->currentData();
+    m_proxy->setStateFilter(state.isValid() ? QSet<EntryState> { EntryState(state.toInt()) } : QSet<EntryState> {});
+}
+
+FooBrowser::NodeKey FooBrowser::keyOf(const QModelIndex &index) const
+{
+    return { index.data(FooTreeModel::KindRole).value<int>(), index.data(FooTreeModel::IdRole).toLongLong() };
+}
+
+void FooBrowser::saveExpanded(const QModelIndex &parent)
+{
+    for (int row = 0; row < m_proxy->rowCount(parent); ++row) {
+        const QModelIndex index = m_proxy->index(row, 0, parent);
+        if (m_view->isExpanded(index)) {
+            m_expanded.insert(keyOf(index));
+            saveExpanded(index);
+        }
+    }
+}
+
+void FooBrowser::reload()
+{
+    m_expanded.clear();
+    saveExpanded({});
+    const QModelIndex current = m_view->currentIndex();
+    m_selected = current.isValid() ? keyOf(current) : NodeKey {};
+    m_model->reload();
+}
+
+// Rows arrive in batches after a reload: expand and select those that were before.
+void FooBrowser::restoreRows(const QModelIndex &parent, int first, int last)
+{
+    if (m_expanded.isEmpty() && m_selected.id == 0)
+        return;
+    for (int row = first; row <= last; ++row) {
+        const QModelIndex index = m_proxy->index(row, 0, parent);
+        const NodeKey key = keyOf(index);
+        if (m_expanded.remove(key))
+            m_view->expand(index);
+        if (m_selected.id != 0 && key == m_selected) {
+            m_selected = {};
+            m_view->setCurrentIndex(index);
+            m_view->scrollTo(index);
+        }
+    }
+}
+
+void FooBrowser::currentRowChanged(const QModelIndex &current)
+{
+    if (!current.isValid()) {
+        emit currentChanged(0, QString(), QString());
+        return;
+    }
+    QModelIndex foo = current.siblingAtColumn(0);
+    while (foo.parent().isValid())
+        foo = foo.parent();
+    emit currentChanged(current.data(FooTreeModel::FooIdRole).toLongLong(), foo.data().toString(),
+                        current.data(FooTreeModel::JsonPathRole).toString());
+}
+
+QList<qint64> FooBrowser::selectedFooIds() const
+{
+    QList<qint64> ids;
+    for (const QModelIndex &index : m_view->selectionModel()->selectedRows()) {
+        const qint64 id = index.data(FooTreeModel::FooIdRole).toLongLong();
+        if (id != 0 && !ids.contains(id))
+            ids << id;
+    }
+    return ids;
+}
+
+QString FooBrowser::currentPath() const
+{
+    return m_view->currentIndex().data(FooTreeModel::JsonPathRole).toString();
+}
+
+bool FooBrowser::selectLargestFoo()
+{
+    int best = -1;
+    qint64 most = -1;
+    for (int row = 0; row < m_proxy->rowCount(); ++row) {
+        const qint64 children = m_proxy->index(row, FooTreeModel::ChildrenColumn).data(FooTreeModel::SortRole).toLongLong();
+        if (children > most) {
+            most = children;
+            best = row;
+        }
+    }
+    if (best < 0)
+        return false;
+    m_view->setCurrentIndex(m_proxy->index(best, 0));
+    m_view->scrollTo(m_view->currentIndex());
+    return true;
+}
+
+bool FooBrowser::selectFoo(qint64 pk)
+{
+    const QModelIndex index = m_proxy->mapFromSource(m_model->fooIndex(pk));
+    if (!index.isValid())
+        return false;
+    m_view->setCurrentIndex(index);
+    m_view->scrollTo(index);
+    return true;
+}
+
+QByteArray FooBrowser::saveHeaderState() const
+{
+    return m_view->header()->saveState();
+}
+
+void FooBrowser::restoreHeaderState(const QByteArray &state)
+{
+    m_view->header()->restoreState(state);
+}

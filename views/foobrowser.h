@@ -1,0 +1,69 @@
+#pragma once
+
+#include "db/databaseconfig.h"
+#include "staleness/entrystatus.h"
+
+#include <QSet>
+#include <QTimer>
+#include <QWidget>
+
+class FooFilterProxyModel;
+class FooTreeModel;
+class QComboBox;
+class QLineEdit;
+class QModelIndex;
+class QTreeView;
+
+// The left side of the console: the lazy Foo → Bar → Zab → Baz tree (FooTreeModel through
+// FooFilterProxyModel), the server-side name/id filter and the state filter. Reload keeps the
+// expanded nodes and the selection: they are re-expanded and re-selected as their rows arrive.
+class FooBrowser : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit FooBrowser(QWidget *parent = nullptr);
+
+    void setDatabase(const DatabaseConfig &database);
+    void updateStates(const QList<EntryStatus> &statuses);
+    void reload();
+    // Primary keys of the Foos the selected rows belong to (each once, in selection order).
+    QList<qint64> selectedFooIds() const;
+    QString currentPath() const;
+    // Selects the loaded Foo with the most Bars (the screenshot and the tests use it).
+    bool selectLargestFoo();
+    bool selectFoo(qint64 pk);
+    FooTreeModel *model() const { return m_model; }
+    QTreeView *view() const { return m_view; }
+    QByteArray saveHeaderState() const;
+    void restoreHeaderState(const QByteArray &state);
+
+signals:
+    // The selected node's Foo, that Foo's name and the node's JSON path; pk 0 when none.
+    void currentChanged(qint64 fooId, const QString &fooName, const QString &path);
+    void selectionChanged();
+
+private:
+    struct NodeKey {
+        int kind = 0;
+        qint64 id = 0;
+        bool operator==(const NodeKey &other) const = default;
+    };
+    friend size_t qHash(const NodeKey &key, size_t seed) { return qHashMulti(seed, key.kind, key.id); }
+
+    void createWidgets();
+    void connectSignals();
+    void applyStateFilter();
+    void currentRowChanged(const QModelIndex &current);
+    void restoreRows(const QModelIndex &parent, int first, int last);
+    void saveExpanded(const QModelIndex &parent);
+    NodeKey keyOf(const QModelIndex &index) const;
+
+    FooTreeModel *m_model = nullptr;
+    FooFilterProxyModel *m_proxy = nullptr;
+    QTreeView *m_view = nullptr;
+    QLineEdit *m_filter = nullptr;
+    QComboBox *m_state = nullptr;
+    QTimer m_filterDelay;
+    QSet<NodeKey> m_expanded; // to re-expand after a reload, as the rows arrive
+    NodeKey m_selected;
+};

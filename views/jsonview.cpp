@@ -1,0 +1,352 @@
+#include "jsonview.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QContextMenuEvent>
+#include <QFontDatabase>
+#include <QMenu>
+#include <QPainter>
+#include <QScrollBar>
+
+namespace {
+
+constexpr int textMargin = 8;
+
+bool isDark(const QPalette &palette)
+{
+    return palette.color(QPalette::Base).lightness() < 128;
+}
+
+QColor tint(const QColor &colour, int alpha)
+{
+    QColor result = colour;
+    result.setAlpha(alpha);
+    return result;
+}
+
+enum class Token { Plain, Key, String, Number, Literal };
+
+// The length of the token that starts at `at`, and its kind.
+std::pair<qsizetype, Token> nextToken(QStringView line, qsizetype at)
+{
+    const QChar c = line.at(at);
+    if (c == QLatin1Char('"')) {
+        qsizetype end = at + 1;
+        while (end < line.size() && line.at(end) != QLatin1Char('"'))
+            end += line.at(end) == QLatin1Char('\\') ? 2 : 1;
+        end = qMin(end + 1, line.size());
+        qsizetype next = end;
+        while (next < line.size() && line.at(next) == QLatin1Char(' '))
+            ++next;
+        const bool key = next < line.size() && line.at(next) == QLatin1Char(':');
+        return { end - at, key ? Token::Key : Token::String };
+    }
+    if (c.isDigit() || c == QLatin1Char('-') || c.isLetter()) {
+        qsizetype end = at + 1;
+        while (end < line.size() && (line.at(end).isLetterOrNumber() || line.at(end) == QLatin1Char('.')
+                                     || line.at(end) == QLatin1Char('+') || line.at(end) == QLatin1Char('-')))
+            ++end;
+        return { end - at, c.isLetter() ? Token::Literal : Token::Number };
+    }
+    qsizetype end = at + 1;
+    while (end < line.size() && line.at(end) != QLatin1Char('"') && !line.at(end).isLetterOrNumber()
+           && line.at(end) != QLatin1Char('-'))
+        ++end;
+    return { end - at, Token::Plain };
+}
+
+} // namespace
+
+struct JsonView::Colours {
+    QColor text, key, string, number, literal, gutter, gutterText;
+    QColor changed, added, removed, highlight, selection;
+
+    explicit Colours(const QPalette &palette)
+    {
+        const bool dark = isDark(palette);
+        text = palette.color(QPalette::Text);
+        key = dark ? QColor(0x9c, 0xdc, 0xfe) : QColor(0x0b, 0x4f, 0x9c);
+        string = dark ? QColor(0xce, 0x91, 0x78) : QColor(0xa3, 0x15, 0x15);
+        number = dark ? QColor(0xb5, 0xce, 0xa8) : QColor(0x09, 0x86, 0x58);
+        literal = dark ? QColor(0x56, 0x9c, 0xd6) : QColor(0x80, 0x00, 0x80);
+        gutter = palette.color(QPalette::AlternateBase);
+        gutterText = palette.color(QPalette::PlaceholderText);
+        changed = dark ? QColor(0xd7, 0xa2, 0x2a, 70) : QColor(0xff, 0xd5, 0x4f, 110);
+        added = dark ? QColor(0x3f, 0xb9, 0x50, 70) : QColor(0x7e, 0xd3, 0x8a, 110);
+        removed = dark ? QColor(0xf8, 0x51, 0x49, 70) : QColor(0xff, 0x8a, 0x80, 110);
+        highlight = tint(palette.color(QPalette::Highlight), 30);
+        selection = tint(palette.color(QPalette::Highlight), 80);
+    }
+
+    QColor forMark(char mark) const
+    {
+        switch (LineMark(mark)) {
+        case LineMark::Changed:
+            return changed;
+        case LineMark::Added:
+            return added;
+        case LineMark::Removed:
+            return removed;
+        case LineMark::None:
+            break;
+        }
+        return {};
+    }
+};
+
+JsonView::JsonView(QWidget *parent)
+    : QAbstractScrollArea(parent)
+{
+    setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    setFocusPolicy(Qt::StrongFocus);
+    viewport()->setCursor(Qt::IBeamCursor);
+    updateMetrics();
+    connect(verticalScrollBar(), &QScrollBar::valueChanged, this, &JsonView::topLineChanged);
+}
+
+void JsonView::setDocument(const FormattedJson &document, const QByteArray &marks)
+{
+    m_document = document;
+    m_marks = marks;
+    m_placeholder.clear();
+    m_current = m_anchor = m_highlightFirst = m_highlightLast = -1;
+    m_longestLine = 0;
+    for (int line = 0; line < m_document.lineCount(); ++line)
+        m_longestLine = qMax(m_longestLine, int(m_document.line(line).size()));
+    updateMetrics();
+    verticalScrollBar()->setValue(0);
+    horizontalScrollBar()->setValue(0);
+    viewport()->update();
+}
+
+void JsonView::setPlaceholder(const QString &text)
+{
+    setDocument({}, {});
+    m_placeholder = text;
+    viewport()->update();
+}
+
+int JsonView::topLine() const
+{
+    return verticalScrollBar()->value();
+}
+
+void JsonView::scrollToLine(int line)
+{
+    verticalScrollBar()->setValue(line);
+}
+
+void JsonView::highlightRange(int first, int last)
+{
+    m_highlightFirst = first;
+    m_highlightLast = last;
+    if (first >= 0)
+        scrollToLine(qMax(0, first - 2));
+    viewport()->update();
+}
+
+QString JsonView::selectedText() const
+{
+    if (m_current < 0)
+        return {};
+    const int first = qMin(m_current, m_anchor);
+    const int last = qMax(m_current, m_anchor);
+    QStringList lines;
+    for (int line = first; line <= last; ++line)
+        lines << m_document.line(line).toString();
+    return lines.join(QLatin1Char('\n'));
+}
+
+void JsonView::updateMetrics()
+{
+    const QFontMetrics metrics(font());
+    m_lineHeight = metrics.lineSpacing();
+    m_charWidth = metrics.horizontalAdvance(QLatin1Char('0'));
+    const int digits = QString::number(qMax(1, m_document.lineCount())).size();
+    m_gutterWidth = textMargin * 2 + m_charWidth * qMax(3, digits);
+    updateScrollBars();
+}
+
+int JsonView::visibleLines() const
+{
+    return qMax(1, viewport()->height() / qMax(1, m_lineHeight));
+}
+
+void JsonView::updateScrollBars()
+{
+    verticalScrollBar()->setRange(0, qMax(0, m_document.lineCount() - visibleLines()));
+    verticalScrollBar()->setPageStep(visibleLines());
+    const int width = m_gutterWidth + textMargin * 2 + m_longestLine * m_charWidth;
+    horizontalScrollBar()->setRange(0, qMax(0, width - viewport()->width()));
+    horizontalScrollBar()->setPageStep(viewport()->width());
+    horizontalScrollBar()->setSingleStep(m_charWidth * 2);
+}
+
+void JsonView::resizeEvent(QResizeEvent *event)
+{
+    QAbstractScrollArea::resizeEvent(event);
+    updateScrollBars();
+}
+
+void JsonView::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::FontChange)
+        updateMetrics();
+    QAbstractScrollArea::changeEvent(event);
+}
+
+int JsonView::lineAt(int y) const
+{
+    return qBound(0, topLine() + y / qMax(1, m_lineHeight), qMax(0, m_document.lineCount() - 1));
+}
+
+void JsonView::paintEvent(QPaintEvent *)
+{
+    QPainter painter(viewport());
+    const QRect area = viewport()->rect();
+    painter.fillRect(area, palette().color(QPalette::Base));
+    if (!hasDocument()) {
+        painter.setPen(palette().color(QPalette::PlaceholderText));
+        painter.drawText(area.adjusted(16, 16, -16, -16), Qt::AlignCenter | Qt::TextWordWrap, m_placeholder);
+        return;
+    }
+    const Colours colours(palette());
+    const int first = topLine();
+    const int last = qMin(m_document.lineCount() - 1, first + visibleLines() + 1);
+    painter.setClipRect(QRect(m_gutterWidth, 0, area.width() - m_gutterWidth, area.height()));
+    for (int line = first; line <= last; ++line)
+        paintLine(painter, line, (line - first) * m_lineHeight, colours);
+    painter.setClipping(false);
+    painter.fillRect(QRect(0, 0, m_gutterWidth, area.height()), colours.gutter);
+    painter.setPen(colours.gutterText);
+    for (int line = first; line <= last; ++line) {
+        const int y = (line - first) * m_lineHeight;
+        if (line < m_marks.size() && m_marks.at(line) != char(LineMark::None)) {
+            QColor bar = colours.forMark(m_marks.at(line));
+            bar.setAlpha(255);
+            painter.fillRect(QRect(m_gutterWidth - 3, y, 3, m_lineHeight), bar);
+        }
+        painter.drawText(QRect(0, y, m_gutterWidth - textMargin, m_lineHeight), Qt::AlignRight | Qt::AlignVCenter,
+                         QString::number(line + 1));
+    }
+}
+
+void JsonView::paintLine(QPainter &painter, int line, int y, const Colours &colours) const
+{
+    const QRect row(m_gutterWidth, y, viewport()->width() - m_gutterWidth, m_lineHeight);
+    if (line < m_marks.size() && m_marks.at(line) != char(LineMark::None))
+        painter.fillRect(row, colours.forMark(m_marks.at(line)));
+    if (line >= m_highlightFirst && line <= m_highlightLast)
+        painter.fillRect(row, colours.highlight);
+    if (m_current >= 0 && line >= qMin(m_current, m_anchor) && line <= qMax(m_current, m_anchor))
+        painter.fillRect(row, colours.selection);
+    const QStringView text = m_document.line(line);
+    const QFontMetrics metrics(font());
+    const int baseline = y + metrics.ascent() + (m_lineHeight - metrics.height()) / 2;
+    int x = m_gutterWidth + textMargin - horizontalScrollBar()->value();
+    qsizetype at = 0;
+    while (at < text.size() && text.at(at) == QLatin1Char(' '))
+        ++at;
+    x += int(at) * m_charWidth;
+    while (at < text.size()) {
+        const auto [length, token] = nextToken(text, at);
+        const QString piece = text.mid(at, length).toString();
+        switch (token) {
+        case Token::Key:
+            painter.setPen(colours.key);
+            break;
+        case Token::String:
+            painter.setPen(colours.string);
+            break;
+        case Token::Number:
+            painter.setPen(colours.number);
+            break;
+        case Token::Literal:
+            painter.setPen(colours.literal);
+            break;
+        case Token::Plain:
+            painter.setPen(colours.text);
+            break;
+        }
+        painter.drawText(x, baseline, piece);
+        x += metrics.horizontalAdvance(piece);
+        at += length;
+        if (x > viewport()->width())
+            break;
+    }
+}
+
+void JsonView::setCurrent(int line, bool extend)
+{
+    if (!hasDocument())
+        return;
+    line = qBound(0, line, m_document.lineCount() - 1);
+    if (!extend || m_anchor < 0)
+        m_anchor = line;
+    m_current = line;
+    if (line < topLine())
+        scrollToLine(line);
+    else if (line >= topLine() + visibleLines())
+        scrollToLine(line - visibleLines() + 1);
+    viewport()->update();
+    emit currentLineChanged(line);
+}
+
+void JsonView::mousePressEvent(QMouseEvent *event)
+{
+    if (event->button() == Qt::LeftButton)
+        setCurrent(lineAt(int(event->position().y())), event->modifiers() & Qt::ShiftModifier);
+    QAbstractScrollArea::mousePressEvent(event);
+}
+
+void JsonView::mouseMoveEvent(QMouseEvent *event)
+{
+    if (event->buttons() & Qt::LeftButton)
+        setCurrent(lineAt(int(event->position().y())), true);
+}
+
+void JsonView::keyPressEvent(QKeyEvent *event)
+{
+    const bool extend = event->modifiers() & Qt::ShiftModifier;
+    if (event->matches(QKeySequence::Copy)) {
+        copySelection();
+    } else if (event->key() == Qt::Key_Down) {
+        setCurrent(m_current + 1, extend);
+    } else if (event->key() == Qt::Key_Up) {
+        setCurrent(m_current - 1, extend);
+    } else if (event->key() == Qt::Key_PageDown) {
+        setCurrent(m_current + visibleLines(), extend);
+    } else if (event->key() == Qt::Key_PageUp) {
+        setCurrent(m_current - visibleLines(), extend);
+    } else if (event->matches(QKeySequence::MoveToStartOfDocument)) {
+        setCurrent(0, extend);
+    } else if (event->matches(QKeySequence::MoveToEndOfDocument)) {
+        setCurrent(m_document.lineCount() - 1, extend);
+    } else {
+        QAbstractScrollArea::keyPressEvent(event);
+    }
+}
+
+void JsonView::copySelection() const
+{
+    if (const QString text = selectedText(); !text.isEmpty())
+        QApplication::clipboard()->setText(text);
+}
+
+void JsonView::contextMenuEvent(QContextMenuEvent *event)
+{
+    if (!hasDocument())
+        return;
+    const int line = lineAt(event->pos().y());
+    if (m_current < 0 || line < qMin(m_current, m_anchor) || line > qMax(m_current, m_anchor))
+        setCurrent(line, false);
+    QMenu menu(this);
+    QAction *copyLines = menu.addAction(tr("&Copy Lines"));
+    copyLines->setShortcut(QKeySequence::Copy);
+    connect(copyLines, &QAction::triggered, this, &JsonView::copySelection);
+    connect(menu.addAction(tr("Copy &Path")), &QAction::triggered, this,
+            [this, line] { QApplication::clipboard()->setText(m_document.pathAt(line)); });
+    connect(menu.addAction(tr("Copy &Document")), &QAction::triggered, this,
+            [this] { QApplication::clipboard()->setText(m_document.text); });
+    menu.exec(event->globalPos());
+}

@@ -1,0 +1,345 @@
+#include "mainwindow.h"
+
+#include "cacheactions.h"
+#include "comparepanel.h"
+#include "connectdialog.h"
+#include "foobrowser.h"
+#include "items/documentloader.h"
+#include "items/footreemodel.h"
+#include "items/statusloader.h"
+#include "jobprogresswidget.h"
+#include "logdock.h"
+#include "serverdock.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+#include <QTreeView>
+
+// Outside any namespace, as Q_INIT_RESOURCE requires.
+static void initResources()
+{
+    Q_INIT_RESOURCE(preserve);
+}
+
+MainWindow::MainWindow(const QString &demoDatabase, QWidget *parent)
+    : QMainWindow(parent)
+    , m_demoDatabase(demoDatabase)
+{
+    initResources();
+    setWindowIcon(QIcon(QStringLiteral(":/icons/preserve.svg")));
+    setWindowTitle(tr("Preserve"));
+    createWidgets();
+    createActions();
+    createMenus();
+    connectSignals();
+    restoreSettings();
+    m_compare->clear(tr("File → Connect… opens a Django database."));
+}
+
+MainWindow::~MainWindow()
+{
+    // The session's server and loaders go first, while the widgets that listen to them still exist.
+    m_serverDock->setSession(nullptr);
+    m_progress->setService(nullptr);
+    m_cacheActions->setSession(nullptr);
+    m_session.reset();
+}
+
+void MainWindow::createWidgets()
+{
+    m_browser = new FooBrowser(this);
+    m_compare = new ComparePanel(this);
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->setObjectName(QStringLiteral("mainSplitter"));
+    splitter->addWidget(m_browser);
+    splitter->addWidget(m_compare);
+    splitter->setStretchFactor(0, 2);
+    splitter->setStretchFactor(1, 3);
+    splitter->setSizes({ 600, 900 });
+    setCentralWidget(splitter);
+
+    m_serverDock = new ServerDock(this);
+    m_logDock = new LogDock(this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_serverDock);
+    addDockWidget(Qt::BottomDockWidgetArea, m_logDock);
+    tabifyDockWidget(m_serverDock, m_logDock);
+    m_serverDock->raise();
+
+    m_progress = new JobProgressWidget(this);
+    m_connectionLabel = new QLabel(tr("Not connected"), this);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_connectionLabel);
+    m_cacheActions = new CacheActions(this, m_progress);
+    m_cacheActions->setSelectionSource([this] { return m_browser->selectedFooIds(); });
+    m_statusDelay.setSingleShot(true);
+    m_statusDelay.setInterval(250);
+    m_documentDelay.setSingleShot(true);
+    m_documentDelay.setInterval(400);
+}
+
+void MainWindow::createActions()
+{
+    m_connectAction = new QAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Connect…"), this);
+    m_connectAction->setShortcut(QKeySequence::Open);
+    m_reloadAction = new QAction(style()->standardIcon(QStyle::SP_BrowserReload), tr("Re&load"), this);
+    m_reloadAction->setShortcut(QKeySequence(Qt::Key_F5));
+    m_reloadAction->setStatusTip(tr("Load the tree and the states again, keeping what is expanded and selected"));
+    m_quitAction = new QAction(tr("&Quit"), this);
+    m_quitAction->setShortcut(QKeySequence::Quit);
+    m_nextDifference = new QAction(style()->standardIcon(QStyle::SP_ArrowDown), tr("&Next Difference"), this);
+    m_nextDifference->setShortcut(QKeySequence(Qt::Key_F7));
+    m_previousDifference = new QAction(style()->standardIcon(QStyle::SP_ArrowUp), tr("&Previous Difference"), this);
+    m_previousDifference->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F7));
+    m_copyPath = new QAction(tr("Copy JSON &Path"), this);
+    m_copyPath->setShortcut(QKeySequence(tr("Ctrl+Shift+C")));
+    m_aboutAction = new QAction(tr("&About Preserve"), this);
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_connectAction);
+    file->addAction(m_reloadAction);
+    file->addSeparator();
+    file->addAction(m_quitAction);
+    QMenu *cache = menuBar()->addMenu(tr("&Cache"));
+    cache->addActions({ m_cacheActions->refreshSelected, m_cacheActions->refreshStale, m_cacheActions->refreshAll });
+    cache->addSeparator();
+    cache->addActions({ m_cacheActions->verify, m_cacheActions->invalidate });
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addActions({ m_nextDifference, m_previousDifference, m_copyPath });
+    view->addSeparator();
+    view->addAction(m_serverDock->toggleViewAction());
+    view->addAction(m_logDock->toggleViewAction());
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_aboutAction);
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+
+    QToolBar *tools = addToolBar(tr("Main"));
+    tools->setObjectName(QStringLiteral("mainToolBar"));
+    tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    tools->addActions({ m_connectAction, m_reloadAction });
+    tools->addSeparator();
+    tools->addActions({ m_cacheActions->refreshSelected, m_cacheActions->refreshStale, m_cacheActions->refreshAll,
+                        m_cacheActions->verify, m_cacheActions->invalidate });
+    tools->addSeparator();
+    tools->addActions({ m_previousDifference, m_nextDifference });
+
+    auto *separator = new QAction(this);
+    separator->setSeparator(true);
+    m_browser->view()->addActions({ m_cacheActions->refreshSelected, m_cacheActions->verify,
+                                    m_cacheActions->invalidate, separator, m_copyPath });
+}
+
+void MainWindow::connectSignals()
+{
+    connect(m_connectAction, &QAction::triggered, this, [this] { showConnectDialog(); });
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+    connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+    connect(m_nextDifference, &QAction::triggered, m_compare, &ComparePanel::nextDifference);
+    connect(m_previousDifference, &QAction::triggered, m_compare, &ComparePanel::previousDifference);
+    connect(m_copyPath, &QAction::triggered, this,
+            [this] { QApplication::clipboard()->setText(m_browser->currentPath()); });
+    connect(m_reloadAction, &QAction::triggered, this, [this] {
+        if (!m_session)
+            return;
+        m_browser->reload();
+        m_session->statuses().request();
+        m_documentDelay.start();
+    });
+    connect(m_browser, &FooBrowser::currentChanged, this, &MainWindow::currentFooChanged);
+    connect(m_browser, &FooBrowser::selectionChanged, m_cacheActions, &CacheActions::updateEnabled);
+    connect(m_browser->model(), &FooTreeModel::loadFailed, this, [this](const QString &text) { report(text, true); });
+    connect(m_cacheActions, &CacheActions::message, this, &MainWindow::report);
+    connect(m_serverDock, &ServerDock::message, this, &MainWindow::report);
+    connect(&m_statusDelay, &QTimer::timeout, this, [this] {
+        if (m_session)
+            m_session->statuses().request();
+    });
+    connect(&m_documentDelay, &QTimer::timeout, this, [this] {
+        if (m_session && m_shownFoo != 0)
+            m_session->documents().load(m_shownFoo);
+    });
+}
+
+void MainWindow::openConnection(const ConnectionSpec &spec)
+{
+    const auto config = spec.cacheConfig();
+    if (!config) {
+        report(config.error().message, true);
+        emit connectionFailed(config.error().message);
+        return;
+    }
+    m_connectionLabel->setText(tr("Connecting to %1…").arg(spec.displayName()));
+    ConsoleSession::probe(*config, this, [this, spec, config = *config](const Status &status) {
+        if (status) {
+            adopt(spec, config);
+            return;
+        }
+        const QString text = tr("Cannot connect to %1: %2").arg(spec.displayName(), status.error().message);
+        m_connectionLabel->setText(m_session ? m_session->spec().displayName() : tr("Not connected"));
+        report(text, true);
+        emit connectionFailed(text);
+        showConnectDialog(status.error().message);
+        m_connectDialog->setSpec(spec);
+    });
+}
+
+void MainWindow::showConnectDialog(const QString &error)
+{
+    if (!m_connectDialog) {
+        m_connectDialog = new ConnectDialog(m_demoDatabase, this);
+        connect(m_connectDialog, &ConnectDialog::connectRequested, this, [this](const ConnectionSpec &spec) {
+            const auto config = spec.cacheConfig();
+            ConsoleSession::probe(*config, m_connectDialog, [this, spec, config = *config](const Status &status) {
+                if (!status) {
+                    m_connectDialog->connectionFailed(status.error().message);
+                    return;
+                }
+                m_connectDialog->connectionFailed(QString());
+                m_connectDialog->accept();
+                adopt(spec, config);
+            });
+        });
+    }
+    if (!error.isEmpty())
+        m_connectDialog->connectionFailed(error);
+    m_connectDialog->open();
+}
+
+void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
+{
+    m_serverDock->setSession(nullptr);
+    m_progress->setService(nullptr);
+    m_cacheActions->setSession(nullptr);
+    m_session.reset();
+    m_shownFoo = 0;
+    m_compare->clear(tr("Select a Foo to compare its cached body with a live serialization."));
+
+    m_session = std::make_unique<ConsoleSession>(spec, config);
+    connectSession();
+    m_browser->setDatabase(config.database);
+    m_session->statuses().request();
+    m_serverDock->setSession(m_session.get());
+    m_progress->setService(&m_session->service());
+    m_cacheActions->setSession(m_session.get());
+    ConnectDialog::remember(spec);
+    setWindowTitle(tr("%1 — Preserve").arg(spec.displayName()));
+    m_connectionLabel->setText(spec.displayName());
+    report(tr("Connected to %1").arg(spec.displayName()), false);
+    emit connected();
+}
+
+void MainWindow::connectSession()
+{
+    ConsoleSession *session = m_session.get();
+    CacheService *service = &session->service();
+    connect(&session->statuses(), &StatusLoader::loaded, this, [this](const QList<EntryStatus> &statuses) {
+        m_browser->updateStates(statuses);
+        m_cacheActions->setFooCount(int(statuses.size()));
+        emit statesUpdated();
+    });
+    connect(&session->statuses(), &StatusLoader::failed, this,
+            [this](const QString &text) { report(tr("Reading the cache states: %1").arg(text), true); });
+    connect(&session->documents(), &DocumentLoader::loaded, this, &MainWindow::comparisonLoaded);
+    connect(service, &CacheService::entryRefreshed, this, [this](int, qint64 pk) { entriesChanged({ pk }); });
+    connect(service, &CacheService::entriesChanged, this, &MainWindow::entriesChanged);
+    connect(service, &CacheService::jobStarted, &m_statusDelay, qOverload<>(&QTimer::start));
+    connect(service, &CacheService::jobFinished, &m_statusDelay, qOverload<>(&QTimer::start));
+    connect(service, &CacheService::entryVerified, this, [this](int, qint64 pk, const Verification &verification) {
+        report(tr("Foo %1 verified: %2").arg(pk).arg(verification.summary), !verification.identical
+                   && !verification.keyOrderOnly);
+    });
+    connect(service, &CacheService::storeUnavailable, this,
+            [this](const QString &text) { report(tr("Store unavailable: %1").arg(text), true); });
+    connect(service, &CacheService::storeAvailable, this, [this] { report(tr("Store available again"), false); });
+}
+
+void MainWindow::currentFooChanged(qint64 fooId, const QString &name, const QString &path)
+{
+    m_wantedPath = path;
+    if (fooId == 0 || !m_session)
+        return;
+    if (fooId != m_shownFoo) {
+        m_shownFoo = fooId;
+        m_compare->showLoading(fooId, name);
+        m_session->documents().load(fooId);
+        return;
+    }
+    if (m_compare->comparison() && m_compare->comparison()->pk == fooId)
+        m_compare->showPath(path);
+}
+
+void MainWindow::comparisonLoaded(const DocumentComparisonPtr &comparison)
+{
+    if (comparison->pk != m_shownFoo)
+        return;
+    m_compare->setComparison(comparison);
+    m_compare->showPath(m_wantedPath);
+    emit comparisonShown(comparison->pk);
+}
+
+// A refresh here or a write by another process: states are read again, and the Foo on screen
+// too when it is among the changed ones (an empty list: unknown which).
+void MainWindow::entriesChanged(const QList<qint64> &pks)
+{
+    m_statusDelay.start();
+    if (m_shownFoo != 0 && (pks.isEmpty() || pks.contains(m_shownFoo)))
+        m_documentDelay.start();
+}
+
+void MainWindow::report(const QString &text, bool error)
+{
+    statusBar()->showMessage(text, error ? 15000 : 5000);
+    m_logDock->append(text, error);
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(this, tr("About Preserve"),
+                       tr("<h3>Preserve %1</h3>"
+                          "<p>Inspect, refresh and serve the pre-serialized JSON cache of a Django REST "
+                          "Framework API.</p><p>Built with Qt %2.</p>")
+                           .arg(QCoreApplication::applicationVersion(), QString::fromLatin1(qVersion())));
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings settings(QStringLiteral("preserve"), QStringLiteral("console")); // see connectdialog.cpp
+    settings.beginGroup(QStringLiteral("mainWindow"));
+    if (!restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray()))
+        resize(1500, 920);
+    if (!restoreState(settings.value(QStringLiteral("state")).toByteArray()))
+        resizeDocks({ m_serverDock }, { 250 }, Qt::Vertical);
+    if (auto *splitter = findChild<QSplitter *>(QStringLiteral("mainSplitter")))
+        splitter->restoreState(settings.value(QStringLiteral("splitter")).toByteArray());
+    m_compare->restoreState(settings.value(QStringLiteral("compare")).toByteArray());
+    m_browser->restoreHeaderState(settings.value(QStringLiteral("treeHeader")).toByteArray());
+}
+
+void MainWindow::saveSettings() const
+{
+    QSettings settings(QStringLiteral("preserve"), QStringLiteral("console")); // see connectdialog.cpp
+    settings.beginGroup(QStringLiteral("mainWindow"));
+    settings.setValue(QStringLiteral("geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("state"), saveState());
+    if (auto *splitter = findChild<QSplitter *>(QStringLiteral("mainSplitter")))
+        settings.setValue(QStringLiteral("splitter"), splitter->saveState());
+    settings.setValue(QStringLiteral("compare"), m_compare->saveState());
+    settings.setValue(QStringLiteral("treeHeader"), m_browser->saveHeaderState());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveSettings();
+    event->accept();
+}
