@@ -115,7 +115,7 @@ bool CacheService::isRunning(int jobId) const
     return m_jobs.contains(jobId);
 }
 
-int CacheService::startJob(JobKind kind, const QList<qint64> &pks)
+std::shared_ptr<CacheService::Job> CacheService::createJob(JobKind kind)
 {
     auto job = std::make_shared<Job>();
     job->kind = kind;
@@ -125,6 +125,12 @@ int CacheService::startJob(JobKind kind, const QList<qint64> &pks)
         job->id = m_nextJob++;
         m_jobs.insert(job->id, job);
     }
+    return job;
+}
+
+int CacheService::startJob(JobKind kind, const QList<qint64> &pks)
+{
+    auto job = createJob(kind);
     // Emitted after the caller has the id, so it can tell its job's signals from others'.
     QMetaObject::invokeMethod(this, [this, job, pks] { addItems(job, pks); }, Qt::QueuedConnection);
     return job->id;
@@ -132,14 +138,7 @@ int CacheService::startJob(JobKind kind, const QList<qint64> &pks)
 
 int CacheService::startPlannedJob(JobKind kind, std::function<Result<QList<qint64>>(WorkerContext &)> plan)
 {
-    auto job = std::make_shared<Job>();
-    job->kind = kind;
-    job->timer.start();
-    {
-        std::lock_guard lock(m_mutex);
-        job->id = m_nextJob++;
-        m_jobs.insert(job->id, job);
-    }
+    auto job = createJob(kind);
     m_pool->post([this, job, plan = std::move(plan)](WorkerContext &context) {
         auto pks = plan(context);
         QMetaObject::invokeMethod(

@@ -105,9 +105,24 @@ void CacheService::getAsync(qint64 pk, LookupCallback done)
         const ServiceInternals internals { m_config, *m_memory, *m_telemetry };
         Result<Lookup> result = internals.lookup(context, pk);
         if (result && result->outcome == Telemetry::Outcome::Stale)
-            QMetaObject::invokeMethod(this, [this, pk] { refresh({ pk }); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(this, [this, pk] { revalidate(pk); }, Qt::QueuedConnection);
         finishFlight(pk, result);
     });
+}
+
+void CacheService::revalidate(qint64 pk)
+{
+    // One background refresh per stale entry (RFC 5861): none while one is queued or running, and
+    // none once a fresh entry is in memory (stale entries never go there), which is the case when
+    // the refresh finished between the stale serve and this call.
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_refreshing.contains(pk))
+            return;
+    }
+    if (m_memory->get(pk))
+        return;
+    refresh({ pk });
 }
 
 void CacheService::finishFlight(qint64 pk, const Result<Lookup> &result)

@@ -114,6 +114,8 @@ private:
     struct RefreshFlight;
 
     void finishFlight(qint64 pk, const Result<Lookup> &result);
+    void revalidate(qint64 pk);
+    std::shared_ptr<Job> createJob(JobKind kind);
     // A job whose pks are known now, or (planned) computed first on a worker.
     int startJob(JobKind kind, const QList<qint64> &pks);
     int startPlannedJob(JobKind kind, std::function<Result<QList<qint64>>(WorkerContext &)> plan);

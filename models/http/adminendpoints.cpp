@@ -168,7 +168,7 @@ std::optional<Reply> Endpoints::health(const ApiSharedPtr &api, WorkerPool &pool
                 storeProblem = ping.error().message;
                 // As the cache service does: a column store with a dead connection is reopened before
                 // the next task, or health would report this connection's failure forever.
-                // MUTATION ServiceInternals::noteStoreError(context, ping.error());
+                ServiceInternals::noteStoreError(context, ping.error());
             }
         }
         QJsonObject body { { QStringLiteral("status"), QStringLiteral("ok") } };
