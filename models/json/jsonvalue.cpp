@@ -1,5 +1,7 @@
 #include "jsonvalue.h"
 
+#include "serialize/jsonstring.h"
+
 #include <QObject>
 
 #include <array>
@@ -33,36 +35,11 @@ int hexValue(unsigned char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-// Length of the well-formed UTF-8 sequence at `p` (Unicode table 3-7: no overlongs, no
-// surrogates, nothing above U+10FFFF), or 0 when it is ill-formed.
+// Length of the well-formed UTF-8 sequence at `p`, or 0 when it is ill-formed (the serializer's
+// check, which also knows how long the ill-formed part is).
 int utf8Length(const unsigned char *p, const unsigned char *end)
 {
-    const unsigned char lead = p[0];
-    int length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        low = lead == 0xE0 ? 0xA0 : 0x80;
-        high = lead == 0xED ? 0x9F : 0xBF;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        low = lead == 0xF0 ? 0x90 : 0x80;
-        high = lead == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (end - p < length)
-        return 0;
-    for (int i = 1; i < length; ++i) {
-        if (p[i] < low || p[i] > high)
-            return 0;
-        low = 0x80;
-        high = 0xBF;
-    }
-    return length;
+    return int(qMax<qsizetype>(0, utf8SequenceLength(p, end - p)));
 }
 
 // Collects an object's keys. Objects at one depth usually have the same keys (every Baz is

@@ -1,9 +1,5 @@
 #include "jsonstring.h"
 
-namespace {
-
-// Length of the well-formed UTF-8 sequence starting at `p` (at most `available` bytes), or, when it
-// is ill-formed, minus the length of its maximal ill-formed prefix (Unicode 15, table 3-7).
 qsizetype utf8SequenceLength(const unsigned char *p, qsizetype available)
 {
     const unsigned char lead = p[0];
@@ -35,6 +31,8 @@ qsizetype utf8SequenceLength(const unsigned char *p, qsizetype available)
     }
     return length;
 }
+
+namespace {
 
 void appendControlEscape(QByteArray &out, unsigned char c)
 {

@@ -13,3 +13,8 @@
 // one per maximal ill-formed subsequence as Unicode and Python's "replace" decoder do, so the output
 // is always valid JSON. Returns how many replacements were made.
 int appendJsonString(QByteArray &out, QByteArrayView utf8);
+
+// Length of the well-formed UTF-8 sequence starting at `p` (at most `available` bytes, at least 1,
+// `p[0]` >= 0x80), or, when it is ill-formed, minus the length of its maximal ill-formed prefix
+// (Unicode 15, table 3-7: no overlongs, no surrogates, nothing above U+10FFFF).
+qsizetype utf8SequenceLength(const unsigned char *p, qsizetype available);
