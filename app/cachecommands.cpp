@@ -53,23 +53,17 @@ struct CacheCommand {
     {
         if (auto code = parse(parser, name, arguments))
             return code;
+        auto configs = checkedConfigs(parser, database, store);
+        if (auto *code = std::get_if<int>(&configs))
+            return *code;
         CacheConfig config;
-        auto databaseConfig = database.config(parser);
-        if (!databaseConfig)
-            return exitCodeFor(databaseConfig.error());
-        auto storeConfig = store.config(parser);
-        if (!storeConfig)
-            return exitCodeFor(storeConfig.error());
-        if (auto check = Database::open(*databaseConfig); !check)
-            return exitCodeFor(check.error());
+        std::tie(config.database, config.store) = std::get<0>(configs);
         bool number = true;
         config.workers = withJobs ? parser.value(jobs).toInt(&number) : 1;
         if (!number || config.workers < 1 || config.workers > 64) {
             printError(QStringLiteral("--jobs takes a number from 1 to 64"));
             return Usage;
         }
-        config.database = *databaseConfig;
-        config.store = *storeConfig;
         config.watch = false;
         service = std::make_unique<CacheService>(config);
         return std::nullopt;

@@ -121,4 +121,19 @@ Result<StoreConfig> StoreOptions::config(const QCommandLineParser &parser) const
     return StoreConfig::parse(kind, url, parser.value(prefix));
 }
 
+std::variant<std::pair<DatabaseConfig, StoreConfig>, int> checkedConfigs(const QCommandLineParser &parser,
+                                                                        const DatabaseOptions &database,
+                                                                        const StoreOptions &store)
+{
+    auto databaseConfig = database.config(parser);
+    if (!databaseConfig)
+        return exitCodeFor(databaseConfig.error());
+    auto storeConfig = store.config(parser);
+    if (!storeConfig)
+        return exitCodeFor(storeConfig.error());
+    if (auto check = Database::open(*databaseConfig); !check)
+        return exitCodeFor(check.error());
+    return std::pair { *databaseConfig, *storeConfig };
+}
+
 } // namespace Cli

@@ -9,6 +9,8 @@
 
 #include <memory>
 #include <optional>
+#include <utility>
+#include <variant>
 
 class Database;
 
@@ -50,5 +52,11 @@ struct StoreOptions {
 };
 
 QString demoDatabasePath();
+
+// The database and store a cache command works on, with the database opened once up front so that
+// a wrong URL or missing tables fail at once with a clear message. On failure: the exit code.
+std::variant<std::pair<DatabaseConfig, StoreConfig>, int> checkedConfigs(const QCommandLineParser &parser,
+                                                                        const DatabaseOptions &database,
+                                                                        const StoreOptions &store);
 
 } // namespace Cli

@@ -125,14 +125,9 @@ int Commands::serve(const QStringList &arguments)
     auto server = serverOptions(parser, serve);
     if (auto *code = std::get_if<int>(&server))
         return *code;
-    auto databaseConfig = database.config(parser);
-    if (!databaseConfig)
-        return exitCodeFor(databaseConfig.error());
-    auto storeConfig = store.config(parser);
-    if (!storeConfig)
-        return exitCodeFor(storeConfig.error());
-    if (auto check = Database::open(*databaseConfig); !check)
-        return exitCodeFor(check.error());
+    auto configs = checkedConfigs(parser, database, store);
+    if (auto *code = std::get_if<int>(&configs))
+        return *code;
     const auto memory = number(parser, serve.memory, 1, 1024 * 1024);
     if (!memory)
         return Usage;
@@ -140,8 +135,7 @@ int Commands::serve(const QStringList &arguments)
         QLoggingCategory::setFilterRules(QStringLiteral("preserve.http.info=false"));
 
     CacheConfig config;
-    config.database = *databaseConfig;
-    config.store = *storeConfig;
+    std::tie(config.database, config.store) = std::get<0>(configs);
     config.memoryBytes = qint64(*memory) * 1024 * 1024;
     config.workers = std::get<HttpServerOptions>(server).liveWorkers;
     config.staleWhileRevalidate = parser.isSet(serve.stale);
