@@ -72,17 +72,21 @@ void CacheService::connectWatcher(StoreWatcher *watcher)
     connect(watcher, &StoreWatcher::available, this, &CacheService::storeAvailable);
 }
 
-void CacheService::getAsync(qint64 pk, LookupCallback done)
+EntryPtr CacheService::getFromMemory(qint64 pk)
 {
     QElapsedTimer timer;
     timer.start();
-    const auto memoryHit = [&](EntryPtr entry) {
+    EntryPtr entry = m_memory->get(pk);
+    if (entry)
         m_telemetry->recordRequest(m_config.store.kindName(), Telemetry::Outcome::Hit, entry->body.size(),
                                    double(timer.nsecsElapsed()) / 1e9);
-        done(Lookup { std::move(entry), Telemetry::Outcome::Hit, true });
-    };
-    if (EntryPtr entry = m_memory->get(pk))
-        return memoryHit(std::move(entry));
+    return entry;
+}
+
+void CacheService::getAsync(qint64 pk, LookupCallback done)
+{
+    if (EntryPtr entry = getFromMemory(pk))
+        return done(Lookup { std::move(entry), Telemetry::Outcome::Hit, true });
     EntryPtr entry;
     {
         std::lock_guard lock(m_mutex);
@@ -99,8 +103,10 @@ void CacheService::getAsync(qint64 pk, LookupCallback done)
             m_flights.insert(pk, flight);
         }
     }
-    if (entry)
-        return memoryHit(std::move(entry));
+    if (entry) {
+        m_telemetry->recordRequest(m_config.store.kindName(), Telemetry::Outcome::Hit, entry->body.size(), 0);
+        return done(Lookup { std::move(entry), Telemetry::Outcome::Hit, true });
+    }
     m_pool->post([this, pk](WorkerContext &context) {
         const ServiceInternals internals { m_config, *m_memory, *m_telemetry };
         Result<Lookup> result = internals.lookup(context, pk);

@@ -70,6 +70,9 @@ public:
     // Thread-safe. Memory hits answer on the calling thread; everything else on a worker thread.
     // N concurrent misses for one pk serialize once; the others get that result.
     void getAsync(qint64 pk, LookupCallback done);
+    // Thread-safe. The memory tier's entry (counted as a hit), or null: the caller then goes on
+    // with getAsync. The HTTP server's fast path, with no callback to allocate.
+    EntryPtr getFromMemory(qint64 pk);
     // Blocking form of getAsync (not on a worker thread).
     Result<Lookup> get(qint64 pk);
 

@@ -107,7 +107,13 @@ Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &ent
                                      : (gzip ? ResponseCache::Gzip : ResponseCache::Plain);
     ResponsePtr response = hit ? api.responses.find(entry, variant) : nullptr;
     if (!response) {
-        response = notModified ? empty() : fromEntry(entry, gzip);
+        const qint64 size = gzip ? entry->gzip.size() : entry->body.size();
+        const qint64 fileMin = api.options.fileResponseMin;
+        const bool file = hit && !notModified && fileMin >= 0 && size >= fileMin;
+        response = file ? fromEntryFile(entry, gzip) : nullptr;
+        const qint64 fileBytes = response ? size : 0;
+        if (!response)
+            response = notModified ? empty() : fromEntry(entry, gzip);
         if (notModified)
             addHeader(response, "Vary", "Accept, Accept-Encoding");
         else
@@ -115,7 +121,7 @@ Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &ent
         addRepresentationHeaders(response, { entityTag(entry->digest, gzip), entry->cachedAt, cache, gzip && !notModified },
                                  api.style);
         if (hit)
-            response = api.responses.store(entry, variant, response);
+            response = api.responses.store(entry, variant, response, fileBytes);
     }
     const qint64 bytes = notModified ? 0 : (gzip ? entry->gzip.size() : entry->body.size());
     return { notModified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response, cache, bytes };
@@ -226,6 +232,10 @@ std::optional<Reply> Endpoints::metrics(const ApiSharedPtr &api, int waiting)
 {
     QByteArray body = api->service.telemetry().prometheus();
     body += api->counters.prometheus(waiting);
+    body += "# HELP preserve_http_response_file_bytes Bytes of large cached bodies kept as in-memory files for sendfile.\n"
+            "# TYPE preserve_http_response_file_bytes gauge\n"
+            "preserve_http_response_file_bytes "
+        + QByteArray::number(api->responses.fileBytes()) + '\n';
     const qint64 size = body.size();
     ResponsePtr response = HttpResponses::fromBytes(std::move(body));
     HttpResponses::addHeader(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");

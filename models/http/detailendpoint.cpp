@@ -70,6 +70,8 @@ std::optional<Reply> Endpoints::detail(const ApiSharedPtr &api, WorkerPool &pool
         });
         return std::nullopt;
     }
+    if (EntryPtr entry = api->service.getFromMemory(pk)) // most requests: no callback, no copy of the request
+        return entryReply(*api, request, entry, "HIT");
     auto pending = std::make_shared<PendingLookup>();
     api->service.getAsync(pk, [api, request, pending](const Result<CacheService::Lookup> &result) {
         std::unique_lock lock(pending->mutex);

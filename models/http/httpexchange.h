@@ -88,6 +88,7 @@ struct HttpExchange {
     std::shared_ptr<Deferral> deferral;
     Reply reply;            // what was queued, for the log
     bool answered = false;  // a response was queued
+    bool logged = true;     // someone reads the request log (then startedAt is set)
     qint64 bodySeen = 0;    // request body bytes received (also those ignored)
 
     // For a handler that answers later: suspends the connection once the handler returns.

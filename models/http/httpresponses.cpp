@@ -6,6 +6,11 @@
 
 #include <microhttpd.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 namespace HttpResponses {
 
 namespace {
@@ -47,6 +52,32 @@ ResponsePtr fromEntry(const EntryPtr &entry, bool gzip)
     return adopt(MHD_create_response_from_buffer_with_free_callback_cls(
         size_t(bytes.size()), const_cast<char *>(bytes.constData()),
         [](void *cls) { delete static_cast<EntryPtr *>(cls); }, holder));
+}
+
+ResponsePtr fromEntryFile(const EntryPtr &entry, bool gzip)
+{
+    const QByteArray &bytes = gzip ? entry->gzip : entry->body;
+    const int fd = memfd_create("preserve-entry", MFD_CLOEXEC);
+    if (fd < 0)
+        return {};
+    for (qsizetype written = 0; written < bytes.size();) {
+        const ssize_t n = ::write(fd, bytes.constData() + written, size_t(bytes.size() - written));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) { // out of memory (or a memfd size limit): serve from the buffer instead
+            ::close(fd);
+            return {};
+        }
+        written += n;
+    }
+    // libmicrohttpd owns the descriptor from here and closes it with the response; it reads with
+    // sendfile() at an offset of its own per connection, so one file serves any number at once.
+    MHD_Response *response = MHD_create_response_from_fd_at_offset64(uint64_t(bytes.size()), fd, 0);
+    if (!response) {
+        ::close(fd);
+        return {};
+    }
+    return adopt(response);
 }
 
 ResponsePtr empty()

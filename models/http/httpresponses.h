@@ -37,6 +37,12 @@ ResponsePtr fromBytes(QByteArray body);
 // The entry's body (or its stored gzip copy) without a copy: the response keeps the entry alive
 // until libmicrohttpd drops its last reference.
 ResponsePtr fromEntry(const EntryPtr &entry, bool gzip);
+// The same bytes copied once into an anonymous in-memory file (memfd), which libmicrohttpd sends
+// with sendfile(): the kernel takes the pages by reference instead of copying the body into every
+// socket, which is most of the cost of a large hit. For responses that are built once and queued
+// many times (ResponseCache); null when no such file can be made (the caller falls back to
+// fromEntry). The file holds no reference to the entry.
+ResponsePtr fromEntryFile(const EntryPtr &entry, bool gzip);
 ResponsePtr empty();
 
 void addHeader(const ResponsePtr &response, const char *name, const QByteArray &value);

@@ -6,12 +6,14 @@
 #include <QCoreApplication>
 #include <QDeadlineTimer>
 #include <QLoggingCategory>
+#include <QMetaMethod>
 #include <QTimer>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdarg>
 
@@ -49,6 +51,14 @@ QByteArray headerOf(MHD_Connection *connection, const char *name)
     return QByteArray(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name));
 }
 
+HttpLogEntry logEntryOf(const HttpExchange &exchange, bool delivered)
+{
+    const HttpRequest &request = exchange.request;
+    return { exchange.startedAt, request.peer, request.method, request.target, request.version,
+             exchange.answered ? exchange.reply.status : 0, delivered ? exchange.reply.bodyBytes : 0,
+             double(exchange.timer.nsecsElapsed()) / 1e6, exchange.reply.cache };
+}
+
 } // namespace
 
 struct HttpServer::Impl {
@@ -72,10 +82,16 @@ struct HttpServer::Impl {
 
     std::mutex flightMutex;
     std::condition_variable idle;
-    int inFlight = 0; // requests between the handler's first call and their "completed" notice
+    // Requests between the handler's first call and their "completed" notice. Atomic, so that the
+    // serving threads share no lock per request; stop() waits on `idle` with a short timeout.
+    std::atomic<int> inFlight { 0 };
 
     std::mutex logMutex;
     std::vector<HttpLogEntry> log;
+    std::atomic<int> logReceivers { 0 }; // connections to requestServed
+
+    // Any thread: whether anyone reads the request log now.
+    bool logWanted() const { return logReceivers.load(std::memory_order_relaxed) > 0 || lcHttp().isInfoEnabled(); }
 
     static MHD_Result onAccess(void *cls, MHD_Connection *connection, const char *url, const char *method,
                                const char *version, const char *upload, size_t *uploadSize, void **context);
@@ -93,7 +109,9 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
 {
     auto *exchange = new HttpExchange;
     exchange->timer.start();
-    exchange->startedAt = QDateTime::currentDateTimeUtc();
+    exchange->logged = logWanted();
+    if (exchange->logged)
+        exchange->startedAt = QDateTime::currentDateTimeUtc();
     exchange->registry = registry;
     exchange->connection = connection;
     HttpRequest &request = exchange->request;
@@ -116,8 +134,7 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     request.ifNoneMatch = headerOf(connection, MHD_HTTP_HEADER_IF_NONE_MATCH);
     request.authorization = headerOf(connection, MHD_HTTP_HEADER_AUTHORIZATION);
     request.contentType = headerOf(connection, MHD_HTTP_HEADER_CONTENT_TYPE);
-    std::lock_guard lock(flightMutex);
-    ++inFlight;
+    inFlight.fetch_add(1, std::memory_order_relaxed);
     return exchange;
 }
 
@@ -185,18 +202,17 @@ void HttpServer::Impl::onCompleted(void *cls, MHD_Connection *, void **context, 
     *context = nullptr;
     if (!exchange)
         return;
-    const bool delivered = exchange->answered && code == MHD_REQUEST_TERMINATED_COMPLETED_OK;
-    HttpLogEntry entry { exchange->startedAt, exchange->request.peer, exchange->request.method, exchange->request.target,
-                         exchange->request.version, exchange->answered ? exchange->reply.status : 0,
-                         delivered ? exchange->reply.bodyBytes : 0, double(exchange->timer.nsecsElapsed()) / 1e6,
-                         exchange->reply.cache };
     if (!exchange->answered)
         impl->counters.requestsByClass[0].fetch_add(1, std::memory_order_relaxed);
+    if (exchange->logged) {
+        const bool delivered = exchange->answered && code == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+        impl->pushLog(logEntryOf(*exchange, delivered));
+    }
     exchange.reset();
-    impl->pushLog(std::move(entry));
-    std::lock_guard lock(impl->flightMutex);
-    if (--impl->inFlight == 0)
+    if (impl->inFlight.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard lock(impl->flightMutex);
         impl->idle.notify_all();
+    }
 }
 
 void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void **socketContext, MHD_ConnectionNotificationCode code)
@@ -387,6 +403,21 @@ QUrl HttpServer::url() const
 const HttpServerOptions &HttpServer::options() const
 {
     return m_impl->options;
+}
+
+void HttpServer::connectNotify(const QMetaMethod &signal)
+{
+    if (signal == QMetaMethod::fromSignal(&HttpServer::requestServed))
+        m_impl->logReceivers.fetch_add(1, std::memory_order_relaxed);
+}
+
+void HttpServer::disconnectNotify(const QMetaMethod &signal)
+{
+    // Qt also calls this with an invalid method for disconnect() of everything: recount then.
+    if (!signal.isValid())
+        m_impl->logReceivers.store(receivers(SIGNAL(requestServed(HttpLogEntry))), std::memory_order_relaxed);
+    else if (signal == QMetaMethod::fromSignal(&HttpServer::requestServed))
+        m_impl->logReceivers.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void HttpServer::flushLog()

@@ -18,6 +18,11 @@ private slots:
         QTest::addRow("garbage line") << QByteArray("\x01\x02 garbage\r\n\r\n") << 400;
         QTest::addRow("1 MB URL") << "GET /api/foos/" + QByteArray(1024 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n" << 414;
         QTest::addRow("huge headers") << "GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\nX-Big: " + QByteArray(64 * 1024, 'b') + "\r\n\r\n" << 431;
+        // What nginx takes by default (8 KiB a line) must still pass the smaller per-connection memory.
+        QTest::addRow("8 KiB header") << "GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: "
+                + QByteArray(8 * 1024 - 8, 'b') + "\r\n\r\n" << 200;
+        QTest::addRow("8 KiB URL") << "GET /api/foos/1/?q=" + QByteArray(8 * 1024 - 40, 'q')
+                + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" << 200;
         QTest::addRow("declared body too big") << QByteArray("POST /api/foos/ HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n") << 413;
         QTest::addRow("chunked body too big") << "POST /api/foos/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n"
                 + QByteArray(0x200000, 'c') + "\r\n0\r\n\r\n" << 413;
