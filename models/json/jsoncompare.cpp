@@ -1,5 +1,7 @@
 #include "jsonvalue.h"
 
+#include "jsonalign.h"
+
 #include <QHash>
 #include <QObject>
 #include <QVarLengthArray>
@@ -26,16 +28,29 @@ public:
     }
 
 private:
-    // False once the list is full: the walk stops, since the verdict can no longer change.
-    bool add(JsonDifference::Kind kind, const JsonValue *before, const JsonValue *after)
+    using Kind = JsonDifference::Kind;
+    using Pair = ArrayAlignment::Pair;
+    enum class Side { Before, After };
+
+    // True once the list is full: the walk stops, since the verdict can no longer change.
+    bool full()
     {
-        if (m_differences.size() >= m_max) {
-            m_truncated = true;
+        if (m_differences.size() < m_max)
             return false;
-        }
+        m_truncated = true;
+        return true;
+    }
+
+    // False once the list is full.
+    bool add(Kind kind, const JsonValue *before, const JsonValue *after)
+    {
+        if (full())
+            return false;
         JsonDifference difference;
         difference.kind = kind;
-        difference.path = path();
+        difference.beforePath = path(Side::Before);
+        difference.afterPath = path(Side::After);
+        difference.path = kind == Kind::Added ? difference.afterPath : difference.beforePath;
         if (before)
             difference.before = writeCompactJson(*before, false);
         if (after)
@@ -44,10 +59,27 @@ private:
         return true;
     }
 
+    bool addReorder(const ArrayAlignment::Reorder &reorder)
+    {
+        if (full())
+            return false;
+        JsonDifference difference;
+        difference.kind = Kind::Reordered;
+        difference.path = path(Side::Before);
+        enterIndex(reorder.before, reorder.after);
+        difference.beforePath = path(Side::Before);
+        difference.afterPath = path(Side::After);
+        leave();
+        difference.before = reorder.beforeIds;
+        difference.after = reorder.afterIds;
+        m_differences.append(std::move(difference));
+        return true;
+    }
+
     bool compare(const JsonValue &before, const JsonValue &after)
     {
         if (before.type != after.type)
-            return add(JsonDifference::Kind::Changed, &before, &after);
+            return add(Kind::Changed, &before, &after);
         switch (before.type) {
         case JsonValue::Type::Array:
             return compareArrays(before, after);
@@ -55,26 +87,96 @@ private:
             return compareObjects(before, after);
         case JsonValue::Type::Number:
         case JsonValue::Type::String:
-            return before.text == after.text || add(JsonDifference::Kind::Changed, &before, &after);
+            return before.text == after.text || add(Kind::Changed, &before, &after);
         default:
             return true; // null, true, false: the type says it all
         }
     }
 
+    // Anchors are compared too: they may still differ in key order (or, by id, in content).
     bool compareArrays(const JsonValue &before, const JsonValue &after)
     {
-        const qsizetype common = qMin(before.items.size(), after.items.size());
-        bool going = true;
-        for (qsizetype i = 0; going && i < qMax(before.items.size(), after.items.size()); ++i) {
-            enterIndex(i);
-            if (i < common)
-                going = compare(before.items.at(i), after.items.at(i));
-            else if (i < before.items.size())
-                going = add(JsonDifference::Kind::Removed, &before.items.at(i), nullptr);
-            else
-                going = add(JsonDifference::Kind::Added, nullptr, &after.items.at(i));
-            leave();
+        const ArrayAlignment alignment = alignArrays(before.items, after.items);
+        if (alignment.reorder && !addReorder(*alignment.reorder))
+            return false;
+        Pair from;
+        for (const Pair &anchor : alignment.anchors) {
+            if (!gap(before, after, alignment, from, anchor))
+                return false;
+            // Usually equal outright: one plain walk instead of aligning its arrays again.
+            if (!identical(before.items.at(anchor.before), after.items.at(anchor.after))
+                && !element(before, after, anchor.before, anchor.after))
+                return false;
+            from = { anchor.before + 1, anchor.after + 1 };
         }
+        return gap(before, after, alignment, from, { before.items.size(), after.items.size() });
+    }
+
+    // The unmatched elements in [from, to) of each side. By id, an element there either moved
+    // (compared with its partner) or is removed or added. Otherwise removed and added elements pair
+    // up in order as changes, so an edit inside an element keeps its precise path; the surplus is
+    // removed or added. The other side's index of a lone element is where the gap ends up there.
+    bool gap(
+        const JsonValue &before, const JsonValue &after, const ArrayAlignment &alignment, Pair from, Pair to)
+    {
+        qsizetype paired = 0;
+        if (alignment.byId) {
+            for (qsizetype i = from.before; i < to.before; ++i) {
+                const qsizetype partner = alignment.beforePartner.at(i);
+                if (partner >= 0 ? !element(before, after, i, partner)
+                                 : !lone(Kind::Removed, before, i, from.after))
+                    return false;
+            }
+        } else {
+            paired = qMin(to.before - from.before, to.after - from.after);
+            for (qsizetype k = 0; k < paired; ++k) {
+                if (!element(before, after, from.before + k, from.after + k))
+                    return false;
+            }
+            for (qsizetype i = from.before + paired; i < to.before; ++i) {
+                if (!lone(Kind::Removed, before, i, from.after + paired))
+                    return false;
+            }
+        }
+        for (qsizetype j = from.after + paired; j < to.after; ++j) {
+            if (alignment.byId && alignment.afterPartner.at(j) >= 0)
+                continue; // moved: compared at its place in `before`
+            if (!lone(Kind::Added, after, from.before + paired, j))
+                return false;
+        }
+        return true;
+    }
+
+    // Same values, same key order.
+    static bool identical(const JsonValue &before, const JsonValue &after)
+    {
+        if (before.type != after.type || before.text != after.text || before.keys != after.keys
+            || before.items.size() != after.items.size())
+            return false;
+        for (qsizetype i = 0; i < before.items.size(); ++i) {
+            if (!identical(before.items.at(i), after.items.at(i)))
+                return false;
+        }
+        return true;
+    }
+
+    bool element(const JsonValue &before, const JsonValue &after, qsizetype i, qsizetype j)
+    {
+        enterIndex(i, j);
+        const bool going = compare(before.items.at(i), after.items.at(j));
+        leave();
+        return going;
+    }
+
+    // A Removed element (`array` is before's, at beforeIndex) or an Added one (after's, at
+    // afterIndex); the other index says where the gap is on the other side.
+    bool lone(Kind kind, const JsonValue &array, qsizetype beforeIndex, qsizetype afterIndex)
+    {
+        const bool removed = kind == Kind::Removed;
+        const JsonValue &item = array.items.at(removed ? beforeIndex : afterIndex);
+        enterIndex(beforeIndex, afterIndex);
+        const bool going = add(kind, removed ? &item : nullptr, removed ? nullptr : &item);
+        leave();
         return going;
     }
 
@@ -97,7 +199,7 @@ private:
             enterKey(before.keys.at(i));
             const qsizetype j = match.at(i);
             if (j < 0) {
-                going = add(JsonDifference::Kind::Removed, &before.items.at(i), nullptr);
+                going = add(Kind::Removed, &before.items.at(i), nullptr);
             } else {
                 matched[j] = true;
                 m_orderDiffers = m_orderDiffers || j != i;
@@ -109,22 +211,24 @@ private:
             if (matched.at(j))
                 continue;
             enterKey(after.keys.at(j));
-            going = add(JsonDifference::Kind::Added, nullptr, &after.items.at(j));
+            going = add(Kind::Added, nullptr, &after.items.at(j));
             leave();
         }
         return going;
     }
 
-    void enterIndex(qsizetype index) { m_where.append({ nullptr, index }); }
-    void enterKey(const QByteArray &key) { m_where.append({ &key, 0 }); }
+    void enterIndex(qsizetype before, qsizetype after) { m_where.append({ nullptr, before, after }); }
+    void enterKey(const QByteArray &key) { m_where.append({ &key, 0, 0 }); }
     void leave() { m_where.removeLast(); }
 
-    QString path() const
+    QString path(Side side) const
     {
         QByteArray text;
         for (const Step &step : m_where) {
             if (!step.key)
-                text.append('[').append(QByteArray::number(step.index)).append(']');
+                text.append('[')
+                    .append(QByteArray::number(side == Side::Before ? step.before : step.after))
+                    .append(']');
             else
                 text.append(text.isEmpty() ? "" : ".").append(*step.key);
         }
@@ -169,11 +273,12 @@ private:
     }
 
     const int m_max;
-    // Where the walk is: object keys (pointing into the documents) and array indexes, spelled
-    // out only for a difference that is kept.
+    // Where the walk is: object keys (pointing into the documents) and array indexes in each
+    // document, spelled out only for a difference that is kept.
     struct Step {
         const QByteArray *key;
-        qsizetype index;
+        qsizetype before; // array indexes on each side
+        qsizetype after;
     };
     QVarLengthArray<Step, 16> m_where;
     QList<JsonDifference> m_differences;

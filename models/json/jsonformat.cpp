@@ -286,12 +286,39 @@ QString describeDifference(const JsonDifference &difference, int maxValue)
         return QObject::tr("%1: added %2").arg(path, shortened(difference.after, maxValue));
     case JsonDifference::Kind::Removed:
         return QObject::tr("%1: removed %2").arg(path, shortened(difference.before, maxValue));
+    case JsonDifference::Kind::Reordered:
+        return QObject::tr("%1: order of ids %2 \u2192 %3")
+            .arg(path, shortened(difference.before, maxValue), shortened(difference.after, maxValue));
     case JsonDifference::Kind::Changed:
         break;
     }
     return QStringLiteral("%1: %2 \u2192 %3")
         .arg(path, shortened(difference.before, maxValue), shortened(difference.after, maxValue));
 }
+
+namespace {
+
+// Where a difference shows in one pane and how its lines are marked. A value this side lacks
+// points at the line after the gap it would fill: the element that follows it there, or the
+// container's closing line when nothing follows (or the container is a single line).
+void place(const FormattedJson &side, QByteArray &marks, const QString &path,
+    const JsonDifference &difference, bool isBefore, int *line)
+{
+    bool exact = false;
+    const FormattedJson::Node &node = side.nodes.at(side.nodeOf(path, &exact));
+    using Kind = JsonDifference::Kind;
+    if (difference.kind == (isBefore ? Kind::Added : Kind::Removed)) {
+        *line = exact ? node.firstLine : node.lastLine;
+        return;
+    }
+    *line = node.firstLine;
+    LineMark kind = LineMark::Changed;
+    if (difference.kind == Kind::Added || difference.kind == Kind::Removed)
+        kind = isBefore ? LineMark::Removed : LineMark::Added;
+    mark(marks, { node.firstLine, node.lastLine }, kind);
+}
+
+} // namespace
 
 FormattedComparison formatComparison(const JsonValue &before, const JsonValue &after, int maxDifferences)
 {
@@ -308,21 +335,8 @@ FormattedComparison formatComparison(const JsonValue &before, const JsonValue &a
     result.differences.reserve(comparison.differences.size());
     for (JsonDifference &difference : comparison.differences) {
         FormattedDifference entry;
-        bool beforeExact = false;
-        bool afterExact = false;
-        const int beforeNode = result.before.nodeOf(difference.path, &beforeExact);
-        const int afterNode = result.after.nodeOf(difference.path, &afterExact);
-        const auto &b = result.before.nodes.at(beforeNode);
-        const auto &a = result.after.nodes.at(afterNode);
-        // An added value has no place in `before`: point at the end of the container that lacks it.
-        entry.beforeLine = difference.kind == JsonDifference::Kind::Added && !beforeExact ? b.lastLine : b.firstLine;
-        entry.afterLine = difference.kind == JsonDifference::Kind::Removed && !afterExact ? a.lastLine : a.firstLine;
-        if (difference.kind != JsonDifference::Kind::Added)
-            mark(result.beforeMarks, { b.firstLine, b.lastLine },
-                 difference.kind == JsonDifference::Kind::Removed ? LineMark::Removed : LineMark::Changed);
-        if (difference.kind != JsonDifference::Kind::Removed)
-            mark(result.afterMarks, { a.firstLine, a.lastLine },
-                 difference.kind == JsonDifference::Kind::Added ? LineMark::Added : LineMark::Changed);
+        place(result.before, result.beforeMarks, difference.beforePath, difference, true, &entry.beforeLine);
+        place(result.after, result.afterMarks, difference.afterPath, difference, false, &entry.afterLine);
         entry.text = describeDifference(difference);
         entry.difference = std::move(difference);
         result.differences.append(std::move(entry));

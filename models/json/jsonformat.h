@@ -57,8 +57,11 @@ enum class LineMark : char { None = 0, Changed, Added, Removed };
 struct FormattedDifference {
     JsonDifference difference;
     QString text;        // `bar_set[3].name: "a" → "b"`
-    int beforeLine = -1; // where it shows in each side (the nearest ancestor's line for an added
-    int afterLine = -1;  // or removed value, so both panes can scroll to it)
+    // Where it shows in each side, so both panes can scroll to it. For a value one side lacks,
+    // that side's line after the gap it would fill (the next element's first line, or the
+    // container's closing line); for a reorder, the first element whose position differs.
+    int beforeLine = -1;
+    int afterLine = -1;
 };
 
 // Both sides of a comparison, formatted, with the differing lines marked (one LineMark per line)
@@ -76,8 +79,8 @@ struct FormattedComparison {
 };
 
 FormattedComparison formatComparison(const JsonValue &before, const JsonValue &after, int maxDifferences = 1000);
-// `bar_set[3].zab_set[0].bazs[2].name: "a" → "b"`, `bar_set[7]: removed {"name":…}` (values cut at
-// `maxValue` characters).
+// `bar_set[3].zab_set[0].bazs[2].name: "a" → "b"`, `bar_set[7]: removed {"name":…}`,
+// `bar_set: order of ids [7,5] → [5,7]` (values cut at `maxValue` characters).
 QString describeDifference(const JsonDifference &difference, int maxValue = 80);
 // The line of `to` that shows what `line` of `from` shows (the same path, the same offset within
 // it as far as it goes), for scrolling two panes together.

@@ -103,47 +103,90 @@ void TestJsonFormat::escapesStayOnOneLine()
 
 void TestJsonFormat::comparison_data()
 {
+    QTest::addColumn<QByteArray>("before");
     QTest::addColumn<QByteArray>("after");
     QTest::addColumn<QString>("summary");
     QTest::addColumn<QStringList>("texts");
+    QTest::addColumn<QStringList>("lines"); // per difference: "beforeLine:afterLine"
     QTest::addColumn<QString>("beforeMarks"); // one character per line: . none, c changed, a added, r removed
     QTest::addColumn<QString>("afterMarks");
     QByteArray renamed = foo;
     renamed.replace("baz-2", "baz-two");
-    QTest::addRow("identical") << foo << "identical" << QStringList() << QString(18, '.') << QString(18, '.');
-    QTest::addRow("renamed") << renamed << "1 change"
+    QTest::addRow("identical") << foo << foo << "identical" << QStringList() << QStringList() << QString(18, '.')
+                               << QString(18, '.');
+    QTest::addRow("renamed") << foo << renamed << "1 change"
                              << QStringList { QString::fromUtf8("bar_set[0].zab_set[0].bazs[1].name: \"baz-2\" \u2192 \"baz-two\"") }
-                             << "..........c......." << "..........c.......";
+                             << QStringList { "10:10" } << "..........c......." << "..........c.......";
     QByteArray removed = foo;
     removed.replace(",{\"name\":\"baz-2\"}", "");
-    QTest::addRow("removed") << removed << "1 change"
+    // A removed value points after's pane at the closing line of the list that lost it.
+    QTest::addRow("removed") << foo << removed << "1 change"
                              << QStringList { "bar_set[0].zab_set[0].bazs[1]: removed {\"name\":\"baz-2\"}" }
-                             << "..........r......." << QString(17, '.');
-    QTest::addRow("added") << QByteArray(foo).replace("\"zab_set\":[]", "\"zab_set\":[{\"name\":\"z\",\"bazs\":[]}]")
+                             << QStringList { "10:10" } << "..........r......." << QString(17, '.');
+    QTest::addRow("added") << foo << QByteArray(foo).replace("\"zab_set\":[]", "\"zab_set\":[{\"name\":\"z\",\"bazs\":[]}]")
                            << "1 change" << QStringList { "bar_set[1].zab_set[0]: added {\"name\":\"z\",\"bazs\":[]}" }
-                           << QString(18, '.') << QString(18, '.') + "a" + QString(4, '.');
-    QTest::addRow("key order") << QByteArray("{\"bar_set\":[{\"zab_set\":[{\"bazs\":[{\"name\":\"baz-1\"},{\"name\":\"baz-2\"}],"
+                           << QStringList { "15:18" } << QString(18, '.') << QString(18, '.') + "a" + QString(4, '.');
+    QTest::addRow("key order") << foo
+                               << QByteArray("{\"bar_set\":[{\"zab_set\":[{\"bazs\":[{\"name\":\"baz-1\"},{\"name\":\"baz-2\"}],"
                                              "\"name\":\"zab-1\"}],\"name\":\"bar-1\"},{\"name\":\"bar-2\",\"zab_set\":[]}],"
                                              "\"name\":\"foo-1\"}")
-                               << "key order only" << QStringList() << QString(18, '.') << QString(18, '.');
+                               << "key order only" << QStringList() << QStringList() << QString(18, '.') << QString(18, '.');
+    // Before's pane shows where the new Baz would go: the line of the Baz that follows it.
+    QTest::addRow("inserted in the middle")
+        << foo << QByteArray(foo).replace("{\"name\":\"baz-2\"}", "{\"name\":\"baz-x\"},{\"name\":\"baz-2\"}") << "1 change"
+        << QStringList { "bar_set[0].zab_set[0].bazs[1]: added {\"name\":\"baz-x\"}" } << QStringList { "10:10" }
+        << QString(18, '.') << "..........a........";
+    QTest::addRow("removed at the start")
+        << foo << QByteArray(foo).replace("{\"name\":\"baz-1\"},", "") << "1 change"
+        << QStringList { "bar_set[0].zab_set[0].bazs[0]: removed {\"name\":\"baz-1\"}" } << QStringList { "9:9" }
+        << ".........r........" << QString(17, '.');
+    // Bars with ids, one per line: 3, 4, 5; the list closes on line 6.
+    const QByteArray idFoo = "{\"name\":\"f\",\"bar_set\":[{\"id\":1,\"name\":\"b1\"},{\"id\":2,\"name\":\"b2\"},"
+                             "{\"id\":3,\"name\":\"b3\"}]}";
+    QTest::addRow("by id: inserted, and a later one renamed")
+        << idFoo
+        << QByteArray(idFoo).replace("{\"id\":2", "{\"id\":9,\"name\":\"b9\"},{\"id\":2").replace("\"b3\"", "\"B3\"")
+        << "2 changes"
+        << QStringList { "bar_set[1]: added {\"id\":9,\"name\":\"b9\"}",
+               QString::fromUtf8("bar_set[2].name: \"b3\" \u2192 \"B3\"") }
+        << QStringList { "4:4", "5:6" } << ".....c.." << "....a.c..";
+    QTest::addRow("by id: first removed")
+        << idFoo << QByteArray(idFoo).replace("{\"id\":1,\"name\":\"b1\"},", "") << "1 change"
+        << QStringList { "bar_set[0]: removed {\"id\":1,\"name\":\"b1\"}" } << QStringList { "3:3" } << "...r...."
+        << QString(7, '.');
+    QTest::addRow("by id: added at the end")
+        << idFoo << QByteArray(idFoo).replace("}]}", "},{\"id\":4,\"name\":\"b4\"}]}") << "1 change"
+        << QStringList { "bar_set[3]: added {\"id\":4,\"name\":\"b4\"}" } << QStringList { "6:6" } << QString(8, '.')
+        << "......a..";
+    QTest::addRow("by id: swapped")
+        << idFoo
+        << QByteArray("{\"name\":\"f\",\"bar_set\":[{\"id\":2,\"name\":\"b2\"},{\"id\":1,\"name\":\"b1\"},"
+                      "{\"id\":3,\"name\":\"b3\"}]}")
+        << "1 change" << QStringList { QString::fromUtf8("bar_set: order of ids [1,2] \u2192 [2,1]") }
+        << QStringList { "3:3" } << "...c...." << "...c....";
 }
 
 void TestJsonFormat::comparison()
 {
+    QFETCH(QByteArray, before);
     QFETCH(QByteArray, after);
     QFETCH(QString, summary);
     QFETCH(QStringList, texts);
+    QFETCH(QStringList, lines);
     QFETCH(QString, beforeMarks);
     QFETCH(QString, afterMarks);
-    const FormattedComparison result = formatComparison(parsed(foo), parsed(after));
+    const FormattedComparison result = formatComparison(parsed(before), parsed(after));
     QCOMPARE(result.summary, summary);
     QStringList got;
+    QStringList gotLines;
     for (const FormattedDifference &difference : result.differences) {
         got << difference.text;
+        gotLines << QStringLiteral("%1:%2").arg(difference.beforeLine).arg(difference.afterLine);
         QVERIFY(difference.beforeLine >= 0 && difference.beforeLine < result.before.lineCount());
         QVERIFY(difference.afterLine >= 0 && difference.afterLine < result.after.lineCount());
     }
     QCOMPARE(got, texts);
+    QCOMPARE(gotLines, lines);
     const auto show = [](const QByteArray &marks) {
         QString text;
         for (const char mark : marks)

@@ -115,6 +115,8 @@ QString kindName(JsonDifference::Kind kind)
         return QStringLiteral("added");
     case JsonDifference::Kind::Removed:
         return QStringLiteral("removed");
+    case JsonDifference::Kind::Reordered:
+        return QStringLiteral("reordered");
     }
     return {};
 }
@@ -651,12 +653,13 @@ private slots:
         QFETCH(int, count);
         QFETCH(int, maxDifferences);
         QFETCH(QString, summary);
-        // Key order differs too: truncation must not turn the verdict into "key order only".
+        // Key order differs too: truncation must not turn the verdict into "key order only". No
+        // element of `after` equals one of `before`, so alignment pairs them all as changes.
         QByteArray before = "{\"x\":0,\"l\":[";
         QByteArray after = "{\"l\":[";
         for (int i = 0; i < count; ++i) {
             before += (i ? "," : "") + QByteArray::number(i);
-            after += (i ? "," : "") + QByteArray::number(i + 1);
+            after += (i ? "," : "") + QByteArray::number(count + i);
         }
         before += "]}";
         after += "],\"x\":0}";
