@@ -74,18 +74,36 @@ ConsoleSession::ConsoleSession(const ConnectionSpec &spec, const CacheConfig &co
 {
     m_documents->setService(m_service.get());
     m_statuses->setService(m_service.get());
+    m_statusThrottle.setSingleShot(true);
+    m_statusThrottle.setInterval(200);
+    connect(&m_statusThrottle, &QTimer::timeout, m_statuses.get(), &StatusLoader::request);
+    CacheService *service = m_service.get();
+    connect(service, &CacheService::jobStarted, this, &ConsoleSession::statesMayHaveChanged);
+    connect(service, &CacheService::entryRefreshed, this, &ConsoleSession::statesMayHaveChanged);
+    connect(service, &CacheService::entryFailed, this, &ConsoleSession::statesMayHaveChanged);
+    connect(service, &CacheService::entryVerified, this, &ConsoleSession::statesMayHaveChanged);
+    connect(service, &CacheService::jobFinished, this, &ConsoleSession::statesMayHaveChanged);
+    connect(service, &CacheService::entriesChanged, this, &ConsoleSession::statesMayHaveChanged);
     if (auto watching = m_service->startWatching(); !watching)
         qCWarning(lcSession) << "watching the store (retrying):" << watching.error().message;
 }
 
 ConsoleSession::~ConsoleSession()
 {
+    m_statusThrottle.stop();
+    disconnect(m_service.get(), nullptr, this, nullptr);
     if (m_server->isRunning())
         m_server->stop();
     m_documents->setService(nullptr);
     m_statuses->setService(nullptr);
     m_server.reset();
     m_service.reset();
+}
+
+void ConsoleSession::statesMayHaveChanged()
+{
+    if (!m_statusThrottle.isActive())
+        m_statusThrottle.start();
 }
 
 void ConsoleSession::probe(const CacheConfig &config, QObject *context, std::function<void(const Status &)> done)

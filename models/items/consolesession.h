@@ -5,6 +5,7 @@
 #include "http/httpserver.h"
 
 #include <QObject>
+#include <QTimer>
 #include <QVariantMap>
 
 #include <functional>
@@ -34,6 +35,10 @@ struct ConnectionSpec {
 // Everything the console holds for one connection: the cache service (and its telemetry), the
 // built-in HTTP server, and the loaders that run the GUI's reads on threads of their own. Lives on
 // the GUI thread; destroying it stops the server and waits for the loaders' jobs.
+//
+// The states follow the service by themselves: when a job starts, reports an item or ends, and when
+// a watcher sees a change, statuses() reads them again, at most once per statusInterval(). That is
+// a throttle, not a debounce, so the results of a long job land row by row while it runs.
 class ConsoleSession : public QObject {
     Q_OBJECT
 
@@ -53,13 +58,19 @@ public:
     DocumentLoader &documents() { return *m_documents; }
     StatusLoader &statuses() { return *m_statuses; }
 
+    void setStatusInterval(int milliseconds) { m_statusThrottle.setInterval(milliseconds); }
+    int statusInterval() const { return m_statusThrottle.interval(); }
+
     // Starts the built-in server; `tokenFile` (may be empty) enables the admin endpoints.
     Result<quint16> startServer(HttpServerOptions options, const QString &tokenFile);
 
 private:
+    void statesMayHaveChanged();
+
     ConnectionSpec m_spec;
     std::unique_ptr<CacheService> m_service;
     std::unique_ptr<HttpServer> m_server;
     std::unique_ptr<DocumentLoader> m_documents;
     std::unique_ptr<StatusLoader> m_statuses;
+    QTimer m_statusThrottle;
 };

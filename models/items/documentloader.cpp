@@ -57,6 +57,7 @@ DocumentComparison compareDocuments(const CacheConfig &config, EntryPtr memoryEn
     else
         result.liveError = body.error().message;
     result.liveBytes = live.size();
+    result.liveBody = live;
 
     const bool hasCached = result.entry && result.cachedError.isEmpty();
     const bool hasLive = result.liveError.isEmpty();

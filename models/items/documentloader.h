@@ -17,6 +17,7 @@ struct DocumentComparison {
     qint64 pk = 0;
     EntryPtr entry;        // the cached entry (null when there is none)
     QString cachedError;   // empty when read (or simply missing: then entry is null)
+    QByteArray liveBody;   // the serializer's bytes (implicitly shared; empty on error)
     qint64 liveBytes = 0;
     QString liveError;
     FormattedComparison formatted; // before = cached, after = live

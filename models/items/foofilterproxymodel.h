@@ -5,14 +5,6 @@
 #include <QSet>
 #include <QSortFilterProxyModel>
 
-#include <QtGlobal>
-
-// Qt 6.4 has no qHash for enumerations.
-inline size_t qHash(EntryState state, size_t seed = 0) noexcept
-{
-    return ::qHash(int(state), seed);
-}
-
 // "Show only stale / missing / corrupt" and sorting by state, age or size over a FooTreeModel.
 // Filters Foo rows only (their children are always accepted) by FooTreeModel::StateRole; sorts Foo
 // rows by FooTreeModel::SortRole and keeps children in the source's (primary key) order, which is

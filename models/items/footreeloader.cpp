@@ -37,7 +37,9 @@ BuiltQuery fooQuery(const Database &database, const QString &filter)
     const DjangoTables &t = database.tables();
     const auto q = &DjangoTables::quote;
     BuiltQuery built;
-    QString where = QStringLiteral("f.id > ?");
+    // CAST: PostgreSQL types a parameter after its column (integer, 32 bits), and the first batch's
+    // afterId (the smallest qint64) or an id typed into the filter would not fit: "integer out of range".
+    QString where = QStringLiteral("f.id > CAST(? AS BIGINT)");
     const QString text = filter.trimmed();
     if (!text.isEmpty()) {
         // SQLite's LIKE ignores ASCII case already; PostgreSQL's does not.
@@ -47,7 +49,7 @@ BuiltQuery fooQuery(const Database &database, const QString &filter)
         text.toLongLong(&isNumber);
         built.filterById = isNumber;
         built.filterByName = true;
-        where += isNumber ? QStringLiteral(" AND (f.id = ? OR %1)").arg(like) : QStringLiteral(" AND %1").arg(like);
+        where += isNumber ? QStringLiteral(" AND (f.id = CAST(? AS BIGINT) OR %1)").arg(like) : QStringLiteral(" AND %1").arg(like);
     }
     built.sql = QStringLiteral("SELECT f.id, f.name, (SELECT count(*) FROM %1 b WHERE b.foo_id = f.id) "
                                "FROM %2 f WHERE %3 ORDER BY f.id LIMIT ?")
@@ -61,16 +63,16 @@ QString childSql(const DjangoTables &t, TreeLevel level)
     switch (level) {
     case TreeLevel::Bar:
         return QStringLiteral("SELECT b.id, b.name, (SELECT count(*) FROM %1 z WHERE z.bar_id = b.id) "
-                              "FROM %2 b WHERE b.foo_id = ? AND b.id > ? ORDER BY b.id LIMIT ?")
+                              "FROM %2 b WHERE b.foo_id = ? AND b.id > CAST(? AS BIGINT) ORDER BY b.id LIMIT ?")
             .arg(q(t.zab), q(t.bar));
     case TreeLevel::Zab:
         return QStringLiteral("SELECT z.id, z.name, (SELECT count(*) FROM %1 l WHERE l.zab_id = z.id) "
-                              "FROM %2 z WHERE z.bar_id = ? AND z.id > ? ORDER BY z.id LIMIT ?")
+                              "FROM %2 z WHERE z.bar_id = ? AND z.id > CAST(? AS BIGINT) ORDER BY z.id LIMIT ?")
             .arg(q(t.zabBazs), q(t.zab));
     case TreeLevel::Baz:
         // The serializer's order: the link table's baz ids ascending (a Zab links a Baz once).
         return QStringLiteral("SELECT l.baz_id, b.name, -1 FROM %1 l JOIN %2 b ON b.id = l.baz_id "
-                              "WHERE l.zab_id = ? AND l.baz_id > ? ORDER BY l.baz_id LIMIT ?")
+                              "WHERE l.zab_id = ? AND l.baz_id > CAST(? AS BIGINT) ORDER BY l.baz_id LIMIT ?")
             .arg(q(t.zabBazs), q(t.baz));
     case TreeLevel::Foo:
         break;

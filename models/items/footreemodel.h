@@ -8,13 +8,19 @@
 #include <memory>
 
 class CacheService;
+struct Verification;
 
 // The Foo -> Bar -> Zab -> Baz tree of a Django database, lazy like Qt's fetchmore example: Foos
 // load in batches, a node's children load when it is expanded (canFetchMore/fetchMore), every query
 // runs on a worker thread with its own connection, and rows arrive on the GUI thread in batches
 // (beginInsertRows/endInsertRows), so a Foo with thousands of Bars opens at once and the window
 // never freezes. Foo rows carry their cache state from CacheService::status(); updateStates()
-// refreshes them with targeted dataChanged, never a reset.
+// refreshes them with targeted dataChanged, never a reset. They also carry the outcome of the last
+// verification or failed job on that Foo, landing row by row as the service reports them.
+//
+// DisplayRole is safe for any view: names show their control characters, line separators and
+// bidirectional controls escaped (visibleText()) and are elided beyond maxNameLength; ToolTipRole
+// holds the whole (escaped) name and RawNameRole the name as stored.
 class FooTreeModel : public QAbstractItemModel {
     Q_OBJECT
 
@@ -28,9 +34,18 @@ public:
         StateRole,                   // int(EntryState), Foo rows only
         ReasonRole,                  // QString, Foo rows only
         SortRole,                    // a number (the name for NameColumn) to sort any column by
+        RawNameRole,                 // QString: the name as stored, control characters and all
+        VerdictRole,                 // int(Verdict), Foo rows only: the last job's outcome
+        VerdictTextRole,             // QString, Foo rows only: that outcome in words
     };
     enum class Kind { Foo, Bar, Zab, Baz };
     Q_ENUM(Kind)
+    // What the last verification (or failed refresh/verify/invalidate) of a Foo found. Cleared when
+    // a later refresh or invalidation of it succeeds, or when its entry is no longer the one verified.
+    enum class Verdict { None, Identical, KeyOrderOnly, Differs, Failed };
+    Q_ENUM(Verdict)
+    // Names longer than this (after escaping, in UTF-16 units) are elided in DisplayRole.
+    static constexpr int maxNameLength = 120;
 
     explicit FooTreeModel(QObject *parent = nullptr);
     ~FooTreeModel() override;
@@ -42,6 +57,12 @@ public:
     void setFilter(const QString &text);
     // Entry states, usually from CacheService::status(); applied to the loaded Foo rows.
     void updateStates(const QList<EntryStatus> &statuses);
+    // Follows the job results of `service` (nullptr: none): entryVerified -> setVerification,
+    // entryFailed -> setFailure, entryRefreshed -> clearOutcome. The service may be destroyed first.
+    void setService(CacheService *service);
+    void setVerification(qint64 pk, const Verification &verification);
+    void setFailure(qint64 pk, const QString &message);
+    void clearOutcome(qint64 pk);
     // Reloads, keeping which nodes were expanded/selected to the caller (it saves and restores by
     // Kind + IdRole).
     void reload();

@@ -15,6 +15,12 @@
 enum class EntryState { Fresh, Stale, Missing, Corrupt, Foreign, Refreshing, Unknown };
 QString entryStateName(EntryState state); // "fresh", "stale", …
 
+// For QSet<EntryState> (the console's state filter): Qt 6.4 has no qHash for enumerations.
+inline size_t qHash(EntryState state, size_t seed = 0) noexcept
+{
+    return ::qHash(int(state), seed);
+}
+
 struct EntryStatus {
     qint64 pk = 0;
     QString name;

@@ -1,0 +1,100 @@
+#pragma once
+// FooTreeModel's insides, shared by footreemodel.cpp (structure and loading) and footreeroles.cpp
+// (what the rows show). Only touched on the GUI thread.
+
+#include "footreeloader.h"
+#include "footreemodel.h"
+#include "foorowstate.h"
+
+#include <QHash>
+#include <QPointer>
+
+#include <memory>
+#include <vector>
+
+// One row of the tree. Children are owned; each node knows its row, so parent() needs no search.
+// Only touched on the GUI thread.
+struct FooTreeNode {
+    using Kind = FooTreeModel::Kind;
+
+    Kind kind = Kind::Foo;
+    qint64 id = 0;
+    QString name;
+    qint64 childCount = -1; // from the database's count; -1 for a Baz (and the root)
+    FooTreeNode *parent = nullptr;
+    int row = 0;
+    std::vector<std::unique_ptr<FooTreeNode>> children;
+    bool loaded = false;  // every child is here
+    bool loading = false; // a batch is on its way
+    bool failed = false;  // the last batch failed: no more fetching until reload()
+};
+
+
+struct FooTreeModel::Private {
+    using Node = FooTreeNode;
+    using Kind = FooTreeModel::Kind;
+
+    explicit Private(FooTreeModel *model)
+        : q(model)
+    {
+    }
+
+    FooTreeModel *q;
+    FooTreeLoader loader;
+    Node root;
+    bool hasDatabase = false;
+    QString filter;
+    quint64 generation = 1; // bumped by every reset; results of older ones are dropped
+    int pending = 0;        // batches of this generation on their way
+    bool reportedLoading = false; // what loadingChanged said last
+    int batchSize = 200;
+    bool autoFetchChildren = true;
+    QHash<qint64, EntryStatus> statuses; // by Foo pk; kept across reloads
+    QHash<qint64, Node *> foos;          // loaded Foo rows by pk
+    QHash<qint64, FooRowOutcome> outcomes; // by Foo pk; kept across reloads
+    QPointer<CacheService> service;
+    QList<QMetaObject::Connection> serviceConnections;
+
+    static Node *nodeOf(const QModelIndex &index) { return static_cast<Node *>(index.internalPointer()); }
+    Node *nodeOrRoot(const QModelIndex &index) { return index.isValid() ? nodeOf(index) : &root; }
+    const Node *nodeOrRoot(const QModelIndex &index) const { return index.isValid() ? nodeOf(index) : &root; }
+    QModelIndex indexOf(const Node *node, int column = 0) const
+    {
+        return node == &root ? QModelIndex() : q->createIndex(node->row, column, const_cast<Node *>(node));
+    }
+    const FooRowOutcome *outcomeFor(const Node &node) const
+    {
+        if (node.kind != Kind::Foo)
+            return nullptr;
+        const auto it = outcomes.constFind(node.id);
+        return it == outcomes.constEnd() ? nullptr : &it.value();
+    }
+    const EntryStatus *statusOf(const Node &node) const
+    {
+        if (node.kind != Kind::Foo)
+            return nullptr;
+        const auto it = statuses.constFind(node.id);
+        return it == statuses.constEnd() ? nullptr : &it.value();
+    }
+
+    bool canFetch(const Node &node) const
+    {
+        if (!hasDatabase || node.loaded || node.loading || node.failed)
+            return false;
+        return &node == &root || (node.kind != Kind::Baz && node.childCount > 0);
+    }
+    void fetch(Node &node);
+    void deliver(Node &node, const Result<ChildBatch> &result);
+    void insertRows(Node &node, const QList<NodeRow> &rows);
+    void setPending(int count);
+    void reset();
+
+    QVariant display(const Node &node, int column) const;
+    QString stateText(const Node &node) const;
+    QVariant toolTip(const Node &node, int column) const;
+    void rowsChanged(QList<int> rows);
+    void setOutcome(qint64 pk, const FooRowOutcome *outcome);
+    QVariant sortKey(const Node &node, int column) const;
+    QString jsonPath(const Node &node) const;
+    qint64 fooId(const Node &node) const;
+};
