@@ -161,11 +161,14 @@ void CacheActions::startInvalidate()
 
 void CacheActions::jobFinished(const JobSummary &summary)
 {
-    QString text = tr("Job %1: %2 of %3 done").arg(summary.job).arg(summary.done).arg(summary.total);
+    QString text = summary.cancelled
+        ? tr("Job %1 cancelled: %2 of %3 done, the others keep their previous entries")
+              .arg(summary.job)
+              .arg(summary.done)
+              .arg(summary.total)
+        : tr("Job %1: %2 of %3 done").arg(summary.job).arg(summary.done).arg(summary.total);
     if (summary.failed > 0)
         text += tr(", %1 failed (%2)").arg(summary.failed).arg(summary.firstError);
-    if (summary.cancelled)
-        text += tr(", cancelled");
     text += tr(" in %1 s").arg(summary.seconds, 0, 'f', 2);
     emit message(text, summary.failed > 0);
 }

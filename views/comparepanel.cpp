@@ -1,5 +1,6 @@
 #include "comparepanel.h"
 
+#include "jsonsnippet.h"
 #include "jsonview.h"
 
 #include <QDateTime>
@@ -103,6 +104,11 @@ void ComparePanel::connectSignals()
     connect(m_cached, &JsonView::topLineChanged, this, [this](int line) { syncScroll(m_cached, m_live, line); });
     connect(m_live, &JsonView::topLineChanged, this, [this](int line) { syncScroll(m_live, m_cached, line); });
     connect(m_differences, &QListWidget::currentRowChanged, this, &ComparePanel::showDifference);
+    for (const Side side : { Side::Cached, Side::Live }) {
+        connect(viewOf(side), &JsonView::saveRequested, this, [this, side] { saveSideAs(side); });
+        connect(viewOf(side), &JsonView::copied, this,
+                [this](const QString &what) { emit message(tr("Copied %1").arg(what), false); });
+    }
 }
 
 void ComparePanel::setSummary(const QString &text, const QString &tone)
@@ -142,14 +148,8 @@ void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
     m_comparison = comparison;
     const DocumentComparison &c = *comparison;
     const FormattedComparison &f = c.formatted;
-    if (f.before.lineCount() > 0)
-        m_cached->setDocument(f.before, f.beforeMarks);
-    else
-        m_cached->setPlaceholder(c.cachedError.isEmpty() ? tr("Not cached") : c.cachedError);
-    if (f.after.lineCount() > 0)
-        m_live->setDocument(f.after, f.afterMarks);
-    else
-        m_live->setPlaceholder(c.liveError);
+    showSide(Side::Cached);
+    showSide(Side::Live);
 
     QString cachedInfo = tr("<b>Cached</b>");
     if (c.entry) {
@@ -179,6 +179,52 @@ void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
     m_next->setEnabled(!f.differences.isEmpty());
 }
 
+void ComparePanel::setLayoutLimits(qint64 bytes, int lineLength)
+{
+    m_maxBytes = bytes;
+    m_maxLineLength = lineLength;
+    if (m_comparison) {
+        showSide(Side::Cached);
+        showSide(Side::Live);
+    }
+}
+
+bool ComparePanel::isOversized(Side side) const
+{
+    return viewOf(side)->isOversized();
+}
+
+// One side into its pane: the document, the reason there is none, or (too large to lay out) a
+// placeholder that offers the file instead.
+void ComparePanel::showSide(Side side)
+{
+    const DocumentComparison &c = *m_comparison;
+    const bool cached = side == Side::Cached;
+    const FormattedJson &document = cached ? c.formatted.before : c.formatted.after;
+    JsonView *view = viewOf(side);
+    if (document.lineCount() == 0) {
+        view->setPlaceholder(cached ? (c.cachedError.isEmpty() ? tr("Not cached") : c.cachedError) : c.liveError);
+        return;
+    }
+    const qint64 bytes = cached ? (c.entry ? c.entry->body.size() : 0) : c.liveBytes;
+    const QString hint = tr("Save it to a file to read it in an editor; the other side and the list of "
+                            "differences work as usual.");
+    if (bytes > m_maxBytes) {
+        view->setOversized(tr("This body is %1, more than the %2 shown here.\n%3")
+                               .arg(sizeText(bytes), sizeText(m_maxBytes), hint));
+        return;
+    }
+    if (const int longest = longestLine(document); longest > m_maxLineLength) {
+        view->setOversized(tr("A value in this body takes one line of %L1 characters, more than the %L2 "
+                              "shown here.\n%3")
+                               .arg(longest)
+                               .arg(m_maxLineLength)
+                               .arg(hint));
+        return;
+    }
+    view->setDocument(document, cached ? c.formatted.beforeMarks : c.formatted.afterMarks);
+}
+
 QString ComparePanel::summaryText() const
 {
     return m_summary->text();
@@ -186,6 +232,7 @@ QString ComparePanel::summaryText() const
 
 void ComparePanel::showPath(const QString &path)
 {
+    m_shownPath = path;
     if (!m_comparison)
         return;
     for (JsonView *view : { m_cached, m_live }) {

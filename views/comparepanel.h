@@ -4,6 +4,8 @@
 
 #include <QWidget>
 
+#include <functional>
+
 class JsonView;
 class QLabel;
 class QListWidget;
@@ -12,11 +14,23 @@ class QToolButton;
 
 // The right side of the console: the Cached and Live panes side by side, scrolled together, the
 // summary ("identical", "3 changes", "key order only") and the list of differing paths. It only
-// shows a finished DocumentComparison; loading happens in DocumentLoader.
+// shows a finished DocumentComparison; loading happens in DocumentLoader. A side too large to lay
+// out (see setLayoutLimits) shows a placeholder with "Save to File…"; the other side and the list
+// of differences work as usual.
 class ComparePanel : public QWidget {
     Q_OBJECT
 
 public:
+    enum class Side { Cached, Live };
+    // Compact: the body's bytes as the store holds them or the serializer writes them (what the API
+    // sends). Pretty: the pane's text, two-space indented, with a final newline.
+    enum class Format { Compact, Pretty };
+    // Asks where to save `side`; empty to cancel. The default is a QFileDialog; tests replace it.
+    using FileChooser = std::function<QString(Side side, Format *format)>;
+
+    static constexpr qint64 defaultMaxLaidOutBytes = 8 * 1024 * 1024;
+    static constexpr int defaultMaxLineLength = 64 * 1024;
+
     explicit ComparePanel(QWidget *parent = nullptr);
 
     void showLoading(qint64 pk, const QString &name);
@@ -32,11 +46,39 @@ public:
     QByteArray saveState() const;
     void restoreState(const QByteArray &state);
 
+    // A side whose body exceeds `bytes`, or with a line longer than `lineLength` characters (one
+    // giant string value), is not laid out: painting such a line takes seconds per frame.
+    void setLayoutLimits(qint64 bytes, int lineLength);
+    bool isOversized(Side side) const;
+    // The bytes saveSide() writes; empty when that side has no body in that format.
+    QByteArray sideBytes(Side side, Format format) const;
+    // Writes the side through QSaveFile (all or nothing: a failed write leaves an existing file as
+    // it was). The outcome goes to message(). GUI thread.
+    bool saveSide(Side side, const QString &fileName, Format format);
+    void setFileChooser(FileChooser chooser);
+    // For Edit → Copy as JSON / Copy JSON Path: the focused pane's current line (when one was
+    // picked), else the part of the document selected in the tree (in the Live pane, or the Cached one when Live has none).
+    QString selectionJson() const;
+    QString selectionPath() const;
+    bool hasPaneFocus() const { return focusedView() != nullptr; }
+
 public slots:
     void nextDifference();
     void previousDifference();
+    // Asks for a file name (FileChooser) and saves.
+    void saveSideAs(Side side);
+    void copySelectionJson();
+
+signals:
+    void message(const QString &text, bool error);
 
 private:
+    void showSide(Side side);
+    JsonView *viewOf(Side side) const { return side == Side::Cached ? m_cached : m_live; }
+    JsonView *focusedView() const;
+    QString chooseFile(Side side, Format *format);
+    bool save(const DocumentComparison &comparison, Side side, const QString &fileName, Format format);
+    QString sideName(Side side) const;
     void createWidgets();
     void connectSignals();
     void showDifference(int row);
@@ -54,5 +96,9 @@ private:
     QListWidget *m_differences = nullptr;
     QSplitter *m_splitter = nullptr;
     DocumentComparisonPtr m_comparison;
+    FileChooser m_chooser;
+    QString m_shownPath;
+    qint64 m_maxBytes = defaultMaxLaidOutBytes;
+    int m_maxLineLength = defaultMaxLineLength;
     bool m_syncing = false;
 };

@@ -22,6 +22,7 @@ public:
     // What the next job started is called ("Refreshing", "Verifying", …).
     void expectJob(const QString &verb);
     QString text() const;
+    QToolButton *cancelButton() const { return m_cancel; }
 
 private:
     struct Job {

@@ -1,11 +1,14 @@
 #include "jsonview.h"
 
+#include "jsonsnippet.h"
+
 #include <QApplication>
 #include <QClipboard>
 #include <QContextMenuEvent>
 #include <QFontDatabase>
 #include <QMenu>
 #include <QPainter>
+#include <QPushButton>
 #include <QScrollBar>
 
 namespace {
@@ -102,6 +105,11 @@ JsonView::JsonView(QWidget *parent)
     viewport()->setCursor(Qt::IBeamCursor);
     updateMetrics();
     connect(verticalScrollBar(), &QScrollBar::valueChanged, this, &JsonView::topLineChanged);
+    m_saveButton = new QPushButton(tr("Save to File…"), viewport());
+    m_saveButton->setObjectName(QStringLiteral("saveToFile"));
+    m_saveButton->setCursor(Qt::ArrowCursor);
+    m_saveButton->hide();
+    connect(m_saveButton, &QPushButton::clicked, this, &JsonView::saveRequested);
 }
 
 void JsonView::setDocument(const FormattedJson &document, const QByteArray &marks)
@@ -109,6 +117,8 @@ void JsonView::setDocument(const FormattedJson &document, const QByteArray &mark
     m_document = document;
     m_marks = marks;
     m_placeholder.clear();
+    m_oversized = false;
+    m_saveButton->hide();
     m_current = m_anchor = m_highlightFirst = m_highlightLast = -1;
     m_longestLine = 0;
     for (int line = 0; line < m_document.lineCount(); ++line)
@@ -124,6 +134,22 @@ void JsonView::setPlaceholder(const QString &text)
     setDocument({}, {});
     m_placeholder = text;
     viewport()->update();
+}
+
+void JsonView::setOversized(const QString &text)
+{
+    setPlaceholder(text);
+    m_oversized = true;
+    placeSaveButton();
+    m_saveButton->show();
+}
+
+// Centred just below the middle, under the placeholder text (painted above the middle).
+void JsonView::placeSaveButton()
+{
+    const QSize size = m_saveButton->sizeHint();
+    const QRect area = viewport()->rect();
+    m_saveButton->setGeometry(QRect(QPoint((area.width() - size.width()) / 2, area.height() / 2 + 8), size));
 }
 
 int JsonView::topLine() const
@@ -157,6 +183,18 @@ QString JsonView::selectedText() const
     return lines.join(QLatin1Char('\n'));
 }
 
+QString JsonView::currentJson() const
+{
+    if (!hasDocument())
+        return {};
+    return m_current < 0 ? nodeJson(m_document, 0) : lineJson(m_document, m_current);
+}
+
+QString JsonView::currentPath() const
+{
+    return m_current < 0 ? QString() : m_document.pathAt(m_current);
+}
+
 void JsonView::updateMetrics()
 {
     const QFontMetrics metrics(font());
@@ -186,6 +224,7 @@ void JsonView::resizeEvent(QResizeEvent *event)
 {
     QAbstractScrollArea::resizeEvent(event);
     updateScrollBars();
+    placeSaveButton();
 }
 
 void JsonView::changeEvent(QEvent *event)
@@ -207,7 +246,12 @@ void JsonView::paintEvent(QPaintEvent *)
     painter.fillRect(area, palette().color(QPalette::Base));
     if (!hasDocument()) {
         painter.setPen(palette().color(QPalette::PlaceholderText));
-        painter.drawText(area.adjusted(16, 16, -16, -16), Qt::AlignCenter | Qt::TextWordWrap, m_placeholder);
+        painter.setFont(QApplication::font(this)); // prose, not JSON
+        if (m_oversized)
+            painter.drawText(QRect(16, 16, area.width() - 32, area.height() / 2 - 16),
+                             Qt::AlignHCenter | Qt::AlignBottom | Qt::TextWordWrap, m_placeholder);
+        else
+            painter.drawText(area.adjusted(16, 16, -16, -16), Qt::AlignCenter | Qt::TextWordWrap, m_placeholder);
         return;
     }
     const Colours colours(palette());
@@ -327,26 +371,49 @@ void JsonView::keyPressEvent(QKeyEvent *event)
     }
 }
 
-void JsonView::copySelection() const
+void JsonView::copySelection()
 {
     if (const QString text = selectedText(); !text.isEmpty())
-        QApplication::clipboard()->setText(text);
+        copy(text, tr("%n line(s)", nullptr, qAbs(m_current - m_anchor) + 1));
 }
 
+void JsonView::copy(const QString &text, const QString &what)
+{
+    QApplication::clipboard()->setText(text);
+    emit copied(what);
+}
+
+// The window's Edit menu has the same commands with their shortcuts (they act on the focused
+// pane's current line); these show the shortcuts so they can be learnt here.
 void JsonView::contextMenuEvent(QContextMenuEvent *event)
 {
-    if (!hasDocument())
+    if (!hasDocument()) {
+        if (m_oversized) {
+            QMenu menu(this);
+            connect(menu.addAction(tr("&Save to File…")), &QAction::triggered, this, &JsonView::saveRequested);
+            menu.exec(event->globalPos());
+        }
         return;
+    }
     const int line = lineAt(event->pos().y());
     if (m_current < 0 || line < qMin(m_current, m_anchor) || line > qMax(m_current, m_anchor))
         setCurrent(line, false);
+    const QString path = m_document.pathAt(line);
+    const QString where = path.isEmpty() ? tr("the document") : path;
     QMenu menu(this);
     QAction *copyLines = menu.addAction(tr("&Copy Lines"));
     copyLines->setShortcut(QKeySequence::Copy);
     connect(copyLines, &QAction::triggered, this, &JsonView::copySelection);
-    connect(menu.addAction(tr("Copy &Path")), &QAction::triggered, this,
-            [this, line] { QApplication::clipboard()->setText(m_document.pathAt(line)); });
-    connect(menu.addAction(tr("Copy &Document")), &QAction::triggered, this,
-            [this] { QApplication::clipboard()->setText(m_document.text); });
+    QAction *copyJson = menu.addAction(tr("Copy as &JSON"));
+    copyJson->setShortcut(QKeySequence(tr("Ctrl+Shift+J")));
+    connect(copyJson, &QAction::triggered, this,
+            [this, line, where] { copy(lineJson(m_document, line), tr("the JSON of %1").arg(where)); });
+    QAction *copyPath = menu.addAction(tr("Copy JSON &Path"));
+    copyPath->setShortcut(QKeySequence(tr("Ctrl+Shift+C")));
+    connect(copyPath, &QAction::triggered, this, [this, path] { copy(path, tr("the path %1").arg(path)); });
+    connect(menu.addAction(tr("Copy &Whole Side as JSON")), &QAction::triggered, this,
+            [this] { copy(m_document.text, tr("the whole document")); });
+    menu.addSeparator();
+    connect(menu.addAction(tr("&Save Body As…")), &QAction::triggered, this, &JsonView::saveRequested);
     menu.exec(event->globalPos());
 }

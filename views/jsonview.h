@@ -4,11 +4,14 @@
 
 #include <QAbstractScrollArea>
 
+class QPushButton;
+
 // A read-only view of a FormattedJson that paints only the lines on screen: syntax colours, line
 // numbers, marked (differing) lines, a highlighted part. A QPlainTextEdit needs ~0.8 s of GUI
 // thread to take 100,000 lines with a QSyntaxHighlighter; this takes a shared copy of lines made
 // on a worker, so even a 2 MB body shows at once. Selection is by whole lines (click, Shift+click,
-// drag); Ctrl+C copies them.
+// drag); Ctrl+C copies them. A side too large to lay out shows a placeholder with a "Save to File…"
+// button instead (setOversized()).
 class JsonView : public QAbstractScrollArea {
     Q_OBJECT
 
@@ -19,6 +22,12 @@ public:
     void setDocument(const FormattedJson &document, const QByteArray &marks);
     // Shown instead of a document: "Not cached", an error, "Loading…".
     void setPlaceholder(const QString &text);
+    // Shown instead of a side that is too large to lay out: `text` and a "Save to File…" button
+    // (which emits saveRequested()).
+    void setOversized(const QString &text);
+    bool isOversized() const { return m_oversized; }
+    QPushButton *saveButton() const { return m_saveButton; }
+    QString placeholder() const { return m_placeholder; }
     const FormattedJson &document() const { return m_document; }
     bool hasDocument() const { return m_document.lineCount() > 0; }
 
@@ -28,10 +37,18 @@ public:
     void highlightRange(int first, int last);
     int currentLine() const { return m_current; }
     QString selectedText() const;
+    // The JSON of the node on the current line (the whole document when no line is current), and
+    // that node's path; empty without a document.
+    QString currentJson() const;
+    QString currentPath() const;
 
 signals:
     void topLineChanged(int line);
     void currentLineChanged(int line);
+    // The user asked to save this side to a file (context menu or the oversized placeholder).
+    void saveRequested();
+    // Something was copied to the clipboard ("Copied the JSON of bar_set[3]").
+    void copied(const QString &what);
 
 protected:
     void paintEvent(QPaintEvent *event) override;
@@ -50,7 +67,9 @@ private:
     int visibleLines() const;
     void setCurrent(int line, bool extend);
     void paintLine(QPainter &painter, int line, int y, const Colours &colours) const;
-    void copySelection() const;
+    void copySelection();
+    void copy(const QString &text, const QString &what);
+    void placeSaveButton();
 
     FormattedJson m_document;
     QByteArray m_marks;
@@ -63,4 +82,6 @@ private:
     int m_anchor = -1;
     int m_highlightFirst = -1;
     int m_highlightLast = -1;
+    bool m_oversized = false;
+    QPushButton *m_saveButton = nullptr;
 };

@@ -51,6 +51,7 @@ MainWindow::~MainWindow()
     m_serverDock->setSession(nullptr);
     m_progress->setService(nullptr);
     m_cacheActions->setSession(nullptr);
+    m_browser->model()->setService(nullptr);
     m_session.reset();
 }
 
@@ -101,6 +102,18 @@ void MainWindow::createActions()
     m_previousDifference->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F7));
     m_copyPath = new QAction(tr("Copy JSON &Path"), this);
     m_copyPath->setShortcut(QKeySequence(tr("Ctrl+Shift+C")));
+    m_copyPath->setStatusTip(tr("Copy the path of the selected node (bar_set[3].zab_set[0])"));
+    m_copyJson = new QAction(tr("Copy as &JSON"), this);
+    m_copyJson->setShortcut(QKeySequence(tr("Ctrl+Shift+J")));
+    m_copyJson->setStatusTip(tr("Copy the JSON of the selected node, or of the whole side"));
+    m_saveCached = new QAction(tr("Save &Cached Body As…"), this);
+    m_saveCached->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
+    m_saveCached->setStatusTip(tr("Write the cached body to a file: compact, byte for byte as the store holds it, "
+                                  "or pretty-printed"));
+    m_saveLive = new QAction(tr("Save &Live Body As…"), this);
+    m_saveLive->setShortcut(QKeySequence::Save);
+    m_saveLive->setStatusTip(tr("Write the live body to a file: compact, byte for byte as the serializer writes it, "
+                                "or pretty-printed"));
     m_aboutAction = new QAction(tr("&About Preserve"), this);
 }
 
@@ -111,12 +124,16 @@ void MainWindow::createMenus()
     file->addAction(m_reloadAction);
     file->addSeparator();
     file->addAction(m_quitAction);
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addActions({ m_copyJson, m_copyPath });
+    edit->addSeparator();
+    edit->addActions({ m_saveCached, m_saveLive });
     QMenu *cache = menuBar()->addMenu(tr("&Cache"));
     cache->addActions({ m_cacheActions->refreshSelected, m_cacheActions->refreshStale, m_cacheActions->refreshAll });
     cache->addSeparator();
     cache->addActions({ m_cacheActions->verify, m_cacheActions->invalidate });
     QMenu *view = menuBar()->addMenu(tr("&View"));
-    view->addActions({ m_nextDifference, m_previousDifference, m_copyPath });
+    view->addActions({ m_nextDifference, m_previousDifference });
     view->addSeparator();
     view->addAction(m_serverDock->toggleViewAction());
     view->addAction(m_logDock->toggleViewAction());
@@ -137,7 +154,7 @@ void MainWindow::createMenus()
     auto *separator = new QAction(this);
     separator->setSeparator(true);
     m_browser->view()->addActions({ m_cacheActions->refreshSelected, m_cacheActions->verify,
-                                    m_cacheActions->invalidate, separator, m_copyPath });
+                                    m_cacheActions->invalidate, separator, m_copyJson, m_copyPath });
 }
 
 void MainWindow::connectSignals()
@@ -147,8 +164,16 @@ void MainWindow::connectSignals()
     connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
     connect(m_nextDifference, &QAction::triggered, m_compare, &ComparePanel::nextDifference);
     connect(m_previousDifference, &QAction::triggered, m_compare, &ComparePanel::previousDifference);
-    connect(m_copyPath, &QAction::triggered, this,
-            [this] { QApplication::clipboard()->setText(m_browser->currentPath()); });
+    connect(m_copyPath, &QAction::triggered, this, [this] {
+        const QString path = m_compare->hasPaneFocus() ? m_compare->selectionPath() : m_browser->currentPath();
+        QApplication::clipboard()->setText(path);
+        report(path.isEmpty() ? tr("Copied the path of the whole document (empty)") : tr("Copied the path %1").arg(path),
+               false);
+    });
+    connect(m_copyJson, &QAction::triggered, m_compare, &ComparePanel::copySelectionJson);
+    connect(m_saveCached, &QAction::triggered, this, [this] { m_compare->saveSideAs(ComparePanel::Side::Cached); });
+    connect(m_saveLive, &QAction::triggered, this, [this] { m_compare->saveSideAs(ComparePanel::Side::Live); });
+    connect(m_compare, &ComparePanel::message, this, &MainWindow::report);
     connect(m_reloadAction, &QAction::triggered, this, [this] {
         if (!m_session)
             return;
@@ -221,6 +246,7 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
     m_serverDock->setSession(nullptr);
     m_progress->setService(nullptr);
     m_cacheActions->setSession(nullptr);
+    m_browser->model()->setService(nullptr);
     m_session.reset();
     m_shownFoo = 0;
     m_compare->clear(tr("Select a Foo to compare its cached body with a live serialization."));
@@ -232,6 +258,7 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
     m_serverDock->setSession(m_session.get());
     m_progress->setService(&m_session->service());
     m_cacheActions->setSession(m_session.get());
+    m_browser->model()->setService(&m_session->service()); // verify outcomes land per row
     ConnectDialog::remember(spec);
     setWindowTitle(tr("%1 — Preserve").arg(spec.displayName()));
     m_connectionLabel->setText(spec.displayName());

@@ -81,6 +81,9 @@ private:
     QAction *m_nextDifference = nullptr;
     QAction *m_previousDifference = nullptr;
     QAction *m_copyPath = nullptr;
+    QAction *m_copyJson = nullptr;
+    QAction *m_saveCached = nullptr;
+    QAction *m_saveLive = nullptr;
     QAction *m_aboutAction = nullptr;
     QTimer m_statusDelay;   // coalesces status reads after bursts of refreshes and changes
     QTimer m_documentDelay; // likewise for re-reading the Foo on screen

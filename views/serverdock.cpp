@@ -13,12 +13,17 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QLogValueAxis>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableView>
 #include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
 
 namespace {
 
@@ -41,17 +46,48 @@ Totals totals(const Telemetry::Snapshot &snapshot)
     return result;
 }
 
-// 10, 20, 50, 100, 200, … : the smallest at or above `value`, so the axis labels stay round.
-double niceCeiling(double value)
+// 1, 2, 5 times a power of ten, the smallest at or above `value` (and at least `smallest`), so
+// the axis labels stay round.
+double niceCeiling(double value, double smallest)
 {
-    double step = 10;
-    while (true) {
+    double step = smallest;
+    for (int decade = 0; decade < 30; ++decade, step *= 10) {
         for (const double factor : { 1.0, 2.0, 5.0 }) {
             if (value <= step * factor)
                 return step * factor;
         }
-        step *= 10;
     }
+    return value;
+}
+
+// Nearest rank: the smallest value with at least `fraction` of the values at or below it.
+double percentile(QList<double> values, double fraction)
+{
+    const qsizetype rank = qBound<qsizetype>(1, qsizetype(std::ceil(fraction * double(values.size()))),
+                                             values.size());
+    std::nth_element(values.begin(), values.begin() + (rank - 1), values.end());
+    return values.at(rank - 1);
+}
+
+QValueAxis *valueAxis(QChart *chart, double maximum, const QString &format, const QString &title)
+{
+    auto *axis = new QValueAxis(chart);
+    axis->setRange(0, maximum);
+    axis->setLabelFormat(format);
+    axis->setTickCount(3);
+    axis->setTitleText(title);
+    return axis;
+}
+
+// The series moved one second to the left, without what fell out of the window.
+QList<QPointF> shifted(const QLineSeries *series)
+{
+    QList<QPointF> points = series->points();
+    for (QPointF &point : points)
+        point.rx() -= 1;
+    while (!points.isEmpty() && points.first().x() < -windowSeconds)
+        points.removeFirst();
+    return points;
 }
 
 } // namespace
@@ -103,6 +139,16 @@ void ServerDock::createWidgets()
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->horizontalHeader()->setStretchLastSection(false);
     m_table->horizontalHeader()->setSectionResizeMode(RequestLogModel::PathColumn, QHeaderView::Stretch);
+    // Columns sized for their widest usual value (not ResizeToContents: that measures every row of
+    // a log that grows by thousands), so the path gets the rest of the width.
+    const QFontMetrics metrics = m_table->fontMetrics();
+    const std::pair<int, const char *> widest[] = {
+        { RequestLogModel::TimeColumn, "00:00:00.000" }, { RequestLogModel::MethodColumn, "DELETE" },
+        { RequestLogModel::StatusColumn, "Status" },     { RequestLogModel::BytesColumn, "999.9 kB" },
+        { RequestLogModel::MillisecondsColumn, "9999.99" }, { RequestLogModel::CacheColumn, "BYPASS" },
+    };
+    for (const auto &[column, text] : widest)
+        m_table->horizontalHeader()->resizeSection(column, metrics.horizontalAdvance(QLatin1String(text)) + 18);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setAlternatingRowColors(true);
     m_table->setWordWrap(false);
@@ -118,7 +164,7 @@ void ServerDock::createWidgets()
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(m_table);
-    splitter->addWidget(createChart());
+    splitter->addWidget(createCharts());
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
 
@@ -130,49 +176,79 @@ void ServerDock::createWidgets()
     setWidget(content);
 }
 
-QWidget *ServerDock::createChart()
+QChart *ServerDock::newChart()
 {
-    m_chart = new QChart;
-    m_chart->legend()->setAlignment(Qt::AlignTop);
-    m_chart->setMargins(QMargins(0, 0, 0, 0));
-    m_chart->layout()->setContentsMargins(0, 0, 0, 0);
-    m_chart->setBackgroundRoundness(0);
-    m_hitRate = new QLineSeries(m_chart);
-    m_hitRate->setName(tr("Hit rate %"));
-    m_requests = new QLineSeries(m_chart);
+    auto *chart = new QChart;
+    chart->legend()->setAlignment(Qt::AlignTop);
+    chart->setMargins(QMargins(0, 0, 0, 0));
+    chart->layout()->setContentsMargins(0, 0, 0, 0);
+    chart->setBackgroundRoundness(0);
+    auto *time = new QValueAxis(chart);
+    time->setRange(-windowSeconds, 0);
+    time->setLabelFormat(QStringLiteral("%d s"));
+    time->setTickCount(5);
+    chart->addAxis(time, Qt::AlignBottom);
+    return chart;
+}
+
+QWidget *ServerDock::createCharts()
+{
+    QChart *traffic = newChart();
+    m_hitRate = new QLineSeries(traffic);
+    m_hitRate->setName(tr("Hit rate"));
+    m_requests = new QLineSeries(traffic);
     m_requests->setName(tr("Requests/s"));
-    m_chart->addSeries(m_hitRate);
-    m_chart->addSeries(m_requests);
-    m_timeAxis = new QValueAxis(m_chart);
-    m_timeAxis->setRange(-windowSeconds, 0);
-    m_timeAxis->setLabelFormat(QStringLiteral("%d s"));
-    m_timeAxis->setTickCount(5);
-    auto *percentAxis = new QValueAxis(m_chart);
-    percentAxis->setRange(0, 100);
-    percentAxis->setLabelFormat(QStringLiteral("%d%%"));
-    percentAxis->setTickCount(3);
-    m_rateAxis = new QValueAxis(m_chart);
-    m_rateAxis->setRange(0, 10);
-    m_rateAxis->setLabelFormat(QStringLiteral("%d"));
-    m_rateAxis->setTickCount(3);
-    m_chart->addAxis(m_timeAxis, Qt::AlignBottom);
-    m_chart->addAxis(percentAxis, Qt::AlignLeft);
-    m_chart->addAxis(m_rateAxis, Qt::AlignRight);
-    m_hitRate->attachAxis(m_timeAxis);
-    m_hitRate->attachAxis(percentAxis);
-    m_requests->attachAxis(m_timeAxis);
-    m_requests->attachAxis(m_rateAxis);
-    // Follow the system palette: the dark theme on a dark desktop, and no chart background of its own.
-    if (palette().color(QPalette::Window).lightness() < 128)
-        m_chart->setTheme(QChart::ChartThemeDark);
-    m_chart->setBackgroundVisible(false);
-    m_chart->legend()->setLabelColor(palette().color(QPalette::WindowText));
-    for (QAbstractAxis *axis : m_chart->axes())
-        axis->setLabelsColor(palette().color(QPalette::WindowText));
-    auto *view = new QChartView(m_chart, this);
-    view->setRenderHint(QPainter::Antialiasing);
-    view->setMinimumSize(300, 170);
-    return view;
+    QValueAxis *percent = valueAxis(traffic, 100, QStringLiteral("%d%%"), tr("hit rate"));
+    m_rateAxis = valueAxis(traffic, 10, QStringLiteral("%d"), tr("requests/s"));
+    traffic->addAxis(percent, Qt::AlignLeft);
+    traffic->addAxis(m_rateAxis, Qt::AlignRight);
+
+    QChart *latency = newChart();
+    m_p50 = new QLineSeries(latency);
+    m_p50->setName(tr("Median"));
+    m_p99 = new QLineSeries(latency);
+    m_p99->setName(tr("99th percentile"));
+    m_latencyAxis = new QLogValueAxis(latency);
+    m_latencyAxis->setBase(10);
+    m_latencyAxis->setRange(latencyFloor, 10);
+    m_latencyAxis->setLabelFormat(QStringLiteral("%g"));
+    m_latencyAxis->setTitleText(tr("latency (ms)"));
+    latency->addAxis(m_latencyAxis, Qt::AlignLeft);
+
+    const std::tuple<QChart *, QLineSeries *, QAbstractAxis *> attached[] = { { traffic, m_hitRate, percent },
+                                                                          { traffic, m_requests, m_rateAxis },
+                                                                          { latency, m_p50, m_latencyAxis },
+                                                                          { latency, m_p99, m_latencyAxis } };
+    for (const auto &[chart, series, axis] : attached) {
+        chart->addSeries(series);
+        series->attachAxis(chart->axes(Qt::Horizontal).constFirst());
+        series->attachAxis(axis);
+    }
+
+    auto *charts = new QWidget(this);
+    auto *layout = new QHBoxLayout(charts);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(4);
+    for (QChart *chart : { traffic, latency }) {
+        // Follow the system palette: the dark theme on a dark desktop, no chart background of its own.
+        if (palette().color(QPalette::Window).lightness() < 128)
+            chart->setTheme(QChart::ChartThemeDark);
+        chart->setBackgroundVisible(false);
+        chart->legend()->setLabelColor(palette().color(QPalette::WindowText));
+        for (QAbstractAxis *axis : chart->axes()) {
+            axis->setLabelsColor(palette().color(QPalette::WindowText));
+            axis->setTitleBrush(palette().color(QPalette::WindowText));
+            QFont font = axis->titleFont();
+            font.setPointSizeF(font.pointSizeF() * 0.85);
+            font.setBold(false);
+            axis->setTitleFont(font);
+        }
+        auto *view = new QChartView(chart, charts);
+        view->setRenderHint(QPainter::Antialiasing);
+        view->setMinimumSize(260, 170);
+        layout->addWidget(view);
+    }
+    return charts;
 }
 
 void ServerDock::connectSignals()
@@ -183,14 +259,18 @@ void ServerDock::connectSignals()
 
 void ServerDock::setSession(ConsoleSession *session)
 {
-    disconnect(m_logConnection);
+    for (const auto &connection : std::as_const(m_logConnections))
+        disconnect(connection);
+    m_logConnections.clear();
     m_session = session;
     m_log->clear();
-    m_hitRate->clear();
-    m_requests->clear();
+    for (QLineSeries *series : { m_hitRate, m_requests, m_p50, m_p99 })
+        series->clear();
+    m_milliseconds.clear();
     m_seconds = 0;
     if (session) {
-        m_logConnection = connect(&session->server(), &HttpServer::requestServed, m_log, &RequestLogModel::append);
+        m_logConnections << connect(&session->server(), &HttpServer::requestServed, m_log, &RequestLogModel::append)
+                         << connect(&session->server(), &HttpServer::requestServed, this, &ServerDock::logged);
         m_last = session->telemetry().snapshot();
         m_sampler.start();
     } else {
@@ -254,7 +334,21 @@ void ServerDock::updateState()
     }
 }
 
-// Once a second: the requests served since the last sample and how many were memory hits.
+QString ServerDock::urlText() const
+{
+    return m_url->text();
+}
+
+// Status 0: the client went away before an answer; its time says nothing about the server.
+void ServerDock::logged(const HttpLogEntry &entry)
+{
+    if (entry.status != 0)
+        m_milliseconds.append(entry.milliseconds);
+}
+
+// Once a second: the requests served since the last sample, how many were memory hits, and the
+// latency of those the log reported meanwhile (it arrives in batches: a request may count in the
+// second after it was served).
 void ServerDock::sample()
 {
     if (!m_session)
@@ -265,23 +359,29 @@ void ServerDock::sample()
     m_last = now;
     ++m_seconds;
     const qint64 served = after.served - before.served;
-    const auto shift = [this](QLineSeries *series) {
-        QList<QPointF> points = series->points();
-        for (QPointF &point : points)
-            point.rx() -= 1;
-        while (!points.isEmpty() && points.first().x() < -windowSeconds)
-            points.removeFirst();
-        return points;
-    };
-    QList<QPointF> requests = shift(m_requests);
+    QList<QPointF> requests = shifted(m_requests);
     requests.append({ 0, double(served) });
-    QList<QPointF> hitRate = shift(m_hitRate);
+    QList<QPointF> hitRate = shifted(m_hitRate);
     if (served > 0)
         hitRate.append({ 0, 100.0 * double(after.hits - before.hits) / double(served) });
+    QList<QPointF> p50 = shifted(m_p50);
+    QList<QPointF> p99 = shifted(m_p99);
+    if (!m_milliseconds.isEmpty()) {
+        p50.append({ 0, qMax(latencyFloor, percentile(m_milliseconds, 0.5)) });
+        p99.append({ 0, qMax(latencyFloor, percentile(m_milliseconds, 0.99)) });
+        m_milliseconds.clear();
+    }
     double peak = 0;
     for (const QPointF &point : std::as_const(requests))
         peak = qMax(peak, point.y());
-    m_rateAxis->setRange(0, niceCeiling(peak));
+    m_rateAxis->setRange(0, niceCeiling(peak, 10));
+    double slowest = 0;
+    for (const QPointF &point : std::as_const(p99))
+        slowest = qMax(slowest, point.y());
+    // A power of ten (a log axis labels those), at least 10 ms.
+    m_latencyAxis->setRange(latencyFloor, slowest <= 10 ? 10.0 : std::pow(10.0, std::ceil(std::log10(slowest))));
     m_requests->replace(requests);
     m_hitRate->replace(hitRate);
+    m_p50->replace(p50);
+    m_p99->replace(p99);
 }

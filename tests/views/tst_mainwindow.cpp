@@ -3,15 +3,28 @@
 #include "cacheactions.h"
 #include "comparepanel.h"
 #include "foobrowser.h"
+#include "jobprogresswidget.h"
 #include "jsonview.h"
 #include "mainwindow.h"
+#include "serverdock.h"
 
+#include "cache/cachestore.h"
+#include "db/database.h"
 #include "db/seeder.h"
 #include "items/consolesession.h"
 #include "items/footreemodel.h"
+#include "serialize/serializer.h"
 #include "testsupport.h"
 
 #include <QAction>
+#include <QLineSeries>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStatusBar>
+#include <QToolButton>
 #include <QElapsedTimer>
 #include <QListWidget>
 #include <QScrollBar>
@@ -32,6 +45,55 @@ std::optional<EntryState> stateOf(FooTreeModel *model, qint64 pk)
     return EntryState(state.toInt());
 }
 
+QHash<qint64, EntryState> statesOf(FooTreeModel *model)
+{
+    QHash<qint64, EntryState> states;
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const QModelIndex foo = model->index(row, 0);
+        states.insert(foo.data(FooTreeModel::IdRole).toLongLong(), EntryState(foo.data(FooTreeModel::StateRole).toInt()));
+    }
+    return states;
+}
+
+// The entry the store holds for `pk` (empty when there is none or it cannot be read).
+QByteArray storedBody(ConsoleSession *session, qint64 pk)
+{
+    auto store = openStore(session->service().config().store, session->service().config().database);
+    if (!store)
+        return "<no store: " + store.error().message.toUtf8() + '>';
+    auto entry = store.value()->get(pk);
+    return entry && *entry ? (*entry)->body : QByteArray();
+}
+
+QByteArray liveBody(ConsoleSession *session, qint64 pk)
+{
+    auto database = Database::open(session->service().config().database);
+    if (!database)
+        return "<no database: " + database.error().message.toUtf8() + '>';
+    Serializer serializer(*database.value());
+    auto body = serializer.foo(pk);
+    return body ? *body : QByteArray("<serializer failed>");
+}
+
+QString renameBars(const QString &file, qint64 fooId)
+{
+    QString error;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("rename"));
+        db.setDatabaseName(file);
+        QSqlQuery query(db);
+        if (!db.open())
+            error = db.lastError().text();
+        else if (!query.prepare(QStringLiteral("UPDATE api_bar SET name = name || ' (renamed)' WHERE foo_id = ?")))
+            error = query.lastError().text();
+        query.addBindValue(fooId);
+        if (error.isEmpty() && !query.exec())
+            error = query.lastError().text();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("rename"));
+    return error;
+}
+
 } // namespace
 
 class TestMainWindow : public QObject {
@@ -44,12 +106,17 @@ private slots:
     void selectingABarScrollsBothPanes();
     void readOnlyDisablesWrites();
     void connectionErrorsDoNotCrash();
+    void cancelRefreshAllKeepsPreviousEntries();
+    void savedSidesAreTheStoreAndSerializerBytes();
+    void latencyChartFollowsServedRequests();
     void largeDocumentDoesNotBlockTheUiThread();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
     void open(MainWindow &window, const QString &database, bool readOnly = false);
     qint64 selectLargest(MainWindow &window);
+    // A copy of the small demo for a test that changes it.
+    QString copyOfSmall(const QString &name);
 
     QTemporaryDir m_dir;
     QString m_small;
@@ -79,6 +146,12 @@ void TestMainWindow::open(MainWindow &window, const QString &database, bool read
     QTRY_VERIFY_WITH_TIMEOUT(model->rowCount() > 0 && !model->isLoading(), 15000);
     // The states arrive independently of the rows: wait until the first row has one.
     QTRY_VERIFY_WITH_TIMEOUT(model->index(0, 0).data(FooTreeModel::StateRole).isValid(), 15000);
+}
+
+QString TestMainWindow::copyOfSmall(const QString &name)
+{
+    const QString file = m_dir.filePath(name);
+    return QFile::copy(m_small, file) ? file : QString();
 }
 
 qint64 TestMainWindow::selectLargest(MainWindow &window)
@@ -198,6 +271,161 @@ void TestMainWindow::connectionErrorsDoNotCrash()
     QVERIFY(failed.wait(15000));
     QVERIFY2(failed.last().at(0).toString().contains(QStringLiteral("shop")), qPrintable(failed.last().at(0).toString()));
     QVERIFY(window.session() == nullptr);
+}
+
+// Refresh all, cancelled with the progress widget's button before any Foo is done (the workers
+// are held from the moment the job has its Foos): the job ends as cancelled, the status bar says
+// so, and the entry cached before keeps its bytes although the database has changed since.
+void TestMainWindow::cancelRefreshAllKeepsPreviousEntries()
+{
+    const QString database = copyOfSmall(QStringLiteral("cancel.sqlite3"));
+    QVERIFY(!database.isEmpty());
+    MainWindow window;
+    window.show();
+    open(window, database);
+    const qint64 pk = selectLargest(window);
+    QVERIFY(pk > 0);
+    window.cacheActions()->refreshSelected->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(window.comparePanel()->cachedView()->hasDocument(), 15000);
+    ConsoleSession *session = window.session();
+    const QByteArray previous = storedBody(session, pk);
+    QVERIFY(previous.startsWith('{'));
+    const QString renamed = renameBars(database, pk);
+    QVERIFY2(renamed.isEmpty(), qPrintable(renamed));
+    QVERIFY(liveBody(session, pk) != previous); // a refresh would replace it
+    FooTreeModel *model = window.browser()->model();
+    QTRY_VERIFY_WITH_TIMEOUT(stateOf(model, pk) != EntryState::Refreshing, 15000);
+    const auto states = statesOf(model);
+    QCOMPARE(states.value(pk, EntryState::Refreshing) != EntryState::Missing, true);
+
+    CacheService &service = session->service();
+    auto hold = std::make_shared<QMetaObject::Connection>();
+    *hold = connect(&service, &CacheService::jobStarted, this, [&service, hold] {
+        service.holdWorkers(true); // before the service queues the job's Foos
+        disconnect(*hold);
+    });
+    QSignalSpy finished(&service, &CacheService::jobFinished);
+    QSignalSpy updated(&window, &MainWindow::statesUpdated);
+    window.cacheActions()->setConfirmation([](const QString &question) {
+        return question.contains(QStringLiteral("Refresh all"));
+    });
+    window.cacheActions()->refreshAll->trigger();
+    auto *progress = window.findChild<JobProgressWidget *>();
+    QVERIFY(progress);
+    QTRY_VERIFY_WITH_TIMEOUT(progress->isVisible(), 15000);
+    QVERIFY2(progress->text().contains(QStringLiteral("0 / %1").arg(states.size())), qPrintable(progress->text()));
+    QTest::mouseClick(progress->cancelButton(), Qt::LeftButton);
+    service.holdWorkers(false);
+    QVERIFY(finished.wait(15000));
+    const JobSummary summary = finished.last().at(0).value<JobSummary>();
+    QVERIFY(summary.cancelled);
+    QCOMPARE(summary.done, 0);
+    QCOMPARE(summary.failed, 0);
+    QCOMPARE(summary.total, int(states.size()));
+    QTRY_VERIFY(!progress->isVisible());
+    const QString message = window.statusBar()->currentMessage();
+    QVERIFY2(message.contains(QStringLiteral("cancelled")), qPrintable(message));
+
+    QCOMPARE(storedBody(session, pk), previous);
+    for (auto it = states.cbegin(); it != states.cend(); ++it) {
+        if (it.value() == EntryState::Missing)
+            QVERIFY2(storedBody(session, it.key()).isEmpty(), qPrintable(QString::number(it.key())));
+    }
+    // The states are read again after the job starts and ends: the same as before it.
+    if (updated.isEmpty())
+        QVERIFY(updated.wait(15000));
+    QTRY_COMPARE(statesOf(model), states);
+}
+
+// File → Save …: the cached file is the store's entry and the live file the serializer's body,
+// byte for byte, after the database changed so the two differ.
+void TestMainWindow::savedSidesAreTheStoreAndSerializerBytes()
+{
+    const QString database = copyOfSmall(QStringLiteral("save.sqlite3"));
+    QVERIFY(!database.isEmpty());
+    MainWindow window;
+    window.show();
+    window.activateWindow(); // the shortcuts below go to the active window
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    open(window, database);
+    const qint64 pk = selectLargest(window);
+    QVERIFY(pk > 0);
+    window.cacheActions()->refreshSelected->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(window.comparePanel()->cachedView()->hasDocument(), 15000);
+    const QString renamed = renameBars(database, pk);
+    QVERIFY2(renamed.isEmpty(), qPrintable(renamed));
+    QSignalSpy shown(&window, &MainWindow::comparisonShown);
+    QTest::keyClick(&window, Qt::Key_F5); // Reload reads the Foo on screen again
+    QVERIFY(shown.wait(15000));
+    ComparePanel *panel = window.comparePanel();
+    QVERIFY(panel->differenceList()->count() > 0);
+
+    QStringList asked;
+    panel->setFileChooser([&](ComparePanel::Side side, ComparePanel::Format *format) {
+        *format = ComparePanel::Format::Compact;
+        const QString name = side == ComparePanel::Side::Cached ? QStringLiteral("cached") : QStringLiteral("live");
+        asked << name;
+        return m_dir.filePath(name + QStringLiteral(".json"));
+    });
+    QTest::keyClick(&window, Qt::Key_S, Qt::ControlModifier | Qt::ShiftModifier);
+    QTest::keyClick(&window, Qt::Key_S, Qt::ControlModifier);
+    QCOMPARE(asked, QStringList({ QStringLiteral("cached"), QStringLiteral("live") }));
+    const auto read = [this](const QString &name) {
+        QFile file(m_dir.filePath(name));
+        return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+    };
+    const QByteArray cached = storedBody(window.session(), pk);
+    const QByteArray live = liveBody(window.session(), pk);
+    QVERIFY(cached.size() > 1000 && live.size() > 1000 && cached != live);
+    QVERIFY(read(QStringLiteral("cached.json")) == cached);
+    QVERIFY(read(QStringLiteral("live.json")) == live);
+    QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("live.json")),
+             qPrintable(window.statusBar()->currentMessage()));
+}
+
+// The server dock serves the demo in-process; a client's requests show in the latency chart: one
+// median and one 99th-percentile point per second with requests, within the logged times.
+void TestMainWindow::latencyChartFollowsServedRequests()
+{
+    MainWindow window;
+    window.show();
+    open(window, m_small);
+    ServerDock *dock = window.serverDock();
+    dock->startServer(0);
+    QVERIFY(dock->isServing());
+    const QUrl url = window.session()->server().url();
+    QVERIFY2(dock->urlText().contains(QStringLiteral("<a href=\"%1api/foos/\">").arg(url.toString())),
+             qPrintable(dock->urlText()));
+    QList<double> logged;
+    connect(&window.session()->server(), &HttpServer::requestServed, this,
+            [&logged](const HttpLogEntry &entry) { logged << entry.milliseconds; });
+
+    QNetworkAccessManager client;
+    int answered = 0;
+    for (int round = 0; round < 3; ++round) {
+        for (qint64 pk = 1; pk <= 6; ++pk) {
+            QNetworkReply *reply = client.get(QNetworkRequest(url.resolved(QStringLiteral("/api/foos/%1/").arg(pk))));
+            connect(reply, &QNetworkReply::finished, this, [reply, &answered] {
+                answered += reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 200;
+                reply->deleteLater();
+            });
+        }
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(answered, 18, 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(logged.size(), 18, 15000);
+    QLineSeries *median = dock->medianLatencySeries();
+    QLineSeries *tail = dock->tailLatencySeries();
+    QTRY_VERIFY_WITH_TIMEOUT(median->count() > 0 && tail->count() == median->count(), 5000);
+    // The chart shows nothing below its floor.
+    const double fastest = qMax(ServerDock::latencyFloor, *std::min_element(logged.cbegin(), logged.cend()));
+    const double slowest = qMax(ServerDock::latencyFloor, *std::max_element(logged.cbegin(), logged.cend()));
+    for (int i = 0; i < median->count(); ++i) {
+        const double p50 = median->at(i).y();
+        const double p99 = tail->at(i).y();
+        QVERIFY2(p50 >= fastest && p50 <= p99 && p99 <= slowest,
+                 qPrintable(QStringLiteral("%1 / %2 not within %3..%4").arg(p50).arg(p99).arg(fastest).arg(slowest)));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(dock->hitRateSeries()->count() > 0, 5000);
 }
 
 // The largest Foo of the medium demo (1.85 MB, ~100,000 formatted lines) is read, parsed, formatted
