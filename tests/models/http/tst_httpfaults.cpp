@@ -426,9 +426,10 @@ void TestHttpFaults::clientsLeaveMidResponse()
     QCOMPARE(after.header("X-Cache"), QByteArray("HIT"));
     COMPARE_BODIES(after.body, live);
     s.manager.clearConnectionCache();
-    QTRY_VERIFY_WITH_TIMEOUT(rawRequest(s.server->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                                 .contains("preserve_http_connections_open 1\n"),
-                             10000);
+    QByteArray metrics;
+    QTRY_VERIFY2_WITH_TIMEOUT((metrics = rawRequest(s.server->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+                                  .contains("preserve_http_connections_open 1\n"),
+                              metrics.constData(), 10000);
 }
 
 // A client that leaves while its request is suspended on a miss: no crash, and the entry the miss
