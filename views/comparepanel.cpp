@@ -10,6 +10,7 @@
 #include <QLocale>
 #include <QScrollBar>
 #include <QSplitter>
+#include <QThreadPool>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -117,11 +118,26 @@ void ComparePanel::setSummary(const QString &text, const QString &tone)
     m_summary->setStyleSheet(tone.isEmpty() ? QString() : QStringLiteral("color: %1").arg(tone));
 }
 
+ComparePanel::Shown ComparePanel::holdShown() const
+{
+    return { m_comparison, m_cached->document(), m_live->document() };
+}
+
+void ComparePanel::freeInBackground(Shown shown)
+{
+    if (!shown.comparison && shown.cached.lineCount() == 0 && shown.live.lineCount() == 0)
+        return;
+    auto parcel = std::make_shared<Shown>(std::move(shown));
+    QThreadPool::globalInstance()->start([parcel]() mutable { parcel.reset(); });
+}
+
 void ComparePanel::clear(const QString &message)
 {
+    Shown shown = holdShown();
     m_comparison.reset();
     m_cached->setPlaceholder(message);
     m_live->setPlaceholder(QString());
+    freeInBackground(std::move(shown));
     m_cachedTitle->setText(tr("<b>Cached</b>"));
     m_liveTitle->setText(tr("<b>Live</b>"));
     m_differences->clear();
@@ -136,20 +152,24 @@ void ComparePanel::showLoading(qint64 pk, const QString &name)
 {
     const QString text = tr("Loading Foo %1 (%2)…").arg(pk).arg(name);
     if (!m_comparison || m_comparison->pk != pk) {
+        Shown shown = holdShown();
         m_cached->setPlaceholder(text);
         m_live->setPlaceholder(text);
         m_differences->clear();
+        freeInBackground(std::move(shown));
     }
     setSummary(tr("Comparing Foo %1…").arg(pk), QString());
 }
 
 void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
 {
+    Shown shown = holdShown();
     m_comparison = comparison;
     const DocumentComparison &c = *comparison;
     const FormattedComparison &f = c.formatted;
     showSide(Side::Cached);
     showSide(Side::Live);
+    freeInBackground(std::move(shown));
 
     QString cachedInfo = tr("<b>Cached</b>");
     if (c.entry) {
