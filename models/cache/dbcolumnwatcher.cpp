@@ -77,13 +77,24 @@ public:
     Status begin()
     {
         Status first = reconnect();
-        if (!first)
+        if (!first && isBusy(first.error())) {
+            m_lost = true; // a writer holds the lock: quietly try again, nothing is wrong
+            disconnect();
+        } else if (!first) {
             lose(first.error().message);
+        }
         m_timer.start(first ? interval() : retryMs);
         return first;
     }
 
 protected:
+    // SQLite's "database is locked": another connection is writing (a rollback-journal database
+    // cannot be read meanwhile). Not a lost connection; the next tick tries again.
+    static bool isBusy(const Error &error)
+    {
+        return error.message.contains(QLatin1String(sqlite3_errstr(SQLITE_BUSY)));
+    }
+
     virtual Status connectAndListen() = 0;
     virtual Status check() = 0; // detects changes; an error means the connection is gone
     virtual void disconnect() = 0;
@@ -187,18 +198,15 @@ private:
 
     Status check() override
     {
+        // Busy: a writer is at work; the version stays old, so the next tick looks again.
         auto version = dataVersion();
         if (!version)
-            return version.error();
+            return isBusy(version.error()) ? success() : version.error();
         if (*version == m_version)
             return success();
         auto snapshot = scan();
-        if (!snapshot) {
-            // Busy: a writer is at work; the version stays old, so the next tick scans again.
-            if (snapshot.error().message.contains(QLatin1String(sqlite3_errstr(SQLITE_BUSY))))
-                return success();
-            return snapshot.error();
-        }
+        if (!snapshot)
+            return isBusy(snapshot.error()) ? success() : snapshot.error();
         m_version = *version;
         QList<qint64> changed;
         for (auto it = snapshot->cbegin(); it != snapshot->cend(); ++it) {
