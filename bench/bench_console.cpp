@@ -1,0 +1,259 @@
+// The desktop console's speed targets (issue 5), measured on the real window (offscreen unless a
+// display is given) over a freshly seeded `medium` demo:
+//   - expanding the Foo with the most Bars: first rows and all rows on screen (target ≤ 100 ms);
+//   - selecting the largest Foo: both panes and the diff shown (target ≤ 1 s), not cached and cached
+//     with one Baz renamed behind the cache;
+//   - refresh-all of medium: how long, and the longest stall of the GUI thread meanwhile (target:
+//     none over 50 ms), seen by a 5 ms timer.
+// Prints one line per figure (medians of --rounds runs where it makes sense).
+//
+//   bench_console [--rounds N] [--keep DIR]
+#include "cacheactions.h"
+#include "comparepanel.h"
+#include "foobrowser.h"
+#include "jsonview.h"
+#include "mainwindow.h"
+
+#include "cache/cacheservice.h"
+#include "db/database.h"
+#include "db/seeder.h"
+#include "items/consolesession.h"
+#include "items/footreemodel.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QTreeView>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+
+namespace {
+
+// Runs the event loop until `done` holds or `timeoutMs` passes; false on timeout.
+bool waitUntil(const std::function<bool()> &done, int timeoutMs = 60000)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (!done()) {
+        if (timer.elapsed() > timeoutMs)
+            return false;
+        QCoreApplication::processEvents(QEventLoop::AllEvents | QEventLoop::WaitForMoreEvents, 5);
+    }
+    return true;
+}
+
+double median(QList<double> values)
+{
+    if (values.isEmpty())
+        return 0;
+    std::sort(values.begin(), values.end());
+    return values.at(values.size() / 2);
+}
+
+// Watches the GUI thread: a 5 ms timer whose late ticks are stalls.
+class StallWatch {
+public:
+    StallWatch()
+    {
+        m_ticker.setInterval(5);
+        QObject::connect(&m_ticker, &QTimer::timeout, [this] {
+            const qint64 now = m_clock.elapsed();
+            const qint64 gap = now - m_last;
+            m_longest = qMax(m_longest, gap);
+            m_over50 += gap > 50 ? 1 : 0;
+            m_last = now;
+        });
+    }
+    void start()
+    {
+        m_clock.start();
+        m_last = 0;
+        m_longest = 0;
+        m_over50 = 0;
+        m_ticker.start();
+    }
+    void stop() { m_ticker.stop(); }
+    qint64 longest() const { return m_longest; }
+    int over50() const { return m_over50; }
+
+private:
+    QTimer m_ticker;
+    QElapsedTimer m_clock;
+    qint64 m_last = 0;
+    qint64 m_longest = 0;
+    int m_over50 = 0;
+};
+
+qint64 fooWithMostBars(const QString &path)
+{
+    auto database = Database::open(DatabaseConfig::parse(path).value());
+    auto rows = (*database)->run(QStringLiteral("SELECT foo_id FROM api_bar GROUP BY foo_id ORDER BY count(*) DESC LIMIT 1"));
+    return rows && (*rows)->next() ? (*rows)->integer(0) : 0;
+}
+
+// The tree's (proxy) index of Foo `pk`.
+QModelIndex rowOf(QTreeView *tree, qint64 pk)
+{
+    for (int row = 0; row < tree->model()->rowCount(); ++row) {
+        const QModelIndex index = tree->model()->index(row, 0);
+        if (index.data(FooTreeModel::IdRole).toLongLong() == pk)
+            return index;
+    }
+    return {};
+}
+
+void fail(const char *what)
+{
+    std::fprintf(stderr, "bench_console: %s\n", what);
+    std::exit(1);
+}
+
+// ms from selecting `pk` until the window shows its comparison.
+double showFoo(MainWindow &window, qint64 pk)
+{
+    qint64 shown = 0;
+    const auto connection = QObject::connect(&window, &MainWindow::comparisonShown, [&](qint64 foo) { shown = foo; });
+    QElapsedTimer timer;
+    timer.start();
+    if (!window.browser()->selectFoo(pk))
+        fail("cannot select the Foo");
+    if (!waitUntil([&] { return shown == pk; }))
+        fail("the comparison never showed");
+    QObject::disconnect(connection);
+    return double(timer.nsecsElapsed()) / 1e6;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    QStandardPaths::setTestModeEnabled(true); // leave the user's recent connections alone
+    QCommandLineParser parser;
+    parser.addHelpOption();
+    const QCommandLineOption roundsOption(QStringLiteral("rounds"), QStringLiteral("Runs per figure."), QStringLiteral("N"),
+                                          QStringLiteral("5"));
+    parser.addOption(roundsOption);
+    parser.process(app);
+    const int rounds = qMax(1, parser.value(roundsOption).toInt());
+
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("medium.sqlite3"));
+    if (!Seeder::write(path, *Seeder::scale(QStringLiteral("medium")), QStringLiteral("api")))
+        fail("cannot seed medium");
+
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    bool connected = false;
+    QObject::connect(&window, &MainWindow::connected, [&] { connected = true; });
+    ConnectionSpec spec;
+    spec.database = path;
+    QElapsedTimer opening;
+    opening.start();
+    window.openConnection(spec);
+    FooTreeModel *model = window.browser()->model();
+    if (!waitUntil([&] { return connected && model->rowCount() > 0 && !model->isLoading(); }))
+        fail("the demo did not open");
+    std::printf("open medium: %lld ms until the Foo rows are on screen (%d Foos)\n", opening.elapsed(), model->rowCount());
+
+    // Expanding the Foo with the most Bars, collapsed and reloaded between rounds.
+    const qint64 widest = fooWithMostBars(path);
+    QTreeView *tree = window.browser()->view();
+    QList<double> firstRows, allRows;
+    int bars = 0;
+    for (int round = 0; round < rounds; ++round) {
+        window.browser()->reload(); // the children are loaded afresh
+        if (!waitUntil([&] { return model->rowCount() > 0 && !model->isLoading(); }))
+            fail("reload did not finish");
+        const QModelIndex shownFoo = rowOf(tree, widest);
+        if (!shownFoo.isValid())
+            fail("the widest Foo is not in the tree");
+        QElapsedTimer timer;
+        timer.start();
+        tree->expand(shownFoo);
+        if (!waitUntil([&] { return tree->model()->rowCount(shownFoo) > 0; }))
+            fail("no rows under the widest Foo");
+        firstRows.append(double(timer.nsecsElapsed()) / 1e6);
+        if (!waitUntil([&] {
+                if (tree->model()->canFetchMore(shownFoo))
+                    tree->model()->fetchMore(shownFoo);
+                return !tree->model()->canFetchMore(shownFoo) && !model->isLoading();
+            }))
+            fail("the widest Foo's rows did not all load");
+        allRows.append(double(timer.nsecsElapsed()) / 1e6);
+        bars = tree->model()->rowCount(shownFoo);
+        tree->collapse(shownFoo);
+    }
+    std::printf("expand Foo %lld (%d Bars): first rows after %.1f ms, all after %.1f ms (median of %d; target ≤ 100 ms)\n",
+                widest, bars, median(firstRows), median(allRows), rounds);
+
+    // Selecting the largest Foo: not cached yet.
+    qint64 largest = 0;
+    {
+        const auto connection = QObject::connect(&window, &MainWindow::comparisonShown, [&](qint64 foo) { largest = foo; });
+        if (!window.browser()->selectLargestFoo() || !waitUntil([&] { return largest != 0; }))
+            fail("cannot select the largest Foo");
+        QObject::disconnect(connection);
+    }
+    const qint64 other = largest == 1 ? 2 : 1;
+    QList<double> uncached;
+    for (int round = 0; round < rounds; ++round) {
+        showFoo(window, other);
+        uncached.append(showFoo(window, largest));
+    }
+    const qint64 liveBytes = window.comparePanel()->liveView()->document().text.size();
+    std::printf("select largest Foo %lld, not cached: both panes after %.0f ms (median of %d; %lld formatted characters)\n",
+                largest, median(uncached), rounds, liveBytes);
+
+    // Refresh all of medium, watching the GUI thread.
+    CacheService &service = window.session()->service();
+    bool finished = false;
+    QObject::connect(&service, &CacheService::jobFinished, [&] { finished = true; });
+    window.cacheActions()->setConfirmation([](const QString &) { return true; });
+    StallWatch watch;
+    QElapsedTimer refreshing;
+    watch.start();
+    refreshing.start();
+    window.cacheActions()->refreshAll->trigger();
+    if (!waitUntil([&] { return finished; }, 300000))
+        fail("refresh-all did not finish");
+    const qint64 refreshMs = refreshing.elapsed();
+    waitUntil([&] { return refreshing.elapsed() > refreshMs + 300; }); // the last per-row updates land too
+    watch.stop();
+    std::printf("refresh all of medium: %.2f s; longest GUI-thread stall %lld ms, %d stalls over 50 ms (target: none)\n",
+                double(refreshMs) / 1000, watch.longest(), watch.over50());
+
+    // Cached now; one Baz of the largest Foo renamed behind the cache, so the diff has work to do.
+    {
+        auto database = Database::open(DatabaseConfig::parse(path).value());
+        const bool renamed = (*database)->run(QStringLiteral(
+            "UPDATE api_baz SET name = 'renamed by bench' WHERE id = (SELECT l.baz_id FROM api_zab_bazs l "
+            "JOIN api_zab z ON z.id = l.zab_id JOIN api_bar b ON b.id = z.bar_id WHERE b.foo_id = %1 LIMIT 1)")
+                                                   .arg(largest))
+                                 .ok();
+        if (!renamed)
+            fail("cannot rename a Baz");
+    }
+    QList<double> cached;
+    StallWatch selecting;
+    selecting.start();
+    for (int round = 0; round < rounds; ++round) {
+        showFoo(window, other);
+        cached.append(showFoo(window, largest));
+    }
+    selecting.stop();
+    std::printf("select largest Foo %lld, cached and one Baz renamed: both panes and the diff (%s) after %.0f ms "
+                "(median of %d; target ≤ 1 s); longest GUI-thread stall %lld ms\n",
+                largest, qPrintable(window.comparePanel()->summaryText()), median(cached), rounds, selecting.longest());
+    return 0;
+}
