@@ -35,34 +35,59 @@ void MemoryTier::put(EntryPtr entry)
 {
     if (!entry)
         return;
-    const qint64 pk = entry->pk;
-    const qint64 size = entry->bytes();
     // Released after the lock: the last reference frees a body outside it.
     EntryPtr dropped;
     std::vector<EntryPtr> evicted;
-    {
-        std::lock_guard lock(m_mutex);
-        auto it = m_slots.find(pk);
-        if (size > m_stats.capacity) {
-            if (it != m_slots.end()) {
-                dropped = std::move(it->entry);
-                m_stats.bytes -= dropped->bytes();
-                m_recency.erase(it->recency);
-                m_slots.erase(it);
-                --m_stats.entries;
-            }
-        } else if (it != m_slots.end()) {
-            m_stats.bytes += size - it->entry->bytes();
-            dropped = std::exchange(it->entry, std::move(entry));
-            m_recency.splice(m_recency.begin(), m_recency, it->recency);
-        } else {
-            m_recency.push_front(pk);
-            m_slots.insert(pk, Slot { std::move(entry), m_recency.begin() });
-            m_stats.bytes += size;
-            ++m_stats.entries;
+    std::lock_guard lock(m_mutex);
+    putLocked(std::move(entry), dropped, evicted);
+}
+
+// Any thread.
+bool MemoryTier::putIfUnchanged(EntryPtr entry, quint64 mark)
+{
+    if (!entry)
+        return false;
+    EntryPtr dropped;
+    std::vector<EntryPtr> evicted;
+    std::lock_guard lock(m_mutex);
+    if (m_clearedAt > mark || m_changedAt.value(entry->pk, 0) > mark)
+        return false;
+    putLocked(std::move(entry), dropped, evicted);
+    return true;
+}
+
+quint64 MemoryTier::mark() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_clock;
+}
+
+// Caller holds m_mutex; `dropped` and `evicted` are freed by the caller after unlocking.
+void MemoryTier::putLocked(EntryPtr entry, EntryPtr &dropped, std::vector<EntryPtr> &evicted)
+{
+    const qint64 pk = entry->pk;
+    const qint64 size = entry->bytes();
+    changedLocked(pk);
+    auto it = m_slots.find(pk);
+    if (size > m_stats.capacity) {
+        if (it != m_slots.end()) {
+            dropped = std::move(it->entry);
+            m_stats.bytes -= dropped->bytes();
+            m_recency.erase(it->recency);
+            m_slots.erase(it);
+            --m_stats.entries;
         }
-        evictLocked(evicted);
+    } else if (it != m_slots.end()) {
+        m_stats.bytes += size - it->entry->bytes();
+        dropped = std::exchange(it->entry, std::move(entry));
+        m_recency.splice(m_recency.begin(), m_recency, it->recency);
+    } else {
+        m_recency.push_front(pk);
+        m_slots.insert(pk, Slot { std::move(entry), m_recency.begin() });
+        m_stats.bytes += size;
+        ++m_stats.entries;
     }
+    evictLocked(evicted);
 }
 
 // Any thread.
@@ -70,6 +95,7 @@ void MemoryTier::remove(qint64 pk)
 {
     EntryPtr dropped;
     std::lock_guard lock(m_mutex);
+    changedLocked(pk);
     const auto it = m_slots.find(pk);
     if (it == m_slots.end())
         return;
@@ -88,6 +114,8 @@ void MemoryTier::clear()
         std::lock_guard lock(m_mutex);
         released.swap(m_slots);
         m_recency.clear();
+        m_clearedAt = ++m_clock;
+        m_changedAt.clear(); // every mark taken before now fails on m_clearedAt
         m_stats.entries = 0;
         m_stats.bytes = 0;
     }

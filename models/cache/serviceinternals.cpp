@@ -29,6 +29,15 @@ void keep(MemoryTier &memory, Telemetry &telemetry, EntryPtr entry)
     telemetry.setMemory(stats.entries, stats.bytes, stats.capacity);
 }
 
+// keep() for what a lookup read or built after `mark`: not over a newer put, a remove or a clear.
+void keepIfUnchanged(MemoryTier &memory, Telemetry &telemetry, EntryPtr entry, quint64 mark)
+{
+    if (memory.putIfUnchanged(std::move(entry), mark)) {
+        const MemoryTier::Stats stats = memory.stats();
+        telemetry.setMemory(stats.entries, stats.bytes, stats.capacity);
+    }
+}
+
 } // namespace
 
 void ServiceInternals::dropDatabaseIfBroken(WorkerContext &context, const Error &error)
@@ -79,6 +88,7 @@ Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qi
 {
     QElapsedTimer timer;
     timer.start();
+    const quint64 mark = memory.mark(); // before the store is read: see keepIfUnchanged
     const QString store = config.store.kindName();
     bool storeDown = !context.store;
     if (context.store) {
@@ -97,7 +107,7 @@ Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qi
             }
             if (!stale || config.staleWhileRevalidate) {
                 if (!stale)
-                    keep(memory, telemetry, entry);
+                    keepIfUnchanged(memory, telemetry, entry, mark);
                 const auto outcome = stale ? Telemetry::Outcome::Stale : Telemetry::Outcome::Hit;
                 telemetry.recordRequest(store, outcome, entry->body.size(), secondsSince(timer));
                 return CacheService::Lookup { entry, outcome, false };
@@ -121,7 +131,7 @@ Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qi
             telemetry.recordError(store);
         }
     }
-    keep(memory, telemetry, *entry);
+    keepIfUnchanged(memory, telemetry, *entry, mark);
     const auto outcome = storeDown ? Telemetry::Outcome::Bypass : Telemetry::Outcome::Miss;
     telemetry.recordRequest(store, outcome, (*entry)->body.size(), secondsSince(timer));
     return CacheService::Lookup { *entry, outcome, false };

@@ -56,6 +56,8 @@ private slots:
     void oversizeEntryIsNotKept();
     void shrinkingEvicts();
     void removeAndClear();
+    void putIfUnchanged_data();
+    void putIfUnchanged();
     void evictedEntryLivesWhileHeld();
     void concurrentUse();
     void hitCost();
@@ -252,6 +254,53 @@ void TestMemoryTier::removeAndClear()
     tier.put(sized(1, 1000));
     QCOMPARE(tier.stats().bytes, 1000);
     QVERIFY(tier.get(1));
+}
+
+// A reader takes a mark, reads the store, then offers what it read: kept unless its pk changed
+// (or the tier was cleared) meanwhile, since then the read may be older than the tier's state.
+void TestMemoryTier::putIfUnchanged_data()
+{
+    QTest::addColumn<int>("meanwhile");
+    QTest::addColumn<bool>("kept");
+    QTest::addRow("nothing") << 0 << true;
+    QTest::addRow("other pk put") << 1 << true;
+    QTest::addRow("other pk removed") << 2 << true;
+    QTest::addRow("same pk put (a refresh)") << 3 << false;
+    QTest::addRow("same pk removed (an invalidation)") << 4 << false;
+    QTest::addRow("cleared (everything changed)") << 5 << false;
+    QTest::addRow("same pk evicted") << 6 << true;
+}
+
+void TestMemoryTier::putIfUnchanged()
+{
+    QFETCH(int, meanwhile);
+    QFETCH(bool, kept);
+    MemoryTier tier(1000);
+    tier.put(sized(2, 100));
+    tier.put(sized(7, 100, 0, 'o')); // what the reader is about to find stale in the store
+    const quint64 mark = tier.mark();
+    const EntryPtr newer = sized(7, 120, 0, 'n');
+    switch (meanwhile) {
+    case 1: tier.put(sized(3, 100)); break;
+    case 2: tier.remove(2); break;
+    case 3: tier.put(newer); break;
+    case 4: tier.remove(7); break;
+    case 5: tier.clear(); break;
+    case 6: tier.put(sized(4, 950)); break; // evicts 2 and 7
+    default: break;
+    }
+    const EntryPtr read = sized(7, 110, 0, 'r');
+    QCOMPARE(tier.putIfUnchanged(read, mark), kept);
+    const EntryPtr now = tier.get(7);
+    if (kept) {
+        QCOMPARE(now, read);
+    } else if (meanwhile == 3) {
+        QCOMPARE(now, newer); // the refresh's entry stays
+    } else {
+        QVERIFY(!now); // dropped stays dropped until someone reads it afresh
+    }
+    // A mark taken after the change lets the next reader keep its entry.
+    QVERIFY(tier.putIfUnchanged(sized(7, 100, 0, 'a'), tier.mark()));
 }
 
 void TestMemoryTier::evictedEntryLivesWhileHeld()
