@@ -42,11 +42,12 @@ struct ServeOptions {
     QCommandLineOption maxConnections { QStringLiteral("max-connections"), QStringLiteral("Connection limit (default 1024)."), QStringLiteral("n"), QStringLiteral("1024") };
     QCommandLineOption timeout { QStringLiteral("timeout"), QStringLiteral("Idle/slow client timeout in seconds (default 30)."), QStringLiteral("s"), QStringLiteral("30") };
     QCommandLineOption quiet { QStringLiteral("quiet"), QStringLiteral("No request log on stderr.") };
+    QCommandLineOption sendfileFrom { QStringLiteral("sendfile-from"), QStringLiteral("Send cached bodies of at least this many KiB with sendfile() from an in-memory copy: less CPU per request, more memory (default -1: never)."), QStringLiteral("kib"), QStringLiteral("-1") };
 
     void addTo(QCommandLineParser &parser) const
     {
         parser.addOptions({ listen, port, threads, workers, memory, pageSize, tokenFile, policy, cacheControl, stale,
-                            maxConnections, timeout, quiet });
+                            maxConnections, timeout, quiet, sendfileFrom });
     }
 };
 
@@ -72,8 +73,10 @@ std::variant<HttpServerOptions, int> serverOptions(const QCommandLineParser &par
     const auto pageSize = number(parser, o.pageSize, 0, 1000000);
     const auto connections = number(parser, o.maxConnections, 1, 1000000);
     const auto timeout = number(parser, o.timeout, 1, 86400);
-    if (!port || !threads || !workers || !pageSize || !connections || !timeout)
+    const auto sendfileFrom = number(parser, o.sendfileFrom, -1, 1024 * 1024);
+    if (!port || !threads || !workers || !pageSize || !connections || !timeout || !sendfileFrom)
         return Usage;
+    options.fileResponseMin = *sendfileFrom < 0 ? -1 : qint64(*sendfileFrom) * 1024;
     options.port = quint16(*port);
     options.threads = *threads;
     options.liveWorkers = *workers;

@@ -65,6 +65,9 @@ private slots:
         QTest::addRow("bad URL scheme") << QStringList { QStringLiteral("info"), QStringLiteral("--db"),
                                                          QStringLiteral("mysql://h/db") }
                                         << 2 << QByteArray("mysql");
+        QTest::addRow("bad --sendfile-from") << QStringList { QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"),
+                                                              QStringLiteral("--sendfile-from"), QStringLiteral("-5") }
+                                             << 2 << QByteArray("--sendfile-from");
     }
 
     void usageErrors()
