@@ -1,6 +1,7 @@
 #include "httpserver.h"
 
 #include "cache/cacheservice.h"
+#include "http/acceptor.h"
 #include "http/apicontext.h"
 
 #include <QCoreApplication>
@@ -74,6 +75,7 @@ struct HttpServer::Impl {
     MHD_Daemon *daemon = nullptr;
     quint16 port = 0;
     QString startError;
+    Acceptor acceptor; // the listening socket; libmicrohttpd has none of its own
     std::shared_ptr<SuspendRegistry> registry;
     HttpCounters counters;
     std::unique_ptr<ApiRouter> router;
@@ -225,6 +227,7 @@ void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void 
         delete static_cast<ConnectionState *>(*socketContext);
         *socketContext = nullptr;
         impl->counters.connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
+        impl->acceptor.released();
     }
 }
 
@@ -317,15 +320,21 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
     impl.startError.clear();
     impl.registry = std::make_shared<SuspendRegistry>();
     impl.router = std::make_unique<ApiRouter>(impl.service, options, impl.counters, impl.registry);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    if (ipv6)
-        flags |= MHD_USE_IPv6;
+    const auto bound = impl.acceptor.listen(reinterpret_cast<const sockaddr *>(&*address),
+                                            ipv6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+    if (!bound) {
+        impl.router.reset();
+        return Error::unavailable(tr("cannot listen on %1 port %2: %3").arg(options.address).arg(options.port).arg(bound.error().message));
+    }
+    const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG
+        | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
     impl.daemon = MHD_start_daemon(
-        flags, options.port, nullptr, nullptr, &Impl::onAccess, &impl,
+        flags, 0, nullptr, nullptr, &Impl::onAccess, &impl,
         MHD_OPTION_EXTERNAL_LOGGER, &Impl::onError, &impl, // first, or MHD logs the options' errors itself
-        MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr *>(&*address),
         MHD_OPTION_THREAD_POOL_SIZE, unsigned(qMax(1, options.threads)),
-        MHD_OPTION_CONNECTION_LIMIT, unsigned(qMax(1, options.maxConnections)),
+        // The limit is the acceptor's; libmicrohttpd's own (split evenly between its workers) must
+        // never refuse what it hands over, e.g. while a closing connection still counts there.
+        MHD_OPTION_CONNECTION_LIMIT, unsigned(qMax(1, options.maxConnections) * qMax(1, options.threads) + 64),
         MHD_OPTION_CONNECTION_TIMEOUT, unsigned(qMax(0, options.timeoutSeconds)),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, size_t(qMax<qint64>(4096, options.connectionMemory)),
         MHD_OPTION_NOTIFY_COMPLETED, &Impl::onCompleted, &impl,
@@ -333,14 +342,18 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
         MHD_OPTION_URI_LOG_CALLBACK, &Impl::onUri, &impl,
         MHD_OPTION_END);
     if (!impl.daemon) {
+        impl.acceptor.stop();
         impl.router.reset();
         return Error::unavailable(tr("cannot listen on %1 port %2: %3")
                                       .arg(options.address)
                                       .arg(options.port)
                                       .arg(impl.startError.isEmpty() ? tr("libmicrohttpd refused the options") : impl.startError));
     }
-    const MHD_DaemonInfo *info = MHD_get_daemon_info(impl.daemon, MHD_DAEMON_INFO_BIND_PORT);
-    impl.port = info ? info->port : options.port;
+    impl.port = *bound;
+    MHD_Daemon *daemon = impl.daemon;
+    impl.acceptor.start([daemon](int socket, const sockaddr *peer, socklen_t length) {
+        return MHD_add_connection(daemon, socket, peer, length) == MHD_YES; // closes the socket on failure
+    }, options.maxConnections);
     impl.router->setBoundHost((ipv6 ? '[' + options.address.toLatin1() + ']' : options.address.toLatin1()) + ':'
                               + QByteArray::number(impl.port));
     impl.sweepTimer.start();
@@ -355,9 +368,7 @@ void HttpServer::stop()
     if (!impl.daemon)
         return;
     // No new connections; those open keep being served while in-flight requests finish.
-    const MHD_socket listening = MHD_quiesce_daemon(impl.daemon);
-    if (listening != MHD_INVALID_SOCKET)
-        ::close(listening);
+    impl.acceptor.stop();
     QDeadlineTimer deadline(qMax(0, impl.options.stopTimeoutMs));
     for (;;) {
         {

@@ -25,9 +25,8 @@ struct HttpServerOptions {
     quint16 port = 0;         // 0: a free port (see HttpServer::port())
     int threads = 2;          // libmicrohttpd's thread pool
     int liveWorkers = 2;      // threads that serialize live, list and status work (bounded concurrency)
-    // Past this many open connections libmicrohttpd stops accepting (it is built with suspend/resume,
-    // hence an inter-thread channel): a new connection waits in the kernel's accept queue, unanswered,
-    // until one of the open ones closes. Each of the `threads` gets an equal share of the limit.
+    // Past this many open connections the server stops accepting (see Acceptor): a new connection
+    // waits in the kernel's accept queue, unanswered, until one of the open ones closes.
     int maxConnections = 1024;
     int timeoutSeconds = 30;  // idle and slow clients are dropped after this
     // Per-connection memory for request line + headers; a request line that does not fit gets 414,

@@ -1,0 +1,125 @@
+#include "acceptor.h"
+
+#include <QObject>
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace {
+
+QString lastError()
+{
+    return QString::fromLocal8Bit(std::strerror(errno));
+}
+
+void wake(int eventFd)
+{
+    const quint64 one = 1;
+    [[maybe_unused]] const auto written = ::write(eventFd, &one, sizeof one);
+}
+
+} // namespace
+
+Acceptor::~Acceptor()
+{
+    stop();
+}
+
+Result<quint16> Acceptor::listen(const sockaddr *address, socklen_t length)
+{
+    stop();
+    m_listen = ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (m_listen < 0)
+        return Error::unavailable(lastError());
+    const int on = 1;
+    ::setsockopt(m_listen, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (address->sa_family == AF_INET6)
+        ::setsockopt(m_listen, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (::bind(m_listen, address, length) != 0 || ::listen(m_listen, SOMAXCONN) != 0) {
+        const QString error = lastError();
+        ::close(m_listen);
+        m_listen = -1;
+        return Error::unavailable(error);
+    }
+    sockaddr_storage bound {};
+    socklen_t boundLength = sizeof bound;
+    ::getsockname(m_listen, reinterpret_cast<sockaddr *>(&bound), &boundLength);
+    const in_port_t port = bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6 *>(&bound)->sin6_port
+                                                       : reinterpret_cast<sockaddr_in *>(&bound)->sin_port;
+    return quint16(ntohs(port));
+}
+
+void Acceptor::start(Handoff handoff, int limit)
+{
+    m_handoff = std::move(handoff);
+    m_limit = qMax(1, limit);
+    m_open = 0;
+    m_stopping = false;
+    m_wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    m_thread = std::thread([this] { run(); });
+}
+
+void Acceptor::stop()
+{
+    if (m_thread.joinable()) {
+        m_stopping = true;
+        wake(m_wake);
+        m_thread.join();
+    }
+    if (m_wake >= 0)
+        ::close(m_wake);
+    if (m_listen >= 0)
+        ::close(m_listen);
+    m_wake = m_listen = -1;
+}
+
+void Acceptor::released()
+{
+    // Only a full acceptor sleeps on the listening socket's behalf: wake it when room appears.
+    if (m_open.fetch_sub(1, std::memory_order_acq_rel) >= m_limit && m_wake >= 0)
+        wake(m_wake);
+}
+
+void Acceptor::run()
+{
+    while (!m_stopping.load()) {
+        const bool room = m_open.load(std::memory_order_acquire) < m_limit;
+        pollfd fds[2] = { { m_wake, POLLIN, 0 }, { m_listen, short(room ? POLLIN : 0), 0 } };
+        if (::poll(fds, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (fds[0].revents & POLLIN) {
+            quint64 count = 0;
+            [[maybe_unused]] const auto read = ::read(m_wake, &count, sizeof count);
+        }
+        if (room && (fds[1].revents & POLLIN) && !acceptSome()) {
+            // Out of descriptors: the clients stay queued; try again shortly (or when woken).
+            pollfd wakeOnly { m_wake, POLLIN, 0 };
+            ::poll(&wakeOnly, 1, 100);
+        }
+    }
+}
+
+// Drains the queue (up to the limit), so that a burst of clients costs one wake-up. False when
+// the process is out of descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM).
+bool Acceptor::acceptSome()
+{
+    while (m_open.load(std::memory_order_acquire) < m_limit && !m_stopping.load()) {
+        sockaddr_storage address {};
+        socklen_t length = sizeof address;
+        const int socket = ::accept4(m_listen, reinterpret_cast<sockaddr *>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (socket < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK;
+        }
+        m_open.fetch_add(1, std::memory_order_acq_rel);
+        if (!m_handoff(socket, reinterpret_cast<const sockaddr *>(&address), length))
+            m_open.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    return true;
+}
