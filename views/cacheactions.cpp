@@ -133,7 +133,11 @@ void CacheActions::startRefreshAll()
 {
     if (!m_session || m_session->isReadOnly())
         return;
-    if (!confirm(tr("Refresh all %n Foo(s)? Every entry is serialized again and replaced.", nullptr, m_fooCount)))
+    // No English translation is loaded to pick the plural of "%n Foo(s)": the text chooses it.
+    const QString question = m_fooCount == 1
+        ? tr("Refresh the only Foo? Its entry is serialized again and replaced.")
+        : tr("Refresh all %n Foos? Every entry is serialized again and replaced.", nullptr, m_fooCount);
+    if (!confirm(question))
         return;
     m_progress->expectJob(tr("Refreshing all"));
     m_session->service().refreshAll();
@@ -152,8 +156,11 @@ void CacheActions::startInvalidate()
     const QList<qint64> pks = m_selection ? m_selection() : QList<qint64>();
     if (!m_session || pks.isEmpty() || m_session->isReadOnly())
         return;
-    if (!confirm(tr("Remove the cache entries of %n Foo(s)? The API serializes them live until refreshed.",
-                    nullptr, int(pks.size()))))
+    const int count = int(pks.size());
+    const QString question = count == 1
+        ? tr("Remove the cache entry of 1 Foo? The API serializes it live until refreshed.")
+        : tr("Remove the cache entries of %n Foos? The API serializes them live until refreshed.", nullptr, count);
+    if (!confirm(question))
         return;
     m_progress->expectJob(tr("Invalidating"));
     m_session->service().invalidate(pks);

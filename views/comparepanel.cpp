@@ -144,8 +144,17 @@ void ComparePanel::clear(const QString &message)
     m_differences->hide();
     m_timing->clear();
     setSummary(QString(), QString());
-    m_previous->setEnabled(false);
-    m_next->setEnabled(false);
+    setHasDifferences(false);
+}
+
+void ComparePanel::setHasDifferences(bool available)
+{
+    m_previous->setEnabled(available);
+    m_next->setEnabled(available);
+    if (available == m_hasDifferences)
+        return;
+    m_hasDifferences = available;
+    emit differencesChanged(available);
 }
 
 void ComparePanel::showLoading(qint64 pk, const QString &name)
@@ -156,7 +165,9 @@ void ComparePanel::showLoading(qint64 pk, const QString &name)
         m_cached->setPlaceholder(text);
         m_live->setPlaceholder(text);
         m_differences->clear();
+        m_differences->hide();
         freeInBackground(std::move(shown));
+        setHasDifferences(false);
     }
     setSummary(tr("Comparing Foo %1…").arg(pk), QString());
 }
@@ -195,8 +206,7 @@ void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
         m_differences->addItem(difference.text);
     // The list only takes room when there is something in it.
     m_differences->setVisible(!f.differences.isEmpty());
-    m_previous->setEnabled(!f.differences.isEmpty());
-    m_next->setEnabled(!f.differences.isEmpty());
+    setHasDifferences(!f.differences.isEmpty());
 }
 
 void ComparePanel::setLayoutLimits(qint64 bytes, int lineLength)

@@ -40,6 +40,8 @@ public:
     // Scrolls both panes to the part of the document at `path` ("bar_set[3].zab_set[0]").
     void showPath(const QString &path);
     QString summaryText() const;
+    // Whether Next/Previous Difference can go anywhere: a comparison with differences is shown.
+    bool hasDifferences() const { return m_hasDifferences; }
     JsonView *cachedView() const { return m_cached; }
     JsonView *liveView() const { return m_live; }
     QListWidget *differenceList() const { return m_differences; }
@@ -71,6 +73,7 @@ public slots:
 
 signals:
     void message(const QString &text, bool error);
+    void differencesChanged(bool available);
 
 private:
     void showSide(Side side);
@@ -84,6 +87,7 @@ private:
     void showDifference(int row);
     void syncScroll(JsonView *from, JsonView *to, int line);
     void setSummary(const QString &text, const QString &tone);
+    void setHasDifferences(bool available);
     // What is on screen now, held so that it can be freed off the GUI thread once the panes show
     // something else (freeing the ~10^5 pieces of a 2 MB document took ~50 ms there).
     struct Shown {
@@ -110,4 +114,5 @@ private:
     qint64 m_maxBytes = defaultMaxLaidOutBytes;
     int m_maxLineLength = defaultMaxLineLength;
     bool m_syncing = false;
+    bool m_hasDifferences = false;
 };

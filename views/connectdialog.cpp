@@ -1,6 +1,7 @@
 #include "connectdialog.h"
 
 #include <QCheckBox>
+#include <QDir>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -10,6 +11,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QVBoxLayout>
 
@@ -20,6 +22,19 @@ const QString recentKey = QStringLiteral("connections/recent");
 const QString settingsOrganization = QStringLiteral("preserve");
 const QString settingsApplication = QStringLiteral("console");
 constexpr int maxRecent = 8;
+const QString maskedPassword = QStringLiteral("***");
+
+// scheme://user:password@ — the user part may be empty (redis://:password@host).
+const QRegularExpression &urlPassword()
+{
+    static const QRegularExpression pattern(QStringLiteral("([A-Za-z][A-Za-z0-9+.-]*://[^:@/\\s]*:)([^@/\\s]+)@"));
+    return pattern;
+}
+
+QString passwordOf(const QString &url)
+{
+    return urlPassword().match(url).captured(2);
+}
 } // namespace
 
 ConnectDialog::ConnectDialog(const QString &demoDatabase, QWidget *parent)
@@ -38,6 +53,22 @@ ConnectDialog::ConnectDialog(const QString &demoDatabase, QWidget *parent)
         setSpec(demo);
     }
     updateStoreFields();
+    createHint();
+}
+
+// First start: nothing recent and no demo file. Say how to get one instead of an empty form.
+void ConnectDialog::createHint()
+{
+    if (!recentConnections().isEmpty() || (!m_demoDatabase.isEmpty() && QFileInfo::exists(m_demoDatabase)))
+        return;
+    QString text = tr("No demo database yet: run <code>preserve seed</code> (or <code>./dev run</code> in a "
+                      "source tree) to write one");
+    text += m_demoDatabase.isEmpty()
+        ? tr(", or choose a Django database above.")
+        : tr(" to <code>%1</code>; it is offered here then. Or choose a Django database above.")
+              .arg(QDir::toNativeSeparators(m_demoDatabase).toHtmlEscaped());
+    m_hint->setText(text);
+    m_hint->show();
 }
 
 void ConnectDialog::createWidgets()
@@ -45,7 +76,7 @@ void ConnectDialog::createWidgets()
     m_recent = new QComboBox(this);
     m_recent->addItem(tr("Choose a recent connection…"));
     for (const ConnectionSpec &spec : recentConnections())
-        m_recent->addItem(spec.displayName(), spec.toVariant());
+        m_recent->addItem(maskPasswords(spec.displayName()), spec.toVariant());
     if (!m_demoDatabase.isEmpty() && QFileInfo::exists(m_demoDatabase)) {
         ConnectionSpec demo;
         demo.database = m_demoDatabase;
@@ -71,18 +102,28 @@ void ConnectDialog::createWidgets()
     m_error->setWordWrap(true);
     m_error->setStyleSheet(QStringLiteral("color: #c62828"));
     m_error->hide();
+    m_hint = new QLabel(this);
+    m_hint->setObjectName(QStringLiteral("hint"));
+    m_hint->setWordWrap(true);
+    m_hint->setTextFormat(Qt::RichText);
+    m_hint->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_hint->hide();
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Connect"));
 
     auto *form = new QFormLayout;
-    form->addRow(tr("Recent:"), m_recent);
-    form->addRow(tr("&Database:"), databaseRow);
+    form->addRow(tr("&Recent:"), m_recent);
+    // A row holding a layout gets a label without a buddy, which shows its "&" literally.
+    auto *databaseLabel = new QLabel(tr("&Database:"), this);
+    databaseLabel->setBuddy(m_database);
+    form->addRow(databaseLabel, databaseRow);
     form->addRow(tr("&App label:"), m_appLabel);
     form->addRow(tr("&Store:"), m_store);
     form->addRow(tr("Redis &URL:"), m_redisUrl);
     form->addRow(tr("Key &prefix:"), m_redisPrefix);
     form->addRow(QString(), m_readOnly);
     auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_hint);
     layout->addLayout(form);
     layout->addWidget(m_error);
     layout->addWidget(m_buttons);
@@ -93,6 +134,11 @@ void ConnectDialog::connectSignals()
     connect(m_buttons, &QDialogButtonBox::accepted, this, &ConnectDialog::requestConnection);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(m_store, &QComboBox::currentIndexChanged, this, &ConnectDialog::updateStoreFields);
+    // Typed passwords are masked once the field is left (or Enter pressed); spec() restores them.
+    connect(m_database, &QLineEdit::editingFinished, this,
+            [this] { showUrl(m_database, &m_realDatabase, typedUrl(m_database, m_realDatabase)); });
+    connect(m_redisUrl, &QLineEdit::editingFinished, this,
+            [this] { showUrl(m_redisUrl, &m_realRedisUrl, typedUrl(m_redisUrl, m_realRedisUrl)); });
     connect(m_recent, &QComboBox::activated, this, [this](int index) {
         if (index > 0)
             setSpec(ConnectionSpec::fromVariant(m_recent->itemData(index).toMap()));
@@ -101,10 +147,10 @@ void ConnectDialog::connectSignals()
 
 void ConnectDialog::setSpec(const ConnectionSpec &spec)
 {
-    m_database->setText(spec.database);
+    showUrl(m_database, &m_realDatabase, spec.database);
     m_appLabel->setText(spec.appLabel);
     m_store->setCurrentIndex(qMax(0, m_store->findData(spec.store)));
-    m_redisUrl->setText(spec.redisUrl);
+    showUrl(m_redisUrl, &m_realRedisUrl, spec.redisUrl);
     m_redisPrefix->setText(spec.redisPrefix);
     m_readOnly->setChecked(spec.readOnly);
     updateStoreFields();
@@ -113,13 +159,38 @@ void ConnectDialog::setSpec(const ConnectionSpec &spec)
 ConnectionSpec ConnectDialog::spec() const
 {
     ConnectionSpec spec;
-    spec.database = m_database->text().trimmed();
+    spec.database = typedUrl(m_database, m_realDatabase).trimmed();
     spec.appLabel = m_appLabel->text().trimmed();
     spec.store = m_store->currentData().toString();
-    spec.redisUrl = m_redisUrl->text().trimmed();
+    spec.redisUrl = typedUrl(m_redisUrl, m_realRedisUrl).trimmed();
     spec.redisPrefix = m_redisPrefix->text();
     spec.readOnly = m_readOnly->isChecked();
     return spec;
+}
+
+void ConnectDialog::showUrl(QLineEdit *field, QString *real, const QString &url)
+{
+    *real = url;
+    field->setText(maskPasswords(url));
+}
+
+// What the field means: its text, with the kept password back in place of *** (also when the host
+// or the database name was edited since).
+QString ConnectDialog::typedUrl(const QLineEdit *field, const QString &real)
+{
+    const QString text = field->text();
+    const QString password = passwordOf(real);
+    if (password.isEmpty() || passwordOf(text) != maskedPassword)
+        return text;
+    QString result = text;
+    const QRegularExpressionMatch match = urlPassword().match(text);
+    return result.replace(match.capturedStart(2), match.capturedLength(2), password);
+}
+
+QString ConnectDialog::maskPasswords(const QString &text)
+{
+    QString result = text;
+    return result.replace(urlPassword(), QStringLiteral("\\1") + maskedPassword + QLatin1Char('@'));
 }
 
 void ConnectDialog::updateStoreFields()
@@ -134,7 +205,7 @@ void ConnectDialog::chooseFile()
     const QString file = QFileDialog::getOpenFileName(this, tr("SQLite Database"), m_database->text(),
                                                       tr("SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)"));
     if (!file.isEmpty())
-        m_database->setText(file);
+        showUrl(m_database, &m_realDatabase, file);
 }
 
 void ConnectDialog::requestConnection()
@@ -154,7 +225,7 @@ void ConnectDialog::connectionFailed(const QString &message)
 {
     m_buttons->setEnabled(true);
     unsetCursor();
-    m_error->setText(message);
+    m_error->setText(maskPasswords(message));
     m_error->show();
 }
 

@@ -18,6 +18,9 @@ FooBrowser::FooBrowser(QWidget *parent)
     m_model = new FooTreeModel(this);
     m_proxy = new FooFilterProxyModel(this);
     m_proxy->setSourceModel(m_model);
+    // Before the view's selection model connects (in setModel): this must learn that the current
+    // row goes before the selection model moves the current index to a neighbour.
+    connect(m_proxy, &QAbstractItemModel::rowsAboutToBeRemoved, this, &FooBrowser::rowsAboutToGo);
     createWidgets();
     connectSignals();
 }
@@ -51,7 +54,7 @@ void FooBrowser::createWidgets()
     const int digit = fontMetrics().horizontalAdvance(QLatin1Char('0'));
     header->resizeSection(FooTreeModel::IdColumn, digit * 7);
     header->resizeSection(FooTreeModel::ChildrenColumn, digit * 10);
-    header->resizeSection(FooTreeModel::StateColumn, digit * 13);
+    header->resizeSection(FooTreeModel::StateColumn, StateDelegate::minimumWidth(fontMetrics()));
     header->resizeSection(FooTreeModel::AgeColumn, digit * 8);
     header->resizeSection(FooTreeModel::SizeColumn, digit * 10);
     m_filterDelay.setSingleShot(true);
@@ -69,12 +72,18 @@ void FooBrowser::createWidgets()
 void FooBrowser::connectSignals()
 {
     connect(m_filter, &QLineEdit::textChanged, &m_filterDelay, qOverload<>(&QTimer::start));
-    connect(&m_filterDelay, &QTimer::timeout, this, [this] { m_model->setFilter(m_filter->text().trimmed()); });
+    connect(&m_filterDelay, &QTimer::timeout, this, [this] {
+        rememberCurrent(); // kept when the Foo still matches the new filter
+        m_model->setFilter(m_filter->text().trimmed());
+    });
     connect(m_state, &QComboBox::currentIndexChanged, this, &FooBrowser::applyStateFilter);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
             [this](const QModelIndex &current) { currentRowChanged(current); });
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &FooBrowser::selectionChanged);
     connect(m_proxy, &QAbstractItemModel::rowsInserted, this, &FooBrowser::restoreRows);
+    connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &FooBrowser::rowsGone);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &FooBrowser::modelWasReset);
+    connect(m_model, &FooTreeModel::loadingChanged, this, &FooBrowser::loadingChanged);
 }
 
 void FooBrowser::setDatabase(const DatabaseConfig &database)
@@ -115,9 +124,58 @@ void FooBrowser::reload()
 {
     m_expanded.clear();
     saveExpanded({});
+    rememberCurrent();
+    m_model->reload();
+}
+
+void FooBrowser::rememberCurrent()
+{
     const QModelIndex current = m_view->currentIndex();
     m_selected = current.isValid() ? keyOf(current) : NodeKey {};
-    m_model->reload();
+}
+
+void FooBrowser::rowsAboutToGo(const QModelIndex &parent, int first, int last)
+{
+    // The current row, or one of its ancestors, is among the rows going away.
+    for (QModelIndex index = m_view->currentIndex().siblingAtColumn(0); index.isValid(); index = index.parent()) {
+        if (index.parent() == parent && index.row() >= first && index.row() <= last) {
+            m_currentRemoved = true;
+            return;
+        }
+    }
+}
+
+void FooBrowser::rowsGone()
+{
+    if (!m_currentRemoved)
+        return;
+    m_currentRemoved = false;
+    // No current row rather than the neighbour the selection model picked (see the class comment).
+    // Clearing it announces pk 0 through currentRowChanged(); with no neighbour, nothing would.
+    if (m_view->currentIndex().isValid())
+        m_view->selectionModel()->setCurrentIndex(QModelIndex(), QItemSelectionModel::NoUpdate);
+    else
+        emit currentChanged(0, QString(), QString());
+}
+
+// QItemSelectionModel forgets the current index on a reset without a signal. When a node is to be
+// re-selected as the rows arrive, the answer waits for the end of loading.
+void FooBrowser::modelWasReset()
+{
+    m_currentRemoved = false;
+    emit selectionChanged();
+    if (m_selected.id == 0)
+        emit currentChanged(0, QString(), QString());
+}
+
+void FooBrowser::loadingChanged(bool loading)
+{
+    if (loading || m_selected.id == 0)
+        return;
+    // Loaded, and the node that was current did not come back (filtered out, or gone).
+    m_selected = {};
+    if (!m_view->currentIndex().isValid())
+        emit currentChanged(0, QString(), QString());
 }
 
 // Rows arrive in batches after a reload: expand and select those that were before.
@@ -140,6 +198,8 @@ void FooBrowser::restoreRows(const QModelIndex &parent, int first, int last)
 
 void FooBrowser::currentRowChanged(const QModelIndex &current)
 {
+    if (m_currentRemoved)
+        return; // the neighbour of a row being removed: rowsGone() clears the current index
     if (!current.isValid()) {
         emit currentChanged(0, QString(), QString());
         return;
@@ -202,5 +262,10 @@ QByteArray FooBrowser::saveHeaderState() const
 
 void FooBrowser::restoreHeaderState(const QByteArray &state)
 {
-    m_view->header()->restoreState(state);
+    QHeaderView *header = m_view->header();
+    header->restoreState(state);
+    // A width saved by an older version cut "fresh · identical".
+    const int stateWidth = StateDelegate::minimumWidth(fontMetrics());
+    if (header->sectionSize(FooTreeModel::StateColumn) < stateWidth)
+        header->resizeSection(FooTreeModel::StateColumn, stateWidth);
 }

@@ -17,6 +17,12 @@ class QTreeView;
 // The left side of the console: the lazy Foo → Bar → Zab → Baz tree (FooTreeModel through
 // FooFilterProxyModel), the server-side name/id filter and the state filter. Reload keeps the
 // expanded nodes and the selection: they are re-expanded and re-selected as their rows arrive.
+//
+// currentChanged() speaks for the tree's current node, and says pk 0 whenever there is none any
+// more: the node was filtered out (a state filter drops rows as their states change), or a reload or
+// a new name filter came back without it. A current row that vanishes is not replaced by its
+// neighbour, as QItemSelectionModel would do: under the "Stale" filter a Refresh Stale removes row
+// after row, and following each neighbour would start a comparison per row.
 class FooBrowser : public QWidget {
     Q_OBJECT
 
@@ -55,6 +61,11 @@ private:
     void applyStateFilter();
     void currentRowChanged(const QModelIndex &current);
     void restoreRows(const QModelIndex &parent, int first, int last);
+    void rowsAboutToGo(const QModelIndex &parent, int first, int last);
+    void rowsGone();
+    void modelWasReset();
+    void loadingChanged(bool loading);
+    void rememberCurrent();
     void saveExpanded(const QModelIndex &parent);
     NodeKey keyOf(const QModelIndex &index) const;
 
@@ -65,5 +76,6 @@ private:
     QComboBox *m_state = nullptr;
     QTimer m_filterDelay;
     QSet<NodeKey> m_expanded; // to re-expand after a reload, as the rows arrive
-    NodeKey m_selected;
+    NodeKey m_selected;          // to re-select after a reload or a filter change; id 0: none pending
+    bool m_currentRemoved = false; // the current row is being removed (rowsAboutToBeRemoved → rowsRemoved)
 };

@@ -373,8 +373,9 @@ void JsonView::keyPressEvent(QKeyEvent *event)
 
 void JsonView::copySelection()
 {
+    const int lines = qAbs(m_current - m_anchor) + 1;
     if (const QString text = selectedText(); !text.isEmpty())
-        copy(text, tr("%n line(s)", nullptr, qAbs(m_current - m_anchor) + 1));
+        copy(text, lines == 1 ? tr("1 line") : tr("%n lines", nullptr, lines));
 }
 
 void JsonView::copy(const QString &text, const QString &what)

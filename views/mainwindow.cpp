@@ -43,6 +43,7 @@ MainWindow::MainWindow(const QString &demoDatabase, QWidget *parent)
     connectSignals();
     restoreSettings();
     m_compare->clear(tr("File → Connect… opens a Django database."));
+    updateActions();
 }
 
 MainWindow::~MainWindow()
@@ -115,6 +116,10 @@ void MainWindow::createActions()
     m_saveLive->setStatusTip(tr("Write the live body to a file: compact, byte for byte as the serializer writes it, "
                                 "or pretty-printed"));
     m_aboutAction = new QAction(tr("&About Preserve"), this);
+    // For the tests, and for whoever scripts the window.
+    m_reloadAction->setObjectName(QStringLiteral("reload"));
+    m_nextDifference->setObjectName(QStringLiteral("nextDifference"));
+    m_previousDifference->setObjectName(QStringLiteral("previousDifference"));
 }
 
 void MainWindow::createMenus()
@@ -174,6 +179,7 @@ void MainWindow::connectSignals()
     connect(m_saveCached, &QAction::triggered, this, [this] { m_compare->saveSideAs(ComparePanel::Side::Cached); });
     connect(m_saveLive, &QAction::triggered, this, [this] { m_compare->saveSideAs(ComparePanel::Side::Live); });
     connect(m_compare, &ComparePanel::message, this, &MainWindow::report);
+    connect(m_compare, &ComparePanel::differencesChanged, this, &MainWindow::updateActions);
     connect(m_reloadAction, &QAction::triggered, this, [this] {
         if (!m_session)
             return;
@@ -204,14 +210,14 @@ void MainWindow::openConnection(const ConnectionSpec &spec)
         emit connectionFailed(config.error().message);
         return;
     }
-    m_connectionLabel->setText(tr("Connecting to %1…").arg(spec.displayName()));
+    m_connectionLabel->setText(tr("Connecting to %1…").arg(shownName(spec)));
     ConsoleSession::probe(*config, this, [this, spec, config = *config](const Status &status) {
         if (status) {
             adopt(spec, config);
             return;
         }
-        const QString text = tr("Cannot connect to %1: %2").arg(spec.displayName(), status.error().message);
-        m_connectionLabel->setText(m_session ? m_session->spec().displayName() : tr("Not connected"));
+        const QString text = tr("Cannot connect to %1: %2").arg(shownName(spec), status.error().message);
+        m_connectionLabel->setText(m_session ? shownName(m_session->spec()) : tr("Not connected"));
         report(text, true);
         emit connectionFailed(text);
         showConnectDialog(status.error().message);
@@ -249,6 +255,7 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
     m_browser->model()->setService(nullptr);
     m_session.reset();
     m_shownFoo = 0;
+    m_documentDelay.stop();
     m_compare->clear(tr("Select a Foo to compare its cached body with a live serialization."));
 
     m_session = std::make_unique<ConsoleSession>(spec, config);
@@ -260,9 +267,10 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
     m_cacheActions->setSession(m_session.get());
     m_browser->model()->setService(&m_session->service()); // verify outcomes land per row
     ConnectDialog::remember(spec);
-    setWindowTitle(tr("%1 — Preserve").arg(spec.displayName()));
-    m_connectionLabel->setText(spec.displayName());
-    report(tr("Connected to %1").arg(spec.displayName()), false);
+    setWindowTitle(tr("%1 — Preserve").arg(shownName(spec)));
+    m_connectionLabel->setText(shownName(spec));
+    report(tr("Connected to %1").arg(shownName(spec)), false);
+    updateActions();
     emit connected();
 }
 
@@ -294,7 +302,11 @@ void MainWindow::connectSession()
 void MainWindow::currentFooChanged(qint64 fooId, const QString &name, const QString &path)
 {
     m_wantedPath = path;
-    if (fooId == 0 || !m_session)
+    if (fooId == 0) {
+        showNoFoo();
+        return;
+    }
+    if (!m_session)
         return;
     if (fooId != m_shownFoo) {
         m_shownFoo = fooId;
@@ -304,6 +316,37 @@ void MainWindow::currentFooChanged(qint64 fooId, const QString &name, const QStr
     }
     if (m_compare->comparison() && m_compare->comparison()->pk == fooId)
         m_compare->showPath(path);
+}
+
+// The tree has no current node any more (selection cleared, filtered out, reloaded without it): the
+// panes must not go on showing a Foo nobody picked, and its pending comparison is dropped.
+void MainWindow::showNoFoo()
+{
+    if (!m_session)
+        return; // the panes say how to connect
+    const qint64 was = m_shownFoo;
+    m_shownFoo = 0;
+    m_documentDelay.stop();
+    m_session->documents().clear();
+    if (was == 0 && !m_compare->comparison())
+        return;
+    m_compare->clear(was != 0 ? tr("Foo %1 is no longer selected or no longer in the tree (filtered out). "
+                                   "Select a Foo to compare its cached body with a live serialization.")
+                                    .arg(was)
+                              : tr("Select a Foo to compare its cached body with a live serialization."));
+}
+
+void MainWindow::updateActions()
+{
+    const bool differences = m_compare->hasDifferences();
+    m_reloadAction->setEnabled(m_session != nullptr);
+    m_nextDifference->setEnabled(differences);
+    m_previousDifference->setEnabled(differences);
+}
+
+QString MainWindow::shownName(const ConnectionSpec &spec)
+{
+    return ConnectDialog::maskPasswords(spec.displayName());
 }
 
 void MainWindow::comparisonLoaded(const DocumentComparisonPtr &comparison)
@@ -326,8 +369,10 @@ void MainWindow::entriesChanged(const QList<qint64> &pks)
 
 void MainWindow::report(const QString &text, bool error)
 {
-    statusBar()->showMessage(text, error ? 15000 : 5000);
-    m_logDock->append(text, error);
+    // Messages quote connection strings (errors from drivers, too): never with their password.
+    const QString shown = ConnectDialog::maskPasswords(text);
+    statusBar()->showMessage(shown, error ? 15000 : 5000);
+    m_logDock->append(shown, error);
 }
 
 void MainWindow::showAbout()

@@ -58,6 +58,10 @@ private:
     void adopt(const ConnectionSpec &spec, const CacheConfig &config);
     void connectSession();
     void currentFooChanged(qint64 fooId, const QString &name, const QString &path);
+    void showNoFoo();
+    // Enables what can do something now: Reload with a connection, Next/Previous Difference with differences.
+    void updateActions();
+    static QString shownName(const ConnectionSpec &spec);
     void comparisonLoaded(const DocumentComparisonPtr &comparison);
     void entriesChanged(const QList<qint64> &pks);
     void report(const QString &text, bool error);

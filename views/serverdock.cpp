@@ -198,7 +198,11 @@ QWidget *ServerDock::createCharts()
     m_hitRate->setName(tr("Hit rate"));
     m_requests = new QLineSeries(traffic);
     m_requests->setName(tr("Requests/s"));
-    QValueAxis *percent = valueAxis(traffic, 100, QStringLiteral("%d%%"), tr("hit rate"));
+    // Headroom above 100 %: a warm cache's line would lie on the plot's top edge, invisible.
+    QValueAxis *percent = valueAxis(traffic, 105, QStringLiteral("%d%%"), tr("hit rate"));
+    percent->setTickType(QValueAxis::TicksDynamic);
+    percent->setTickAnchor(0);
+    percent->setTickInterval(50);
     m_rateAxis = valueAxis(traffic, 10, QStringLiteral("%d"), tr("requests/s"));
     traffic->addAxis(percent, Qt::AlignLeft);
     traffic->addAxis(m_rateAxis, Qt::AlignRight);
@@ -359,8 +363,11 @@ void ServerDock::sample()
     m_last = now;
     ++m_seconds;
     const qint64 served = after.served - before.served;
+    // While stopped the seconds pass without points: a line at 0 would claim an idle server.
+    const bool serving = m_session->server().isRunning();
     QList<QPointF> requests = shifted(m_requests);
-    requests.append({ 0, double(served) });
+    if (serving || served > 0)
+        requests.append({ 0, double(served) });
     QList<QPointF> hitRate = shifted(m_hitRate);
     if (served > 0)
         hitRate.append({ 0, 100.0 * double(after.hits - before.hits) / double(served) });

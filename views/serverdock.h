@@ -37,10 +37,14 @@ public:
     bool isServing() const;
     QString urlText() const;
     QLineSeries *hitRateSeries() const { return m_hitRate; }
+    QLineSeries *requestRateSeries() const { return m_requests; }
     QLineSeries *medianLatencySeries() const { return m_p50; }
     QLineSeries *tailLatencySeries() const { return m_p99; }
     // Starts serving on the address and port in the fields (the same as clicking Start).
     void startServer(quint16 port);
+    // Adds the last second to the charts; the dock's timer calls it once a second while connected
+    // (public so that tests need not wait for the timer).
+    void sample();
 
 signals:
     void message(const QString &text, bool error);
@@ -53,7 +57,6 @@ private:
     void connectSignals();
     void toggleServer();
     void chooseTokenFile();
-    void sample();
     void updateState();
 
     ConsoleSession *m_session = nullptr;

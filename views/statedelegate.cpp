@@ -1,6 +1,8 @@
 #include "statedelegate.h"
 
+#include <QApplication>
 #include <QPainter>
+#include <QStyle>
 
 namespace {
 constexpr int dotSize = 8;
@@ -34,4 +36,17 @@ QSize StateDelegate::sizeHint(const QStyleOptionViewItem &option, const QModelIn
     QSize size = QStyledItemDelegate::sizeHint(option, index);
     size.rwidth() += dotSize + gap;
     return size;
+}
+
+int StateDelegate::minimumWidth(const QFontMetrics &metrics)
+{
+    // The model's words (entryStateName() · verdictWord()); untranslated there, so measured as is.
+    static const char *const widest[] = { "refreshing \u00b7 key order", "missing \u00b7 identical",
+                                          "unknown \u00b7 identical", "corrupt \u00b7 differs" };
+    int text = 0;
+    for (const char *sample : widest)
+        text = qMax(text, metrics.horizontalAdvance(QString::fromUtf8(sample)));
+    // The item view's text margin on both sides, and a little room for the sort indicator's column.
+    const int margin = QApplication::style()->pixelMetric(QStyle::PM_FocusFrameHMargin) + 1;
+    return text + dotSize + gap + 2 * margin + 8;
 }

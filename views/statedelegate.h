@@ -12,4 +12,9 @@ public:
 
     void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override;
     QSize sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const override;
+
+    // Wide enough for the longest usual text ("refreshing · key order", "fresh · identical"), the
+    // dot and the style's margins: the states and verdicts land after the rows, so sizing the
+    // column to its contents when it is first filled would still cut them.
+    static int minimumWidth(const QFontMetrics &metrics);
 };

@@ -6,7 +6,7 @@
 #include <QElapsedTimer>
 #include <QLoggingCategory>
 
-Q_LOGGING_CATEGORY(lcDocuments, "preserve.items.documents")
+Q_LOGGING_CATEGORY(lcDocuments, "preserve.items.documents", QtInfoMsg)
 
 namespace {
 

@@ -2,6 +2,7 @@
 // the window's own widgets; waits on signals, never sleeps.
 #include "cacheactions.h"
 #include "comparepanel.h"
+#include "connectdialog.h"
 #include "foobrowser.h"
 #include "jobprogresswidget.h"
 #include "jsonview.h"
@@ -18,7 +19,13 @@
 #include "testsupport.h"
 
 #include <QAction>
+#include <QComboBox>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
 #include <QLineSeries>
+#include <QSettings>
+#include <QValueAxis>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSqlDatabase>
@@ -112,6 +119,13 @@ private slots:
     void latencyChartFollowsServedRequests();
     void largeDocumentDoesNotBlockTheUiThread();
     void refreshAllDoesNotBlockTheUiThread();
+    void vanishingSelectionClearsThePanes();
+    void nameFilterKeepsOrClearsTheSelection();
+    void actionsFollowWhatTheyCanDo();
+    void connectDialogHintsAndMasks();
+    void maskPasswords_data();
+    void maskPasswords();
+    void chartsLeaveRoomAndStayEmptyWhenStopped();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
@@ -181,6 +195,11 @@ void TestMainWindow::opensSelectsAndCompares()
     QVERIFY(!panel->cachedView()->hasDocument());
     QVERIFY2(panel->summaryText().contains(QStringLiteral("not cached")), qPrintable(panel->summaryText()));
     QCOMPARE(stateOf(window.browser()->model(), pk), EntryState::Missing);
+    // The State column has room for a state with a verdict.
+    QTreeView *tree = window.browser()->view();
+    const int needed = tree->fontMetrics().horizontalAdvance(QStringLiteral("fresh \u00b7 identical")) + 14;
+    QVERIFY2(tree->header()->sectionSize(FooTreeModel::StateColumn) >= needed,
+             qPrintable(QStringLiteral("%1 < %2").arg(tree->header()->sectionSize(FooTreeModel::StateColumn)).arg(needed)));
 }
 
 void TestMainWindow::refreshChangesTheState()
@@ -210,7 +229,7 @@ void TestMainWindow::refreshChangesTheState()
 
     // Refresh again leaves it in place; invalidate (confirmed) removes it again.
     window.cacheActions()->setConfirmation([](const QString &question) {
-        return question.contains(QStringLiteral("1 Foo"));
+        return question.contains(QStringLiteral("1 Foo?")) && !question.contains(QStringLiteral("(s)"));
     });
     window.cacheActions()->invalidate->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(window.browser()->model(), pk), EntryState::Missing, 15000);
@@ -496,7 +515,9 @@ void TestMainWindow::refreshAllDoesNotBlockTheUiThread()
     open(window, path);
     QVERIFY(selectLargest(window) > 0); // a big document on screen, re-read when its entry changes
     QSignalSpy finished(&window.session()->service(), &CacheService::jobFinished);
-    window.cacheActions()->setConfirmation([](const QString &question) { return question.contains(QLatin1String("100")); });
+    window.cacheActions()->setConfirmation([](const QString &question) {
+        return question.contains(QLatin1String("100 Foos?")) && !question.contains(QLatin1String("(s)"));
+    });
 
     QElapsedTimer clock;
     qint64 lastTick = 0;
@@ -523,6 +544,248 @@ void TestMainWindow::refreshAllDoesNotBlockTheUiThread()
     QVERIFY2(ticks >= took / 40, qPrintable(QStringLiteral("only %1 ticks in %2 ms").arg(ticks).arg(took)));
     QVERIFY2(longestGap < 100 || longestGap * 5 < took,
              qPrintable(QStringLiteral("the GUI thread stalled for %1 of %2 ms").arg(longestGap).arg(took)));
+}
+
+// Under the "Missing" filter with a missing Foo selected, Refresh Stale makes every row leave the
+// tree as it turns fresh: the selection does not jump from row to row (each jump would start a
+// comparison), and at the end nothing is current and the panes no longer show the refreshed Foo.
+void TestMainWindow::vanishingSelectionClearsThePanes()
+{
+    const QString database = copyOfSmall(QStringLiteral("vanish.sqlite3"));
+    QVERIFY(!database.isEmpty());
+    QList<qint64> announced; // before the window: it may still speak while it is destroyed
+    MainWindow window;
+    window.show();
+    open(window, database);
+    FooBrowser *browser = window.browser();
+    auto *stateFilter = browser->findChild<QComboBox *>(QStringLiteral("stateFilter"));
+    QVERIFY(stateFilter);
+    stateFilter->setCurrentIndex(stateFilter->findData(int(EntryState::Missing)));
+    QTreeView *tree = browser->view();
+    const int rows = tree->model()->rowCount();
+    QVERIFY2(rows > 3, "the demo is not cached: every Foo is missing and shown");
+    const qint64 pk = selectLargest(window);
+    QVERIFY(pk > 0);
+    ComparePanel *panel = window.comparePanel();
+    QVERIFY(panel->liveView()->hasDocument());
+
+    connect(browser, &FooBrowser::currentChanged, this, [&announced](qint64 fooId) { announced << fooId; });
+    QSignalSpy shown(&window, &MainWindow::comparisonShown);
+    QSignalSpy finished(&window.session()->service(), &CacheService::jobFinished);
+    // First the selected Foo alone (as a job of many reaches it): its row leaves, others stay.
+    window.session()->service().refresh({ pk });
+    QVERIFY(finished.wait(15000));
+    QTRY_COMPARE_WITH_TIMEOUT(tree->model()->rowCount(), rows - 1, 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->comparison(), 5000);
+    QVERIFY(!tree->currentIndex().isValid());
+    QCOMPARE(announced, QList<qint64>({ 0 })); // the neighbour did not become current
+    QVERIFY(!panel->liveView()->hasDocument() && !panel->cachedView()->hasDocument());
+    QVERIFY2(panel->cachedView()->placeholder().contains(QStringLiteral("Select a Foo")),
+             qPrintable(panel->cachedView()->placeholder()));
+    QVERIFY(panel->summaryText().isEmpty());
+
+    // Then all the others: nothing is current, so nothing is compared.
+    window.cacheActions()->refreshStale->trigger();
+    QVERIFY(finished.wait(15000));
+    QTRY_COMPARE_WITH_TIMEOUT(tree->model()->rowCount(), 0, 15000);
+    QCOMPARE(announced, QList<qint64>({ 0 }));
+    for (const QList<QVariant> &arguments : std::as_const(shown))
+        QCOMPARE(arguments.at(0).toLongLong(), pk); // a re-read of the refreshed Foo at most
+    QVERIFY(!panel->comparison());
+
+    // Reload (F5) brings nothing back under the filter, and shows nothing.
+    QAction *reload = window.findChild<QAction *>(QStringLiteral("reload"));
+    QVERIFY(reload && reload->isEnabled());
+    QSignalSpy loading(browser->model(), &FooTreeModel::loadingChanged);
+    reload->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!loading.isEmpty() && !browser->model()->isLoading(), 15000);
+    QCOMPARE(tree->model()->rowCount(), 0);
+    QVERIFY(!panel->comparison());
+    QVERIFY(!panel->liveView()->hasDocument());
+    disconnect(browser, &FooBrowser::currentChanged, this, nullptr);
+}
+
+// The name filter reloads the Foo level: a selected Foo that still matches stays selected and on
+// screen (no new comparison); one that no longer matches is no longer shown.
+void TestMainWindow::nameFilterKeepsOrClearsTheSelection()
+{
+    QList<qint64> announced;
+    MainWindow window;
+    window.show();
+    open(window, m_small);
+    const qint64 pk = selectLargest(window);
+    QVERIFY(pk > 0);
+    FooBrowser *browser = window.browser();
+    ComparePanel *panel = window.comparePanel();
+    auto *filter = browser->findChild<QLineEdit *>(QStringLiteral("filter"));
+    QVERIFY(filter);
+    connect(browser, &FooBrowser::currentChanged, this, [&announced](qint64 fooId) { announced << fooId; });
+    QSignalSpy shown(&window, &MainWindow::comparisonShown);
+
+    const auto applyFilter = [&](const QString &text) {
+        QSignalSpy reset(browser->model(), &QAbstractItemModel::modelReset);
+        filter->setText(text);
+        return reset.wait(5000);
+    };
+    QVERIFY(applyFilter(QString::number(pk)));
+    QTRY_VERIFY_WITH_TIMEOUT(!browser->model()->isLoading()
+                                 && browser->view()->currentIndex().data(FooTreeModel::IdRole).toLongLong() == pk,
+                             15000);
+    QVERIFY(!announced.contains(0));
+    QVERIFY(panel->comparison() && panel->comparison()->pk == pk); // kept all along
+    for (const QList<QVariant> &arguments : std::as_const(shown))
+        QCOMPARE(arguments.at(0).toLongLong(), pk);
+
+    QVERIFY(applyFilter(QStringLiteral("no such foo anywhere")));
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->comparison(), 15000);
+    QCOMPARE(browser->model()->rowCount(), 0);
+    QCOMPARE(announced.last(), 0);
+    QVERIFY(!panel->liveView()->hasDocument());
+    QVERIFY2(panel->cachedView()->placeholder().contains(QString::number(pk)),
+             qPrintable(panel->cachedView()->placeholder()));
+    disconnect(browser, &FooBrowser::currentChanged, this, nullptr);
+}
+
+// Reload needs a connection; Next/Previous Difference need differences on screen.
+void TestMainWindow::actionsFollowWhatTheyCanDo()
+{
+    const QString database = copyOfSmall(QStringLiteral("actions.sqlite3"));
+    QVERIFY(!database.isEmpty());
+    MainWindow window;
+    window.show();
+    QAction *reload = window.findChild<QAction *>(QStringLiteral("reload"));
+    QAction *next = window.findChild<QAction *>(QStringLiteral("nextDifference"));
+    QAction *previous = window.findChild<QAction *>(QStringLiteral("previousDifference"));
+    QVERIFY(reload && next && previous);
+    QVERIFY(!reload->isEnabled() && !next->isEnabled() && !previous->isEnabled());
+
+    open(window, database);
+    QVERIFY(reload->isEnabled());
+    const qint64 pk = selectLargest(window);
+    QVERIFY(pk > 0);
+    QVERIFY(!next->isEnabled() && !previous->isEnabled()); // not cached: nothing to step through
+    window.cacheActions()->refreshSelected->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(window.comparePanel()->summaryText().contains(QStringLiteral("identical")), 15000);
+    QVERIFY(!next->isEnabled() && !previous->isEnabled());
+
+    const QString renamed = renameBars(database, pk);
+    QVERIFY2(renamed.isEmpty(), qPrintable(renamed));
+    QSignalSpy shown(&window, &MainWindow::comparisonShown);
+    reload->trigger();
+    QVERIFY(shown.wait(15000));
+    QVERIFY(window.comparePanel()->differenceList()->count() > 0);
+    QVERIFY(next->isEnabled() && previous->isEnabled());
+    next->trigger();
+    QCOMPARE(window.comparePanel()->differenceList()->currentRow(), 0);
+
+    // Nothing selected any more: nothing to step through.
+    QTRY_VERIFY_WITH_TIMEOUT(!window.browser()->model()->isLoading(), 15000); // the reload re-selected it
+    window.browser()->view()->setCurrentIndex(QModelIndex());
+    QTRY_VERIFY(!window.comparePanel()->comparison());
+    QVERIFY(!next->isEnabled() && !previous->isEnabled());
+}
+
+// First start (no recent connection, no demo file): the dialog says how to get the demo. The
+// Database label's mnemonic works. A PostgreSQL password shows masked but is kept for connecting,
+// also when another part of the URL is edited.
+void TestMainWindow::connectDialogHintsAndMasks()
+{
+    QSettings(QStringLiteral("preserve"), QStringLiteral("console")).remove(QStringLiteral("connections/recent"));
+    {
+        ConnectDialog dialog(m_dir.filePath(QStringLiteral("no-demo-here.sqlite3")));
+        auto *hint = dialog.findChild<QLabel *>(QStringLiteral("hint"));
+        QVERIFY(hint && !hint->isHidden());
+        QVERIFY2(hint->text().contains(QStringLiteral("preserve seed")) && hint->text().contains(QStringLiteral("no-demo-here")),
+                 qPrintable(hint->text()));
+        QLabel *databaseLabel = nullptr;
+        for (QLabel *label : dialog.findChildren<QLabel *>()) {
+            if (label->text() == QStringLiteral("&Database:"))
+                databaseLabel = label;
+        }
+        QVERIFY(databaseLabel);
+        QVERIFY(qobject_cast<QLineEdit *>(databaseLabel->buddy()));
+
+        const QString url = QStringLiteral("postgresql://user:s3cret%40x@127.0.0.1:1/shop");
+        ConnectionSpec spec;
+        spec.database = url;
+        spec.store = QStringLiteral("redis");
+        spec.redisUrl = QStringLiteral("redis://:r3dis@127.0.0.1:6390/0");
+        dialog.setSpec(spec);
+        auto *field = qobject_cast<QLineEdit *>(databaseLabel->buddy());
+        QCOMPARE(field->text(), QStringLiteral("postgresql://user:***@127.0.0.1:1/shop"));
+        for (QLineEdit *edit : dialog.findChildren<QLineEdit *>())
+            QVERIFY2(!edit->text().contains(QStringLiteral("s3cret")) && !edit->text().contains(QStringLiteral("r3dis")),
+                     qPrintable(edit->text()));
+        QCOMPARE(dialog.spec().database, url);
+        QCOMPARE(dialog.spec().redisUrl, spec.redisUrl);
+        // Edited elsewhere: the kept password goes with the new host.
+        field->setText(QStringLiteral("postgresql://user:***@10.0.0.2:5432/shop"));
+        QCOMPARE(dialog.spec().database, QStringLiteral("postgresql://user:s3cret%40x@10.0.0.2:5432/shop"));
+        // A password typed in is masked once the field is left, and still the one used.
+        field->setText(QStringLiteral("postgresql://u:typed@host/db"));
+        emit field->editingFinished();
+        QCOMPARE(field->text(), QStringLiteral("postgresql://u:***@host/db"));
+        QCOMPARE(dialog.spec().database, QStringLiteral("postgresql://u:typed@host/db"));
+        dialog.connectionFailed(QStringLiteral("cannot open postgresql://u:typed@host/db: refused"));
+        auto *error = dialog.findChild<QLabel *>(QStringLiteral("error"));
+        QVERIFY(error && !error->text().contains(QStringLiteral("typed")));
+    }
+    {
+        // With the demo there, it is offered and no hint shows.
+        ConnectDialog dialog(m_small);
+        auto *hint = dialog.findChild<QLabel *>(QStringLiteral("hint"));
+        QVERIFY(hint && hint->isHidden());
+        QCOMPARE(dialog.spec().database, m_small);
+    }
+}
+
+void TestMainWindow::maskPasswords_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("shown");
+    QTest::addRow("postgres") << "postgresql://u:pw@h:5432/d" << "postgresql://u:***@h:5432/d";
+    QTest::addRow("no password") << "postgresql://u@h/d" << "postgresql://u@h/d";
+    QTest::addRow("no user") << "postgresql://h:5432/d" << "postgresql://h:5432/d";
+    QTest::addRow("redis, password only") << "redis://:pw@h:6379/0" << "redis://:***@h:6379/0";
+    QTest::addRow("in a message") << "cannot open postgres://a:b@c/d: no; and redis://x:y@z/1"
+                                  << "cannot open postgres://a:***@c/d: no; and redis://x:***@z/1";
+    QTest::addRow("sqlite path") << "/tmp/a:b@c.sqlite3" << "/tmp/a:b@c.sqlite3";
+}
+
+void TestMainWindow::maskPasswords()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, shown);
+    QCOMPARE(ConnectDialog::maskPasswords(text), shown);
+}
+
+// The hit-rate axis goes above 100 % (a warm cache's line is not on the edge); a stopped server
+// adds no points, a serving one adds a point per second, idle or not.
+void TestMainWindow::chartsLeaveRoomAndStayEmptyWhenStopped()
+{
+    MainWindow window;
+    window.show();
+    open(window, m_small);
+    ServerDock *dock = window.serverDock();
+    const auto axes = dock->hitRateSeries()->attachedAxes();
+    const auto vertical = std::find_if(axes.cbegin(), axes.cend(),
+                                       [](QAbstractAxis *axis) { return axis->orientation() == Qt::Vertical; });
+    QVERIFY(vertical != axes.cend());
+    auto *percent = qobject_cast<QValueAxis *>(*vertical);
+    QVERIFY(percent && percent->max() > 100 && percent->max() <= 110 && percent->min() == 0);
+    QVERIFY(percent->labelFormat().contains(QStringLiteral("%%")));
+
+    QLineSeries *requests = dock->requestRateSeries();
+    dock->sample();
+    dock->sample();
+    QCOMPARE(requests->count(), 0);
+    QCOMPARE(dock->hitRateSeries()->count(), 0);
+    dock->startServer(0);
+    QVERIFY(dock->isServing());
+    dock->sample();
+    QCOMPARE(requests->count(), 1);
+    QCOMPARE(requests->at(0).y(), 0.0);
+    QCOMPARE(dock->hitRateSeries()->count(), 0); // no requests, no rate
 }
 
 QTEST_MAIN(TestMainWindow)
