@@ -13,7 +13,7 @@
 
 #include <future>
 
-Q_LOGGING_CATEGORY(lcCache, "preserve.cache")
+Q_LOGGING_CATEGORY(lcCache, "preserve.cache", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
 struct CacheService::Flight {
     std::vector<LookupCallback> waiters;

@@ -13,7 +13,7 @@
 #include <sqlite3.h>
 #include <zlib.h>
 
-Q_LOGGING_CATEGORY(lcDbColumnStore, "preserve.cache.db")
+Q_LOGGING_CATEGORY(lcDbColumnStore, "preserve.cache.db", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
 namespace {
 

@@ -19,7 +19,7 @@
 
 #include <sqlite3.h>
 
-Q_LOGGING_CATEGORY(lcDbColumnWatcher, "preserve.cache.db.watcher")
+Q_LOGGING_CATEGORY(lcDbColumnWatcher, "preserve.cache.db.watcher", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
 namespace {
 

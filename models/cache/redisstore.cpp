@@ -20,7 +20,7 @@
 
 #include <signal.h>
 
-Q_LOGGING_CATEGORY(lcRedisStore, "preserve.cache.redis")
+Q_LOGGING_CATEGORY(lcRedisStore, "preserve.cache.redis", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
 namespace {
 

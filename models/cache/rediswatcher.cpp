@@ -15,7 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-Q_LOGGING_CATEGORY(lcRedisWatcher, "preserve.cache.redis.watch")
+Q_LOGGING_CATEGORY(lcRedisWatcher, "preserve.cache.redis.watch", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
 namespace {
 

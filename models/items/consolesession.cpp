@@ -12,7 +12,7 @@
 #include <QPromise>
 #include <QThreadPool>
 
-Q_LOGGING_CATEGORY(lcSession, "preserve.items.session")
+Q_LOGGING_CATEGORY(lcSession, "preserve.items.session", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
 Result<CacheConfig> ConnectionSpec::cacheConfig() const
 {

@@ -8,7 +8,7 @@
 
 #include <atomic>
 
-Q_LOGGING_CATEGORY(lcItems, "preserve.items")
+Q_LOGGING_CATEGORY(lcItems, "preserve.items", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
 namespace {
 

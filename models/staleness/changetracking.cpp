@@ -15,7 +15,7 @@
 
 #include <sqlite3.h>
 
-Q_LOGGING_CATEGORY(lcTracking, "preserve.tracking")
+Q_LOGGING_CATEGORY(lcTracking, "preserve.tracking", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
 namespace ChangeTracking {
 namespace {

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
-Q_LOGGING_CATEGORY(lcTelemetry, "preserve.telemetry")
+Q_LOGGING_CATEGORY(lcTelemetry, "preserve.telemetry", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
 namespace {
 
