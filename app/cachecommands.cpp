@@ -5,6 +5,7 @@
 
 #include "cache/cacheservice.h"
 #include "db/database.h"
+#include "db/missingfoos.h"
 #include "staleness/changetracking.h"
 
 #include <QCoreApplication>
@@ -140,6 +141,28 @@ Result<QList<qint64>> primaryKeys(const QStringList &words)
     return pks;
 }
 
+// Named Foos that do not exist are the operator's mistake: said once, exit code 3, nothing done.
+// Empty when every pk names a Foo.
+std::optional<int> refuseMissingFoos(const DatabaseConfig &config, const QList<qint64> &pks)
+{
+    if (pks.isEmpty())
+        return std::nullopt;
+    auto database = Database::open(config);
+    if (!database)
+        return exitCodeFor(database.error());
+    const auto missing = missingFoos(**database, pks);
+    if (!missing)
+        return exitCodeFor(missing.error());
+    if (missing->isEmpty())
+        return std::nullopt;
+    QStringList names;
+    for (qint64 pk : *missing)
+        names << QString::number(pk);
+    printError(missing->size() == 1 ? QStringLiteral("Foo %1 does not exist").arg(names.first())
+                                    : QStringLiteral("Foos %1 do not exist").arg(names.join(QStringLiteral(", "))));
+    return NotFound;
+}
+
 // Names may hold control characters (the demo has them on purpose): never let them reach a terminal.
 QString printable(QString text, int width)
 {
@@ -253,6 +276,8 @@ int Commands::invalidate(const QStringList &arguments)
         return Usage;
     }
     CacheService &service = *command.service;
+    if (auto code = refuseMissingFoos(service.config().database, *pks))
+        return *code;
     const int job = command.parser.isSet(all) ? service.invalidateAll() : service.invalidate(*pks);
     return finish(runJob(service, job, "invalidating", command.wantsJson()), command.wantsJson(), "Invalidated");
 }
@@ -270,6 +295,8 @@ int Commands::verify(const QStringList &arguments)
     if (!pks)
         return exitCodeFor(pks.error());
     CacheService &service = *command.service;
+    if (auto code = refuseMissingFoos(service.config().database, *pks))
+        return *code;
     // Collected and printed by pk at the end: results arrive in completion order.
     QMap<qint64, Verification> verified;
     QMap<qint64, QString> failures;
@@ -307,7 +334,7 @@ int Commands::verify(const QStringList &arguments)
     } else {
         std::printf("Verified %d of %d entries in %.2f s: %d differ from live%s\n", summary.done, summary.total,
                     summary.seconds, differing, summary.failed ? qPrintable(QStringLiteral(", %1 failed").arg(summary.failed)) : "");
-        if (!summary.firstError.isEmpty())
+        if (!summary.firstError.isEmpty() && failures.isEmpty()) // a failed entry's error is on its own line above
             printError(summary.firstError);
     }
     if (summary.cancelled)

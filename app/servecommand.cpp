@@ -11,6 +11,7 @@
 #include <QLoggingCategory>
 #include <QSocketNotifier>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <unistd.h>
@@ -83,7 +84,17 @@ std::variant<HttpServerOptions, int> serverOptions(const QCommandLineParser &par
     options.pageSize = *pageSize;
     options.maxConnections = *connections;
     options.timeoutSeconds = *timeout;
-    options.cacheControl = parser.value(o.cacheControl).toLatin1();
+    const QString cacheControl = parser.value(o.cacheControl);
+    const auto unfit = std::find_if(cacheControl.cbegin(), cacheControl.cend(),
+                                    [](QChar c) { return c.unicode() < 0x20 || c.unicode() > 0x7e; });
+    if (unfit != cacheControl.cend()) {
+        // libmicrohttpd refuses such a header at every response, silently: say so now instead.
+        printError(QStringLiteral("--cache-control takes one header value of printable ASCII characters, not U+%1 "
+                                  "(no line breaks or other control characters)")
+                       .arg(QString::number(unfit->unicode(), 16).toUpper().rightJustified(4, QLatin1Char('0'))));
+        return Usage;
+    }
+    options.cacheControl = cacheControl.toLatin1();
     const QString policy = parser.value(o.policy);
     if (policy == QLatin1String("cached"))
         options.policy = CachePolicy::Cached;

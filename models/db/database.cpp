@@ -29,6 +29,21 @@ QString driverFor(const DatabaseConfig &config)
     return config.isSqlite() ? QStringLiteral("QSQLITE") : QStringLiteral("QPSQL");
 }
 
+// One readable line for a failed open: the database's own text (libpq's lines joined with "; ")
+// without the driver's "QPSQL: Unable to connect", which says nothing more; the driver's text
+// only when the database gave none.
+QString openErrorText(const QSqlError &error)
+{
+    QStringList lines;
+    for (const QString &line : error.databaseText().split(QLatin1Char('\n'))) {
+        if (!line.trimmed().isEmpty())
+            lines << line.trimmed();
+    }
+    if (lines.isEmpty())
+        return error.driverText().isEmpty() ? error.text() : error.driverText();
+    return lines.join(QStringLiteral("; "));
+}
+
 } // namespace
 
 Database::Database(DatabaseConfig config, QSqlDatabase db)
@@ -94,8 +109,7 @@ Status Database::connect()
         m_db.setConnectOptions(options.join(QLatin1Char(';')));
     }
     if (!m_db.open())
-        return Error::database(QObject::tr("cannot open %1: %2")
-                                   .arg(m_config.displayName(), m_db.lastError().text()));
+        return Error::database(QObject::tr("cannot open %1: %2").arg(m_config.displayName(), openErrorText(m_db.lastError())));
 
     if (m_config.isSqlite()) {
         const QVariant handle = m_db.driver()->handle();

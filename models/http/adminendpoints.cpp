@@ -7,6 +7,7 @@
 #include "cache/serviceinternals.h"
 #include "cache/workerpool.h"
 #include "db/database.h"
+#include "db/missingfoos.h"
 #include "serialize/serializer.h"
 
 #include <QCryptographicHash>
@@ -21,9 +22,25 @@
 
 namespace {
 
-Reply unauthorized(const QByteArray &message)
+// What each admin route accepts; every reply of the route (401, 403, 405 included) names it in Allow.
+struct AdminRoute {
+    QByteArray method;
+    const char *allow;
+    QByteArray name; // DRF's view name, for OPTIONS
+};
+
+AdminRoute describe(const QByteArray &route)
 {
-    Reply reply = HttpResponses::error(MHD_HTTP_UNAUTHORIZED, message);
+    if (route == "status")
+        return { "GET", "GET, HEAD, OPTIONS", "Status" };
+    if (route == "invalidate")
+        return { "DELETE", "DELETE, OPTIONS", "Cache" };
+    return { "POST", "POST, OPTIONS", "Refresh" };
+}
+
+Reply unauthorized(const QByteArray &message, const char *allow)
+{
+    Reply reply = HttpResponses::error(MHD_HTTP_UNAUTHORIZED, message, allow);
     HttpResponses::addHeader(reply.response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"api\"");
     return reply;
 }
@@ -37,48 +54,97 @@ bool sameToken(const QByteArray &given, const QByteArray &expected)
     return CRYPTO_memcmp(a.constData(), b.constData(), size_t(a.size())) == 0;
 }
 
+// A read-only database connection cannot take a refresh or an invalidation when the cache is its
+// own pre_serialized column: the job would fail on every entry. Redis is written as usual.
+bool cannotWrite(const ApiShared &api)
+{
+    const CacheConfig &config = api.service.config();
+    return config.database.readOnly && config.store.kind == StoreConfig::Kind::DbColumn;
+}
+
 QByteArray jobBody(int job)
 {
     return QJsonDocument(QJsonObject { { QStringLiteral("job"), job } }).toJson(QJsonDocument::Compact);
 }
 
-// Starts a job on the service's thread and answers 202 with its id from there.
-void startJob(const ApiSharedPtr &api, const std::shared_ptr<Deferral> &deferral, std::function<int(CacheService &)> start)
+using StartJob = std::function<int(CacheService &)>;
+
+// Any thread. Starts a job on the service's thread and answers 202 with its id from there.
+void startJob(const ApiSharedPtr &api, const std::shared_ptr<Deferral> &deferral, StartJob start, const char *allow)
 {
     QPointer<CacheService> service(&api->service);
     QMetaObject::invokeMethod(
         &api->service,
-        [service, deferral, start] {
+        [service, deferral, start, allow] {
             if (service)
-                deferral->complete(HttpResponses::json(MHD_HTTP_ACCEPTED, jobBody(start(*service)), "POST, DELETE, OPTIONS"));
+                deferral->complete(HttpResponses::json(MHD_HTTP_ACCEPTED, jobBody(start(*service)), allow));
         },
         Qt::QueuedConnection);
 }
 
-// {"pks":[1,2]} or {"stale":true}; the service call to make, or the 400 to send.
-std::variant<std::function<int(CacheService &)>, Reply> parseRefresh(const HttpRequest &request)
+// What POST /api/refresh/ asks for: {"stale":true}, or {"pks":[…]}.
+struct RefreshRequest {
+    bool stale = false;
+    QList<qint64> pks;
+};
+
+std::variant<RefreshRequest, Reply> parseRefresh(const HttpRequest &request)
 {
+    const char *allow = "POST, OPTIONS";
     if (!request.contentType.toLower().startsWith("application/json"))
         return HttpResponses::error(MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                    "Unsupported media type \"" + request.contentType + "\" in request.", "POST, OPTIONS");
+                                    "Unsupported media type \"" + request.contentType + "\" in request.", allow);
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(request.body, &parseError);
     if (parseError.error != QJsonParseError::NoError)
-        return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "JSON parse error - " + parseError.errorString().toUtf8(), "POST, OPTIONS");
+        return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "JSON parse error - " + parseError.errorString().toUtf8(), allow);
     const QJsonObject object = document.object();
     if (object.value(QStringLiteral("stale")).toBool())
-        return [](CacheService &service) { return service.refreshStale(); };
+        return RefreshRequest { true, {} };
     const QJsonValue pks = object.value(QStringLiteral("pks"));
-    QList<qint64> list;
+    RefreshRequest refresh;
     for (const QJsonValue &value : pks.toArray()) {
         const double number = value.toDouble(-1);
         if (!value.isDouble() || number != double(qint64(number)))
-            return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "\"pks\" must be a list of Foo primary keys.", "POST, OPTIONS");
-        list << qint64(number);
+            return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "\"pks\" must be a list of Foo primary keys.", allow);
+        refresh.pks << qint64(number);
     }
     if (!pks.isArray())
-        return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "Expected {\"pks\": [...]} or {\"stale\": true}.", "POST, OPTIONS");
-    return [list](CacheService &service) { return service.refresh(list); };
+        return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "Expected {\"pks\": [...]} or {\"stale\": true}.", allow);
+    return refresh;
+}
+
+// DRF's answer when a PrimaryKeyRelatedField(many=True) meets pks with no row: 400, one message per pk.
+Reply unknownPks(const QList<qint64> &missing)
+{
+    QJsonArray messages;
+    for (qint64 pk : missing)
+        messages.append(QStringLiteral("Invalid pk \"%1\" - object does not exist.").arg(pk));
+    return HttpResponses::json(MHD_HTTP_BAD_REQUEST,
+                               QJsonDocument(QJsonObject { { QStringLiteral("pks"), messages } }).toJson(QJsonDocument::Compact),
+                               "POST, OPTIONS");
+}
+
+// On a worker of the server's pool (the lookup may block on the database): every pk must name a
+// Foo, else 404 (one pk, a detail route) or 400 (the list of POST /api/refresh/); then the job.
+void startForExistingFoos(const ApiSharedPtr &api, WorkerPool &pool, const std::shared_ptr<Deferral> &deferral,
+                          const QList<qint64> &pks, bool detailRoute, StartJob start, const char *allow)
+{
+    pool.post([api, deferral, pks, detailRoute, start, allow](WorkerContext &context) {
+        if (!context.database) {
+            deferral->complete(serverError(QStringLiteral("the database is unavailable: %1").arg(context.databaseError)));
+            return;
+        }
+        const auto missing = missingFoos(*context.database, pks);
+        if (!missing) {
+            ServiceInternals::dropDatabaseIfBroken(context, missing.error()); // reopened by the next task
+            deferral->complete(serverError(missing.error().message));
+        } else if (missing->isEmpty()) {
+            startJob(api, deferral, start, allow);
+        } else {
+            deferral->complete(detailRoute ? HttpResponses::error(MHD_HTTP_NOT_FOUND, "Not found.", allow) : unknownPks(*missing));
+        }
+    });
 }
 
 QByteArray statusJson(const QList<EntryStatus> &statuses)
@@ -101,29 +167,34 @@ QByteArray statusJson(const QList<EntryStatus> &statuses)
 
 } // namespace
 
-std::optional<Reply> Endpoints::authenticate(const ApiShared &api, const HttpRequest &request)
+std::optional<Reply> Endpoints::authenticate(const ApiShared &api, const HttpRequest &request, const char *allow)
 {
     // DRF's TokenAuthentication with keyword "Bearer", word for word.
     const QList<QByteArray> words = request.authorization.simplified().split(' ');
     if (request.authorization.trimmed().isEmpty() || words.first().toLower() != "bearer")
-        return unauthorized("Authentication credentials were not provided.");
+        return unauthorized("Authentication credentials were not provided.", allow);
     if (words.size() == 1)
-        return unauthorized("Invalid token header. No credentials provided.");
+        return unauthorized("Invalid token header. No credentials provided.", allow);
     if (words.size() > 2)
-        return unauthorized("Invalid token header. Token string should not contain spaces.");
+        return unauthorized("Invalid token header. Token string should not contain spaces.", allow);
     if (!sameToken(words[1], api.options.adminToken))
-        return unauthorized("Invalid token.");
+        return unauthorized("Invalid token.", allow);
     return std::nullopt;
 }
 
+// DRF's order: the method, then authentication (IsAuthenticated covers OPTIONS too), then the
+// permission (read-only), then the object (404).
 std::optional<Reply> Endpoints::admin(const ApiSharedPtr &api, WorkerPool &pool, HttpExchange &exchange, const QByteArray &route, qint64 pk)
 {
     const HttpRequest &request = exchange.request;
-    const QByteArray method = route == "status" ? "GET" : route == "invalidate" ? "DELETE" : "POST";
-    if (request.method != method && !(method == "GET" && request.method == "HEAD"))
-        return HttpResponses::methodNotAllowed(request.method, method == "GET" ? "GET, HEAD, OPTIONS" : method + ", OPTIONS");
-    if (auto refused = authenticate(*api, request))
+    const AdminRoute accepted = describe(route);
+    const bool options = request.method == "OPTIONS";
+    if (!options && request.method != accepted.method && !(accepted.method == "GET" && request.method == "HEAD"))
+        return HttpResponses::methodNotAllowed(request.method, accepted.allow);
+    if (auto refused = authenticate(*api, request, accepted.allow))
         return refused;
+    if (options)
+        return metadataReply(accepted.name, accepted.allow);
     if (route == "status") {
         auto deferral = exchange.defer();
         pool.post([api, deferral](WorkerContext &) {
@@ -132,19 +203,25 @@ std::optional<Reply> Endpoints::admin(const ApiSharedPtr &api, WorkerPool &pool,
         });
         return std::nullopt;
     }
-    std::function<int(CacheService &)> start;
+    if (cannotWrite(*api))
+        return HttpResponses::error(MHD_HTTP_FORBIDDEN, "The server's connection is read-only: no refresh or invalidation.",
+                                    accepted.allow);
     if (route == "refresh-many") {
         auto parsed = parseRefresh(request);
         if (auto *reply = std::get_if<Reply>(&parsed))
             return *reply;
-        start = std::get<0>(parsed);
-    } else if (route == "refresh") {
-        start = [pk](CacheService &service) { return service.refresh({ pk }); };
-    } else {
-        start = [pk](CacheService &service) { return service.invalidate({ pk }); };
+        const RefreshRequest refresh = std::get<RefreshRequest>(parsed);
+        auto deferral = exchange.defer();
+        if (refresh.stale)
+            startJob(api, deferral, [](CacheService &service) { return service.refreshStale(); }, accepted.allow);
+        else
+            startForExistingFoos(api, pool, deferral, refresh.pks, false,
+                                 [pks = refresh.pks](CacheService &service) { return service.refresh(pks); }, accepted.allow);
+        return std::nullopt;
     }
-    auto deferral = exchange.defer();
-    startJob(api, deferral, start);
+    StartJob start = route == "refresh" ? StartJob([pk](CacheService &service) { return service.refresh({ pk }); })
+                                        : StartJob([pk](CacheService &service) { return service.invalidate({ pk }); });
+    startForExistingFoos(api, pool, exchange.defer(), { pk }, true, start, accepted.allow);
     return std::nullopt;
 }
 

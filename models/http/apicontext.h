@@ -65,6 +65,8 @@ using ApiSharedPtr = std::shared_ptr<ApiShared>;
 // given. HIT answers are prebuilt once per entry (ResponseCache); others are built here (zero copy).
 Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &entry, const QByteArray &cache);
 QByteArray cacheLabel(int outcome); // Telemetry::Outcome → "HIT", "MISS", "STALE", "BYPASS"
+// 200 with what DRF's SimpleMetadata answers to OPTIONS on a view that takes no input it describes.
+Reply metadataReply(const QByteArray &viewName, const char *allow);
 // 500 with DRF's generic body; the reason goes to the log, never to the client.
 Reply serverError(const QString &reason);
 
@@ -88,8 +90,8 @@ std::optional<Reply> metrics(const ApiSharedPtr &api, int waiting);
 std::optional<Reply> health(const ApiSharedPtr &api, WorkerPool &pool, HttpExchange &exchange);
 // Admin: `route` is "refresh", "refresh-many", "invalidate", "status"; pk where it applies.
 std::optional<Reply> admin(const ApiSharedPtr &api, WorkerPool &pool, HttpExchange &exchange, const QByteArray &route, qint64 pk);
-// Bearer token check, DRF's bodies; std::nullopt when the request may pass.
-std::optional<Reply> authenticate(const ApiShared &api, const HttpRequest &request);
+// Bearer token check, DRF's bodies (with the endpoint's Allow); std::nullopt when the request may pass.
+std::optional<Reply> authenticate(const ApiShared &api, const HttpRequest &request, const char *allow = "GET, HEAD, OPTIONS");
 } // namespace Endpoints
 
 // Routes a request to its endpoint (the DRF URL conf: /api/foos/, /api/foos/<pk>/, APPEND_SLASH).

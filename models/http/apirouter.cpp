@@ -3,6 +3,7 @@
 
 #include "cache/cacheservice.h"
 #include "cache/workerpool.h"
+#include "serialize/jsonstring.h"
 
 #include <QLoggingCategory>
 
@@ -217,15 +218,20 @@ void ApiRouter::sweep()
     m_api->responses.sweep();
 }
 
+Reply metadataReply(const QByteArray &viewName, const char *allow)
+{
+    QByteArray body = "{\"name\":";
+    appendJsonString(body, viewName);
+    body += ",\"description\":\"\",\"renders\":[\"application/json\"],\"parses\":[\"application/json\","
+            "\"application/x-www-form-urlencoded\",\"multipart/form-data\"]}";
+    return HttpResponses::json(MHD_HTTP_OK, body, allow);
+}
+
 std::optional<Reply> Endpoints::options(const HttpRequest &request, bool list)
 {
     Q_UNUSED(request);
     // What DRF's SimpleMetadata answers for a read-only view (no "actions": no POST/PUT allowed).
-    QByteArray body = "{\"name\":\"";
-    body += list ? "Foo List" : "Foo Instance";
-    body += "\",\"description\":\"\",\"renders\":[\"application/json\"],\"parses\":[\"application/json\","
-            "\"application/x-www-form-urlencoded\",\"multipart/form-data\"]}";
-    return HttpResponses::json(MHD_HTTP_OK, body);
+    return metadataReply(list ? "Foo List" : "Foo Instance", "GET, HEAD, OPTIONS");
 }
 
 std::optional<Reply> Endpoints::metrics(const ApiSharedPtr &api, int waiting)

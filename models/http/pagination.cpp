@@ -17,15 +17,16 @@
 namespace {
 
 // Python's int() on the query value, as Django's Paginator.validate_number uses it: surrounding
-// whitespace, a sign, ASCII digits with single underscores between them. DRF maps "last" to the
-// last page and an empty value to 1.
+// whitespace, a sign, ASCII digits with single underscores between them. DRF 3.14 maps "last" to
+// the last page and a missing parameter to 1; an empty one (`?page=`, `?page`) reaches int('') and
+// is "Invalid page.", as is one of only whitespace.
 std::optional<qint64> pageNumber(const std::optional<QByteArray> &value, qint64 pages)
 {
-    QByteArray text = value.value_or(QByteArray()).trimmed();
-    if (!value || value->isEmpty())
+    if (!value)
         return 1;
-    if (text == "last")
+    if (*value == "last") // compared as sent: " last" goes on to int() and fails
         return pages;
+    QByteArray text = value->trimmed();
     bool negative = false;
     if (text.startsWith('+') || text.startsWith('-')) {
         negative = text.startsWith('-');

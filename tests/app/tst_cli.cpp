@@ -68,6 +68,13 @@ private slots:
         QTest::addRow("bad --sendfile-from") << QStringList { QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"),
                                                               QStringLiteral("--sendfile-from"), QStringLiteral("-5") }
                                              << 2 << QByteArray("--sendfile-from");
+        // libmicrohttpd would refuse the header on every response, silently.
+        QTest::addRow("--cache-control with a line break") << QStringList { QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"),
+                                                                            QStringLiteral("--cache-control"), QStringLiteral("max-age=5\r\nX-Inj: 1") }
+                                                           << 2 << QByteArray("--cache-control takes one header value of printable ASCII characters, not U+000D");
+        QTest::addRow("--cache-control with a tab") << QStringList { QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"),
+                                                                     QStringLiteral("--cache-control"), QStringLiteral("max-age=5,\tpublic") }
+                                                    << 2 << QByteArray("U+0009");
     }
 
     void usageErrors()
@@ -99,6 +106,43 @@ private slots:
         QCOMPARE(label.exitCode, 3);
         QVERIFY(label.err.contains("shop_foo"));
         QVERIFY(label.err.contains("api"));
+    }
+
+    void unknownFoos_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QByteArray>("message");
+        QTest::addRow("invalidate") << QStringList { QStringLiteral("invalidate"), QStringLiteral("999") } << QByteArray("Foo 999 does not exist");
+        QTest::addRow("invalidate, some unknown") << QStringList { QStringLiteral("invalidate"), QStringLiteral("998"), QStringLiteral("1"), QStringLiteral("999") }
+                                                  << QByteArray("Foos 998, 999 do not exist");
+        QTest::addRow("invalidate --json") << QStringList { QStringLiteral("invalidate"), QStringLiteral("999"), QStringLiteral("--json") }
+                                           << QByteArray("Foo 999 does not exist");
+        QTest::addRow("verify") << QStringList { QStringLiteral("verify"), QStringLiteral("999") } << QByteArray("Foo 999 does not exist");
+        QTest::addRow("verify --json") << QStringList { QStringLiteral("verify"), QStringLiteral("2"), QStringLiteral("999"), QStringLiteral("--json") }
+                                       << QByteArray("Foo 999 does not exist");
+    }
+    void unknownFoos()
+    {
+        // Nothing is done, the reason is said once on stderr, and the exit code is "no such Foo".
+        QFETCH(QStringList, arguments);
+        QFETCH(QByteArray, message);
+        const auto result = preserve(arguments + QStringList { QStringLiteral("--db"), m_db });
+        QCOMPARE(result.exitCode, 3);
+        QCOMPARE(result.err, "preserve: " + message + '\n');
+        QCOMPARE(result.out, QByteArray());
+    }
+
+    void unreachablePostgresIsOneLine()
+    {
+        // Nothing listens on port 1: libpq's two lines joined, without Qt's "QPSQL: Unable to connect".
+        const auto info = preserve({ QStringLiteral("info"), QStringLiteral("--db"), QStringLiteral("postgresql://preserve@127.0.0.1:1/x") });
+        QCOMPARE(info.exitCode, 1);
+        QVERIFY2(info.err.startsWith("preserve: cannot open "), info.err.constData());
+        QCOMPARE(info.err.count('\n'), 1);
+        QVERIFY2(info.err.endsWith('\n'), info.err.constData());
+        QVERIFY2(!info.err.contains("QPSQL") && !info.err.contains('\t'), info.err.constData());
+        QVERIFY2(info.err.contains("Connection refused; Is the server running"), info.err.constData());
+        QVERIFY(info.out.isEmpty());
     }
 
     void dumpAllIsTheListOfDumps()

@@ -106,6 +106,14 @@ private slots:
         QTest::addRow("word") << "?page=x" << 404 << QByteArray() << QByteArray() << 0;
         QTest::addRow("past the end") << "?page=5" << 404 << QByteArray() << QByteArray() << 0;
         QTest::addRow("float") << "?page=2.0" << 404 << QByteArray() << QByteArray() << 0;
+        // DRF 3.14 takes a missing page as 1 but hands an empty one to int(''): "Invalid page."
+        QTest::addRow("empty") << "?page=" << 404 << QByteArray() << QByteArray() << 0;
+        QTest::addRow("bare name") << "?page" << 404 << QByteArray() << QByteArray() << 0;
+        QTest::addRow("blank") << "?page=%20" << 404 << QByteArray() << QByteArray() << 0;
+        QTest::addRow("last with a space") << "?page=%20last" << 404 << QByteArray() << QByteArray() << 0;
+        QTest::addRow("padded number") << "?page=%202%20" << 200 << base + "?page=3\"" << base + "\"" << 6;
+        QTest::addRow("empty then a number: the last wins") << "?page=&page=2" << 200 << base + "?page=3\"" << base + "\"" << 6;
+        QTest::addRow("a number then empty") << "?page=2&page=" << 404 << QByteArray() << QByteArray() << 0;
     }
     void pagination()
     {

@@ -1,0 +1,217 @@
+// The admin endpoints (--token-file): what each accepts and says in Allow, OPTIONS, a read-only
+// connection (403), Foos that do not exist (404, 400) and a database that is gone (500).
+#include "httpfixture.h"
+
+#include <QFile>
+#include <QLoggingCategory>
+#include <QTest>
+
+namespace {
+
+const QByteArray token = "adm1n-token";
+const QList<std::pair<QByteArray, QByteArray>> withToken { { "Authorization", "Bearer " + token },
+                                                          { "Content-Type", "application/json" } };
+const QList<std::pair<QByteArray, QByteArray>> withoutToken { { "Content-Type", "application/json" } };
+
+HttpServerOptions adminOptions()
+{
+    HttpServerOptions options;
+    options.adminToken = token;
+    return options;
+}
+
+// A second service and server on the fixture's database, opened read-only.
+struct ReadOnlyServer {
+    explicit ReadOnlyServer(const HttpFixture &f)
+    {
+        CacheConfig config = f.config;
+        config.database.readOnly = true;
+        service = std::make_unique<CacheService>(config);
+        server = std::make_unique<HttpServer>(*service);
+        const auto port = server->start(adminOptions());
+        QVERIFY2(port, qPrintable(why(port)));
+        ok = true;
+    }
+    QUrl url(const QString &target) const { return QUrl(server->url().toString().chopped(1) + target); }
+
+    std::unique_ptr<CacheService> service;
+    std::unique_ptr<HttpServer> server;
+    bool ok = false;
+};
+
+} // namespace
+
+class TestHttpAdmin : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase() { QLoggingCategory::setFilterRules(QStringLiteral("preserve.http.info=false\npreserve.http.warning=false")); }
+
+    void allowAndOptions_data()
+    {
+        QTest::addColumn<QString>("target");
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<bool>("authorized");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("allow");
+        QTest::addColumn<QByteArray>("body"); // empty: not compared
+        const QByteArray refresh = "POST, OPTIONS";
+        const QByteArray cache = "DELETE, OPTIONS";
+        const QByteArray status = "GET, HEAD, OPTIONS";
+        const auto metadata = [](const char *name) {
+            return QByteArray("{\"name\":\"") + name + "\",\"description\":\"\",\"renders\":[\"application/json\"],"
+                                                       "\"parses\":[\"application/json\",\"application/x-www-form-urlencoded\",\"multipart/form-data\"]}";
+        };
+        const QByteArray noCredentials = "{\"detail\":\"Authentication credentials were not provided.\"}";
+        QTest::addRow("refresh OPTIONS") << "/api/foos/5/refresh/" << QByteArray("OPTIONS") << true << 200 << refresh << metadata("Refresh");
+        QTest::addRow("refresh OPTIONS without token") << "/api/foos/5/refresh/" << QByteArray("OPTIONS") << false << 401 << refresh << noCredentials;
+        QTest::addRow("refresh POST") << "/api/foos/5/refresh/" << QByteArray("POST") << true << 202 << refresh << QByteArray();
+        QTest::addRow("refresh POST without token") << "/api/foos/5/refresh/" << QByteArray("POST") << false << 401 << refresh << noCredentials;
+        QTest::addRow("refresh DELETE") << "/api/foos/5/refresh/" << QByteArray("DELETE") << true << 405 << refresh
+                                        << QByteArray("{\"detail\":\"Method \\\"DELETE\\\" not allowed.\"}");
+        QTest::addRow("refresh GET") << "/api/foos/5/refresh/" << QByteArray("GET") << true << 405 << refresh << QByteArray();
+        QTest::addRow("cache OPTIONS") << "/api/foos/5/cache/" << QByteArray("OPTIONS") << true << 200 << cache << metadata("Cache");
+        QTest::addRow("cache DELETE") << "/api/foos/5/cache/" << QByteArray("DELETE") << true << 202 << cache << QByteArray();
+        QTest::addRow("cache DELETE without token") << "/api/foos/5/cache/" << QByteArray("DELETE") << false << 401 << cache << noCredentials;
+        QTest::addRow("cache POST") << "/api/foos/5/cache/" << QByteArray("POST") << true << 405 << cache << QByteArray();
+        QTest::addRow("refresh-many OPTIONS") << "/api/refresh/" << QByteArray("OPTIONS") << true << 200 << refresh << metadata("Refresh");
+        QTest::addRow("refresh-many without token") << "/api/refresh/" << QByteArray("POST") << false << 401 << refresh << noCredentials;
+        QTest::addRow("refresh-many PUT") << "/api/refresh/" << QByteArray("PUT") << true << 405 << refresh << QByteArray();
+        QTest::addRow("status OPTIONS") << "/api/status/" << QByteArray("OPTIONS") << true << 200 << status << metadata("Status");
+        QTest::addRow("status without token") << "/api/status/" << QByteArray("GET") << false << 401 << status << noCredentials;
+        QTest::addRow("status POST") << "/api/status/" << QByteArray("POST") << true << 405 << status << QByteArray();
+    }
+    void allowAndOptions()
+    {
+        QFETCH(QString, target);
+        QFETCH(QByteArray, method);
+        QFETCH(bool, authorized);
+        QFETCH(int, status);
+        QFETCH(QByteArray, allow);
+        QFETCH(QByteArray, body);
+        HttpFixture f(adminOptions());
+        QVERIFY(f.ok);
+        const QByteArray payload = target == QLatin1String("/api/refresh/") ? "{\"pks\":[1]}" : "";
+        const HttpAnswer answer = f.get(target, authorized ? withToken : withoutToken, method, payload);
+        QCOMPARE(answer.status, status);
+        QCOMPARE(answer.header("Allow"), allow);
+        QCOMPARE(answer.header("Content-Type"), QByteArray("application/json"));
+        if (!body.isEmpty())
+            QCOMPARE(answer.body, body);
+        if (status == 202)
+            QVERIFY2(answer.body.startsWith("{\"job\":"), answer.body.constData());
+    }
+
+    void readOnlyRefuses_data()
+    {
+        QTest::addColumn<QString>("target");
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QByteArray>("payload");
+        QTest::addColumn<QByteArray>("allow");
+        QTest::addRow("refresh") << "/api/foos/7/refresh/" << QByteArray("POST") << QByteArray() << QByteArray("POST, OPTIONS");
+        QTest::addRow("refresh many") << "/api/refresh/" << QByteArray("POST") << QByteArray("{\"pks\":[1,2]}") << QByteArray("POST, OPTIONS");
+        QTest::addRow("refresh stale") << "/api/refresh/" << QByteArray("POST") << QByteArray("{\"stale\":true}") << QByteArray("POST, OPTIONS");
+        QTest::addRow("invalidate") << "/api/foos/5/cache/" << QByteArray("DELETE") << QByteArray() << QByteArray("DELETE, OPTIONS");
+        QTest::addRow("invalidate unknown pk") << "/api/foos/9999/cache/" << QByteArray("DELETE") << QByteArray() << QByteArray("DELETE, OPTIONS");
+    }
+    void readOnlyRefuses()
+    {
+        QFETCH(QString, target);
+        QFETCH(QByteArray, method);
+        QFETCH(QByteArray, payload);
+        QFETCH(QByteArray, allow);
+        HttpFixture f(adminOptions());
+        QVERIFY(f.ok);
+        ReadOnlyServer readOnly(f);
+        QVERIFY(readOnly.ok);
+        QSignalSpy started(readOnly.service.get(), &CacheService::jobStarted);
+        const HttpAnswer refused = httpRequest(f.manager, readOnly.url(target), method, withToken, payload);
+        QCOMPARE(refused.status, 403);
+        QCOMPARE(refused.body, QByteArray("{\"detail\":\"The server's connection is read-only: no refresh or invalidation.\"}"));
+        QCOMPARE(refused.header("Allow"), allow);
+        QCOMPARE(started.count(), 0);
+        // Without the token it is still 401 first, as DRF authenticates before it checks permissions.
+        QCOMPARE(httpRequest(f.manager, readOnly.url(target), method, withoutToken, payload).status, 401);
+
+        // Reading stays allowed: the status and a live body.
+        const HttpAnswer status = httpRequest(f.manager, readOnly.url(QStringLiteral("/api/status/")), "GET", withToken);
+        QCOMPARE(status.status, 200);
+        QVERIFY2(status.body.startsWith("[{\""), status.body.left(200).constData());
+        const HttpAnswer skip = httpRequest(f.manager, readOnly.url(QStringLiteral("/api/foos/4/?cache=skip")), "GET", withToken);
+        QCOMPARE(skip.status, 200);
+        QCOMPARE(skip.header("X-Cache"), QByteArray("BYPASS"));
+        COMPARE_BODIES(skip.body, f.live(4));
+        QCOMPARE(started.count(), 0);
+    }
+
+    void unknownFoos_data()
+    {
+        QTest::addColumn<QString>("target");
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QByteArray>("payload");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QByteArray>("allow");
+        const QByteArray notFound = "{\"detail\":\"Not found.\"}";
+        QTest::addRow("refresh") << "/api/foos/9999/refresh/" << QByteArray("POST") << QByteArray() << 404 << notFound << QByteArray("POST, OPTIONS");
+        QTest::addRow("refresh pk 0") << "/api/foos/0/refresh/" << QByteArray("POST") << QByteArray() << 404 << notFound << QByteArray("POST, OPTIONS");
+        QTest::addRow("invalidate") << "/api/foos/9999/cache/" << QByteArray("DELETE") << QByteArray() << 404 << notFound << QByteArray("DELETE, OPTIONS");
+        QTest::addRow("refresh many, one unknown") << "/api/refresh/" << QByteArray("POST") << QByteArray("{\"pks\":[1,99999]}") << 400
+                                                   << QByteArray("{\"pks\":[\"Invalid pk \\\"99999\\\" - object does not exist.\"]}")
+                                                   << QByteArray("POST, OPTIONS");
+        QTest::addRow("refresh many, two unknown") << "/api/refresh/" << QByteArray("POST") << QByteArray("{\"pks\":[99998,2,99999,99998]}") << 400
+                                                   << QByteArray("{\"pks\":[\"Invalid pk \\\"99998\\\" - object does not exist.\","
+                                                                 "\"Invalid pk \\\"99999\\\" - object does not exist.\"]}")
+                                                   << QByteArray("POST, OPTIONS");
+    }
+    void unknownFoos()
+    {
+        QFETCH(QString, target);
+        QFETCH(QByteArray, method);
+        QFETCH(QByteArray, payload);
+        QFETCH(int, status);
+        QFETCH(QByteArray, body);
+        QFETCH(QByteArray, allow);
+        HttpFixture f(adminOptions());
+        QVERIFY(f.ok);
+        QSignalSpy started(f.service.get(), &CacheService::jobStarted);
+        const HttpAnswer answer = f.get(target, withToken, method, payload);
+        QCOMPARE(answer.status, status);
+        QCOMPARE(answer.body, body);
+        QCOMPARE(answer.header("Allow"), allow);
+        QCOMPARE(started.count(), 0);
+    }
+
+    void existingFoosStartJobs()
+    {
+        // The check on the worker lets real pks through: the refresh lands in memory (a HIT after).
+        HttpFixture f(adminOptions());
+        QVERIFY(f.ok);
+        QSignalSpy finished(f.service.get(), &CacheService::jobFinished);
+        const HttpAnswer many = f.get(QStringLiteral("/api/refresh/"), withToken, "POST", "{\"pks\":[20,3]}");
+        QCOMPARE(many.status, 202);
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(finished.first().first().value<JobSummary>().done, 2);
+        QCOMPARE(f.get(QStringLiteral("/api/foos/20/")).header("X-Cache"), QByteArray("HIT"));
+        const HttpAnswer invalidate = f.get(QStringLiteral("/api/foos/20/cache/"), withToken, "DELETE");
+        QCOMPARE(invalidate.status, 202);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 10000);
+        QCOMPARE(finished.last().first().value<JobSummary>().done, 1);
+    }
+
+    void databaseGoneIsAServerError()
+    {
+        // No worker has opened the database yet; with the file gone the existence check cannot run.
+        HttpFixture f(adminOptions());
+        QVERIFY(f.ok);
+        QVERIFY(QFile::remove(f.path));
+        QSignalSpy started(f.service.get(), &CacheService::jobStarted);
+        const HttpAnswer answer = f.get(QStringLiteral("/api/foos/3/refresh/"), withToken, "POST");
+        QCOMPARE(answer.status, 500);
+        QCOMPARE(answer.body, QByteArray("{\"detail\":\"A server error occurred.\"}"));
+        QCOMPARE(started.count(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHttpAdmin)
+#include "tst_httpadmin.moc"
