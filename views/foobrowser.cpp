@@ -2,7 +2,6 @@
 
 #include "items/foofilterproxymodel.h"
 #include "items/footreemodel.h"
-#include "namedelegate.h"
 #include "statedelegate.h"
 
 #include <QComboBox>
@@ -44,7 +43,6 @@ void FooBrowser::createWidgets()
     m_view->setAlternatingRowColors(true);
     m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_view->setContextMenuPolicy(Qt::ActionsContextMenu);
-    m_view->setItemDelegate(new NameDelegate(m_view));
     m_view->setItemDelegateForColumn(FooTreeModel::StateColumn, new StateDelegate(m_view));
     m_view->header()->setSortIndicator(FooTreeModel::IdColumn, Qt::AscendingOrder);
     m_view->setSortingEnabled(true);

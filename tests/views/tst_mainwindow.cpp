@@ -45,6 +45,30 @@
 
 namespace {
 
+// A 10 ms timer on the GUI thread from construction on: late ticks are the thread's stalls.
+struct GuiThreadWatch {
+    GuiThreadWatch()
+    {
+        ticker.setInterval(10);
+        QObject::connect(&ticker, &QTimer::timeout, [this] {
+            const qint64 now = clock.elapsed();
+            longestGap = qMax(longestGap, now - lastTick);
+            lastTick = now;
+            ++ticks;
+        });
+        clock.start();
+        ticker.start();
+    }
+    qint64 elapsed() const { return clock.elapsed(); }
+    void stop() { ticker.stop(); }
+
+    QElapsedTimer clock;
+    QTimer ticker;
+    qint64 lastTick = 0;
+    qint64 longestGap = 0;
+    int ticks = 0;
+};
+
 std::optional<EntryState> stateOf(FooTreeModel *model, qint64 pk)
 {
     const QVariant state = model->fooIndex(pk).data(FooTreeModel::StateRole);
@@ -460,25 +484,14 @@ void TestMainWindow::largeDocumentDoesNotBlockTheUiThread()
     window.show();
     open(window, m_medium);
 
-    QElapsedTimer clock;
-    qint64 lastTick = 0;
-    qint64 longestGap = 0;
-    int ticks = 0;
-    QTimer ticker;
-    ticker.setInterval(10);
-    connect(&ticker, &QTimer::timeout, this, [&] {
-        const qint64 now = clock.elapsed();
-        longestGap = qMax(longestGap, now - lastTick);
-        lastTick = now;
-        ++ticks;
-    });
-    clock.start();
-    ticker.start();
+    GuiThreadWatch watch;
     const qint64 pk = selectLargest(window);
-    const qint64 took = clock.elapsed();
-    const int ticksAtResult = ticks;
-    QTRY_VERIFY(ticks > ticksAtResult); // one more tick: the handling of the result is measured too
-    ticker.stop();
+    const qint64 took = watch.elapsed();
+    const int ticksAtResult = watch.ticks;
+    QTRY_VERIFY(watch.ticks > ticksAtResult); // one more tick: the handling of the result is measured too
+    watch.stop();
+    const int ticks = watch.ticks;
+    const qint64 longestGap = watch.longestGap;
     QVERIFY(pk > 0);
     QVERIFY(window.comparePanel()->liveView()->document().lineCount() > 50000);
     qInfo("largest Foo %lld: shown after %lld ms, %d ticks, longest GUI-thread gap %lld ms", pk, took, ticks,
@@ -519,24 +532,13 @@ void TestMainWindow::refreshAllDoesNotBlockTheUiThread()
         return question.contains(QLatin1String("100 Foos?")) && !question.contains(QLatin1String("(s)"));
     });
 
-    QElapsedTimer clock;
-    qint64 lastTick = 0;
-    qint64 longestGap = 0;
-    int ticks = 0;
-    QTimer ticker;
-    ticker.setInterval(10);
-    connect(&ticker, &QTimer::timeout, this, [&] {
-        const qint64 now = clock.elapsed();
-        longestGap = qMax(longestGap, now - lastTick);
-        lastTick = now;
-        ++ticks;
-    });
-    clock.start();
-    ticker.start();
+    GuiThreadWatch watch;
     window.cacheActions()->refreshAll->trigger();
     QVERIFY(finished.wait(120000));
-    const qint64 took = clock.elapsed();
-    ticker.stop();
+    const qint64 took = watch.elapsed();
+    watch.stop();
+    const int ticks = watch.ticks;
+    const qint64 longestGap = watch.longestGap;
     // Every row has left "missing" without a reload.
     QTRY_VERIFY_WITH_TIMEOUT(!statesOf(window.browser()->model()).values().contains(EntryState::Missing), 15000);
     qInfo("refresh-all of medium: %lld ms, %d ticks, longest GUI-thread gap %lld ms", took, ticks, longestGap);

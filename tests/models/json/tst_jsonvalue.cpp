@@ -3,6 +3,7 @@
 #include "serialize/serializer.h"
 #include "testsupport.h"
 #include "json/jsonvalue.h"
+#include "jsontestsupport.h"
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -98,39 +99,6 @@ QByteArray jsonbStyle(const JsonValue &value)
     return out;
 }
 
-JsonValue parsed(const QByteArray &json)
-{
-    auto value = parseJson(json);
-    if (!value)
-        qFatal("test input does not parse: %s", qPrintable(value.error().message));
-    return std::move(value.value());
-}
-
-QString kindName(JsonDifference::Kind kind)
-{
-    switch (kind) {
-    case JsonDifference::Kind::Changed:
-        return QStringLiteral("changed");
-    case JsonDifference::Kind::Added:
-        return QStringLiteral("added");
-    case JsonDifference::Kind::Removed:
-        return QStringLiteral("removed");
-    case JsonDifference::Kind::Reordered:
-        return QStringLiteral("reordered");
-    }
-    return {};
-}
-
-QStringList describe(const QList<JsonDifference> &differences)
-{
-    QStringList lines;
-    for (const JsonDifference &difference : differences) {
-        lines << QStringLiteral("%1 %2 %3 %4")
-                     .arg(kindName(difference.kind), difference.path, QString::fromUtf8(difference.before),
-                         QString::fromUtf8(difference.after));
-    }
-    return lines;
-}
 
 // Every body of a freshly seeded demo database, in pk order.
 QList<QByteArray> seededBodies(const QString &path, const QString &scale)
