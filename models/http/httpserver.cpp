@@ -3,6 +3,7 @@
 #include "cache/cacheservice.h"
 #include "http/acceptor.h"
 #include "http/apicontext.h"
+#include "http/requestdeadlines.h"
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>
@@ -76,6 +77,7 @@ struct HttpServer::Impl {
     quint16 port = 0;
     QString startError;
     Acceptor acceptor; // the listening socket; libmicrohttpd has none of its own
+    RequestDeadlines deadlines;
     std::shared_ptr<SuspendRegistry> registry;
     HttpCounters counters;
     std::unique_ptr<ApiRouter> router;
@@ -109,6 +111,7 @@ struct HttpServer::Impl {
 
 HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *url, const char *method, const char *version)
 {
+    deadlines.requestArrived(connection);
     auto *exchange = new HttpExchange;
     exchange->timer.start();
     exchange->logged = logWanted();
@@ -197,9 +200,10 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
     return reply ? impl->queue(*exchange, *reply) : MHD_YES;
 }
 
-void HttpServer::Impl::onCompleted(void *cls, MHD_Connection *, void **context, MHD_RequestTerminationCode code)
+void HttpServer::Impl::onCompleted(void *cls, MHD_Connection *connection, void **context, MHD_RequestTerminationCode code)
 {
     auto *impl = static_cast<Impl *>(cls);
+    impl->deadlines.waitForRequest(connection); // kept alive: the next request has the same time
     std::unique_ptr<HttpExchange> exchange(static_cast<HttpExchange *>(*context));
     *context = nullptr;
     if (!exchange)
@@ -223,7 +227,9 @@ void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void 
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         *socketContext = new ConnectionState { {}, peerOf(connection) };
         impl->counters.connectionsOpen.fetch_add(1, std::memory_order_relaxed);
+        impl->deadlines.waitForRequest(connection);
     } else {
+        impl->deadlines.closed(connection);
         delete static_cast<ConnectionState *>(*socketContext);
         *socketContext = nullptr;
         impl->counters.connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
@@ -269,6 +275,8 @@ HttpServer::HttpServer(CacheService &service, QObject *parent)
     connect(&m_impl->sweepTimer, &QTimer::timeout, this, [this] {
         if (m_impl->router)
             m_impl->router->sweep();
+        if (const int dropped = m_impl->deadlines.expire())
+            qCInfo(lcHttp) << "dropped" << dropped << "connection(s) that sent no complete request in time";
     });
     connect(&service, &CacheService::entriesChanged, this, [this](const QList<qint64> &pks) {
         if (m_impl->router)
@@ -317,6 +325,7 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
         return Error::invalid(tr("\"%1\" is not an IP address to listen on").arg(options.address));
     Impl &impl = *m_impl;
     impl.options = options;
+    impl.deadlines.setTimeout(options.timeoutSeconds);
     impl.startError.clear();
     impl.registry = std::make_shared<SuspendRegistry>();
     impl.router = std::make_unique<ApiRouter>(impl.service, options, impl.counters, impl.registry);

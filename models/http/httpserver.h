@@ -28,7 +28,9 @@ struct HttpServerOptions {
     // Past this many open connections the server stops accepting (see Acceptor): a new connection
     // waits in the kernel's accept queue, unanswered, until one of the open ones closes.
     int maxConnections = 1024;
-    int timeoutSeconds = 30;  // idle and slow clients are dropped after this
+    // Idle clients are dropped after this, and so is a connection whose next request (line and
+    // headers) is not complete this long after it opened or its previous answer (RequestDeadlines).
+    int timeoutSeconds = 30;
     // Per-connection memory for request line + headers; a request line that does not fit gets 414,
     // headers that do not fit get 431 (libmicrohttpd's own answers).
     // 20 KiB takes headers of about 9.5 KiB (nginx allows 8 KiB per line) and is what libmicrohttpd

@@ -4,6 +4,7 @@
 #include <QElapsedTimer>
 #include <QLoggingCategory>
 #include <QTest>
+#include <QTimer>
 
 class TestHttpHardening : public QObject {
     Q_OBJECT
@@ -55,6 +56,42 @@ private slots:
         QCOMPARE(f.get(QStringLiteral("/api/foos/2/")).status, 200); // others are served meanwhile
         QVERIFY(slow.waitForDisconnected(10000));
         QVERIFY2(timer.elapsed() >= 500, qPrintable(QString::number(timer.elapsed())));
+    }
+
+    // Slowloris: a byte every 200 ms keeps libmicrohttpd's idle timer from ever firing; the request
+    // deadline drops the connection anyway, and others are served meanwhile.
+    void tricklingClientIsDropped()
+    {
+        HttpServerOptions options;
+        options.timeoutSeconds = 1;
+        HttpFixture f(options);
+        QVERIFY(f.ok);
+        QTcpSocket slow;
+        slow.connectToHost(QHostAddress::LocalHost, f.port());
+        QVERIFY(slow.waitForConnected(5000));
+        const QByteArray request = "GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\nX-Slow: " + QByteArray(200, 's');
+        qsizetype sent = 0;
+        QTimer trickle;
+        trickle.setInterval(200);
+        connect(&trickle, &QTimer::timeout, &slow, [&] {
+            if (sent < request.size() && slow.state() == QAbstractSocket::ConnectedState)
+                slow.write(request.mid(sent++, 1));
+        });
+        QElapsedTimer timer;
+        timer.start();
+        trickle.start();
+        QCOMPARE(f.get(QStringLiteral("/api/foos/2/")).status, 200); // others are served meanwhile
+        QTRY_VERIFY_WITH_TIMEOUT(slow.state() == QAbstractSocket::UnconnectedState, 10000);
+        trickle.stop();
+        QVERIFY2(sent < request.size(), "the whole request went out: the test proves nothing");
+        QVERIFY2(timer.elapsed() >= 900, qPrintable(QString::number(timer.elapsed())));
+        // A client that sends its request in time on a kept-alive connection is served as usual.
+        QTcpSocket prompt;
+        prompt.connectToHost(QHostAddress::LocalHost, f.port());
+        QVERIFY(prompt.waitForConnected(5000));
+        prompt.write("GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(prompt.waitForReadyRead(5000));
+        QCOMPARE(statusOf(prompt.readAll()), 200);
     }
 
     void pipelinedInOrder()
