@@ -25,9 +25,16 @@ void wake(int eventFd)
 
 } // namespace
 
+Acceptor::Acceptor()
+    : m_wake(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC))
+{
+}
+
 Acceptor::~Acceptor()
 {
     stop();
+    if (m_wake >= 0)
+        ::close(m_wake);
 }
 
 Result<quint16> Acceptor::listen(const sockaddr *address, socklen_t length)
@@ -60,7 +67,6 @@ void Acceptor::start(Handoff handoff, int limit)
     m_limit = qMax(1, limit);
     m_open = 0;
     m_stopping = false;
-    m_wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     m_thread = std::thread([this] { run(); });
 }
 
@@ -71,11 +77,9 @@ void Acceptor::stop()
         wake(m_wake);
         m_thread.join();
     }
-    if (m_wake >= 0)
-        ::close(m_wake);
     if (m_listen >= 0)
         ::close(m_listen);
-    m_wake = m_listen = -1;
+    m_listen = -1;
 }
 
 void Acceptor::released()

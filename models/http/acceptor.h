@@ -20,7 +20,7 @@ public:
     // Takes a socket that is now the callee's, or closes it; false when it could not be taken.
     using Handoff = std::function<bool(int socket, const sockaddr *address, socklen_t length)>;
 
-    Acceptor() = default;
+    Acceptor();
     Acceptor(const Acceptor &) = delete;
     Acceptor &operator=(const Acceptor &) = delete;
     ~Acceptor();
@@ -32,14 +32,15 @@ public:
     void stop();
     // A handed-off connection has closed: room for one more.
     void released();
-    int open() const { return m_open.load(std::memory_order_relaxed); }
 
 private:
     void run();
     bool acceptSome();
 
     int m_listen = -1;
-    int m_wake = -1; // eventfd: stop() and released() at the limit
+    // eventfd: stop() and released() at the limit. Lives as long as the object: released() may
+    // run on a serving thread while stop() runs, and must never write to a reused descriptor.
+    const int m_wake;
     int m_limit = 0;
     std::atomic<int> m_open { 0 };
     std::atomic<bool> m_stopping { false };
