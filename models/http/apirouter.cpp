@@ -179,6 +179,10 @@ std::optional<Reply> ApiRouter::routeFoos(HttpExchange &exchange, const QByteArr
     if (parts.size() > 3)
         return HttpResponses::notFound();
     const bool isList = parts.size() == 2;
+    // DRF negotiates the renderer first thing in the view: a client that takes no JSON gets 406,
+    // before a 405 for the method or a 404 for the pk.
+    if (!HttpResponses::acceptsJson(request.accept))
+        return HttpResponses::notAcceptable();
     if (request.method == "OPTIONS")
         return Endpoints::options(request, isList);
     if (!request.isGetOrHead())

@@ -25,6 +25,7 @@ struct HttpRequest {
     QByteArray query;  // raw, after '?'
     QByteArray version;
     QByteArray host;
+    QByteArray accept; // null when the request has no Accept header
     QByteArray acceptEncoding;
     QByteArray ifNoneMatch;
     QByteArray authorization;

@@ -171,6 +171,24 @@ bool noneMatchHits(const QByteArray &ifNoneMatch, const QByteArray &digest)
     return false;
 }
 
+bool acceptsJson(const QByteArray &accept)
+{
+    if (accept.isNull())
+        return true;
+    for (const QByteArray &range : accept.split(',')) {
+        const qsizetype semicolon = range.indexOf(';');
+        const QByteArray type = (semicolon < 0 ? range : range.left(semicolon)).trimmed().toLower();
+        if (type == "*/*" || type == "application/*" || type == "application/json")
+            return true;
+    }
+    return false;
+}
+
+Reply notAcceptable(const char *allow)
+{
+    return error(MHD_HTTP_NOT_ACCEPTABLE, "Could not satisfy the request Accept header.", allow);
+}
+
 bool acceptsGzip(const QByteArray &acceptEncoding)
 {
     double gzip = -1;

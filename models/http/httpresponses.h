@@ -71,6 +71,13 @@ QByteArray entityTag(const QByteArray &digest, bool gzip);
 // If-None-Match: `*`, or a list of tags compared weakly (W/"x" matches "x"); a tag of either
 // coding of `digest` matches, since both stand for the same current body.
 bool noneMatchHits(const QByteArray &ifNoneMatch, const QByteArray &digest);
+// DRF's content negotiation with its one renderer (application/json): some media range of the
+// Accept header must match it (`*/*`, `application/*`, `application/json`, parameters ignored; DRF
+// ranks ranges by specificity and does not read q). No header at all accepts anything; an empty one
+// accepts nothing, as in DRF.
+bool acceptsJson(const QByteArray &accept);
+// 406, DRF's NotAcceptable.
+Reply notAcceptable(const char *allow = "GET, HEAD, OPTIONS");
 // Accept-Encoding with q-values: gzip (or *) with q > 0, and not refused by gzip;q=0.
 bool acceptsGzip(const QByteArray &acceptEncoding);
 // RFC 7231 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".

@@ -135,6 +135,7 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     if (question >= 0)
         request.query = request.target.mid(question + 1);
     request.host = headerOf(connection, MHD_HTTP_HEADER_HOST);
+    request.accept = headerOf(connection, MHD_HTTP_HEADER_ACCEPT);
     request.acceptEncoding = headerOf(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     request.ifNoneMatch = headerOf(connection, MHD_HTTP_HEADER_IF_NONE_MATCH);
     request.authorization = headerOf(connection, MHD_HTTP_HEADER_AUTHORIZATION);

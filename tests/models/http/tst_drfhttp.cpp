@@ -70,10 +70,11 @@ bool parseHead(HttpResponse *response, qsizetype headEnd)
     return true;
 }
 
-QByteArray requestBytes(const QByteArray &method, const QByteArray &target)
+// `accept`: the Accept header's value; null for none.
+QByteArray requestBytes(const QByteArray &method, const QByteArray &target, const QByteArray &accept)
 {
-    QByteArray request = method + ' ' + target + " HTTP/1.1\r\nHost: " + requestHost
-        + "\r\nAccept: */*\r\nUser-Agent: tst_drfhttp\r\nConnection: close\r\n";
+    QByteArray request = method + ' ' + target + " HTTP/1.1\r\nHost: " + requestHost + "\r\n"
+        + (accept.isNull() ? QByteArray() : "Accept: " + accept + "\r\n") + "User-Agent: tst_drfhttp\r\nConnection: close\r\n";
     if (method == "POST" || method == "PUT" || method == "PATCH")
         return request + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
     return request + "\r\n";
@@ -121,7 +122,7 @@ void readResponse(QTcpSocket &socket, bool head, HttpResponse *response)
 
 // One request on its own connection (`Connection: close`), over a raw socket: what is on the
 // wire is what gets compared.
-HttpResponse sendRequest(int port, const QByteArray &method, const QByteArray &target)
+HttpResponse sendRequest(int port, const QByteArray &method, const QByteArray &target, const QByteArray &accept = "*/*")
 {
     HttpResponse response;
     QTcpSocket socket;
@@ -130,7 +131,7 @@ HttpResponse sendRequest(int port, const QByteArray &method, const QByteArray &t
         response.error = QStringLiteral("connect: %1").arg(socket.errorString());
         return response;
     }
-    socket.write(requestBytes(method, target));
+    socket.write(requestBytes(method, target, accept));
     readResponse(socket, method == "HEAD", &response);
     return response;
 }
@@ -309,15 +310,15 @@ private:
         return pair.get();
     }
 
-    void compare(int pageSize, const QByteArray &method, const QByteArray &target)
+    void compare(int pageSize, const QByteArray &method, const QByteArray &target, const QByteArray &accept = "*/*")
     {
         Pair *pair = servers(pageSize);
         if (!pair)
             QFAIL(qPrintable(QStringLiteral("no servers: ") + m_startErrors[pageSize].section(QLatin1Char('\n'), 0, 0)));
-        const HttpResponse drf = sendRequest(pair->drf.port, method, target);
+        const HttpResponse drf = sendRequest(pair->drf.port, method, target, accept);
         if (!drf.error.isEmpty())
             QFAIL(qPrintable(QStringLiteral("DRF reference: ") + drf.error + QLatin1Char('\n') + show(drf)));
-        const HttpResponse ours = sendRequest(pair->ours.port, method, target);
+        const HttpResponse ours = sendRequest(pair->ours.port, method, target, accept);
         const QStringList found = differences(drf, ours);
         if (!found.isEmpty())
             QFAIL(qPrintable(QStringLiteral("%1 %2 (page size %3):\n- %4\nDRF:\n%5\nours:\n%6")
@@ -405,6 +406,37 @@ private slots:
         QFETCH(QByteArray, method);
         QFETCH(QByteArray, target);
         compare(pageSize, method, target);
+    }
+
+    // DRF's content negotiation (one renderer, application/json): what the client accepts.
+    void negotiation_data()
+    {
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QByteArray>("target");
+        QTest::addColumn<QByteArray>("accept");
+        const QByteArray none; // no Accept header at all
+        QTest::addRow("no header") << QByteArray("GET") << QByteArray("/api/foos/1/") << none;
+        QTest::addRow("application/json") << QByteArray("GET") << QByteArray("/api/foos/1/") << QByteArray("application/json");
+        QTest::addRow("application/*") << QByteArray("GET") << QByteArray("/api/foos/") << QByteArray("application/*");
+        QTest::addRow("browser") << QByteArray("GET") << QByteArray("/api/foos/1/")
+                                 << QByteArray("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+        QTest::addRow("json with q=0") << QByteArray("GET") << QByteArray("/api/foos/1/") << QByteArray("application/json;q=0");
+        QTest::addRow("text/html") << QByteArray("GET") << QByteArray("/api/foos/1/") << QByteArray("text/html");
+        QTest::addRow("text/html, list") << QByteArray("GET") << QByteArray("/api/foos/") << QByteArray("text/html");
+        QTest::addRow("text/*") << QByteArray("GET") << QByteArray("/api/foos/1/") << QByteArray("text/*");
+        QTest::addRow("xml, unknown pk") << QByteArray("GET") << QByteArray("/api/foos/999/") << QByteArray("application/xml");
+        QTest::addRow("xml, POST") << QByteArray("POST") << QByteArray("/api/foos/") << QByteArray("application/xml");
+        QTest::addRow("xml, HEAD") << QByteArray("HEAD") << QByteArray("/api/foos/1/") << QByteArray("application/xml");
+        QTest::addRow("xml, OPTIONS") << QByteArray("OPTIONS") << QByteArray("/api/foos/1/") << QByteArray("application/xml");
+        QTest::addRow("xml, no slash") << QByteArray("GET") << QByteArray("/api/foos/1") << QByteArray("application/xml");
+    }
+
+    void negotiation()
+    {
+        QFETCH(QByteArray, method);
+        QFETCH(QByteArray, target);
+        QFETCH(QByteArray, accept);
+        compare(0, method, target, accept);
     }
 
     // Every detail of the seed, and a few pks past the end.
