@@ -181,6 +181,9 @@ std::optional<Reply> ApiRouter::routeFoos(HttpExchange &exchange, const QByteArr
     const bool isList = parts.size() == 2;
     // DRF negotiates the renderer first thing in the view: a client that takes no JSON gets 406,
     // before a 405 for the method or a 404 for the pk.
+    // `?format=` (DRF's URL_FORMAT_OVERRIDE) picks a renderer by name: anything but ours is a 404.
+    if (const auto format = request.queryValue("format"); format && !format->isEmpty() && *format != "json")
+        return HttpResponses::notFound();
     if (!HttpResponses::acceptsJson(request.accept))
         return HttpResponses::notAcceptable();
     if (request.method == "OPTIONS")

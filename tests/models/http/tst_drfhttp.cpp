@@ -429,6 +429,13 @@ private slots:
         QTest::addRow("xml, HEAD") << QByteArray("HEAD") << QByteArray("/api/foos/1/") << QByteArray("application/xml");
         QTest::addRow("xml, OPTIONS") << QByteArray("OPTIONS") << QByteArray("/api/foos/1/") << QByteArray("application/xml");
         QTest::addRow("xml, no slash") << QByteArray("GET") << QByteArray("/api/foos/1") << QByteArray("application/xml");
+        QTest::addRow("?format=json") << QByteArray("GET") << QByteArray("/api/foos/1/?format=json") << QByteArray("*/*");
+        QTest::addRow("?format=xml") << QByteArray("GET") << QByteArray("/api/foos/1/?format=xml") << QByteArray("*/*");
+        QTest::addRow("?format=api, list") << QByteArray("GET") << QByteArray("/api/foos/?format=api") << QByteArray("*/*");
+        QTest::addRow("?format= (empty)") << QByteArray("GET") << QByteArray("/api/foos/1/?format=") << QByteArray("*/*");
+        QTest::addRow("?format=xml&format=json") << QByteArray("GET") << QByteArray("/api/foos/1/?format=xml&format=json") << QByteArray("*/*");
+        QTest::addRow("?format=json, text/html") << QByteArray("GET") << QByteArray("/api/foos/1/?format=json") << QByteArray("text/html");
+        QTest::addRow("?format=xml, unknown pk") << QByteArray("GET") << QByteArray("/api/foos/999/?format=xml") << QByteArray("*/*");
     }
 
     void negotiation()
