@@ -1,5 +1,7 @@
 #include "connectdialog.h"
 
+#include "db/databaseconfig.h"
+
 #include <QCheckBox>
 #include <QDir>
 #include <QComboBox>
@@ -11,7 +13,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QSettings>
 #include <QVBoxLayout>
 
@@ -22,19 +23,6 @@ const QString recentKey = QStringLiteral("connections/recent");
 const QString settingsOrganization = QStringLiteral("preserve");
 const QString settingsApplication = QStringLiteral("console");
 constexpr int maxRecent = 8;
-const QString maskedPassword = QStringLiteral("***");
-
-// scheme://user:password@ — the user part may be empty (redis://:password@host).
-const QRegularExpression &urlPassword()
-{
-    static const QRegularExpression pattern(QStringLiteral("([A-Za-z][A-Za-z0-9+.-]*://[^:@/\\s]*:)([^@/\\s]+)@"));
-    return pattern;
-}
-
-QString passwordOf(const QString &url)
-{
-    return urlPassword().match(url).captured(2);
-}
 } // namespace
 
 ConnectDialog::ConnectDialog(const QString &demoDatabase, QWidget *parent)
@@ -76,7 +64,7 @@ void ConnectDialog::createWidgets()
     m_recent = new QComboBox(this);
     m_recent->addItem(tr("Choose a recent connection…"));
     for (const ConnectionSpec &spec : recentConnections())
-        m_recent->addItem(maskPasswords(spec.displayName()), spec.toVariant());
+        m_recent->addItem(spec.displayName(), spec.toVariant());
     if (!m_demoDatabase.isEmpty() && QFileInfo::exists(m_demoDatabase)) {
         ConnectionSpec demo;
         demo.database = m_demoDatabase;
@@ -136,9 +124,9 @@ void ConnectDialog::connectSignals()
     connect(m_store, &QComboBox::currentIndexChanged, this, &ConnectDialog::updateStoreFields);
     // Typed passwords are masked once the field is left (or Enter pressed); spec() restores them.
     connect(m_database, &QLineEdit::editingFinished, this,
-            [this] { showUrl(m_database, &m_realDatabase, typedUrl(m_database, m_realDatabase)); });
+            [this] { showUrl(m_database, &m_realDatabase, UrlPasswords::restore(m_database->text(), m_realDatabase)); });
     connect(m_redisUrl, &QLineEdit::editingFinished, this,
-            [this] { showUrl(m_redisUrl, &m_realRedisUrl, typedUrl(m_redisUrl, m_realRedisUrl)); });
+            [this] { showUrl(m_redisUrl, &m_realRedisUrl, UrlPasswords::restore(m_redisUrl->text(), m_realRedisUrl)); });
     connect(m_recent, &QComboBox::activated, this, [this](int index) {
         if (index > 0)
             setSpec(ConnectionSpec::fromVariant(m_recent->itemData(index).toMap()));
@@ -159,10 +147,10 @@ void ConnectDialog::setSpec(const ConnectionSpec &spec)
 ConnectionSpec ConnectDialog::spec() const
 {
     ConnectionSpec spec;
-    spec.database = typedUrl(m_database, m_realDatabase).trimmed();
+    spec.database = UrlPasswords::restore(m_database->text(), m_realDatabase).trimmed();
     spec.appLabel = m_appLabel->text().trimmed();
     spec.store = m_store->currentData().toString();
-    spec.redisUrl = typedUrl(m_redisUrl, m_realRedisUrl).trimmed();
+    spec.redisUrl = UrlPasswords::restore(m_redisUrl->text(), m_realRedisUrl).trimmed();
     spec.redisPrefix = m_redisPrefix->text();
     spec.readOnly = m_readOnly->isChecked();
     return spec;
@@ -171,26 +159,7 @@ ConnectionSpec ConnectDialog::spec() const
 void ConnectDialog::showUrl(QLineEdit *field, QString *real, const QString &url)
 {
     *real = url;
-    field->setText(maskPasswords(url));
-}
-
-// What the field means: its text, with the kept password back in place of *** (also when the host
-// or the database name was edited since).
-QString ConnectDialog::typedUrl(const QLineEdit *field, const QString &real)
-{
-    const QString text = field->text();
-    const QString password = passwordOf(real);
-    if (password.isEmpty() || passwordOf(text) != maskedPassword)
-        return text;
-    QString result = text;
-    const QRegularExpressionMatch match = urlPassword().match(text);
-    return result.replace(match.capturedStart(2), match.capturedLength(2), password);
-}
-
-QString ConnectDialog::maskPasswords(const QString &text)
-{
-    QString result = text;
-    return result.replace(urlPassword(), QStringLiteral("\\1") + maskedPassword + QLatin1Char('@'));
+    field->setText(UrlPasswords::mask(url));
 }
 
 void ConnectDialog::updateStoreFields()
@@ -225,7 +194,7 @@ void ConnectDialog::connectionFailed(const QString &message)
 {
     m_buttons->setEnabled(true);
     unsetCursor();
-    m_error->setText(maskPasswords(message));
+    m_error->setText(UrlPasswords::mask(message));
     m_error->show();
 }
 

@@ -29,8 +29,6 @@ public:
 
     static QList<ConnectionSpec> recentConnections();
     static void remember(const ConnectionSpec &spec);
-    // `text` with the password of every scheme://user:password@host URL in it replaced by ***.
-    static QString maskPasswords(const QString &text);
 
 signals:
     void connectRequested(const ConnectionSpec &spec);
@@ -44,7 +42,6 @@ private:
     void createHint();
     // Shows `url` in `field` with its password masked; `real` keeps it.
     static void showUrl(QLineEdit *field, QString *real, const QString &url);
-    static QString typedUrl(const QLineEdit *field, const QString &real);
 
     QString m_demoDatabase;
     QComboBox *m_recent = nullptr;

@@ -3,6 +3,7 @@
 #include "cacheactions.h"
 #include "comparepanel.h"
 #include "connectdialog.h"
+#include "db/databaseconfig.h"
 #include "foobrowser.h"
 #include "items/documentloader.h"
 #include "items/footreemodel.h"
@@ -210,14 +211,14 @@ void MainWindow::openConnection(const ConnectionSpec &spec)
         emit connectionFailed(config.error().message);
         return;
     }
-    m_connectionLabel->setText(tr("Connecting to %1…").arg(shownName(spec)));
+    m_connectionLabel->setText(tr("Connecting to %1…").arg(spec.displayName()));
     ConsoleSession::probe(*config, this, [this, spec, config = *config](const Status &status) {
         if (status) {
             adopt(spec, config);
             return;
         }
-        const QString text = tr("Cannot connect to %1: %2").arg(shownName(spec), status.error().message);
-        m_connectionLabel->setText(m_session ? shownName(m_session->spec()) : tr("Not connected"));
+        const QString text = tr("Cannot connect to %1: %2").arg(spec.displayName(), status.error().message);
+        m_connectionLabel->setText(m_session ? m_session->spec().displayName() : tr("Not connected"));
         report(text, true);
         emit connectionFailed(text);
         showConnectDialog(status.error().message);
@@ -267,9 +268,9 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
     m_cacheActions->setSession(m_session.get());
     m_browser->model()->setService(&m_session->service()); // verify outcomes land per row
     ConnectDialog::remember(spec);
-    setWindowTitle(tr("%1 — Preserve").arg(shownName(spec)));
-    m_connectionLabel->setText(shownName(spec));
-    report(tr("Connected to %1").arg(shownName(spec)), false);
+    setWindowTitle(tr("%1 — Preserve").arg(spec.displayName()));
+    m_connectionLabel->setText(spec.displayName());
+    report(tr("Connected to %1").arg(spec.displayName()), false);
     updateActions();
     emit connected();
 }
@@ -344,11 +345,6 @@ void MainWindow::updateActions()
     m_previousDifference->setEnabled(differences);
 }
 
-QString MainWindow::shownName(const ConnectionSpec &spec)
-{
-    return ConnectDialog::maskPasswords(spec.displayName());
-}
-
 void MainWindow::comparisonLoaded(const DocumentComparisonPtr &comparison)
 {
     if (comparison->pk != m_shownFoo)
@@ -370,7 +366,7 @@ void MainWindow::entriesChanged(const QList<qint64> &pks)
 void MainWindow::report(const QString &text, bool error)
 {
     // Messages quote connection strings (errors from drivers, too): never with their password.
-    const QString shown = ConnectDialog::maskPasswords(text);
+    const QString shown = UrlPasswords::mask(text);
     statusBar()->showMessage(shown, error ? 15000 : 5000);
     m_logDock->append(shown, error);
 }

@@ -61,7 +61,6 @@ private:
     void showNoFoo();
     // Enables what can do something now: Reload with a connection, Next/Previous Difference with differences.
     void updateActions();
-    static QString shownName(const ConnectionSpec &spec);
     void comparisonLoaded(const DocumentComparisonPtr &comparison);
     void entriesChanged(const QList<qint64> &pks);
     void report(const QString &text, bool error);
@@ -92,7 +91,6 @@ private:
     QTimer m_statusDelay;   // coalesces status reads after bursts of refreshes and changes
     QTimer m_documentDelay; // likewise for re-reading the Foo on screen
     qint64 m_shownFoo = 0;
-    QString m_shownName;
     QString m_wantedPath;
     bool m_documentDirty = false;
 };

@@ -126,3 +126,41 @@ QString DatabaseConfig::displayName() const
     url.setPath(QLatin1Char('/') + databaseName);
     return url.toString();
 }
+
+namespace UrlPasswords {
+
+namespace {
+
+const QString masked = QStringLiteral("***");
+
+// scheme://user:password@ — the user part may be empty (redis://:password@host).
+const QRegularExpression &pattern()
+{
+    static const QRegularExpression urlPassword(QStringLiteral("([A-Za-z][A-Za-z0-9+.-]*://[^:@/\\s]*:)([^@/\\s]+)@"));
+    return urlPassword;
+}
+
+QString passwordOf(const QString &url)
+{
+    return pattern().match(url).captured(2);
+}
+
+} // namespace
+
+QString mask(const QString &text)
+{
+    QString result = text;
+    return result.replace(pattern(), QStringLiteral("\\1") + masked + QLatin1Char('@'));
+}
+
+QString restore(const QString &shown, const QString &real)
+{
+    const QString password = passwordOf(real);
+    if (password.isEmpty() || passwordOf(shown) != masked)
+        return shown;
+    QString result = shown;
+    const QRegularExpressionMatch match = pattern().match(shown);
+    return result.replace(match.capturedStart(2), match.capturedLength(2), password);
+}
+
+} // namespace UrlPasswords

@@ -32,3 +32,13 @@ struct DatabaseConfig {
     QString displayName() const;
     bool isSqlite() const { return engine == Engine::Sqlite; }
 };
+
+// Passwords in connection URLs (postgresql://user:password@…, redis://:password@…) as people see
+// them: masked wherever a URL is shown, also inside a message, and put back when a masked URL is
+// edited and used again.
+namespace UrlPasswords {
+// Every `scheme://user:password@` in `text` as `scheme://user:***@`.
+QString mask(const QString &text);
+// `shown`, a possibly edited masked form of `real`, with real's password back in place of ***.
+QString restore(const QString &shown, const QString &real);
+} // namespace UrlPasswords

@@ -35,10 +35,11 @@ Result<CacheConfig> ConnectionSpec::cacheConfig() const
 QString ConnectionSpec::displayName() const
 {
     auto config = DatabaseConfig::parse(database.trimmed(), appLabel.trimmed(), readOnly);
-    QString name = config ? config->displayName() : database;
+    // What did not parse is shown as typed, but never with its password.
+    QString name = config ? config->displayName() : UrlPasswords::mask(database);
     if (store == QLatin1String("redis")) {
         auto redis = RedisConfig::parse(redisUrl, redisPrefix);
-        name += QObject::tr(" → %1").arg(redis ? redis->description() : redisUrl);
+        name += QObject::tr(" → %1").arg(redis ? redis->description() : UrlPasswords::mask(redisUrl));
     }
     if (readOnly)
         name += QObject::tr(" (read-only)");

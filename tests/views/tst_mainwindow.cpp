@@ -12,6 +12,7 @@
 #include "cache/cacheservice.h"
 #include "cache/cachestore.h"
 #include "db/database.h"
+#include "db/databaseconfig.h"
 #include "db/seeder.h"
 #include "items/consolesession.h"
 #include "items/footreemodel.h"
@@ -758,7 +759,7 @@ void TestMainWindow::maskPasswords()
 {
     QFETCH(QString, text);
     QFETCH(QString, shown);
-    QCOMPARE(ConnectDialog::maskPasswords(text), shown);
+    QCOMPARE(UrlPasswords::mask(text), shown);
 }
 
 // The hit-rate axis goes above 100 % (a warm cache's line is not on the edge); a stopped server
