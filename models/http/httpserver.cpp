@@ -28,11 +28,18 @@ namespace {
 constexpr size_t maxQueuedLogEntries = 100000; // past this (no event loop running?) entries are dropped
 
 // Per connection (MHD's socket context): the raw request target of the request being read, which
-// libmicrohttpd only shows to the URI log callback, and the peer's address.
+// libmicrohttpd only shows to the URI log callback, the peer's address, and its request deadline.
 struct ConnectionState {
     QByteArray target;
     QByteArray peer;
+    RequestDeadlines::Slot *deadline = nullptr;
 };
+
+ConnectionState *stateOf(MHD_Connection *connection)
+{
+    const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? static_cast<ConnectionState *>(info->socket_context) : nullptr;
+}
 
 QByteArray peerOf(MHD_Connection *connection)
 {
@@ -111,7 +118,6 @@ struct HttpServer::Impl {
 
 HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *url, const char *method, const char *version)
 {
-    deadlines.requestArrived(connection);
     auto *exchange = new HttpExchange;
     exchange->timer.start();
     exchange->logged = logWanted();
@@ -123,11 +129,10 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     request.method = method;
     request.path = url;
     request.version = version;
-    if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT)) {
-        if (auto *state = static_cast<ConnectionState *>(info->socket_context)) {
-            request.target = state->target;
-            request.peer = state->peer;
-        }
+    if (ConnectionState *state = stateOf(connection)) {
+        RequestDeadlines::requestArrived(*state->deadline);
+        request.target = state->target;
+        request.peer = state->peer;
     }
     if (request.target.isEmpty())
         request.target = request.path;
@@ -204,7 +209,8 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
 void HttpServer::Impl::onCompleted(void *cls, MHD_Connection *connection, void **context, MHD_RequestTerminationCode code)
 {
     auto *impl = static_cast<Impl *>(cls);
-    impl->deadlines.waitForRequest(connection); // kept alive: the next request has the same time
+    if (ConnectionState *state = stateOf(connection)) // kept alive: the next request has the same time
+        impl->deadlines.waitForRequest(*state->deadline);
     std::unique_ptr<HttpExchange> exchange(static_cast<HttpExchange *>(*context));
     *context = nullptr;
     if (!exchange)
@@ -226,9 +232,8 @@ void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void 
 {
     auto *impl = static_cast<Impl *>(cls);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socketContext = new ConnectionState { {}, peerOf(connection) };
+        *socketContext = new ConnectionState { {}, peerOf(connection), impl->deadlines.opened(connection) };
         impl->counters.connectionsOpen.fetch_add(1, std::memory_order_relaxed);
-        impl->deadlines.waitForRequest(connection);
     } else {
         impl->deadlines.closed(connection);
         delete static_cast<ConnectionState *>(*socketContext);
@@ -240,10 +245,8 @@ void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void 
 
 void *HttpServer::Impl::onUri(void *, const char *uri, MHD_Connection *connection)
 {
-    if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT)) {
-        if (auto *state = static_cast<ConnectionState *>(info->socket_context))
-            state->target = uri;
-    }
+    if (ConnectionState *state = stateOf(connection))
+        state->target = uri;
     return nullptr; // the exchange is made on the access handler's first call (then "completed" is sure to follow)
 }
 
