@@ -7,6 +7,7 @@
 #include "json/jsonvalue.h"
 #include "serialize/serializer.h"
 #include "testsupport.h"
+#include "treefixture.h"
 
 #include <QAbstractItemModelTester>
 #include <QElapsedTimer>
@@ -17,63 +18,11 @@
 
 #include <memory>
 
-using Rows = QList<std::pair<qint64, QString>>;
-
 namespace {
-
-// id and name of the rows one SQL query gives, in its order.
-Rows sqlRows(Database &database, const QString &sql, std::optional<qint64> parent = {})
-{
-    auto statement = database.prepare(sql);
-    if (!statement)
-        qFatal("%s", qPrintable(statement.error().message));
-    if (parent)
-        (*statement)->bind(0, *parent);
-    if (!(*statement)->exec())
-        qFatal("exec failed: %s", qPrintable(sql));
-    Rows rows;
-    while ((*statement)->next())
-        rows.append({ (*statement)->integer(0), QString::fromUtf8((*statement)->text(1)) });
-    return rows;
-}
-
-Rows expectedFoos(Database &database)
-{
-    return sqlRows(database, QStringLiteral("SELECT id, name FROM api_foo ORDER BY id"));
-}
-
-// What the children of a node of `kind` are, written independently of the model's queries.
-Rows expectedChildren(Database &database, FooTreeModel::Kind kind, qint64 id)
-{
-    switch (kind) {
-    case FooTreeModel::Kind::Foo:
-        return sqlRows(database, QStringLiteral("SELECT id, name FROM api_bar WHERE foo_id = ? ORDER BY id"), id);
-    case FooTreeModel::Kind::Bar:
-        return sqlRows(database, QStringLiteral("SELECT id, name FROM api_zab WHERE bar_id = ? ORDER BY id"), id);
-    case FooTreeModel::Kind::Zab:
-        return sqlRows(database, QStringLiteral("SELECT b.id, b.name FROM api_baz b JOIN api_zab_bazs l "
-                                                "ON l.baz_id = b.id WHERE l.zab_id = ? ORDER BY b.id"), id);
-    case FooTreeModel::Kind::Baz: break;
-    }
-    return {};
-}
 
 FooTreeModel::Kind kindOf(const QModelIndex &index)
 {
     return index.data(FooTreeModel::KindRole).value<FooTreeModel::Kind>();
-}
-
-// Waits on loadingChanged (no polling) until no batch is on its way.
-bool waitIdle(FooTreeModel &model, int timeoutMs = 20000)
-{
-    QSignalSpy spy(&model, &FooTreeModel::loadingChanged);
-    QElapsedTimer timer;
-    timer.start();
-    while (model.isLoading()) {
-        if (timer.elapsed() > timeoutMs || !spy.wait(int(timeoutMs - timer.elapsed())))
-            return !model.isLoading();
-    }
-    return true;
 }
 
 void collectFetchable(const QAbstractItemModel &model, const QModelIndex &parent, QList<QPersistentModelIndex> &out)
@@ -88,7 +37,7 @@ void collectFetchable(const QAbstractItemModel &model, const QModelIndex &parent
 bool fetchEverything(FooTreeModel &model)
 {
     for (;;) {
-        if (!waitIdle(model))
+        if (!waitUntilIdle(model))
             return false;
         QList<QPersistentModelIndex> fetchable;
         collectFetchable(model, {}, fetchable);
@@ -228,9 +177,9 @@ void TestFooTreeModel::treeMatchesDatabase()
 
     int nodes = 0;
     std::function<void(const QModelIndex &)> check = [&](const QModelIndex &parent) {
-        const Rows expected = parent.isValid()
-            ? expectedChildren(*m_smallDb, kindOf(parent), parent.data(FooTreeModel::IdRole).toLongLong())
-            : expectedFoos(*m_smallDb);
+        const IdNameRows expected = parent.isValid()
+            ? demoChildren(*m_smallDb, kindOf(parent), parent.data(FooTreeModel::IdRole).toLongLong())
+            : demoFoos(*m_smallDb);
         QCOMPARE(model.rowCount(parent), expected.size());
         QCOMPARE(model.hasChildren(parent), !expected.isEmpty());
         if (parent.isValid()) {
@@ -324,11 +273,9 @@ void TestFooTreeModel::bigFooLoadsInBatches_data()
 void TestFooTreeModel::bigFooLoadsInBatches()
 {
     QFETCH(bool, autoFetch);
-    const Rows biggest = sqlRows(*m_mediumDb, QStringLiteral("SELECT foo_id, count(*) AS c FROM api_bar GROUP BY foo_id "
-                                                             "ORDER BY c DESC, foo_id LIMIT 1"));
-    QCOMPARE(biggest.size(), 1);
-    const qint64 pk = biggest[0].first;
-    const Rows expected = expectedChildren(*m_mediumDb, FooTreeModel::Kind::Foo, pk);
+    const qint64 pk = biggestFoo(*m_mediumDb);
+    QVERIFY(pk > 0);
+    const IdNameRows expected = demoChildren(*m_mediumDb, FooTreeModel::Kind::Foo, pk);
     QCOMPARE(expected.size(), 250);
 
     FooTreeModel model;
@@ -336,7 +283,7 @@ void TestFooTreeModel::bigFooLoadsInBatches()
     QElapsedTimer timer;
     timer.start();
     model.setDatabase(m_medium);
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     const double fooLevelMs = timer.nsecsElapsed() / 1e6;
     QCOMPARE(model.rowCount(), 100);
     const QModelIndex foo = model.fooIndex(pk);
@@ -361,7 +308,7 @@ void TestFooTreeModel::bigFooLoadsInBatches()
     QVERIFY(inserted.wait(5000));
     const double allRowsMs = timer.nsecsElapsed() / 1e6;
     QCOMPARE(model.rowCount(foo), 250);
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     QCOMPARE(inserted.size(), 2);
     QCOMPARE(inserted.at(1).at(1).toInt(), 200);
     QCOMPARE(inserted.at(1).at(2).toInt(), 249);
@@ -375,14 +322,14 @@ void TestFooTreeModel::bigFooLoadsInBatches()
     // A Zab of that Foo with its 20 Bazs.
     const QModelIndex bar = model.index(0, 0, foo);
     model.fetchMore(bar);
-    QVERIFY(waitIdle(model));
-    QCOMPARE(model.rowCount(bar), expectedChildren(*m_mediumDb, FooTreeModel::Kind::Bar, bar.data(FooTreeModel::IdRole).toLongLong()).size());
+    QVERIFY(waitUntilIdle(model));
+    QCOMPARE(model.rowCount(bar), demoChildren(*m_mediumDb, FooTreeModel::Kind::Bar, bar.data(FooTreeModel::IdRole).toLongLong()).size());
     const QModelIndex zab = model.index(0, 0, bar);
     timer.restart();
     model.fetchMore(zab);
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     qInfo("medium: a Zab's %d Bazs in %.2f ms", model.rowCount(zab), timer.nsecsElapsed() / 1e6);
-    QCOMPARE(model.rowCount(zab), expectedChildren(*m_mediumDb, FooTreeModel::Kind::Zab, zab.data(FooTreeModel::IdRole).toLongLong()).size());
+    QCOMPARE(model.rowCount(zab), demoChildren(*m_mediumDb, FooTreeModel::Kind::Zab, zab.data(FooTreeModel::IdRole).toLongLong()).size());
 }
 
 void TestFooTreeModel::filter_data()
@@ -408,7 +355,7 @@ void TestFooTreeModel::filter()
     const QString trimmed = text.trimmed();
     bool isNumber = false;
     const qint64 id = trimmed.toLongLong(&isNumber);
-    for (const auto &[pk, name] : expectedFoos(*m_smallDb)) {
+    for (const auto &[pk, name] : demoFoos(*m_smallDb)) {
         if (asciiContains(name, trimmed) || (isNumber && pk == id))
             expected.append(pk);
     }
@@ -417,11 +364,11 @@ void TestFooTreeModel::filter()
     model.setAutoFetchChildren(false);
     model.setDatabase(m_small);
     model.setFilter(text);
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     QVERIFY(model.rowCount() <= 3);
     while (model.canFetchMore({})) { // the top level, in batches of 3, as a view scrolled to the end
         model.fetchMore({});
-        QVERIFY(waitIdle(model));
+        QVERIFY(waitUntilIdle(model));
     }
     QList<qint64> shown;
     for (int row = 0; row < model.rowCount(); ++row)
@@ -434,14 +381,14 @@ void TestFooTreeModel::filter()
 // setDatabase/setFilter/reload drop what was asked before them, whenever it arrives.
 void TestFooTreeModel::outdatedResultsAreDropped()
 {
-    const Rows smallFoos = expectedFoos(*m_smallDb);
+    const IdNameRows smallFoos = demoFoos(*m_smallDb);
     FooTreeModel model;
     // The tester fetches every node it walks: fine for `small`, not for the whole of `medium`.
     auto tester = std::make_unique<QAbstractItemModelTester>(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
     model.setDatabase(m_medium);
     model.setDatabase(m_small);
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     QCOMPARE(model.rowCount(), smallFoos.size());
     for (int row = 0; row < model.rowCount(); ++row)
         QCOMPARE(model.index(row, 0).data(FooTreeModel::IdRole).toLongLong(), smallFoos[row].first);
@@ -449,7 +396,7 @@ void TestFooTreeModel::outdatedResultsAreDropped()
     inserted.clear();
     model.setDatabase(m_medium); // 100 Foos, unfiltered
     model.setFilter(QStringLiteral("no such foo at all"));
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     QCOMPARE(model.rowCount(), 0);
     for (const QList<QVariant> &signal : std::as_const(inserted))
         QVERIFY(signal.at(0).value<QModelIndex>().isValid()); // nothing at the top level
@@ -457,14 +404,14 @@ void TestFooTreeModel::outdatedResultsAreDropped()
     // An expansion under way when the tree is reloaded lands nowhere.
     tester.reset();
     model.setFilter(QString());
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     int row = 0;
     while (row < model.rowCount() && !model.canFetchMore(model.index(row, 0)))
         ++row;
     QVERIFY(row < model.rowCount());
     model.fetchMore(model.index(row, 0));
     model.reload();
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     QCOMPARE(model.rowCount(), 100);
     QCOMPARE(model.rowCount(model.index(row, 0)), 0);
     QVERIFY(model.canFetchMore(model.index(row, 0)));
@@ -482,7 +429,7 @@ void TestFooTreeModel::statesUpdateOnlyChangedRows()
     FooTreeModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     model.setDatabase(config.database);
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     QVERIFY(model.rowCount() >= 10);
     QVERIFY(!model.index(0, 0).data(FooTreeModel::StateRole).isValid());
 
@@ -526,7 +473,7 @@ void TestFooTreeModel::statesUpdateOnlyChangedRows()
     // States are kept across a reload: Foos that arrive again get theirs.
     const QVariant state = refreshed.data(FooTreeModel::StateRole);
     model.reload();
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     QCOMPARE(model.index(2, 0).data(FooTreeModel::StateRole), state);
 }
 
@@ -540,7 +487,7 @@ void TestFooTreeModel::proxyFiltersAndSortsByState()
     QAbstractItemModelTester modelTester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
     model.setDatabase(m_small);
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     const int foos = model.rowCount();
     QVERIFY(foos >= 12);
 
@@ -575,7 +522,7 @@ void TestFooTreeModel::proxyFiltersAndSortsByState()
     }
     QVERIFY(withChildren.isValid());
     proxy.fetchMore(withChildren);
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     QVERIFY(proxy.rowCount(withChildren) > 0);
     QCOMPARE(proxy.rowCount(withChildren), model.rowCount(proxy.mapToSource(withChildren)));
 
@@ -656,7 +603,7 @@ void TestFooTreeModel::openFailureIsReported()
     QSignalSpy failed(&model, &FooTreeModel::loadFailed);
     model.setDatabase(DatabaseConfig::parse(path, label).value());
     QVERIFY(failed.wait(10000));
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     QCOMPARE(failed.size(), 1);
     const QString text = failed.at(0).at(0).toString();
     QVERIFY2(text.contains(message) && text.contains(QLatin1String("Foos")), qPrintable(text));
@@ -669,7 +616,7 @@ void TestFooTreeModel::openFailureIsReported()
     if (file == QLatin1String("missing.sqlite3")) {
         QVERIFY(QFile::copy(m_small.sqlitePath, path));
         model.reload();
-        QVERIFY(waitIdle(model));
+        QVERIFY(waitUntilIdle(model));
         QCOMPARE(model.rowCount(), 20);
         QCOMPARE(failed.size(), 1);
     }
@@ -696,11 +643,11 @@ void TestFooTreeModel::childQueryFailureIsReported()
     database.addFoo("second");
     database.exec(QStringLiteral("DROP TABLE api_zab_bazs"));
     model.reload();
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     QCOMPARE(model.rowCount(), 2);
     const QModelIndex first = model.index(0, 0);
     model.fetchMore(first);
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     // The tester walked into the new Bar row and fetched it: that is the query that fails.
     const QModelIndex barIndex = model.index(0, 0, first);
     QCOMPARE(failed.size(), 1);
@@ -712,7 +659,7 @@ void TestFooTreeModel::childQueryFailureIsReported()
     model.fetchMore(barIndex); // no retry until reload()
     QVERIFY(!model.isLoading());
     model.fetchMore(model.index(1, 0));
-    QVERIFY(waitIdle(model));
+    QVERIFY(waitUntilIdle(model));
     QCOMPARE(failed.size(), 1);
 }
 
