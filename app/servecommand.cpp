@@ -43,12 +43,13 @@ struct ServeOptions {
     QCommandLineOption maxConnections { QStringLiteral("max-connections"), QStringLiteral("Connection limit (default 1024)."), QStringLiteral("n"), QStringLiteral("1024") };
     QCommandLineOption timeout { QStringLiteral("timeout"), QStringLiteral("Idle/slow client timeout in seconds (default 30)."), QStringLiteral("s"), QStringLiteral("30") };
     QCommandLineOption quiet { QStringLiteral("quiet"), QStringLiteral("No request log on stderr.") };
-    QCommandLineOption sendfileFrom { QStringLiteral("sendfile-from"), QStringLiteral("Send cached bodies of at least this many KiB with sendfile() from an in-memory copy: less CPU per request, more memory (default -1: never)."), QStringLiteral("kib"), QStringLiteral("-1") };
+    QCommandLineOption sendfileFrom { QStringLiteral("sendfile-from"), QStringLiteral("Send cached bodies of at least this many KiB with sendfile() from an in-memory copy (default 64; -1: never)."), QStringLiteral("kib"), QStringLiteral("64") };
+    QCommandLineOption sendfileTo { QStringLiteral("sendfile-to"), QStringLiteral("... and at most this many KiB (default 128; -1: no limit)."), QStringLiteral("kib"), QStringLiteral("128") };
 
     void addTo(QCommandLineParser &parser) const
     {
         parser.addOptions({ listen, port, threads, workers, memory, pageSize, tokenFile, policy, cacheControl, stale,
-                            maxConnections, timeout, quiet, sendfileFrom });
+                            maxConnections, timeout, quiet, sendfileFrom, sendfileTo });
     }
 };
 
@@ -75,9 +76,16 @@ std::variant<HttpServerOptions, int> serverOptions(const QCommandLineParser &par
     const auto connections = number(parser, o.maxConnections, 1, 1000000);
     const auto timeout = number(parser, o.timeout, 1, 86400);
     const auto sendfileFrom = number(parser, o.sendfileFrom, -1, 1024 * 1024);
-    if (!port || !threads || !workers || !pageSize || !connections || !timeout || !sendfileFrom)
+    const auto sendfileTo = number(parser, o.sendfileTo, -1, 1024 * 1024);
+    if (!port || !threads || !workers || !pageSize || !connections || !timeout || !sendfileFrom || !sendfileTo)
         return Usage;
+    if (*sendfileFrom >= 0 && *sendfileTo >= 0 && *sendfileTo < *sendfileFrom) {
+        printError(QStringLiteral("--sendfile-to %1 is below --sendfile-from %2: no body would be sent with sendfile()")
+                       .arg(*sendfileTo).arg(*sendfileFrom));
+        return Usage;
+    }
     options.fileResponseMin = *sendfileFrom < 0 ? -1 : qint64(*sendfileFrom) * 1024;
+    options.fileResponseMax = *sendfileTo < 0 ? -1 : qint64(*sendfileTo) * 1024;
     options.port = quint16(*port);
     options.threads = *threads;
     options.liveWorkers = *workers;

@@ -5,7 +5,7 @@
 # `preserve serve` while 64 connections pull the 2 MB body, and the time per request of the whole
 # medium list. Stops both servers on exit, also on error or Ctrl-C.
 #
-#   bench/bench_http.sh [--build DIR] [--duration SECONDS] [--rounds R] [--threads N] [--sendfile-from KIB] [--nginx-only] [--keep]
+#   bench/bench_http.sh [--build DIR] [--duration SECONDS] [--rounds R] [--threads N] [--sendfile-from KIB] [--sendfile-to KIB] [--nginx-only] [--keep]
 # Each cell is R alternating rounds (nginx, preserve, nginx, ...); the table shows the medians, so a
 # burst of other work on the machine hits both servers rather than one.
 set -euo pipefail
@@ -17,7 +17,7 @@ ROUNDS=3          # runs per server and cell: about 3.5 minutes in all
 THREADS=2         # nginx worker_processes = preserve serve --threads
 NGINX_ONLY=0
 KEEP=0
-SENDFILE_FROM=-1  # preserve serve --sendfile-from
+SENDFILE_ARGS=()  # preserve serve --sendfile-from/--sendfile-to, when given (else the server's defaults)
 
 usage() {
     sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     --duration) DURATION=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
-    --sendfile-from) SENDFILE_FROM=$2; shift 2 ;;
+    --sendfile-from | --sendfile-to) SENDFILE_ARGS+=("$1" "$2"); shift 2 ;;
     --nginx-only) NGINX_ONLY=1; shift ;;
     --keep) KEEP=1; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -134,7 +134,7 @@ if [ "$NGINX_ONLY" = 0 ]; then
     PRESERVE_PORT=$(free_port)
     # --quiet: no request log, as nginx runs with access_log off.
     "$PRESERVE" serve --db "$DB" --port "$PRESERVE_PORT" --threads "$THREADS" --quiet \
-        --sendfile-from "$SENDFILE_FROM" >"$WORK/preserve.log" 2>&1 &
+        "${SENDFILE_ARGS[@]}" >"$WORK/preserve.log" 2>&1 &
     PRESERVE_PID=$!
     wait_listening "$PRESERVE_PORT" "$PRESERVE_PID" preserve
 fi
@@ -230,7 +230,7 @@ run_wrk "$PRESERVE_PORT" "/api/foos/${PICK[2MB]}/" 64 2 "$WORK/wrk.rss"
 stop "$SAMPLER_PID"
 SAMPLER_PID=
 peak=$(cat "$WORK/rss.peak" 2>/dev/null || echo "$before")
-# With --sendfile-from, large hits are sent from in-memory files (memfd), which RSS does not show: count them too.
+# Hits in the sendfile band are sent from in-memory files (memfd), which RSS does not show: count them too.
 file_kb=$(( $(curl -sf "http://127.0.0.1:$PRESERVE_PORT/metrics" | awk '$1 == "preserve_http_response_file_bytes" { print $2 }') / 1024 ))
 echo "preserve serve RSS: $((RSS_WARM / 1024)) MB after warm-up (every body cached, no load yet)," \
     "$((before / 1024)) MB after the runs above, peak $((peak / 1024)) MB while 64 connections pull" \

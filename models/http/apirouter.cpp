@@ -106,13 +106,19 @@ Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &ent
     const bool notModified = noneMatchHits(request.ifNoneMatch, entry->digest);
     const auto variant = notModified ? (gzip ? ResponseCache::NotModifiedGzip : ResponseCache::NotModifiedPlain)
                                      : (gzip ? ResponseCache::Gzip : ResponseCache::Plain);
-    ResponsePtr response = hit ? api.responses.find(entry, variant) : nullptr;
+    const QByteArray &body = gzip ? entry->gzip : entry->body;
+    const HttpServerOptions &options = api.options;
+    const bool file = hit && !notModified && options.fileResponseMin >= 0 && body.size() >= options.fileResponseMin
+        && (options.fileResponseMax < 0 || body.size() <= options.fileResponseMax);
+    const int lane = file ? ResponseCache::currentLane() : -1;
+    ResponsePtr response = hit ? api.responses.find(entry, variant, lane) : nullptr;
+    bool fromFile = response && file;
     if (!response) {
-        const qint64 size = gzip ? entry->gzip.size() : entry->body.size();
-        const qint64 fileMin = api.options.fileResponseMin;
-        const bool file = hit && !notModified && fileMin >= 0 && size >= fileMin;
-        response = file ? fromEntryFile(entry, gzip) : nullptr;
-        const qint64 fileBytes = response ? size : 0;
+        if (file) {
+            const auto memFile = api.responses.file(entry, variant, [&body] { return MemFile::copyOf(body); });
+            response = memFile ? HttpResponses::fromFile(*memFile) : nullptr;
+        }
+        fromFile = bool(response);
         if (!response)
             response = notModified ? empty() : fromEntry(entry, gzip);
         if (notModified)
@@ -122,10 +128,10 @@ Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &ent
         addRepresentationHeaders(response, { entityTag(entry->digest, gzip), entry->cachedAt, cache, gzip && !notModified },
                                  api.style);
         if (hit)
-            response = api.responses.store(entry, variant, response, fileBytes);
+            response = api.responses.store(entry, variant, response, fromFile ? lane : -1);
     }
     const qint64 bytes = notModified ? 0 : (gzip ? entry->gzip.size() : entry->body.size());
-    return { notModified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response, cache, bytes };
+    return { notModified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response, cache, bytes, fromFile };
 }
 
 ApiRouter::ApiRouter(CacheService &service, const HttpServerOptions &options, HttpCounters &counters,

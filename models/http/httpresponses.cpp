@@ -6,6 +6,7 @@
 
 #include <microhttpd.h>
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -54,25 +55,36 @@ ResponsePtr fromEntry(const EntryPtr &entry, bool gzip)
         [](void *cls) { delete static_cast<EntryPtr *>(cls); }, holder));
 }
 
-ResponsePtr fromEntryFile(const EntryPtr &entry, bool gzip)
+std::shared_ptr<const MemFile> MemFile::copyOf(const QByteArray &bytes)
 {
-    const QByteArray &bytes = gzip ? entry->gzip : entry->body;
     const int fd = memfd_create("preserve-entry", MFD_CLOEXEC);
     if (fd < 0)
         return {};
+    std::shared_ptr<const MemFile> file(new MemFile(fd, bytes.size()));
     for (qsizetype written = 0; written < bytes.size();) {
         const ssize_t n = ::write(fd, bytes.constData() + written, size_t(bytes.size() - written));
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) { // out of memory (or a memfd size limit): serve from the buffer instead
-            ::close(fd);
+        if (n <= 0) // out of memory (or a memfd size limit): serve from the buffer instead
             return {};
-        }
         written += n;
     }
-    // libmicrohttpd owns the descriptor from here and closes it with the response; it reads with
-    // sendfile() at an offset of its own per connection, so one file serves any number at once.
-    MHD_Response *response = MHD_create_response_from_fd_at_offset64(uint64_t(bytes.size()), fd, 0);
+    return file;
+}
+
+MemFile::~MemFile()
+{
+    ::close(m_fd);
+}
+
+ResponsePtr fromFile(const MemFile &file)
+{
+    // libmicrohttpd owns (and closes) the duplicate; it reads with sendfile() at an offset of its
+    // own per connection.
+    const int fd = ::fcntl(file.fd(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return {};
+    MHD_Response *response = MHD_create_response_from_fd_at_offset64(uint64_t(file.size()), fd, 0);
     if (!response) {
         ::close(fd);
         return {};

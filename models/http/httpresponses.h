@@ -21,6 +21,9 @@ struct Reply {
     ResponsePtr response;
     QByteArray cache; // X-Cache value, empty when the endpoint is not cached
     qint64 bodyBytes = 0;
+    // The body goes out with sendfile() after the headers: the server corks the socket while it
+    // does, so headers and body leave in full segments as one send() of a buffer would.
+    bool fromFile = false;
 };
 
 // Building responses DRF-alike: the header set of a DRF APIView on every API answer, JSON error
@@ -37,12 +40,29 @@ ResponsePtr fromBytes(QByteArray body);
 // The entry's body (or its stored gzip copy) without a copy: the response keeps the entry alive
 // until libmicrohttpd drops its last reference.
 ResponsePtr fromEntry(const EntryPtr &entry, bool gzip);
-// The same bytes copied once into an anonymous in-memory file (memfd), which libmicrohttpd sends
-// with sendfile(): the kernel takes the pages by reference instead of copying the body into every
-// socket, which is most of the cost of a large hit. For responses that are built once and queued
-// many times (ResponseCache); null when no such file can be made (the caller falls back to
-// fromEntry). The file holds no reference to the entry.
-ResponsePtr fromEntryFile(const EntryPtr &entry, bool gzip);
+// The same bytes copied once into an anonymous in-memory file (memfd), for file-backed responses
+// (fromFile). Closed when the last owner lets go; holds no reference to the entry. Null when no
+// such file can be made (the caller falls back to fromEntry).
+class MemFile {
+public:
+    static std::shared_ptr<const MemFile> copyOf(const QByteArray &bytes);
+    ~MemFile();
+    MemFile(const MemFile &) = delete;
+    MemFile &operator=(const MemFile &) = delete;
+    qint64 size() const { return m_size; }
+    int fd() const { return m_fd; }
+
+private:
+    MemFile(int fd, qint64 size) : m_fd(fd), m_size(size) { }
+    int m_fd;
+    qint64 m_size;
+};
+// A response that libmicrohttpd sends from `file` with sendfile(): the kernel takes the pages by
+// reference instead of copying the body into the socket, which is most of the cost of a hit of
+// 100 KB. It owns a duplicate of the descriptor, so any number of responses share one file; but
+// libmicrohttpd holds a response's lock while it sends from its file, so each serving thread
+// needs a response of its own (ResponseCache lanes). Null on failure.
+ResponsePtr fromFile(const MemFile &file);
 ResponsePtr empty();
 
 void addHeader(const ResponsePtr &response, const char *name, const QByteArray &value);

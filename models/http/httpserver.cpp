@@ -13,6 +13,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -58,6 +60,17 @@ QByteArray peerOf(MHD_Connection *connection)
 QByteArray headerOf(MHD_Connection *connection, const char *name)
 {
     return QByteArray(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name));
+}
+
+// libmicrohttpd sends a file response's headers on their own, then the body with sendfile():
+// without the cork the headers would leave as a small segment of their own and wake the client
+// twice. libmicrohttpd does not know of this cork (it keeps TCP_NODELAY on and believes the data
+// pushed), so whoever sets it must take it off when the answer is complete.
+bool setCork(MHD_Connection *connection, bool on)
+{
+    const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const int value = on ? 1 : 0;
+    return info && ::setsockopt(info->connect_fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value) == 0;
 }
 
 HttpLogEntry logEntryOf(const HttpExchange &exchange, bool delivered)
@@ -157,6 +170,8 @@ MHD_Result HttpServer::Impl::queue(HttpExchange &exchange, const Reply &reply)
     exchange.answered = true;
     counters.requestsByClass[size_t(qBound(1, reply.status / 100, 5))].fetch_add(1, std::memory_order_relaxed);
     counters.bodyBytes.fetch_add(exchange.reply.bodyBytes, std::memory_order_relaxed);
+    if (reply.fromFile && !exchange.request.isHead())
+        exchange.corked = setCork(exchange.connection, true);
     return MHD_queue_response(exchange.connection, unsigned(reply.status), reply.response.get());
 }
 
@@ -215,6 +230,8 @@ void HttpServer::Impl::onCompleted(void *cls, MHD_Connection *connection, void *
     *context = nullptr;
     if (!exchange)
         return;
+    if (exchange->corked && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        setCork(connection, false); // pushes the last partial segment now
     if (!exchange->answered)
         impl->counters.requestsByClass[0].fetch_add(1, std::memory_order_relaxed);
     if (exchange->logged) {

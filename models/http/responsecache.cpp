@@ -1,43 +1,81 @@
 #include "responsecache.h"
 
-#include <numeric>
+#include <atomic>
 
 qint64 ResponseCache::Slot::totalFileBytes() const
 {
-    return std::accumulate(fileBytes.begin(), fileBytes.end(), qint64(0));
+    qint64 bytes = 0;
+    for (const auto &file : files)
+        bytes += file ? file->size() : 0;
+    return bytes;
 }
 
 long ResponseCache::Slot::entryReferences() const
 {
     long references = 0;
-    for (int variant : { Plain, Gzip }) // 304s have no body
-        references += responses[variant] && fileBytes[variant] == 0 ? 1 : 0;
+    for (int variant : { Plain, Gzip }) // 304s have no body; file responses hold the file, not the entry
+        references += responses[variant] ? 1 : 0;
     return references;
 }
 
-ResponsePtr ResponseCache::find(const EntryPtr &entry, Variant variant) const
+int ResponseCache::currentLane()
+{
+    static std::atomic<int> next { 0 };
+    thread_local const int lane = next.fetch_add(1, std::memory_order_relaxed) % LaneCount;
+    return lane;
+}
+
+ResponseCache::Slot &ResponseCache::slotFor(const EntryPtr &entry)
+{
+    Slot &slot = m_slots[entry->pk];
+    if (slot.entry != entry) { // a newer (or older, evicted and re-read) entry: start over
+        m_fileBytes -= slot.totalFileBytes();
+        slot = Slot { entry, {}, {}, {} };
+    }
+    return slot;
+}
+
+ResponsePtr ResponseCache::find(const EntryPtr &entry, Variant variant, int lane) const
 {
     std::lock_guard lock(m_mutex);
     const auto slot = m_slots.constFind(entry->pk);
     if (slot == m_slots.cend() || slot->entry != entry)
         return {};
+    if (lane >= 0)
+        return variant <= Gzip ? slot->fileResponses[variant][lane % LaneCount] : nullptr;
     return slot->responses[variant];
 }
 
-ResponsePtr ResponseCache::store(const EntryPtr &entry, Variant variant, ResponsePtr response, qint64 fileBytes)
+ResponsePtr ResponseCache::store(const EntryPtr &entry, Variant variant, ResponsePtr response, int lane)
 {
     std::lock_guard lock(m_mutex);
-    Slot &slot = m_slots[entry->pk];
-    if (slot.entry != entry) { // a newer (or older, evicted and re-read) entry: start over
-        m_fileBytes -= slot.totalFileBytes();
-        slot = Slot { entry, {}, {} };
+    Slot &slot = slotFor(entry);
+    ResponsePtr &kept = lane >= 0 && variant <= Gzip ? slot.fileResponses[variant][lane % LaneCount] : slot.responses[variant];
+    if (!kept)
+        kept = std::move(response);
+    return kept;
+}
+
+std::shared_ptr<const HttpResponses::MemFile> ResponseCache::file(
+    const EntryPtr &entry, Variant variant, const std::function<std::shared_ptr<const HttpResponses::MemFile>()> &make)
+{
+    if (variant > Gzip)
+        return {};
+    {
+        std::lock_guard lock(m_mutex);
+        if (const auto &file = slotFor(entry).files[variant])
+            return file;
     }
-    if (!slot.responses[variant]) {
-        slot.responses[variant] = std::move(response);
-        slot.fileBytes[variant] = fileBytes;
-        m_fileBytes += fileBytes;
+    auto made = make(); // a copy of up to the whole body: not under the lock every hit takes
+    if (!made)
+        return {};
+    std::lock_guard lock(m_mutex);
+    auto &kept = slotFor(entry).files[variant];
+    if (!kept) {
+        kept = std::move(made);
+        m_fileBytes += kept->size();
     }
-    return slot.responses[variant];
+    return kept;
 }
 
 void ResponseCache::remove(qint64 pk)

@@ -68,6 +68,10 @@ private slots:
         QTest::addRow("bad --sendfile-from") << QStringList { QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"),
                                                               QStringLiteral("--sendfile-from"), QStringLiteral("-5") }
                                              << 2 << QByteArray("--sendfile-from");
+        QTest::addRow("--sendfile-to below --sendfile-from")
+            << QStringList { QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--sendfile-from"),
+                             QStringLiteral("200"), QStringLiteral("--sendfile-to"), QStringLiteral("100") }
+            << 2 << QByteArray("--sendfile-to 100 is below --sendfile-from 200");
         // libmicrohttpd would refuse the header on every response, silently.
         QTest::addRow("--cache-control with a line break") << QStringList { QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"),
                                                                             QStringLiteral("--cache-control"), QStringLiteral("max-age=5\r\nX-Inj: 1") }

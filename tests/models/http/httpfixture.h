@@ -77,6 +77,49 @@ inline int statusOf(const QByteArray &raw)
     return raw.mid(9, 3).toInt(); // "HTTP/1.1 200 OK"
 }
 
+// One answer read off a raw keep-alive connection: the head, then Content-Length bytes of body.
+struct RawAnswer {
+    int status = 0;
+    QByteArray head;
+    QByteArray body;
+    bool complete = false;
+    QByteArray header(const QByteArray &name) const
+    {
+        for (const QByteArray &line : head.split('\n')) {
+            const qsizetype colon = line.indexOf(':');
+            if (colon > 0 && line.left(colon).trimmed().compare(name, Qt::CaseInsensitive) == 0)
+                return line.mid(colon + 1).trimmed();
+        }
+        return {};
+    }
+};
+
+// `head`: the answer to a HEAD request (Content-Length tells, but no body follows).
+inline RawAnswer readAnswer(QTcpSocket &socket, int timeoutMs = 10000, bool head = false)
+{
+    RawAnswer answer;
+    QByteArray buffer;
+    qsizetype headEnd = -1;
+    qint64 length = -1;
+    QDeadlineTimer deadline(timeoutMs);
+    for (;;) {
+        buffer += socket.readAll();
+        if (headEnd < 0 && (headEnd = buffer.indexOf("\r\n\r\n")) >= 0) {
+            answer.head = buffer.left(headEnd + 2);
+            answer.status = statusOf(answer.head);
+            length = head ? 0 : answer.header("Content-Length").toLongLong();
+        }
+        if (headEnd >= 0 && buffer.size() >= headEnd + 4 + length) {
+            answer.body = buffer.mid(headEnd + 4, length);
+            answer.complete = true;
+            return answer;
+        }
+        if (deadline.hasExpired() || (socket.state() != QAbstractSocket::ConnectedState && !socket.bytesAvailable()))
+            return answer;
+        socket.waitForReadyRead(int(qBound(qint64(1), deadline.remainingTime(), qint64(1000))));
+    }
+}
+
 // A seeded small database, a service and a server for one test.
 class HttpFixture {
 public:

@@ -2,9 +2,15 @@
 // conditional and compressed answers, hostile input, single flight, graceful stop.
 #include "httpfixture.h"
 
+#include "http/responsecache.h"
+
 #include <QLoggingCategory>
 #include <QTest>
 #include <QTimer>
+
+#include <unistd.h>
+
+#include <thread>
 
 namespace {
 
@@ -143,12 +149,13 @@ private slots:
         }
     }
 
-    // Large cached bodies go out through sendfile() from an in-memory file (threshold 0 here, so
+    // Cached bodies in the sendfile() band go out from an in-memory file (the whole range here, so
     // the small demo takes that path): the same bytes, headers, gzip and HEAD as from a buffer.
     void fileResponses()
     {
         HttpServerOptions options;
         options.fileResponseMin = 0;
+        options.fileResponseMax = -1;
         HttpFixture f(options);
         QVERIFY(f.ok);
         const QByteArray live = f.live(8);
@@ -184,6 +191,92 @@ private slots:
         COMPARE_BODIES(f.get(QStringLiteral("/api/foos/8/")).body, renamed);
         COMPARE_BODIES(f.get(QStringLiteral("/api/foos/8/")).body, renamed);
         QCOMPARE(metricValue(f, "preserve_http_response_file_bytes"), renamed.size());
+    }
+
+    // A file answer is corked while libmicrohttpd sends headers and body, and uncorked when it is
+    // complete: on a keep-alive connection each answer arrives whole, also pipelined and after a
+    // HEAD. A cork left on would hold every answer until the kernel's 200 ms limit: ten in a row
+    // would take two seconds, where they take milliseconds.
+    void fileResponsesOnKeepAlive()
+    {
+        HttpServerOptions options;
+        options.fileResponseMin = 0;
+        options.fileResponseMax = -1;
+        HttpFixture f(options);
+        QVERIFY(f.ok);
+        const QByteArray live = f.live(8);
+        QCOMPARE(f.get(QStringLiteral("/api/foos/8/")).header("X-Cache"), QByteArray("MISS"));
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, f.port());
+        QVERIFY(socket.waitForConnected(5000));
+        QElapsedTimer timer;
+        timer.start();
+        for (int round = 0; round < 10; ++round) {
+            const bool gzip = round % 3 == 1;
+            socket.write(QByteArray(round == 5 ? "HEAD" : "GET") + " /api/foos/8/ HTTP/1.1\r\nHost: x\r\n"
+                         + (gzip ? "Accept-Encoding: gzip\r\n" : "") + "\r\n");
+            const RawAnswer answer = readAnswer(socket, 10000, round == 5);
+            QVERIFY2(answer.complete, answer.head.constData());
+            QCOMPARE(answer.status, 200);
+            QCOMPARE(answer.header("X-Cache"), QByteArray("HIT"));
+            if (round == 5) { // headers only; the next answer starts right after them
+                QCOMPARE(answer.header("Content-Length").toLongLong(), live.size());
+                continue;
+            }
+            COMPARE_BODIES(gzip ? gzipDecompress(answer.body) : answer.body, live);
+        }
+        // Pipelined: the second answer is corked and uncorked right after the first.
+        socket.write("GET /api/foos/8/ HTTP/1.1\r\nHost: x\r\n\r\nGET /api/foos/8/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        QByteArray both;
+        while (socket.state() == QAbstractSocket::ConnectedState && socket.waitForReadyRead(5000))
+            both += socket.readAll();
+        both += socket.readAll();
+        QCOMPARE(both.count("HTTP/1.1 200 OK"), 2);
+        QVERIFY2(both.endsWith(live) && both.indexOf(live) < both.lastIndexOf(live), both.left(200).constData());
+        QVERIFY2(timer.elapsed() < 1500, QByteArray::number(timer.elapsed()).constData());
+        QCOMPARE(metricValue(f, "preserve_http_response_file_bytes"), live.size() + f.get(QStringLiteral("/api/foos/8/"), { { "Accept-Encoding", "gzip" } }).body.size());
+    }
+
+    // libmicrohttpd locks a file response while it sends from it, so each serving thread queues a
+    // response of its own (its lane), all on one in-memory file per entry and coding.
+    void responseCacheLanes()
+    {
+        ResponseCache cache;
+        EntryPtr entry = makeEntry(7, QByteArray(100 * 1024, 'x'), {});
+        int otherLane = -1;
+        std::thread other([&otherLane] { otherLane = ResponseCache::currentLane(); });
+        other.join();
+        const int lane = ResponseCache::currentLane();
+        QVERIFY(lane != otherLane);
+        QCOMPARE(ResponseCache::currentLane(), lane); // a thread keeps its lane
+
+        int made = 0;
+        const auto make = [&] { ++made; return HttpResponses::MemFile::copyOf(entry->body); };
+        const auto file = cache.file(entry, ResponseCache::Plain, make);
+        QVERIFY(file);
+        QCOMPARE(cache.file(entry, ResponseCache::Plain, make), file);
+        QCOMPARE(made, 1);
+        QCOMPARE(cache.fileBytes(), entry->body.size());
+        QByteArray copy(int(file->size()), Qt::Uninitialized);
+        QCOMPARE(::pread(file->fd(), copy.data(), size_t(copy.size()), 0), ssize_t(copy.size()));
+        QCOMPARE(copy, entry->body);
+
+        const ResponsePtr mine = cache.store(entry, ResponseCache::Plain, HttpResponses::fromFile(*file), lane);
+        const ResponsePtr theirs = cache.store(entry, ResponseCache::Plain, HttpResponses::fromFile(*file), otherLane);
+        QVERIFY(mine && theirs && mine != theirs);
+        QCOMPARE(cache.find(entry, ResponseCache::Plain, lane), mine);
+        QCOMPARE(cache.find(entry, ResponseCache::Plain, otherLane), theirs);
+        QCOMPARE(cache.find(entry, ResponseCache::Plain), ResponsePtr()); // the buffer response: not made
+        QCOMPARE(cache.fileBytes(), entry->body.size()); // one file for both lanes
+
+        // A newer entry for the pk starts over; an entry nobody else holds is swept with its file.
+        const EntryPtr newer = makeEntry(7, QByteArray(90 * 1024, 'y'), {});
+        QCOMPARE(cache.find(newer, ResponseCache::Plain, lane), ResponsePtr());
+        QVERIFY(cache.file(newer, ResponseCache::Plain, [&] { return HttpResponses::MemFile::copyOf(newer->body); }));
+        QCOMPARE(cache.fileBytes(), newer->body.size());
+        QCOMPARE(cache.find(entry, ResponseCache::Plain, lane), ResponsePtr());
+        QCOMPARE(cache.sweep(), 0);
+        QCOMPARE(cache.size(), 1);
     }
 
     void headSendsHeadersOnly()
