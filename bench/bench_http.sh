@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT_DIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${PRESERVE_BUILD_DIR:-$ROOT_DIR/build}
 DURATION=4        # seconds per wrk run
-ROUNDS=3          # runs per server and cell: about 3.5 minutes in all
+ROUNDS=5          # runs per server and cell: about 5 minutes in all
 THREADS=2         # nginx worker_processes = preserve serve --threads
 NGINX_ONLY=0
 KEEP=0
