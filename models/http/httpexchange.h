@@ -24,7 +24,8 @@ struct HttpRequest {
     QByteArray target; // the request target as sent ("/api/foos?page=2")
     QByteArray query;  // raw, after '?'
     QByteArray version;
-    QByteArray host;
+    QByteArray host;   // null when absent, empty when sent empty
+    int hostHeaders = 0; // how many Host header lines came
     QByteArray accept; // null when the request has no Accept header
     QByteArray acceptEncoding;
     QByteArray ifNoneMatch;
@@ -39,7 +40,14 @@ struct HttpRequest {
     std::optional<QByteArray> queryValue(const QByteArray &name) const;
     // All parameters in order, decoded.
     QList<std::pair<QByteArray, QByteArray>> queryItems() const;
+    // Why the Host header makes this a bad request (RFC 9112 3.2: an HTTP/1.1 request without one,
+    // any request with two, or a value Django's host validation refuses), or null.
+    const char *hostProblem() const;
 };
+
+// Django's host validation (DisallowedHost → 400), case-insensitive: a name of letters, digits,
+// dots and dashes, or an [IPv6] literal; an optional :port.
+bool validHost(QByteArrayView host);
 
 // The answer to a request whose connection is suspended while a worker computes it. complete() may
 // be called on any thread, once (later calls are ignored), also after the server stopped (then it

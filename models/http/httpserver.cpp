@@ -73,6 +73,13 @@ bool setCork(MHD_Connection *connection, bool on)
     return info && ::setsockopt(info->connect_fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value) == 0;
 }
 
+MHD_Result countHosts(void *count, MHD_ValueKind, const char *key, const char *)
+{
+    if (qstricmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        ++*static_cast<int *>(count);
+    return MHD_YES;
+}
+
 HttpLogEntry logEntryOf(const HttpExchange &exchange, bool delivered)
 {
     const HttpRequest &request = exchange.request;
@@ -153,6 +160,8 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     if (question >= 0)
         request.query = request.target.mid(question + 1);
     request.host = headerOf(connection, MHD_HTTP_HEADER_HOST);
+    if (!request.host.isNull()) // one is usual: count only then
+        MHD_get_connection_values(connection, MHD_HEADER_KIND, &countHosts, &request.hostHeaders);
     request.accept = headerOf(connection, MHD_HTTP_HEADER_ACCEPT);
     request.acceptEncoding = headerOf(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     request.ifNoneMatch = headerOf(connection, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -185,6 +194,8 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
     auto *exchange = static_cast<HttpExchange *>(*context);
     if (!exchange) {
         *context = exchange = impl->begin(connection, url, method, version);
+        if (const char *problem = exchange->request.hostProblem())
+            return impl->queue(*exchange, HttpResponses::error(MHD_HTTP_BAD_REQUEST, problem));
         bool number = false;
         const qint64 declared = headerOf(connection, MHD_HTTP_HEADER_CONTENT_LENGTH).toLongLong(&number);
         if (number && declared > impl->options.bodyLimit) // refused before a byte of it is read

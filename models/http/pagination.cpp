@@ -10,6 +10,7 @@
 
 #include <QRegularExpression>
 
+
 #include <algorithm>
 
 #include <microhttpd.h>
@@ -77,13 +78,6 @@ void appendUrlOrNull(QByteArray &out, const std::optional<QByteArray> &url)
         appendJsonString(out, *url);
     else
         out += "null";
-}
-
-// Django's host validation (DisallowedHost → 400): a name or [IPv6], an optional port.
-bool validHost(const QByteArray &host)
-{
-    static const QRegularExpression pattern(QStringLiteral("^([a-z0-9.-]+|\\[[a-f0-9]*:[a-f0-9.:]+\\])(:[0-9]+)?$"));
-    return pattern.match(QString::fromLatin1(host.toLower())).hasMatch();
 }
 
 // The results: spliced from the cache, or serialized live from one snapshot.

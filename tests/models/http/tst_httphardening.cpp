@@ -40,6 +40,49 @@ private slots:
         QCOMPARE(f.get(QStringLiteral("/api/foos/1/")).status, 200);
     }
 
+    // RFC 9112 3.2 (and nginx in front of Django): exactly one Host header in HTTP/1.1, at most one
+    // in HTTP/1.0, and a value Django's host validation takes — on every endpoint, before routing.
+    void hostHeader_data()
+    {
+        QTest::addColumn<QByteArray>("request");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("detail");
+        const QByteArray get = "GET /api/foos/1/ ";
+        QTest::addRow("HTTP/1.1 without Host") << get + "HTTP/1.1\r\nConnection: close\r\n\r\n" << 400
+                                               << QByteArray("An HTTP/1.1 request needs a Host header.");
+        QTest::addRow("two Host headers") << get + "HTTP/1.1\r\nHost: a\r\nhost: b\r\nConnection: close\r\n\r\n" << 400
+                                          << QByteArray("More than one Host header.");
+        QTest::addRow("two Host headers, HTTP/1.0") << get + "HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n" << 400
+                                                    << QByteArray("More than one Host header.");
+        QTest::addRow("a space in Host") << get + "HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n" << 400
+                                         << QByteArray("Invalid HTTP_HOST header.");
+        QTest::addRow("an underscore in Host") << get + "HTTP/1.1\r\nHost: my_host\r\nConnection: close\r\n\r\n" << 400
+                                               << QByteArray("Invalid HTTP_HOST header.");
+        QTest::addRow("a path in Host") << QByteArray("GET /metrics HTTP/1.1\r\nHost: a/b\r\nConnection: close\r\n\r\n") << 400
+                                        << QByteArray("Invalid HTTP_HOST header.");
+        QTest::addRow("port without digits") << get + "HTTP/1.1\r\nHost: a:\r\nConnection: close\r\n\r\n" << 400
+                                             << QByteArray("Invalid HTTP_HOST header.");
+        QTest::addRow("HTTP/1.0 without Host") << get + "HTTP/1.0\r\n\r\n" << 200 << QByteArray();
+        QTest::addRow("empty Host") << get + "HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n" << 200 << QByteArray();
+        QTest::addRow("name and port") << get + "HTTP/1.1\r\nHost: API.example.com:8000\r\nConnection: close\r\n\r\n" << 200
+                                       << QByteArray();
+        QTest::addRow("IPv6 literal") << get + "HTTP/1.1\r\nHost: [::1]:8000\r\nConnection: close\r\n\r\n" << 200 << QByteArray();
+        QTest::addRow("IPv4 mapped") << get + "HTTP/1.1\r\nHost: [::ffff:127.0.0.1]\r\nConnection: close\r\n\r\n" << 200
+                                     << QByteArray();
+    }
+    void hostHeader()
+    {
+        QFETCH(QByteArray, request);
+        QFETCH(int, status);
+        QFETCH(QByteArray, detail);
+        HttpFixture f;
+        QVERIFY(f.ok);
+        const QByteArray raw = rawRequest(f.port(), request);
+        QCOMPARE(statusOf(raw), status);
+        if (!detail.isEmpty())
+            QVERIFY2(raw.endsWith("{\"detail\":\"" + detail + "\"}"), raw.constData());
+    }
+
     void slowClientIsDropped()
     {
         HttpServerOptions options;
