@@ -173,33 +173,63 @@ run_wrk() { # port path connections threads out
     [ -z "$bad" ] || echo "bench_http: wrk on :$1$2 -c$3: $bad" >&2
 }
 
+# CPU time (ns) the server's threads have run: nginx's workers, or every thread of preserve serve.
+# Per request it is the noise-robust figure: wrk shares the two cores, so req/s and p99 move with
+# how the scheduler places four busy threads, while the work per request stays.
+server_ns() { # nginx|preserve
+    local pids total=0 file run rest
+    if [ "$1" = nginx ]; then pids=$(pgrep -P "$NGINX_PID"); else pids=$PRESERVE_PID; fi
+    for pid in $pids; do
+        for file in /proc/"$pid"/task/*/schedstat; do
+            read -r run rest <"$file" 2>/dev/null || continue
+            total=$((total + run))
+        done
+    done
+    echo "$total"
+}
+requests_done() { awk '/requests in/ { print $1 }' "$1"; }
+# run_wrk, plus the server's CPU µs per request into the variable named by $6.
+run_measured() { # port path connections threads out variable server
+    local before after n
+    before=$(server_ns "$7")
+    run_wrk "$1" "$2" "$3" "$4" "$5"
+    after=$(server_ns "$7")
+    n=$(requests_done "$5")
+    printf -v "$6" '%s' "$(awk -v d=$((after - before)) -v n="${n:-0}" 'BEGIN { if (n > 0) printf "%.1f", d / n / 1000; else print "-" }')"
+}
+
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
 
-# Alternating rounds for one URL; sets N_RPS N_P99 P_RPS P_P99 to the medians.
+# Alternating rounds for one URL; sets N_RPS N_P99 N_CPU P_RPS P_P99 P_CPU to the medians.
 measure_cell() { # path connections
-    local round n_rps=() n_p99=() p_rps=() p_p99=()
+    local round cpu n_rps=() n_p99=() n_cpu=() p_rps=() p_p99=() p_cpu=()
     for round in $(seq "$ROUNDS"); do
-        run_wrk "$NGINX_PORT" "$1" "$2" 2 "$WORK/wrk.nginx"
-        n_rps+=("$(requests_per_second "$WORK/wrk.nginx")") n_p99+=("$(p99_ms "$WORK/wrk.nginx")")
+        run_measured "$NGINX_PORT" "$1" "$2" 2 "$WORK/wrk.nginx" cpu nginx
+        n_rps+=("$(requests_per_second "$WORK/wrk.nginx")") n_p99+=("$(p99_ms "$WORK/wrk.nginx")") n_cpu+=("$cpu")
         [ -n "$PRESERVE_PORT" ] || continue
-        run_wrk "$PRESERVE_PORT" "$1" "$2" 2 "$WORK/wrk.preserve"
-        p_rps+=("$(requests_per_second "$WORK/wrk.preserve")") p_p99+=("$(p99_ms "$WORK/wrk.preserve")")
+        run_measured "$PRESERVE_PORT" "$1" "$2" 2 "$WORK/wrk.preserve" cpu preserve
+        p_rps+=("$(requests_per_second "$WORK/wrk.preserve")") p_p99+=("$(p99_ms "$WORK/wrk.preserve")") p_cpu+=("$cpu")
     done
     N_RPS=$(printf '%s\n' "${n_rps[@]}" | median) N_P99=$(printf '%s\n' "${n_p99[@]}" | median)
-    P_RPS=- P_P99=-
+    N_CPU=$(printf '%s\n' "${n_cpu[@]}" | median)
+    P_RPS=- P_P99=- P_CPU=-
     [ -n "$PRESERVE_PORT" ] || return 0
     P_RPS=$(printf '%s\n' "${p_rps[@]}" | median) P_P99=$(printf '%s\n' "${p_p99[@]}" | median)
+    P_CPU=$(printf '%s\n' "${p_cpu[@]}" | median)
 }
 
 echo
 echo "wrk on loopback, 2 wrk threads, median of $ROUNDS alternating ${DURATION} s runs per server and cell;" \
-    "nginx worker_processes $THREADS, preserve serve --threads $THREADS"
-printf '%-6s %5s %12s %14s %7s %10s %13s\n' size conns "nginx req/s" "preserve req/s" ratio "nginx p99" "preserve p99"
+    "nginx worker_processes $THREADS, preserve serve --threads $THREADS;" \
+    "µs/req: CPU time of the server's own threads per request"
+printf '%-6s %5s %12s %14s %7s %10s %13s %14s %14s\n' size conns "nginx req/s" "preserve req/s" ratio "nginx p99" "preserve p99" \
+    "nginx µs/req" "preserve µs/req"
 for size in 1KB 100KB 2MB; do
     for connections in 8 64; do
         measure_cell "/api/foos/${PICK[$size]}/" "$connections"
         ratio=$(awk -v p="$P_RPS" -v n="$N_RPS" 'BEGIN { if (n > 0 && p != "-") printf "%.2f×", p / n; else print "-" }')
-        printf '%-6s %5s %12s %14s %7s %8s ms %10s ms\n' "$size" "$connections" "$N_RPS" "$P_RPS" "$ratio" "$N_P99" "$P_P99"
+        printf '%-6s %5s %12s %14s %7s %8s ms %10s ms %13s %14s\n' "$size" "$connections" "$N_RPS" "$P_RPS" "$ratio" "$N_P99" "$P_P99" \
+            "$N_CPU" "$P_CPU"
     done
 done
 
