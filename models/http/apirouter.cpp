@@ -37,7 +37,7 @@ Reply appendSlash(const HttpRequest &request)
     // the view, so there is no X-Frame-Options or Allow).
     HttpResponses::addHeader(response, "X-Content-Type-Options", "nosniff");
     HttpResponses::addHeader(response, "Referrer-Policy", "same-origin");
-    return { MHD_HTTP_MOVED_PERMANENTLY, response, {}, 0 };
+    return { MHD_HTTP_MOVED_PERMANENTLY, response, {}, 0, false, {} };
 }
 
 } // namespace
@@ -131,7 +131,8 @@ Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &ent
             response = api.responses.store(entry, variant, response, fromFile ? lane : -1);
     }
     const qint64 bytes = notModified ? 0 : (gzip ? entry->gzip.size() : entry->body.size());
-    return { notModified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response, cache, bytes, fromFile };
+    return { notModified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response, cache, bytes, fromFile,
+             notModified ? QByteArray() : entry->body };
 }
 
 ApiRouter::ApiRouter(CacheService &service, const HttpServerOptions &options, HttpCounters &counters,
@@ -258,5 +259,5 @@ std::optional<Reply> Endpoints::metrics(const ApiSharedPtr &api, int waiting)
     const qint64 size = body.size();
     ResponsePtr response = HttpResponses::fromBytes(std::move(body));
     HttpResponses::addHeader(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-    return Reply { MHD_HTTP_OK, response, {}, size };
+    return Reply { MHD_HTTP_OK, response, {}, size, false, {} };
 }

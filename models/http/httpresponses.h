@@ -24,6 +24,9 @@ struct Reply {
     // The body goes out with sendfile() after the headers: the server corks the socket while it
     // does, so headers and body leave in full segments as one send() of a buffer would.
     bool fromFile = false;
+    // The JSON body DRF's JSONRenderer would have written (uncompressed), for answers that are DRF
+    // renderings: re-rendered indented when the client's Accept asks for it (HttpServer's queue).
+    QByteArray json;
 };
 
 // Building responses DRF-alike: the header set of a DRF APIView on every API answer, JSON error
@@ -64,6 +67,16 @@ private:
 // needs a response of its own (ResponseCache lanes). Null on failure.
 ResponsePtr fromFile(const MemFile &file);
 ResponsePtr empty();
+// What DRF's JSONRenderer indents by for this Accept header: the media range DRF's negotiation
+// picks (the most specific that JSON satisfies: with parameters, then application/json, then
+// application/*, then */*), its `indent` parameter as Python's int() reads it, capped to 0..8;
+// 0 when none (then the body stays compact).
+int acceptedIndent(const QByteArray &accept);
+// The reply with its `json` body written as DRF writes it indented (json.dumps with `indent` and
+// separators ',' and ': '): same status and headers, but no Content-Encoding (there is no stored
+// gzip copy of it) and its own ETag; 304 when `ifNoneMatch` names that tag. The reply itself when
+// it has no JSON body.
+Reply indented(const Reply &reply, int indent, const QByteArray &ifNoneMatch);
 
 void addHeader(const ResponsePtr &response, const char *name, const QByteArray &value);
 // Content-Type: application/json, Allow, X-Content-Type-Options, X-Frame-Options, Referrer-Policy,
@@ -91,6 +104,8 @@ QByteArray entityTag(const QByteArray &digest, bool gzip);
 // If-None-Match: `*`, or a list of tags compared weakly (W/"x" matches "x"); a tag of either
 // coding of `digest` matches, since both stand for the same current body.
 bool noneMatchHits(const QByteArray &ifNoneMatch, const QByteArray &digest);
+// Does this If-None-Match list name `entityTag` (quoted; W/ ignored)?
+bool listsTag(const QByteArray &ifNoneMatch, const QByteArray &entityTag);
 // DRF's content negotiation with its one renderer (application/json): some media range of the
 // Accept header must match it (`*/*`, `application/*`, `application/json`, parameters ignored; DRF
 // ranks ranges by specificity and does not read q). No header at all accepts anything; an empty one

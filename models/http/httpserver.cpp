@@ -171,9 +171,13 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     return exchange;
 }
 
-MHD_Result HttpServer::Impl::queue(HttpExchange &exchange, const Reply &reply)
+MHD_Result HttpServer::Impl::queue(HttpExchange &exchange, const Reply &answer)
 {
-    exchange.reply = reply;
+    // DRF pretty-prints for `Accept: application/json; indent=N`: rare, so built per request.
+    const QByteArray &accept = exchange.request.accept;
+    const int indent = answer.json.isEmpty() || !accept.contains('=') ? 0 : HttpResponses::acceptedIndent(accept);
+    exchange.reply = indent > 0 ? HttpResponses::indented(answer, indent, exchange.request.ifNoneMatch) : answer;
+    const Reply &reply = exchange.reply;
     if (exchange.request.isHead())
         exchange.reply.bodyBytes = 0; // libmicrohttpd sends the headers only
     exchange.answered = true;

@@ -76,16 +76,16 @@ std::optional<Reply> listReply(const SplicedList &list, const HttpRequest &reque
         ResponsePtr response = empty();
         addHeader(response, "Vary", "Accept, Accept-Encoding");
         addRepresentationHeaders(response, { entityTag(list.digest, gzip), list.lastModified, cache, false }, api.style);
-        return Reply { MHD_HTTP_NOT_MODIFIED, response, cache, 0 };
+        return Reply { MHD_HTTP_NOT_MODIFIED, response, cache, 0, false, {} };
     }
     if (gzip && !list.gzipResponse)
         return std::nullopt;
     if (cache == "HIT")
-        return Reply { MHD_HTTP_OK, gzip ? list.gzipResponse : list.plain, cache, gzip ? list.gzip.size() : list.body.size() };
+        return Reply { MHD_HTTP_OK, gzip ? list.gzipResponse : list.plain, cache, gzip ? list.gzip.size() : list.body.size(), false, list.body };
     ResponsePtr response = fromBytes(gzip ? list.gzip : list.body);
     addApiHeaders(response, true);
     addRepresentationHeaders(response, { entityTag(list.digest, gzip), list.lastModified, cache, gzip }, api.style);
-    return Reply { MHD_HTTP_OK, response, cache, gzip ? list.gzip.size() : list.body.size() };
+    return Reply { MHD_HTTP_OK, response, cache, gzip ? list.gzip.size() : list.body.size(), false, list.body };
 }
 
 // On the MHD thread: the kept list, when every entry in it is still the memory tier's.

@@ -436,6 +436,24 @@ private slots:
         QTest::addRow("?format=xml&format=json") << QByteArray("GET") << QByteArray("/api/foos/1/?format=xml&format=json") << QByteArray("*/*");
         QTest::addRow("?format=json, text/html") << QByteArray("GET") << QByteArray("/api/foos/1/?format=json") << QByteArray("text/html");
         QTest::addRow("?format=xml, unknown pk") << QByteArray("GET") << QByteArray("/api/foos/999/?format=xml") << QByteArray("*/*");
+        // DRF's JSONRenderer indents for `indent` in the media range its negotiation picks.
+        const QByteArray get("GET");
+        const QByteArray detail("/api/foos/2/");
+        QTest::addRow("indent=4") << get << detail << QByteArray("application/json; indent=4");
+        QTest::addRow("indent=4, list") << get << QByteArray("/api/foos/") << QByteArray("application/json; indent=4");
+        QTest::addRow("indent=2, unknown pk") << get << QByteArray("/api/foos/999/") << QByteArray("application/json; indent=2");
+        QTest::addRow("indent=2, POST") << QByteArray("POST") << detail << QByteArray("application/json; indent=2");
+        QTest::addRow("indent=2, OPTIONS") << QByteArray("OPTIONS") << detail << QByteArray("application/json; indent=2");
+        QTest::addRow("indent=2, HEAD") << QByteArray("HEAD") << detail << QByteArray("application/json; indent=2");
+        QTest::addRow("indent=0") << get << detail << QByteArray("application/json; indent=0");
+        QTest::addRow("indent=12 (capped at 8)") << get << detail << QByteArray("application/json; indent=12");
+        QTest::addRow("indent=-3") << get << detail << QByteArray("application/json; indent=-3");
+        QTest::addRow("indent=x") << get << detail << QByteArray("application/json; indent=x");
+        QTest::addRow("INDENT=\"3\"") << get << detail << QByteArray("application/json; INDENT=\"3\"");
+        QTest::addRow("*/*; indent=2") << get << detail << QByteArray("*/*; indent=2");
+        QTest::addRow("plain range first") << get << detail << QByteArray("application/json, application/json; indent=2");
+        QTest::addRow("indent after text/html") << get << detail << QByteArray("text/html, application/json; indent=3");
+        QTest::addRow("indent on text/html only") << get << detail << QByteArray("text/html; indent=3, application/json");
     }
 
     void negotiation()

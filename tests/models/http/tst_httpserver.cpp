@@ -3,6 +3,7 @@
 #include "httpfixture.h"
 
 #include "http/responsecache.h"
+#include "json/jsonvalue.h"
 
 #include <QLoggingCategory>
 #include <QTest>
@@ -277,6 +278,43 @@ private slots:
         QCOMPARE(cache.find(entry, ResponseCache::Plain, lane), ResponsePtr());
         QCOMPARE(cache.sweep(), 0);
         QCOMPARE(cache.size(), 1);
+    }
+
+    // `Accept: application/json; indent=N` is a representation of its own: the body DRF would
+    // indent, its own strong ETag (so no cache mixes it with the compact one), identity coding
+    // even when gzip is accepted, and a 304 only for its own tag. Byte parity with DRF is in
+    // tst_drfhttp.
+    void indentedRepresentation()
+    {
+        HttpFixture f;
+        QVERIFY(f.ok);
+        const QByteArray live = f.live(3);
+        QCOMPARE(f.get(QStringLiteral("/api/foos/3/")).header("X-Cache"), QByteArray("MISS"));
+        const QList<std::pair<QByteArray, QByteArray>> indented { { "Accept", "application/json; indent=4" }, { "Accept-Encoding", "gzip" } };
+        for (int round = 0; round < 2; ++round) {
+            const HttpAnswer answer = f.get(QStringLiteral("/api/foos/3/"), indented);
+            QCOMPARE(answer.status, 200);
+            QCOMPARE(answer.header("Content-Encoding"), QByteArray());
+            QVERIFY2(answer.body.startsWith("{\n    \"name\": "), answer.body.left(80).constData());
+            QVERIFY(answer.body.contains(",\n    \"bar_set\": ["));
+            const auto reparsed = parseJson(answer.body);
+            QVERIFY(reparsed);
+            COMPARE_BODIES(writeCompactJson(*reparsed), live);
+            QCOMPARE(answer.header("ETag"), '"' + digestOf(live) + "-indent4\"");
+            QCOMPARE(answer.header("X-Cache"), QByteArray("HIT"));
+            QCOMPARE(answer.header("Vary"), QByteArray("Accept, Accept-Encoding"));
+        }
+        auto conditional = indented;
+        conditional.append({ "If-None-Match", "W/\"" + digestOf(live) + "-indent4\"" });
+        const HttpAnswer notModified = f.get(QStringLiteral("/api/foos/3/"), conditional);
+        QCOMPARE(notModified.status, 304);
+        QCOMPARE(notModified.header("ETag"), '"' + digestOf(live) + "-indent4\"");
+        QCOMPARE(notModified.header("Content-Type"), QByteArray());
+        QCOMPARE(notModified.body, QByteArray());
+        conditional.last().second = "\"" + digestOf(live) + "-indent2\""; // another indent's tag
+        QCOMPARE(f.get(QStringLiteral("/api/foos/3/"), conditional).status, 200);
+        const HttpAnswer compact = f.get(QStringLiteral("/api/foos/3/"), { { "Accept", "application/json; q=0.9" } });
+        COMPARE_BODIES(compact.body, live);
     }
 
     void headSendsHeadersOnly()
