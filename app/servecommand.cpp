@@ -76,9 +76,12 @@ std::variant<HttpServerOptions, int> serverOptions(const QCommandLineParser &par
     const auto connections = number(parser, o.maxConnections, 1, 1000000);
     const auto timeout = number(parser, o.timeout, 1, 86400);
     const auto sendfileFrom = number(parser, o.sendfileFrom, -1, 1024 * 1024);
-    const auto sendfileTo = number(parser, o.sendfileTo, -1, 1024 * 1024);
+    auto sendfileTo = number(parser, o.sendfileTo, -1, 1024 * 1024);
     if (!port || !threads || !workers || !pageSize || !connections || !timeout || !sendfileFrom || !sendfileTo)
         return Usage;
+    // --sendfile-from alone above the default upper end: no upper end (as before --sendfile-to).
+    if (!parser.isSet(o.sendfileTo) && *sendfileFrom > *sendfileTo)
+        *sendfileTo = -1;
     if (*sendfileFrom >= 0 && *sendfileTo >= 0 && *sendfileTo < *sendfileFrom) {
         printError(QStringLiteral("--sendfile-to %1 is below --sendfile-from %2: no body would be sent with sendfile()")
                        .arg(*sendfileTo).arg(*sendfileFrom));

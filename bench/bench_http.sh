@@ -181,7 +181,7 @@ server_ns() { # nginx|preserve
     if [ "$1" = nginx ]; then pids=$(pgrep -P "$NGINX_PID"); else pids=$PRESERVE_PID; fi
     for pid in $pids; do
         for file in /proc/"$pid"/task/*/schedstat; do
-            read -r run rest <"$file" 2>/dev/null || continue
+            read -r run rest 2>/dev/null <"$file" || continue
             total=$((total + run))
         done
     done

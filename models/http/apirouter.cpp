@@ -9,6 +9,8 @@
 
 #include <microhttpd.h>
 
+#include <sys/resource.h>
+
 Q_DECLARE_LOGGING_CATEGORY(lcHttp)
 
 namespace {
@@ -50,6 +52,13 @@ ApiShared::ApiShared(CacheService &cacheService, HttpServerOptions serverOptions
     , counters(httpCounters)
     , registry(std::move(suspendRegistry))
 {
+    // The connections come first, with a margin for the database, Redis, logs and pipes; half of
+    // what is left may hold in-memory files and their responses. A low limit means no files.
+    rlimit limit {};
+    const qint64 open = ::getrlimit(RLIMIT_NOFILE, &limit) != 0 ? 1024
+        : limit.rlim_cur == RLIM_INFINITY                       ? qint64(1) << 20
+                                                                : qint64(limit.rlim_cur);
+    responses.configure(options.threads, (open - options.maxConnections - 256) / 2);
 }
 
 std::optional<QList<qint64>> ApiShared::freshPks()
@@ -110,11 +119,11 @@ Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &ent
     const HttpServerOptions &options = api.options;
     const bool file = hit && !notModified && options.fileResponseMin >= 0 && body.size() >= options.fileResponseMin
         && (options.fileResponseMax < 0 || body.size() <= options.fileResponseMax);
-    const int lane = file ? ResponseCache::currentLane() : -1;
+    const int lane = file ? request.lane : -1; // file responses are per serving thread
     ResponsePtr response = hit ? api.responses.find(entry, variant, lane) : nullptr;
-    bool fromFile = response && file;
+    bool fromFile = response && lane >= 0;
     if (!response) {
-        if (file) {
+        if (lane >= 0) {
             const auto memFile = api.responses.file(entry, variant, [&body] { return MemFile::copyOf(body); });
             response = memFile ? HttpResponses::fromFile(*memFile) : nullptr;
         }
@@ -255,7 +264,11 @@ std::optional<Reply> Endpoints::metrics(const ApiSharedPtr &api, int waiting)
     body += "# HELP preserve_http_response_file_bytes Bytes of large cached bodies kept as in-memory files for sendfile.\n"
             "# TYPE preserve_http_response_file_bytes gauge\n"
             "preserve_http_response_file_bytes "
-        + QByteArray::number(api->responses.fileBytes()) + '\n';
+        + QByteArray::number(api->responses.fileBytes()) + '\n'
+        + "# HELP preserve_http_response_file_descriptors Descriptors held (or kept free) for those files and their responses.\n"
+          "# TYPE preserve_http_response_file_descriptors gauge\n"
+          "preserve_http_response_file_descriptors "
+        + QByteArray::number(api->responses.descriptors()) + '\n';
     const qint64 size = body.size();
     ResponsePtr response = HttpResponses::fromBytes(std::move(body));
     HttpResponses::addHeader(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");

@@ -49,7 +49,7 @@ bool validHost(QByteArrayView host)
     } else {
         while (i < n && nameChar(host[i]))
             ++i;
-        if (i == 0)
+        if (i == 0 || (i == 1 && host[0] == '.')) // Django drops one trailing dot: nothing is left of "."
             return false;
     }
     if (i == n)
@@ -69,7 +69,7 @@ const char *HttpRequest::hostProblem() const
         return "More than one Host header.";
     if (hostHeaders == 0 && version == "HTTP/1.1")
         return "An HTTP/1.1 request needs a Host header.";
-    if (!host.isEmpty() && !validHost(host)) // empty: Django falls back to the server's name
+    if (hostHeaders == 1 && !validHost(host)) // an empty one too: Django refuses it
         return "Invalid HTTP_HOST header.";
     return nullptr;
 }

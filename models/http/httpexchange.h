@@ -32,6 +32,7 @@ struct HttpRequest {
     QByteArray authorization;
     QByteArray contentType;
     QByteArray peer;
+    int lane = -1; // the serving thread's ResponseCache lane (its file responses); -1: none
     QByteArray body; // bounded by HttpServerOptions::bodyLimit
 
     bool isHead() const { return method == "HEAD"; }
@@ -46,7 +47,7 @@ struct HttpRequest {
 };
 
 // Django's host validation (DisallowedHost → 400), case-insensitive: a name of letters, digits,
-// dots and dashes, or an [IPv6] literal; an optional :port.
+// dots and dashes (not just "."), or an [IPv6] literal; an optional :port. Empty is invalid.
 bool validHost(QByteArrayView host);
 
 // The answer to a request whose connection is suspended while a worker computes it. complete() may

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -66,6 +67,18 @@ QByteArray headerOf(MHD_Connection *connection, const char *name)
 // without the cork the headers would leave as a small segment of their own and wake the client
 // twice. libmicrohttpd does not know of this cork (it keeps TCP_NODELAY on and believes the data
 // pushed), so whoever sets it must take it off when the answer is complete.
+// The soft limit on open descriptors up to the hard one, as nginx's worker_rlimit_nofile: every
+// connection and every in-memory file of the sendfile band holds one (ApiShared sizes the band's
+// budget from what is left after the connections).
+void raiseDescriptorLimit()
+{
+    rlimit limit {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
 bool setCork(MHD_Connection *connection, bool on)
 {
     const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -116,6 +129,7 @@ struct HttpServer::Impl {
     // Requests between the handler's first call and their "completed" notice. Atomic, so that the
     // serving threads share no lock per request; stop() waits on `idle` with a short timeout.
     std::atomic<int> inFlight { 0 };
+    std::atomic<int> nextLane { 0 }; // ResponseCache lanes, one per serving thread
 
     std::mutex logMutex;
     std::vector<HttpLogEntry> log;
@@ -159,6 +173,10 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     const qsizetype question = request.target.indexOf('?');
     if (question >= 0)
         request.query = request.target.mid(question + 1);
+    thread_local int lane = -1; // an MHD thread serves one server all its life
+    if (lane < 0)
+        lane = nextLane.fetch_add(1, std::memory_order_relaxed) % qMax(1, options.threads);
+    request.lane = lane;
     request.host = headerOf(connection, MHD_HTTP_HEADER_HOST);
     if (!request.host.isNull()) // one is usual: count only then
         MHD_get_connection_values(connection, MHD_HEADER_KIND, &countHosts, &request.hostHeaders);
@@ -364,6 +382,7 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
     impl.deadlines.setTimeout(options.timeoutSeconds);
     impl.startError.clear();
     impl.registry = std::make_shared<SuspendRegistry>();
+    raiseDescriptorLimit();
     impl.router = std::make_unique<ApiRouter>(impl.service, options, impl.counters, impl.registry);
     const auto bound = impl.acceptor.listen(reinterpret_cast<const sockaddr *>(&*address),
                                             ipv6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));

@@ -1,6 +1,6 @@
 #include "responsecache.h"
 
-#include <atomic>
+#include <algorithm>
 
 qint64 ResponseCache::Slot::totalFileBytes() const
 {
@@ -18,18 +18,29 @@ long ResponseCache::Slot::entryReferences() const
     return references;
 }
 
-int ResponseCache::currentLane()
+int ResponseCache::Slot::fileCount() const
 {
-    static std::atomic<int> next { 0 };
-    thread_local const int lane = next.fetch_add(1, std::memory_order_relaxed) % LaneCount;
-    return lane;
+    return int(std::count_if(files.begin(), files.end(), [](const auto &file) { return bool(file); }));
+}
+
+void ResponseCache::configure(int lanes, qint64 descriptorBudget)
+{
+    std::lock_guard lock(m_mutex);
+    m_lanes = qBound(1, lanes, int(LaneCount));
+    m_descriptorBudget = qMax<qint64>(0, descriptorBudget);
+}
+
+void ResponseCache::forget(const Slot &slot)
+{
+    m_fileBytes -= slot.totalFileBytes();
+    m_descriptors -= qint64(slot.fileCount()) * (1 + m_lanes);
 }
 
 ResponseCache::Slot &ResponseCache::slotFor(const EntryPtr &entry)
 {
     Slot &slot = m_slots[entry->pk];
     if (slot.entry != entry) { // a newer (or older, evicted and re-read) entry: start over
-        m_fileBytes -= slot.totalFileBytes();
+        forget(slot);
         slot = Slot { entry, {}, {}, {} };
     }
     return slot;
@@ -42,7 +53,7 @@ ResponsePtr ResponseCache::find(const EntryPtr &entry, Variant variant, int lane
     if (slot == m_slots.cend() || slot->entry != entry)
         return {};
     if (lane >= 0)
-        return variant <= Gzip ? slot->fileResponses[variant][lane % LaneCount] : nullptr;
+        return variant <= Gzip ? slot->fileResponses[variant][lane % m_lanes] : nullptr;
     return slot->responses[variant];
 }
 
@@ -50,9 +61,10 @@ ResponsePtr ResponseCache::store(const EntryPtr &entry, Variant variant, Respons
 {
     std::lock_guard lock(m_mutex);
     Slot &slot = slotFor(entry);
-    ResponsePtr &kept = lane >= 0 && variant <= Gzip ? slot.fileResponses[variant][lane % LaneCount] : slot.responses[variant];
+    const bool file = lane >= 0 && variant <= Gzip;
+    ResponsePtr &kept = file ? slot.fileResponses[variant][lane % m_lanes] : slot.responses[variant];
     if (!kept)
-        kept = std::move(response);
+        kept = std::move(response); // a file response's descriptor was counted with its file
     return kept;
 }
 
@@ -65,6 +77,8 @@ std::shared_ptr<const HttpResponses::MemFile> ResponseCache::file(
         std::lock_guard lock(m_mutex);
         if (const auto &file = slotFor(entry).files[variant])
             return file;
+        if (m_descriptors + 1 + m_lanes > m_descriptorBudget) // the file and a response per lane
+            return {};
     }
     auto made = make(); // a copy of up to the whole body: not under the lock every hit takes
     if (!made)
@@ -72,8 +86,11 @@ std::shared_ptr<const HttpResponses::MemFile> ResponseCache::file(
     std::lock_guard lock(m_mutex);
     auto &kept = slotFor(entry).files[variant];
     if (!kept) {
+        if (m_descriptors + 1 + m_lanes > m_descriptorBudget)
+            return {};
         kept = std::move(made);
         m_fileBytes += kept->size();
+        m_descriptors += 1 + m_lanes; // the file, and the response each lane will make on it
     }
     return kept;
 }
@@ -84,7 +101,7 @@ void ResponseCache::remove(qint64 pk)
     const auto slot = m_slots.find(pk);
     if (slot == m_slots.end())
         return;
-    m_fileBytes -= slot->totalFileBytes();
+    forget(*slot);
     m_slots.erase(slot);
 }
 
@@ -93,6 +110,7 @@ void ResponseCache::clear()
     std::lock_guard lock(m_mutex);
     m_slots.clear();
     m_fileBytes = 0;
+    m_descriptors = 0;
 }
 
 int ResponseCache::sweep()
@@ -101,7 +119,7 @@ int ResponseCache::sweep()
     int dropped = 0;
     for (auto it = m_slots.begin(); it != m_slots.end();) {
         if (it->entry.use_count() <= 1 + it->entryReferences()) {
-            m_fileBytes -= it->totalFileBytes();
+            forget(*it);
             it = m_slots.erase(it);
             ++dropped;
         } else {
@@ -121,4 +139,10 @@ qint64 ResponseCache::fileBytes() const
 {
     std::lock_guard lock(m_mutex);
     return m_fileBytes;
+}
+
+qint64 ResponseCache::descriptors() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_descriptors;
 }

@@ -17,14 +17,16 @@
 // file per entry and variant, with one response per lane on top of it (libmicrohttpd locks a file
 // response while it sends from it, so threads sharing one would take turns): the file is the
 // price of not copying per request, bounded by what the memory tier holds, and shown by
-// fileBytes() (/metrics). Thread-safe.
+// fileBytes() (/metrics). Each file and each lane's response holds a descriptor: past the budget
+// (configure()) no more files are made, and those entries are sent from their buffers. Thread-safe.
 class ResponseCache {
 public:
     // 304s differ by the tag they carry (that of the coding the client would get).
     enum Variant { Plain, Gzip, NotModifiedPlain, NotModifiedGzip, VariantCount };
     static constexpr int LaneCount = 8;
-    // The calling thread's lane: threads get lanes in turn on their first call.
-    static int currentLane();
+    // Lanes in use (the server's threads, at most LaneCount) and how many descriptors the files and
+    // their responses may hold. Call before the first file(); the default makes no files.
+    void configure(int lanes, qint64 descriptorBudget);
 
     // The response stored for this very entry (same object), or null. `lane`: only for file responses.
     ResponsePtr find(const EntryPtr &entry, Variant variant, int lane = -1) const;
@@ -41,6 +43,8 @@ public:
     int size() const;
     // Bytes held in in-memory files by the responses kept here.
     qint64 fileBytes() const;
+    // Descriptors held or reserved: per file, itself and one response per lane.
+    qint64 descriptors() const;
 
 private:
     struct Slot {
@@ -51,9 +55,14 @@ private:
         qint64 totalFileBytes() const;
         // References to `entry` held by the responses (those that send its buffer).
         long entryReferences() const;
+        int fileCount() const;
     };
+    void forget(const Slot &slot); // with m_mutex held: takes the slot's files out of the counts
     Slot &slotFor(const EntryPtr &entry); // with m_mutex held: a fresh slot for a new entry object
     mutable std::mutex m_mutex;
     QHash<qint64, Slot> m_slots;
     qint64 m_fileBytes = 0;
+    qint64 m_descriptors = 0;
+    int m_lanes = 1;
+    qint64 m_descriptorBudget = 0;
 };

@@ -63,7 +63,12 @@ private slots:
         QTest::addRow("port without digits") << get + "HTTP/1.1\r\nHost: a:\r\nConnection: close\r\n\r\n" << 400
                                              << QByteArray("Invalid HTTP_HOST header.");
         QTest::addRow("HTTP/1.0 without Host") << get + "HTTP/1.0\r\n\r\n" << 200 << QByteArray();
-        QTest::addRow("empty Host") << get + "HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n" << 200 << QByteArray();
+        QTest::addRow("empty Host") << get + "HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n" << 400
+                                    << QByteArray("Invalid HTTP_HOST header.");
+        QTest::addRow("a dot for a name") << get + "HTTP/1.1\r\nHost: .:80\r\nConnection: close\r\n\r\n" << 400
+                                          << QByteArray("Invalid HTTP_HOST header.");
+        QTest::addRow("a trailing dot") << get + "HTTP/1.1\r\nHost: example.com.\r\nConnection: close\r\n\r\n" << 200
+                                        << QByteArray();
         QTest::addRow("name and port") << get + "HTTP/1.1\r\nHost: API.example.com:8000\r\nConnection: close\r\n\r\n" << 200
                                        << QByteArray();
         QTest::addRow("IPv6 literal") << get + "HTTP/1.1\r\nHost: [::1]:8000\r\nConnection: close\r\n\r\n" << 200 << QByteArray();
