@@ -14,6 +14,16 @@
 
 namespace {
 
+// Every cached body in the sendfile() band, so the small demo takes that path.
+HttpServerOptions wholeFileBand()
+{
+    HttpServerOptions options;
+    options.fileResponseMin = 0;
+    options.fileResponseMax = -1;
+    options.maxConnections = 64; // leaves descriptors for the files under any usual limit
+    return options;
+}
+
 // One sample of /metrics, -1 when absent.
 qint64 metricValue(HttpFixture &f, const QByteArray &name)
 {
@@ -153,10 +163,7 @@ private slots:
     // the small demo takes that path): the same bytes, headers, gzip and HEAD as from a buffer.
     void fileResponses()
     {
-        HttpServerOptions options;
-        options.fileResponseMin = 0;
-        options.fileResponseMax = -1;
-        options.maxConnections = 64; // leaves descriptors for the files under any usual limit
+        const HttpServerOptions options = wholeFileBand();
         HttpFixture f(options);
         QVERIFY(f.ok);
         const QByteArray live = f.live(8);
@@ -200,10 +207,7 @@ private slots:
     // would take four seconds or more, where they take milliseconds.
     void fileResponsesOnKeepAlive()
     {
-        HttpServerOptions options;
-        options.fileResponseMin = 0;
-        options.fileResponseMax = -1;
-        options.maxConnections = 64; // leaves descriptors for the files under any usual limit
+        const HttpServerOptions options = wholeFileBand();
         HttpFixture f(options);
         QVERIFY(f.ok);
         const QByteArray live = f.live(8);
