@@ -61,8 +61,47 @@ Result<quint16> Acceptor::listen(const sockaddr *address, socklen_t length)
     return quint16(ntohs(port));
 }
 
-void Acceptor::start(Handoff handoff, int limit)
+void ConnectionPlacement::reset(int workers)
 {
+    m_workers = qBound(1, workers, maxWorkers);
+    m_next = 0;
+    for (auto &open : m_open)
+        open.store(0, std::memory_order_relaxed);
+}
+
+int ConnectionPlacement::place(int incomingCpu)
+{
+    int least = m_next;
+    for (int i = 1; i < m_workers; ++i) {
+        const int worker = (m_next + i) % m_workers;
+        if (open(worker) < open(least))
+            least = worker;
+    }
+    m_next = (m_next + 1) % m_workers;
+    int chosen = least;
+    if (incomingCpu >= 0) {
+        const int preferred = incomingCpu % m_workers;
+        if (open(preferred) - open(least) < slack)
+            chosen = preferred;
+    }
+    m_open[size_t(chosen)].fetch_add(1, std::memory_order_relaxed);
+    return chosen;
+}
+
+void ConnectionPlacement::release(int worker)
+{
+    if (worker >= 0 && worker < m_workers)
+        m_open[size_t(worker)].fetch_sub(1, std::memory_order_relaxed);
+}
+
+int ConnectionPlacement::open(int worker) const
+{
+    return worker >= 0 && worker < m_workers ? m_open[size_t(worker)].load(std::memory_order_relaxed) : 0;
+}
+
+void Acceptor::start(Handoff handoff, int limit, int workers)
+{
+    m_placement.reset(workers);
     m_handoff = std::move(handoff);
     m_limit = qMax(1, limit);
     m_open = 0;
@@ -82,8 +121,9 @@ void Acceptor::stop()
     m_listen = -1;
 }
 
-void Acceptor::released()
+void Acceptor::released(int worker)
 {
+    m_placement.release(worker);
     // Only a full acceptor sleeps on the listening socket's behalf: wake it when room appears.
     if (m_open.fetch_sub(1, std::memory_order_acq_rel) >= m_limit && m_wake >= 0)
         wake(m_wake);
@@ -121,9 +161,16 @@ bool Acceptor::acceptSome()
                 continue;
             return errno == EAGAIN || errno == EWOULDBLOCK;
         }
+        int cpu = -1;
+        socklen_t cpuLength = sizeof cpu;
+        if (::getsockopt(socket, SOL_SOCKET, SO_INCOMING_CPU, &cpu, &cpuLength) != 0)
+            cpu = -1;
+        const int worker = m_placement.place(cpu);
         m_open.fetch_add(1, std::memory_order_acq_rel);
-        if (!m_handoff(socket, reinterpret_cast<const sockaddr *>(&address), length))
+        if (!m_handoff(socket, reinterpret_cast<const sockaddr *>(&address), length, worker)) {
             m_open.fetch_sub(1, std::memory_order_acq_rel);
+            m_placement.release(worker);
+        }
     }
     return true;
 }

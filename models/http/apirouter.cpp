@@ -119,11 +119,11 @@ Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &ent
     const HttpServerOptions &options = api.options;
     const bool file = hit && !notModified && options.fileResponseMin >= 0 && body.size() >= options.fileResponseMin
         && (options.fileResponseMax < 0 || body.size() <= options.fileResponseMax);
-    const int lane = file ? request.lane : -1; // file responses are per serving thread
-    ResponsePtr response = hit ? api.responses.find(entry, variant, lane) : nullptr;
-    bool fromFile = response && lane >= 0;
+    ResponseCache::Found kept = hit ? api.responses.find(entry, variant, request.lane) : ResponseCache::Found {};
+    ResponsePtr response = kept.response;
+    bool fromFile = kept.fromFile;
     if (!response) {
-        if (lane >= 0) {
+        if (file) {
             const auto memFile = api.responses.file(entry, variant, [&body] { return MemFile::copyOf(body); });
             response = memFile ? HttpResponses::fromFile(*memFile) : nullptr;
         }
@@ -137,7 +137,11 @@ Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &ent
         addRepresentationHeaders(response, { entityTag(entry->digest, gzip), entry->cachedAt, cache, gzip && !notModified },
                                  api.style);
         if (hit)
-            response = api.responses.store(entry, variant, response, fromFile ? lane : -1);
+        {
+            kept = api.responses.store(entry, variant, request.lane, response, fromFile);
+            response = kept.response;
+            fromFile = kept.fromFile;
+        }
     }
     const qint64 bytes = notModified ? 0 : (gzip ? entry->gzip.size() : entry->body.size());
     return { notModified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response, cache, bytes, fromFile,

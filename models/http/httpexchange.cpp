@@ -166,6 +166,11 @@ QByteArray HttpCounters::prometheus(int waiting) const
            "# TYPE preserve_http_connections_open gauge\n"
            "preserve_http_connections_open "
         + QByteArray::number(connectionsOpen.load(std::memory_order_relaxed)) + '\n';
+    out += "# HELP preserve_http_thread_connections_open Connections open now, by serving thread.\n"
+           "# TYPE preserve_http_thread_connections_open gauge\n";
+    for (int thread = 0; thread < qBound(1, threads.load(std::memory_order_relaxed), maxThreads); ++thread)
+        out += "preserve_http_thread_connections_open{thread=\"" + QByteArray::number(thread) + "\"} "
+            + QByteArray::number(connectionsByThread[size_t(thread)].load(std::memory_order_relaxed)) + '\n';
     out += "# HELP preserve_http_requests_waiting Requests suspended while a worker answers them.\n"
            "# TYPE preserve_http_requests_waiting gauge\n"
            "preserve_http_requests_waiting "

@@ -111,6 +111,10 @@ struct HttpCounters {
     std::array<std::atomic<qint64>, 6> requestsByClass {}; // index 1..5: 1xx..5xx; 0: dropped (no answer)
     std::atomic<qint64> bodyBytes { 0 };
     std::atomic<qint64> connectionsOpen { 0 };
+    // The same by serving thread (how the acceptor placed them).
+    static constexpr int maxThreads = 256;
+    std::atomic<int> threads { 1 };
+    std::array<std::atomic<qint64>, maxThreads> connectionsByThread {};
 
     // `waiting`: connections suspended now.
     QByteArray prometheus(int waiting) const;

@@ -18,9 +18,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdarg>
+#include <vector>
 
 #include <microhttpd.h>
 
@@ -36,6 +38,7 @@ struct ConnectionState {
     QByteArray target;
     QByteArray peer;
     RequestDeadlines::Slot *deadline = nullptr;
+    int worker = 0; // the serving thread (its daemon's index): its ResponseCache lane too
 };
 
 ConnectionState *stateOf(MHD_Connection *connection)
@@ -113,7 +116,10 @@ struct HttpServer::Impl {
     HttpServer *owner;
     CacheService &service;
     HttpServerOptions options;
-    MHD_Daemon *daemon = nullptr;
+    // One libmicrohttpd daemon per serving thread (not its thread pool): the acceptor picks which
+    // one takes a connection (ConnectionPlacement).
+    std::vector<MHD_Daemon *> daemons;
+    bool starting = false;
     quint16 port = 0;
     QString startError;
     Acceptor acceptor; // the listening socket; libmicrohttpd has none of its own
@@ -129,7 +135,6 @@ struct HttpServer::Impl {
     // Requests between the handler's first call and their "completed" notice. Atomic, so that the
     // serving threads share no lock per request; stop() waits on `idle` with a short timeout.
     std::atomic<int> inFlight { 0 };
-    std::atomic<int> nextLane { 0 }; // ResponseCache lanes, one per serving thread
 
     std::mutex logMutex;
     std::vector<HttpLogEntry> log;
@@ -167,16 +172,13 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
         RequestDeadlines::requestArrived(*state->deadline);
         request.target = state->target;
         request.peer = state->peer;
+        request.lane = state->worker;
     }
     if (request.target.isEmpty())
         request.target = request.path;
     const qsizetype question = request.target.indexOf('?');
     if (question >= 0)
         request.query = request.target.mid(question + 1);
-    thread_local int lane = -1; // an MHD thread serves one server all its life
-    if (lane < 0)
-        lane = nextLane.fetch_add(1, std::memory_order_relaxed) % qMax(1, options.threads);
-    request.lane = lane;
     request.host = headerOf(connection, MHD_HTTP_HEADER_HOST);
     if (!request.host.isNull()) // one is usual: count only then
         MHD_get_connection_values(connection, MHD_HEADER_KIND, &countHosts, &request.hostHeaders);
@@ -282,14 +284,23 @@ void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void 
 {
     auto *impl = static_cast<Impl *>(cls);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socketContext = new ConnectionState { {}, peerOf(connection), impl->deadlines.opened(connection) };
+        auto *state = new ConnectionState { {}, peerOf(connection), impl->deadlines.opened(connection) };
+        if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_DAEMON)) {
+            const auto it = std::find(impl->daemons.cbegin(), impl->daemons.cend(), info->daemon);
+            state->worker = it == impl->daemons.cend() ? 0 : int(it - impl->daemons.cbegin());
+        }
+        *socketContext = state;
         impl->counters.connectionsOpen.fetch_add(1, std::memory_order_relaxed);
+        impl->counters.connectionsByThread[size_t(state->worker)].fetch_add(1, std::memory_order_relaxed);
     } else {
+        auto *state = static_cast<ConnectionState *>(*socketContext);
         impl->deadlines.closed(connection);
-        delete static_cast<ConnectionState *>(*socketContext);
+        impl->acceptor.released(state ? state->worker : -1);
+        if (state)
+            impl->counters.connectionsByThread[size_t(state->worker)].fetch_sub(1, std::memory_order_relaxed);
+        delete state;
         *socketContext = nullptr;
         impl->counters.connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
-        impl->acceptor.released();
     }
 }
 
@@ -304,7 +315,7 @@ void HttpServer::Impl::onError(void *cls, const char *format, va_list arguments)
 {
     auto *impl = static_cast<Impl *>(cls);
     const QString message = QString::vasprintf(format, arguments).trimmed();
-    if (!impl->daemon)
+    if (impl->starting)
         impl->startError = message; // start() is still on the caller's thread
     qCWarning(lcHttp).noquote() << "libmicrohttpd:" << message;
 }
@@ -371,7 +382,7 @@ std::optional<sockaddr_storage> socketAddress(const QString &address, quint16 po
 
 Result<quint16> HttpServer::start(const HttpServerOptions &options)
 {
-    if (m_impl->daemon)
+    if (!m_impl->daemons.empty())
         return Error::invalid(tr("the server is already running on port %1").arg(m_impl->port));
     bool ipv6 = false;
     auto address = socketAddress(options.address, options.port, &ipv6);
@@ -392,21 +403,33 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
     }
     const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG
         | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
-    impl.daemon = MHD_start_daemon(
-        flags, 0, nullptr, nullptr, &Impl::onAccess, &impl,
-        MHD_OPTION_EXTERNAL_LOGGER, &Impl::onError, &impl, // first, or MHD logs the options' errors itself
-        MHD_OPTION_THREAD_POOL_SIZE, unsigned(qMax(1, options.threads)),
-        // The limit is the acceptor's; libmicrohttpd's own (split evenly between its workers) must
-        // never refuse what it hands over, e.g. while a closing connection still counts there.
-        MHD_OPTION_CONNECTION_LIMIT, unsigned(qMax(1, options.maxConnections) * qMax(1, options.threads) + 64),
-        MHD_OPTION_CONNECTION_TIMEOUT, unsigned(qMax(0, options.timeoutSeconds)),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, size_t(qMax<qint64>(4096, options.connectionMemory)),
-        MHD_OPTION_NOTIFY_COMPLETED, &Impl::onCompleted, &impl,
-        MHD_OPTION_NOTIFY_CONNECTION, &Impl::onConnection, &impl,
-        MHD_OPTION_URI_LOG_CALLBACK, &Impl::onUri, &impl,
-        MHD_OPTION_END);
-    if (!impl.daemon) {
+    static_assert(ConnectionPlacement::maxWorkers == HttpCounters::maxThreads);
+    const int threads = qBound(1, options.threads, ConnectionPlacement::maxWorkers);
+    impl.counters.threads = threads;
+    impl.starting = true;
+    for (int i = 0; i < threads; ++i) {
+        MHD_Daemon *daemon = MHD_start_daemon(
+            flags, 0, nullptr, nullptr, &Impl::onAccess, &impl,
+            MHD_OPTION_EXTERNAL_LOGGER, &Impl::onError, &impl, // first, or MHD logs the options' errors itself
+            // The limit is the acceptor's; libmicrohttpd's own must never refuse what it hands over,
+            // e.g. while a closing connection still counts there.
+            MHD_OPTION_CONNECTION_LIMIT, unsigned(qMax(1, options.maxConnections) + 64),
+            MHD_OPTION_CONNECTION_TIMEOUT, unsigned(qMax(0, options.timeoutSeconds)),
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, size_t(qMax<qint64>(4096, options.connectionMemory)),
+            MHD_OPTION_NOTIFY_COMPLETED, &Impl::onCompleted, &impl,
+            MHD_OPTION_NOTIFY_CONNECTION, &Impl::onConnection, &impl,
+            MHD_OPTION_URI_LOG_CALLBACK, &Impl::onUri, &impl,
+            MHD_OPTION_END);
+        if (!daemon)
+            break;
+        impl.daemons.push_back(daemon);
+    }
+    impl.starting = false;
+    if (int(impl.daemons.size()) < threads) {
         impl.acceptor.stop();
+        for (MHD_Daemon *daemon : impl.daemons)
+            MHD_stop_daemon(daemon);
+        impl.daemons.clear();
         impl.router.reset();
         return Error::unavailable(tr("cannot listen on %1 port %2: %3")
                                       .arg(options.address)
@@ -414,10 +437,10 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
                                       .arg(impl.startError.isEmpty() ? tr("libmicrohttpd refused the options") : impl.startError));
     }
     impl.port = *bound;
-    MHD_Daemon *daemon = impl.daemon;
-    impl.acceptor.start([daemon](int socket, const sockaddr *peer, socklen_t length) {
-        return MHD_add_connection(daemon, socket, peer, length) == MHD_YES; // closes the socket on failure
-    }, options.maxConnections);
+    impl.acceptor.start([daemons = impl.daemons](int socket, const sockaddr *peer, socklen_t length, int worker) {
+        // Closes the socket on failure.
+        return MHD_add_connection(daemons[size_t(worker)], socket, peer, length) == MHD_YES;
+    }, options.maxConnections, threads);
     impl.router->setBoundHost((ipv6 ? '[' + options.address.toLatin1() + ']' : options.address.toLatin1()) + ':'
                               + QByteArray::number(impl.port));
     impl.sweepTimer.start();
@@ -429,7 +452,7 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
 void HttpServer::stop()
 {
     Impl &impl = *m_impl;
-    if (!impl.daemon)
+    if (impl.daemons.empty())
         return;
     // No new connections; those open keep being served while in-flight requests finish.
     impl.acceptor.stop();
@@ -446,8 +469,9 @@ void HttpServer::stop()
         QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
     }
     impl.registry->resumeAllAndClose(HttpResponses::error(MHD_HTTP_SERVICE_UNAVAILABLE, "The server is shutting down."));
-    MHD_stop_daemon(impl.daemon);
-    impl.daemon = nullptr;
+    for (MHD_Daemon *daemon : impl.daemons)
+        MHD_stop_daemon(daemon);
+    impl.daemons.clear();
     impl.sweepTimer.stop();
     impl.logTimer.stop();
     impl.router.reset(); // joins its workers; their late answers go to the closed registry
@@ -457,12 +481,12 @@ void HttpServer::stop()
 
 bool HttpServer::isRunning() const
 {
-    return m_impl->daemon != nullptr;
+    return !m_impl->daemons.empty();
 }
 
 quint16 HttpServer::port() const
 {
-    return m_impl->daemon ? m_impl->port : 0;
+    return m_impl->daemons.empty() ? 0 : m_impl->port;
 }
 
 QUrl HttpServer::url() const

@@ -2,7 +2,15 @@
 
 #include <algorithm>
 
-qint64 ResponseCache::Slot::totalFileBytes() const
+long ResponseCache::LaneSlot::entryReferences() const
+{
+    long references = entry ? 1 : 0;
+    for (int variant : { Plain, Gzip }) // 304s have no body; file responses hold the file, not the entry
+        references += responses[variant] && !fromFile[variant] ? 1 : 0;
+    return references;
+}
+
+qint64 ResponseCache::FileSlot::totalFileBytes() const
 {
     qint64 bytes = 0;
     for (const auto &file : files)
@@ -10,15 +18,7 @@ qint64 ResponseCache::Slot::totalFileBytes() const
     return bytes;
 }
 
-long ResponseCache::Slot::entryReferences() const
-{
-    long references = 0;
-    for (int variant : { Plain, Gzip }) // 304s have no body; file responses hold the file, not the entry
-        references += responses[variant] ? 1 : 0;
-    return references;
-}
-
-int ResponseCache::Slot::fileCount() const
+int ResponseCache::FileSlot::fileCount() const
 {
     return int(std::count_if(files.begin(), files.end(), [](const auto &file) { return bool(file); }));
 }
@@ -26,46 +26,49 @@ int ResponseCache::Slot::fileCount() const
 void ResponseCache::configure(int lanes, qint64 descriptorBudget)
 {
     std::lock_guard lock(m_mutex);
-    m_lanes = qBound(1, lanes, int(LaneCount));
+    m_lanes.store(qBound(1, lanes, int(LaneCount)), std::memory_order_relaxed);
     m_descriptorBudget = qMax<qint64>(0, descriptorBudget);
 }
 
-void ResponseCache::forget(const Slot &slot)
+void ResponseCache::forget(const FileSlot &slot)
 {
     m_fileBytes -= slot.totalFileBytes();
-    m_descriptors -= qint64(slot.fileCount()) * (1 + m_lanes);
+    m_descriptors -= qint64(slot.fileCount()) * (1 + m_lanes.load(std::memory_order_relaxed));
 }
 
-ResponseCache::Slot &ResponseCache::slotFor(const EntryPtr &entry)
+ResponseCache::FileSlot &ResponseCache::fileSlotFor(const EntryPtr &entry)
 {
-    Slot &slot = m_slots[entry->pk];
+    FileSlot &slot = m_files[entry->pk];
     if (slot.entry != entry) { // a newer (or older, evicted and re-read) entry: start over
         forget(slot);
-        slot = Slot { entry, {}, {}, {} };
+        slot = FileSlot { entry, {} };
     }
     return slot;
 }
 
-ResponsePtr ResponseCache::find(const EntryPtr &entry, Variant variant, int lane) const
+ResponseCache::Found ResponseCache::find(const EntryPtr &entry, Variant variant, int lane) const
 {
-    std::lock_guard lock(m_mutex);
-    const auto slot = m_slots.constFind(entry->pk);
-    if (slot == m_slots.cend() || slot->entry != entry)
+    const Lane &table = laneFor(lane);
+    std::lock_guard lock(table.mutex);
+    const auto slot = table.byPk.constFind(entry->pk);
+    if (slot == table.byPk.cend() || slot->entry != entry)
         return {};
-    if (lane >= 0)
-        return variant <= Gzip ? slot->fileResponses[variant][lane % m_lanes] : nullptr;
-    return slot->responses[variant];
+    return { slot->responses[variant], variant <= Gzip && slot->fromFile[variant] };
 }
 
-ResponsePtr ResponseCache::store(const EntryPtr &entry, Variant variant, ResponsePtr response, int lane)
+ResponseCache::Found ResponseCache::store(const EntryPtr &entry, Variant variant, int lane, ResponsePtr response, bool fromFile)
 {
-    std::lock_guard lock(m_mutex);
-    Slot &slot = slotFor(entry);
-    const bool file = lane >= 0 && variant <= Gzip;
-    ResponsePtr &kept = file ? slot.fileResponses[variant][lane % m_lanes] : slot.responses[variant];
-    if (!kept)
-        kept = std::move(response); // a file response's descriptor was counted with its file
-    return kept;
+    Lane &table = const_cast<Lane &>(laneFor(lane));
+    std::lock_guard lock(table.mutex);
+    LaneSlot &slot = table.byPk[entry->pk];
+    if (slot.entry != entry)
+        slot = LaneSlot { entry, {}, {} };
+    if (!slot.responses[variant]) {
+        slot.responses[variant] = std::move(response);
+        if (variant <= Gzip)
+            slot.fromFile[variant] = fromFile; // a file response's descriptor was counted with its file
+    }
+    return { slot.responses[variant], variant <= Gzip && slot.fromFile[variant] };
 }
 
 std::shared_ptr<const HttpResponses::MemFile> ResponseCache::file(
@@ -73,66 +76,101 @@ std::shared_ptr<const HttpResponses::MemFile> ResponseCache::file(
 {
     if (variant > Gzip)
         return {};
+    const auto roomFor = [this] { // the file and a response per lane
+        return m_descriptors + 1 + m_lanes.load(std::memory_order_relaxed) <= m_descriptorBudget;
+    };
     {
         std::lock_guard lock(m_mutex);
-        if (const auto &file = slotFor(entry).files[variant])
+        if (const auto &file = fileSlotFor(entry).files[variant])
             return file;
-        if (m_descriptors + 1 + m_lanes > m_descriptorBudget) // the file and a response per lane
+        if (!roomFor())
             return {};
     }
-    auto made = make(); // a copy of up to the whole body: not under the lock every hit takes
+    auto made = make(); // a copy of up to the whole body: not under a lock
     if (!made)
         return {};
     std::lock_guard lock(m_mutex);
-    auto &kept = slotFor(entry).files[variant];
+    auto &kept = fileSlotFor(entry).files[variant];
     if (!kept) {
-        if (m_descriptors + 1 + m_lanes > m_descriptorBudget)
+        if (!roomFor())
             return {};
         kept = std::move(made);
         m_fileBytes += kept->size();
-        m_descriptors += 1 + m_lanes; // the file, and the response each lane will make on it
+        m_descriptors += 1 + m_lanes.load(std::memory_order_relaxed);
     }
     return kept;
 }
 
 void ResponseCache::remove(qint64 pk)
 {
+    for (Lane &table : m_laneTables) {
+        std::lock_guard lock(table.mutex);
+        table.byPk.remove(pk);
+    }
     std::lock_guard lock(m_mutex);
-    const auto slot = m_slots.find(pk);
-    if (slot == m_slots.end())
+    const auto slot = m_files.find(pk);
+    if (slot == m_files.end())
         return;
     forget(*slot);
-    m_slots.erase(slot);
+    m_files.erase(slot);
 }
 
 void ResponseCache::clear()
 {
+    for (Lane &table : m_laneTables) {
+        std::lock_guard lock(table.mutex);
+        table.byPk.clear();
+    }
     std::lock_guard lock(m_mutex);
-    m_slots.clear();
+    m_files.clear();
     m_fileBytes = 0;
     m_descriptors = 0;
 }
 
 int ResponseCache::sweep()
 {
+    // Every lock at once (lanes in order, then the files'): an entry is only ours when the
+    // references all of them hold are all it has.
+    std::array<std::unique_lock<std::mutex>, LaneCount> lanes;
+    for (size_t i = 0; i < m_laneTables.size(); ++i)
+        lanes[i] = std::unique_lock(m_laneTables[i].mutex);
     std::lock_guard lock(m_mutex);
-    int dropped = 0;
-    for (auto it = m_slots.begin(); it != m_slots.end();) {
-        if (it->entry.use_count() <= 1 + it->entryReferences()) {
-            forget(*it);
-            it = m_slots.erase(it);
-            ++dropped;
-        } else {
-            ++it;
-        }
-    }
-    return dropped;
+    QHash<const Entry *, long> held;
+    for (const Lane &table : m_laneTables)
+        for (const LaneSlot &slot : table.byPk)
+            held[slot.entry.get()] += slot.entryReferences();
+    for (const FileSlot &slot : std::as_const(m_files))
+        held[slot.entry.get()] += slot.entry ? 1 : 0;
+    QSet<const Entry *> dropped;
+    const auto ours = [&](const EntryPtr &entry) {
+        if (!entry || entry.use_count() > held.value(entry.get()))
+            return false;
+        dropped.insert(entry.get());
+        return true;
+    };
+    for (Lane &table : m_laneTables)
+        table.byPk.removeIf([&](const auto &it) { return ours(it.value().entry); });
+    m_files.removeIf([&](const auto &it) {
+        if (!ours(it.value().entry))
+            return false;
+        forget(it.value());
+        return true;
+    });
+    return int(dropped.size());
 }
 
 int ResponseCache::size() const
 {
+    QSet<qint64> pks;
+    for (const Lane &table : m_laneTables) {
+        std::lock_guard lock(table.mutex);
+        for (auto it = table.byPk.cbegin(); it != table.byPk.cend(); ++it)
+            pks.insert(it.key());
+    }
     std::lock_guard lock(m_mutex);
-    return int(m_slots.size());
+    for (auto it = m_files.cbegin(); it != m_files.cend(); ++it)
+        pks.insert(it.key());
+    return int(pks.size());
 }
 
 qint64 ResponseCache::fileBytes() const
