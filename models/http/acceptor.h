@@ -12,11 +12,13 @@
 // Which serving thread takes a new connection: the one that belongs to the CPU the connection's
 // packets arrived on (SO_INCOMING_CPU, modulo the threads), unless that one already has `slack`
 // more connections than the least loaded: then the least loaded. On loopback the incoming CPU is
-// the client thread's, so the connections of one client thread go to one serving thread and the
-// two can take turns on one core; nginx's workers end up so by the accident of who accepts
-// first. Spread round robin instead, every client thread waited on every serving thread: with 64
-// keep-alive connections of 1 KB answers, p99 6.3 ms against nginx's 4.8 ms; placed, 1.2–3 ms.
-// From a network card, the incoming CPU is that of the receive queue: the same locality.
+// the client thread's at connect(), so when a client's threads connect from different CPUs the
+// connections of each go to one serving thread and the two can take turns on one core (nginx's
+// workers end up so by the accident of who accepts first). Measured with wrk -t2 -c64 (1 KB):
+// p99 1.1-2.8 ms in those runs against nginx's 3.6-7 ms, 6-7 ms when spread round robin (every
+// client thread then waits on every serving thread). When the client threads all connect from one
+// CPU (in about half of wrk's runs here) the slack spreads them: round robin again, no worse.
+// From a network card the incoming CPU is that of the receive queue: the same locality.
 // place() on one thread; release() and open() on any.
 class ConnectionPlacement {
 public:

@@ -119,7 +119,7 @@ struct HttpServer::Impl {
     // One libmicrohttpd daemon per serving thread (not its thread pool): the acceptor picks which
     // one takes a connection (ConnectionPlacement).
     std::vector<MHD_Daemon *> daemons;
-    bool starting = false;
+    std::atomic<bool> starting { false }; // start() is making the daemons (read by onError on their threads)
     quint16 port = 0;
     QString startError;
     Acceptor acceptor; // the listening socket; libmicrohttpd has none of its own
