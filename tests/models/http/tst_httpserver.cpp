@@ -2,7 +2,6 @@
 // conditional and compressed answers, hostile input, single flight, graceful stop.
 #include "httpfixture.h"
 
-#include "http/responsecache.h"
 #include "json/jsonvalue.h"
 
 #include <QLoggingCategory>
@@ -243,77 +242,6 @@ private slots:
         // Two files (plain and gzip), each with room for a response per serving thread.
         QCOMPARE(metricValue(f, "preserve_http_response_file_descriptors"), 2 * (1 + options.threads));
         QCOMPARE(metricValue(f, "preserve_http_response_file_bytes"), live.size() + f.get(QStringLiteral("/api/foos/8/"), { { "Accept-Encoding", "gzip" } }).body.size());
-    }
-
-    // libmicrohttpd locks a file response while it sends from it, so each serving thread queues a
-    // response of its own (its lane), all on one in-memory file per entry and coding. Files and
-    // their lanes' responses hold descriptors: past the budget no file is made.
-    void responseCacheLanes()
-    {
-        ResponseCache cache;
-        const EntryPtr entry = makeEntry(7, QByteArray(100 * 1024, 'x'), {});
-        const auto copyOf = [](const EntryPtr &e) { return [e] { return HttpResponses::MemFile::copyOf(e->body); }; };
-        QVERIFY(!cache.file(entry, ResponseCache::Plain, copyOf(entry))); // not configured: no budget
-        cache.configure(2, 3 * 2); // two lanes: room for two files
-        int made = 0;
-        const auto counting = [&] { ++made; return HttpResponses::MemFile::copyOf(entry->body); };
-        const auto file = cache.file(entry, ResponseCache::Plain, counting);
-        QVERIFY(file);
-        QCOMPARE(cache.file(entry, ResponseCache::Plain, counting), file);
-        QCOMPARE(made, 1);
-        QCOMPARE(cache.fileBytes(), entry->body.size());
-        QCOMPARE(cache.descriptors(), 3); // the file and a response per lane
-        QByteArray copy(int(file->size()), Qt::Uninitialized);
-        QCOMPARE(::pread(file->fd(), copy.data(), size_t(copy.size()), 0), ssize_t(copy.size()));
-        QCOMPARE(copy, entry->body);
-
-        const auto first = cache.store(entry, ResponseCache::Plain, 0, HttpResponses::fromFile(*file), true);
-        const auto second = cache.store(entry, ResponseCache::Plain, 1, HttpResponses::fromFile(*file), true);
-        QVERIFY(first.response && second.response && first.response != second.response);
-        QVERIFY(first.fromFile && second.fromFile);
-        QCOMPARE(cache.find(entry, ResponseCache::Plain, 0).response, first.response);
-        QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, second.response);
-        QCOMPARE(cache.find(entry, ResponseCache::Plain, 3).response, second.response); // lanes are modulo the count
-        // A second store for a lane keeps the first (two threads built one at once).
-        QCOMPARE(cache.store(entry, ResponseCache::Plain, 0, HttpResponses::fromEntry(entry, false), false).response, first.response);
-        QCOMPARE(cache.fileBytes(), entry->body.size()); // one file for both lanes
-        QCOMPARE(cache.descriptors(), 3);
-        // Buffer responses (the 304s here) are per lane as well: libmicrohttpd locks a response to queue it.
-        const auto empty0 = cache.store(entry, ResponseCache::NotModifiedPlain, 0, HttpResponses::empty(), false);
-        const auto empty1 = cache.store(entry, ResponseCache::NotModifiedPlain, 1, HttpResponses::empty(), false);
-        QVERIFY(empty0.response && empty1.response && empty0.response != empty1.response && !empty0.fromFile);
-        QCOMPARE(cache.find(entry, ResponseCache::NotModifiedPlain, 1).response, empty1.response);
-        QCOMPARE(cache.find(entry, ResponseCache::Gzip, 0).response, ResponsePtr()); // not made
-
-        // The budget: a second entry's file fits, a third's does not (it is sent from its buffer).
-        const EntryPtr other = makeEntry(8, QByteArray(80 * 1024, 'o'), {});
-        const EntryPtr third = makeEntry(9, QByteArray(70 * 1024, 't'), {});
-        QVERIFY(cache.file(other, ResponseCache::Gzip, copyOf(other)));
-        QVERIFY(!cache.file(third, ResponseCache::Plain, copyOf(third)));
-        QCOMPARE(cache.descriptors(), 6);
-
-        // A newer entry for a pk starts over and frees the old file's room; remove() and sweep() free theirs.
-        EntryPtr newer = makeEntry(7, QByteArray(90 * 1024, 'y'), {});
-        QCOMPARE(cache.find(newer, ResponseCache::Plain, 0).response, ResponsePtr());
-        QVERIFY(cache.file(newer, ResponseCache::Plain, copyOf(newer)));
-        QCOMPARE(cache.fileBytes(), newer->body.size() + other->body.size());
-        cache.store(newer, ResponseCache::Plain, 0, HttpResponses::fromEntry(newer, false), false);
-        QCOMPARE(cache.find(entry, ResponseCache::Plain, 0).response, ResponsePtr()); // lane 0 moved on
-        QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, second.response); // lane 1 not yet
-        cache.remove(8);
-        QCOMPARE(cache.descriptors(), 3);
-        QCOMPARE(cache.fileBytes(), newer->body.size());
-        QVERIFY(cache.file(third, ResponseCache::Plain, copyOf(third))); // room again
-        QCOMPARE(cache.size(), 2);
-        QCOMPARE(cache.sweep(), 0); // every entry is still held outside the cache
-        const qint64 thirdBytes = third->body.size();
-        QCOMPARE(cache.fileBytes(), newer->body.size() + thirdBytes);
-        // Once only the cache holds an entry (its buffer responses included), sweep() lets it go.
-        newer.reset();
-        QCOMPARE(cache.sweep(), 1);
-        QCOMPARE(cache.fileBytes(), thirdBytes);
-        QCOMPARE(cache.descriptors(), 3);
-        QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, second.response);
     }
 
     // `Accept: application/json; indent=N` is a representation of its own: the body DRF would
