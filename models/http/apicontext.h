@@ -105,6 +105,9 @@ public:
     std::optional<Reply> route(HttpExchange &exchange);
     // Any thread: the memory tier changed (drop what was built from it).
     void entriesChanged(const QList<qint64> &pks);
+    // The server's thread, every second: lets go of the responses of entries the memory tier let
+    // go of. Skipped while the memory tier has not changed (no put, removal, clear or eviction),
+    // but not for longer than 30 s (an entry still being sent at the last sweep goes then).
     void sweep();
     // "address:port": the Host of requests that send none (HTTP/1.0).
     void setBoundHost(const QByteArray &host);
@@ -113,5 +116,7 @@ private:
     std::optional<Reply> routeFoos(HttpExchange &exchange, const QByteArray &rest);
 
     ApiSharedPtr m_api;
+    quint64 m_sweptAt = ~quint64(0); // the memory tier's changes and evictions at the last sweep
+    QElapsedTimer m_sinceSweep;
     std::unique_ptr<WorkerPool> m_pool; // last: its queued tasks drain while the rest exists
 };

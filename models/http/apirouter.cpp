@@ -242,6 +242,12 @@ void ApiRouter::setBoundHost(const QByteArray &host)
 
 void ApiRouter::sweep()
 {
+    MemoryTier &memory = m_api->service.memory();
+    const quint64 changes = memory.mark() + quint64(memory.stats().evictions);
+    if (changes == m_sweptAt && m_sinceSweep.isValid() && !m_sinceSweep.hasExpired(30000))
+        return;
+    m_sweptAt = changes;
+    m_sinceSweep.start();
     m_api->responses.sweep();
 }
 

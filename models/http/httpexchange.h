@@ -32,7 +32,7 @@ struct HttpRequest {
     QByteArray authorization;
     QByteArray contentType;
     QByteArray peer;
-    int lane = -1; // the serving thread's ResponseCache lane (its file responses); -1: none
+    int lane = -1; // the serving thread (its ResponseCache lane); -1: none
     QByteArray body; // bounded by HttpServerOptions::bodyLimit
 
     bool isHead() const { return method == "HEAD"; }

@@ -120,6 +120,7 @@ struct HttpServer::Impl {
     // one takes a connection (ConnectionPlacement).
     std::vector<MHD_Daemon *> daemons;
     std::atomic<bool> starting { false }; // start() is making the daemons (read by onError on their threads)
+    std::mutex startErrorMutex;
     quint16 port = 0;
     QString startError;
     Acceptor acceptor; // the listening socket; libmicrohttpd has none of its own
@@ -315,8 +316,10 @@ void HttpServer::Impl::onError(void *cls, const char *format, va_list arguments)
 {
     auto *impl = static_cast<Impl *>(cls);
     const QString message = QString::vasprintf(format, arguments).trimmed();
-    if (impl->starting)
-        impl->startError = message; // start() is still on the caller's thread
+    if (impl->starting) { // start() is still making daemons; those made may already run
+        std::lock_guard lock(impl->startErrorMutex);
+        impl->startError = message;
+    }
     qCWarning(lcHttp).noquote() << "libmicrohttpd:" << message;
 }
 
@@ -426,15 +429,16 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
     }
     impl.starting = false;
     if (int(impl.daemons.size()) < threads) {
+        const int started = int(impl.daemons.size());
         impl.acceptor.stop();
         for (MHD_Daemon *daemon : impl.daemons)
             MHD_stop_daemon(daemon);
         impl.daemons.clear();
         impl.router.reset();
-        return Error::unavailable(tr("cannot listen on %1 port %2: %3")
-                                      .arg(options.address)
-                                      .arg(options.port)
-                                      .arg(impl.startError.isEmpty() ? tr("libmicrohttpd refused the options") : impl.startError));
+        std::lock_guard lock(impl.startErrorMutex);
+        const QString why = impl.startError.isEmpty() ? tr("libmicrohttpd refused the options") : impl.startError;
+        return Error::unavailable(started == 0 ? tr("cannot serve on %1 port %2: %3").arg(options.address).arg(options.port).arg(why)
+                                               : tr("cannot start serving thread %1 of %2: %3").arg(started + 1).arg(threads).arg(why));
     }
     impl.port = *bound;
     impl.acceptor.start([daemons = impl.daemons](int socket, const sockaddr *peer, socklen_t length, int worker) {

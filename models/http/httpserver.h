@@ -23,7 +23,7 @@ enum class CachePolicy {
 struct HttpServerOptions {
     QString address = QStringLiteral("127.0.0.1");
     quint16 port = 0;         // 0: a free port (see HttpServer::port())
-    int threads = 2;          // libmicrohttpd's thread pool
+    int threads = 2;          // serving threads: one libmicrohttpd daemon each
     int liveWorkers = 2;      // threads that serialize live, list and status work (bounded concurrency)
     // Past this many open connections the server stops accepting (see Acceptor): a new connection
     // waits in the kernel's accept queue, unanswered, until one of the open ones closes.

@@ -1,14 +1,10 @@
 #include "responsecache.h"
 
-#include <algorithm>
+#include <QSet>
 
-long ResponseCache::LaneSlot::entryReferences() const
-{
-    long references = entry ? 1 : 0;
-    for (int variant : { Plain, Gzip }) // 304s have no body; file responses hold the file, not the entry
-        references += responses[variant] && !fromFile[variant] ? 1 : 0;
-    return references;
-}
+#include <algorithm>
+#include <utility>
+#include <vector>
 
 qint64 ResponseCache::FileSlot::totalFileBytes() const
 {
@@ -46,29 +42,67 @@ ResponseCache::FileSlot &ResponseCache::fileSlotFor(const EntryPtr &entry)
     return slot;
 }
 
-ResponseCache::Found ResponseCache::find(const EntryPtr &entry, Variant variant, int lane) const
+ResponseCache::Found ResponseCache::find(const EntryPtr &entry, Variant variant, int lane)
 {
-    const Lane &table = laneFor(lane);
-    std::lock_guard lock(table.mutex);
-    const auto slot = table.byPk.constFind(entry->pk);
-    if (slot == table.byPk.cend() || slot->entry != entry)
+    const int index = laneIndex(lane);
+    Lane &own = m_laneTables[size_t(index)];
+    {
+        std::lock_guard lock(own.mutex);
+        const auto slot = own.byPk.find(entry->pk);
+        if (slot != own.byPk.end() && slot->entry == entry) {
+            Held &held = slot->held[variant];
+            if (held.response) {
+                if (held.borrowed && ++held.uses >= ownAfter)
+                    return {}; // hot on this lane: time for its own
+                return { held.response, held.fromFile };
+            }
+        }
+    }
+    Held borrowed = borrow(entry, variant, index);
+    if (!borrowed.response)
         return {};
-    return { slot->responses[variant], variant <= Gzip && slot->fromFile[variant] };
+    std::lock_guard lock(own.mutex);
+    LaneSlot &slot = own.byPk[entry->pk];
+    if (slot.entry != entry)
+        slot = LaneSlot { entry, {} };
+    Held &held = slot.held[variant];
+    if (!held.response)
+        held = std::move(borrowed);
+    return { held.response, held.fromFile };
+}
+
+ResponseCache::Held ResponseCache::borrow(const EntryPtr &entry, Variant variant, int except) const
+{
+    const int lanes = m_lanes.load(std::memory_order_relaxed);
+    for (int index = 0; index < lanes; ++index) {
+        if (index == except)
+            continue;
+        const Lane &other = m_laneTables[size_t(index)];
+        std::lock_guard lock(other.mutex);
+        const auto slot = other.byPk.constFind(entry->pk);
+        if (slot == other.byPk.cend() || slot->entry != entry)
+            continue;
+        const Held &held = slot->held[variant];
+        if (held.response && !held.borrowed)
+            return { held.response, held.fromFile, true, 1 };
+    }
+    return {};
 }
 
 ResponseCache::Found ResponseCache::store(const EntryPtr &entry, Variant variant, int lane, ResponsePtr response, bool fromFile)
 {
-    Lane &table = const_cast<Lane &>(laneFor(lane));
-    std::lock_guard lock(table.mutex);
-    LaneSlot &slot = table.byPk[entry->pk];
+    Lane &own = m_laneTables[size_t(laneIndex(lane))];
+    Held replaced; // freed after the lock
+    std::lock_guard lock(own.mutex);
+    LaneSlot &slot = own.byPk[entry->pk];
     if (slot.entry != entry)
-        slot = LaneSlot { entry, {}, {} };
-    if (!slot.responses[variant]) {
-        slot.responses[variant] = std::move(response);
-        if (variant <= Gzip)
-            slot.fromFile[variant] = fromFile; // a file response's descriptor was counted with its file
+        slot = LaneSlot { entry, {} };
+    Held &held = slot.held[variant];
+    if (!held.response || held.borrowed) {
+        replaced = std::exchange(held, Held { std::move(response), fromFile, false, 0 });
+        // A file response's descriptor was counted with its file.
     }
-    return { slot.responses[variant], variant <= Gzip && slot.fromFile[variant] };
+    return { held.response, held.fromFile };
 }
 
 std::shared_ptr<const HttpResponses::MemFile> ResponseCache::file(
@@ -104,43 +138,66 @@ std::shared_ptr<const HttpResponses::MemFile> ResponseCache::file(
 void ResponseCache::remove(qint64 pk)
 {
     for (Lane &table : m_laneTables) {
+        LaneSlot gone; // freed after the lock
         std::lock_guard lock(table.mutex);
-        table.byPk.remove(pk);
+        if (const auto slot = table.byPk.find(pk); slot != table.byPk.end()) {
+            gone = std::move(*slot);
+            table.byPk.erase(slot);
+        }
     }
+    FileSlot gone;
     std::lock_guard lock(m_mutex);
     const auto slot = m_files.find(pk);
     if (slot == m_files.end())
         return;
     forget(*slot);
+    gone = std::move(*slot);
     m_files.erase(slot);
 }
 
 void ResponseCache::clear()
 {
     for (Lane &table : m_laneTables) {
+        QHash<qint64, LaneSlot> gone; // freed after the lock
         std::lock_guard lock(table.mutex);
-        table.byPk.clear();
+        gone.swap(table.byPk);
     }
+    QHash<qint64, FileSlot> gone;
     std::lock_guard lock(m_mutex);
-    m_files.clear();
+    gone.swap(m_files);
     m_fileBytes = 0;
     m_descriptors = 0;
 }
 
 int ResponseCache::sweep()
 {
-    // Every lock at once (lanes in order, then the files'): an entry is only ours when the
-    // references all of them hold are all it has.
-    std::array<std::unique_lock<std::mutex>, LaneCount> lanes;
-    for (size_t i = 0; i < m_laneTables.size(); ++i)
-        lanes[i] = std::unique_lock(m_laneTables[i].mutex);
-    std::lock_guard lock(m_mutex);
+    // First what the cache holds of each entry object: a reference per lane slot and file slot,
+    // and one per response that sends the entry's buffer (counted once however many lanes share
+    // it; file responses hold the file, 304s nothing). One lock at a time: a hit waits at most for
+    // its own lane's pass. What changes between the passes only makes the count too high (an entry
+    // kept until the next sweep) or, when a lane let go of the entry meanwhile, drops a slot whose
+    // response the lane then builds again.
     QHash<const Entry *, long> held;
-    for (const Lane &table : m_laneTables)
-        for (const LaneSlot &slot : table.byPk)
-            held[slot.entry.get()] += slot.entryReferences();
-    for (const FileSlot &slot : std::as_const(m_files))
-        held[slot.entry.get()] += slot.entry ? 1 : 0;
+    QSet<const MHD_Response *> counted;
+    for (const Lane &table : m_laneTables) {
+        std::lock_guard lock(table.mutex);
+        for (const LaneSlot &slot : table.byPk) {
+            long &references = held[slot.entry.get()];
+            ++references;
+            for (int variant : { Plain, Gzip }) {
+                const Held &response = slot.held[size_t(variant)];
+                if (response.response && !response.fromFile && !counted.contains(response.response.get())) {
+                    counted.insert(response.response.get());
+                    ++references;
+                }
+            }
+        }
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        for (const FileSlot &slot : std::as_const(m_files))
+            held[slot.entry.get()] += slot.entry ? 1 : 0;
+    }
     QSet<const Entry *> dropped;
     const auto ours = [&](const EntryPtr &entry) {
         if (!entry || entry.use_count() > held.value(entry.get()))
@@ -148,14 +205,29 @@ int ResponseCache::sweep()
         dropped.insert(entry.get());
         return true;
     };
-    for (Lane &table : m_laneTables)
-        table.byPk.removeIf([&](const auto &it) { return ours(it.value().entry); });
-    m_files.removeIf([&](const auto &it) {
-        if (!ours(it.value().entry))
-            return false;
-        forget(it.value());
-        return true;
-    });
+    for (Lane &table : m_laneTables) {
+        std::vector<LaneSlot> gone; // freed after the lock
+        std::lock_guard lock(table.mutex);
+        for (auto slot = table.byPk.begin(); slot != table.byPk.end();) {
+            if (ours(slot->entry)) {
+                gone.push_back(std::move(*slot));
+                slot = table.byPk.erase(slot);
+            } else {
+                ++slot;
+            }
+        }
+    }
+    std::vector<FileSlot> gone;
+    std::lock_guard lock(m_mutex);
+    for (auto slot = m_files.begin(); slot != m_files.end();) {
+        if (ours(slot->entry)) {
+            forget(*slot);
+            gone.push_back(std::move(*slot));
+            slot = m_files.erase(slot);
+        } else {
+            ++slot;
+        }
+    }
     return int(dropped.size());
 }
 

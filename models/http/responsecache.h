@@ -10,36 +10,44 @@
 #include <functional>
 #include <mutex>
 
-// Prebuilt answers for memory-tier hits: per entry, variant and lane (serving thread) one response,
-// built on first use and queued by reference ever after, so a hit copies no body and adds no
-// header. Lanes, because libmicrohttpd takes a response's own mutex when it queues it, when the
-// answer is done and, for a file response, during each sendfile(): serving threads sharing one
-// response took turns on that mutex (a futex sleep on about one hit in fifty at 1 KB x 64
-// connections, and the wait for a core after it). Each lane also has its own table and lock, so
-// a hit takes no lock another serving thread takes.
-// A slot belongs to one entry object; a newer entry for the pk replaces it, and sweep() drops
-// byPk whose entry the memory tier let go.
+// Prebuilt answers for memory-tier hits: per entry and variant, responses built on first use and
+// queued by reference ever after, so a hit copies no body and adds no header.
+// Lanes (one per serving thread): libmicrohttpd takes a response's own mutex when it queues it,
+// when the answer is done and, for a file response, during each sendfile(), so serving threads
+// sharing one response took turns on that mutex (a futex call on about one hit in fifty at 1 KB x
+// 64 connections, each sleep followed by a wait for a core). Each lane has its own table and lock,
+// and a lane answers from its own response once the entry is hot there: until a lane has answered
+// an entry `ownAfter` times it borrows the response another lane built, so an entry hit now and
+// then costs one response (about 1.6 KB with its headers), not one per thread.
+// A slot belongs to one entry object; a newer entry for the pk replaces it, and sweep() drops the
+// slots whose entry only this cache still holds (the memory tier let it go).
 // Bodies sent with sendfile() (HttpServerOptions::fileResponseMin/Max) are kept as one in-memory
-// file per entry and variant, shared by the lanes' responses on top of it: the file is the price
-// of not copying per request, bounded by what the memory tier holds, and shown by fileBytes()
-// (/metrics). Each file and each lane's response on it holds a descriptor: past the budget
-// (configure()) no more files are made, and those entries are sent from their buffers. Thread-safe.
+// file per entry and variant, under the lanes' responses on top of it: the file is the price of
+// not copying per request, bounded by what the memory tier holds, and shown by fileBytes()
+// (/metrics). Each file and each lane's response on it holds a descriptor; a file reserves one
+// for itself and one per lane, and past the budget (configure()) no more files are made: those
+// entries are sent from their buffers. (A lane's response on the file of an entry replaced or
+// removed keeps its descriptor until the next sweep() after its last request: briefly, a few over.)
+// Thread-safe.
 class ResponseCache {
 public:
     // 304s differ by the tag they carry (that of the coding the client would get).
     enum Variant { Plain, Gzip, NotModifiedPlain, NotModifiedGzip, VariantCount };
-    static constexpr int LaneCount = 8;
-    // Lanes in use (the server's threads, at most LaneCount; a lane number is taken modulo this)
-    // and how many descriptors the files and their responses may hold. Call before serving; the
-    // default is one lane and no files.
+    // Lanes beyond this share tables (lane numbers are taken modulo the lanes in use).
+    static constexpr int LaneCount = 64;
+    static constexpr int ownAfter = 32;
+    // Lanes in use (the server's threads, at most LaneCount) and how many descriptors the files and
+    // their responses may hold. Call before serving; the default is one lane and no files.
     void configure(int lanes, qint64 descriptorBudget);
 
     struct Found {
-        ResponsePtr response; // null: none stored for this entry object, variant and lane
+        ResponsePtr response; // null: none for this entry object and variant, or time for the lane's own
         bool fromFile = false;
     };
-    Found find(const EntryPtr &entry, Variant variant, int lane) const;
-    // Keeps `response` unless one was stored meanwhile; returns the one kept.
+    // The lane's response for this very entry object: its own, or one another lane built (borrowed
+    // until the lane has answered `ownAfter` times with it; then none, so the caller builds one).
+    Found find(const EntryPtr &entry, Variant variant, int lane);
+    // Keeps `response` as the lane's own unless it has one already; returns the one kept.
     Found store(const EntryPtr &entry, Variant variant, int lane, ResponsePtr response, bool fromFile);
     // The in-memory file of the entry's body (Plain) or gzip copy (Gzip), made by `make` on first
     // use (outside the lock; null when it fails, then nothing is kept).
@@ -47,9 +55,10 @@ public:
                                                        const std::function<std::shared_ptr<const HttpResponses::MemFile>()> &make);
     void remove(qint64 pk);
     void clear();
-    // Drops the byPk whose entry only this cache still holds; how many entries were dropped.
+    // Drops the slots whose entry only this cache still holds; how many entries were dropped.
+    // Holds one lock at a time, and frees what it drops after letting go of it.
     int sweep();
-    // Entries with a response or a file kept here.
+    // Pks with a response or a file kept here.
     int size() const;
     // Bytes held in in-memory files by the responses kept here.
     qint64 fileBytes() const;
@@ -57,14 +66,17 @@ public:
     qint64 descriptors() const;
 
 private:
+    struct Held {
+        ResponsePtr response;
+        bool fromFile = false;
+        bool borrowed = false; // another lane built it
+        int uses = 0;          // answers given with it, while borrowed
+    };
     struct LaneSlot {
         EntryPtr entry;
-        std::array<ResponsePtr, VariantCount> responses;
-        std::array<bool, 2> fromFile {}; // Plain, Gzip
-        // References to `entry` held here: the slot's own and those of responses sending its buffer.
-        long entryReferences() const;
+        std::array<Held, VariantCount> held;
     };
-    // Its own line, so that two serving threads do not share one.
+    // Its own cache line, so that two serving threads do not share one.
     struct alignas(64) Lane {
         mutable std::mutex mutex;
         QHash<qint64, LaneSlot> byPk;
@@ -75,7 +87,9 @@ private:
         qint64 totalFileBytes() const;
         int fileCount() const;
     };
-    const Lane &laneFor(int lane) const { return m_laneTables[size_t(lane < 0 ? 0 : lane % m_lanes.load(std::memory_order_relaxed))]; }
+    int laneIndex(int lane) const { return lane < 0 ? 0 : lane % m_lanes.load(std::memory_order_relaxed); }
+    // Another lane's own response for the entry object and variant (taking its locks one at a time).
+    Held borrow(const EntryPtr &entry, Variant variant, int except) const;
     void forget(const FileSlot &slot); // with m_mutex held: takes the slot's files out of the counts
     FileSlot &fileSlotFor(const EntryPtr &entry); // with m_mutex held: a fresh slot for a new entry object
 

@@ -71,8 +71,9 @@ private slots:
         QVERIFY(cache.file(newer, ResponseCache::Plain, copyOf(newer)));
         QCOMPARE(cache.fileBytes(), newer->body.size() + other->body.size());
         cache.store(newer, ResponseCache::Plain, 0, HttpResponses::fromEntry(newer, false), false);
-        QCOMPARE(cache.find(entry, ResponseCache::Plain, 0).response, ResponsePtr()); // lane 0 moved on
-        QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, second.response); // lane 1 not yet
+        QCOMPARE(cache.find(newer, ResponseCache::Plain, 1).response, cache.find(newer, ResponseCache::Plain, 0).response); // borrowed
+        QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, ResponsePtr()); // lane 1 moved on with it
+        cache.store(entry, ResponseCache::Plain, 1, HttpResponses::fromFile(*file), true); // a request still on the old one
         cache.remove(8);
         QCOMPARE(cache.descriptors(), 3);
         QCOMPARE(cache.fileBytes(), newer->body.size());
@@ -86,7 +87,37 @@ private slots:
         QCOMPARE(cache.sweep(), 1);
         QCOMPARE(cache.fileBytes(), thirdBytes);
         QCOMPARE(cache.descriptors(), 3);
-        QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, second.response);
+        const auto kept = cache.find(entry, ResponseCache::Plain, 1);
+        QVERIFY(kept.response && kept.fromFile);
+    }
+
+    // An entry hit now and then on a lane answers from the response another lane built; once it
+    // is hot there (ownAfter answers), the lane builds its own and keeps it.
+    void lanesBorrowUntilHot()
+    {
+        ResponseCache cache;
+        cache.configure(3, 0);
+        EntryPtr entry = makeEntry(5, QByteArray(512, 'b'), {});
+        QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, ResponsePtr()); // nobody has one
+        const ResponsePtr built = cache.store(entry, ResponseCache::Plain, 0, HttpResponses::fromEntry(entry, false), false).response;
+        for (int answer = 1; answer < ResponseCache::ownAfter; ++answer)
+            QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, built);
+        QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, ResponsePtr()); // hot: build its own
+        const ResponsePtr own = cache.store(entry, ResponseCache::Plain, 1, HttpResponses::fromEntry(entry, false), false).response;
+        QVERIFY(own && own != built);
+        for (int answer = 0; answer < 2 * ResponseCache::ownAfter; ++answer)
+            QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, own);
+        QCOMPARE(cache.find(entry, ResponseCache::Plain, 0).response, built);
+        // Lane 2 borrows an own response (lane 0's or lane 1's), never a borrowed one.
+        const ResponsePtr third = cache.find(entry, ResponseCache::Plain, 2).response;
+        QVERIFY(third == built || third == own);
+        QCOMPARE(cache.find(entry, ResponseCache::Gzip, 2).response, ResponsePtr()); // per variant
+        // Shared responses are counted once: with the entry held outside nothing goes, then all.
+        QCOMPARE(cache.sweep(), 0);
+        QCOMPARE(cache.size(), 1);
+        entry.reset();
+        QCOMPARE(cache.sweep(), 1);
+        QCOMPARE(cache.size(), 0);
     }
 
 
