@@ -2,7 +2,9 @@
 
 #include <QObject>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -35,6 +37,36 @@ Acceptor::~Acceptor()
     stop();
     if (m_wake >= 0)
         ::close(m_wake);
+}
+
+std::optional<sockaddr_storage> Acceptor::address(const QString &address, quint16 port, bool *ipv6)
+{
+    sockaddr_storage storage {};
+    const QByteArray text = address == QLatin1String("localhost") ? QByteArray("127.0.0.1") : address.toLatin1();
+    auto *v4 = reinterpret_cast<sockaddr_in *>(&storage);
+    auto *v6 = reinterpret_cast<sockaddr_in6 *>(&storage);
+    if (inet_pton(AF_INET, text.constData(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        *ipv6 = false;
+        return storage;
+    }
+    if (inet_pton(AF_INET6, text.constData(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        *ipv6 = true;
+        return storage;
+    }
+    return std::nullopt;
+}
+
+void Acceptor::raiseDescriptorLimit()
+{
+    rlimit limit {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
 }
 
 Result<quint16> Acceptor::listen(const sockaddr *address, socklen_t length)

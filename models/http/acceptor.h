@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <thread>
 
 // Which serving thread takes a new connection: the one that belongs to the CPU the connection's
@@ -54,6 +55,13 @@ public:
     Acceptor(const Acceptor &) = delete;
     Acceptor &operator=(const Acceptor &) = delete;
     ~Acceptor();
+
+    // The listening address as a sockaddr (an IPv4 or IPv6 literal; "localhost" is 127.0.0.1).
+    static std::optional<sockaddr_storage> address(const QString &address, quint16 port, bool *ipv6);
+    // The soft limit on open descriptors up to the hard one, as nginx's worker_rlimit_nofile: every
+    // connection and every in-memory file of the sendfile band holds one (ApiShared sizes the
+    // band's budget from what is left after the connections).
+    static void raiseDescriptorLimit();
 
     // Binds and listens (nothing is accepted yet); the bound port.
     Result<quint16> listen(const sockaddr *address, socklen_t length);

@@ -14,7 +14,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -70,18 +69,6 @@ QByteArray headerOf(MHD_Connection *connection, const char *name)
 // without the cork the headers would leave as a small segment of their own and wake the client
 // twice. libmicrohttpd does not know of this cork (it keeps TCP_NODELAY on and believes the data
 // pushed), so whoever sets it must take it off when the answer is complete.
-// The soft limit on open descriptors up to the hard one, as nginx's worker_rlimit_nofile: every
-// connection and every in-memory file of the sendfile band holds one (ApiShared sizes the band's
-// budget from what is left after the connections).
-void raiseDescriptorLimit()
-{
-    rlimit limit {};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &limit);
-    }
-}
-
 bool setCork(MHD_Connection *connection, bool on)
 {
     const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -151,6 +138,8 @@ struct HttpServer::Impl {
     static void *onUri(void *cls, const char *uri, MHD_Connection *connection);
     static void onError(void *cls, const char *format, va_list arguments);
 
+    // One daemon per serving thread, in `daemons`; an empty string, or why not all started.
+    QString startDaemons(int threads);
     HttpExchange *begin(MHD_Connection *connection, const char *url, const char *method, const char *version);
     MHD_Result queue(HttpExchange &exchange, const Reply &reply);
     void pushLog(HttpLogEntry entry);
@@ -332,6 +321,37 @@ void HttpServer::Impl::pushLog(HttpLogEntry entry)
         log.push_back(std::move(entry));
 }
 
+QString HttpServer::Impl::startDaemons(int threads)
+{
+    const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG
+        | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+    counters.threads = threads;
+    startError.clear();
+    starting = true;
+    for (int i = 0; i < threads; ++i) {
+        MHD_Daemon *daemon = MHD_start_daemon(
+            flags, 0, nullptr, nullptr, &Impl::onAccess, this,
+            MHD_OPTION_EXTERNAL_LOGGER, &Impl::onError, this, // first, or MHD logs the options' errors itself
+            // The limit is the acceptor's; libmicrohttpd's own must never refuse what it hands over,
+            // e.g. while a closing connection still counts there.
+            MHD_OPTION_CONNECTION_LIMIT, unsigned(qMax(1, options.maxConnections) + 64),
+            MHD_OPTION_CONNECTION_TIMEOUT, unsigned(qMax(0, options.timeoutSeconds)),
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, size_t(qMax<qint64>(4096, options.connectionMemory)),
+            MHD_OPTION_NOTIFY_COMPLETED, &Impl::onCompleted, this,
+            MHD_OPTION_NOTIFY_CONNECTION, &Impl::onConnection, this,
+            MHD_OPTION_URI_LOG_CALLBACK, &Impl::onUri, this,
+            MHD_OPTION_END);
+        if (!daemon)
+            break;
+        daemons.push_back(daemon);
+    }
+    starting = false;
+    if (int(daemons.size()) == threads)
+        return {};
+    std::lock_guard lock(startErrorMutex);
+    return startError.isEmpty() ? QObject::tr("libmicrohttpd refused the options") : startError;
+}
+
 HttpServer::HttpServer(CacheService &service, QObject *parent)
     : QObject(parent)
     , m_impl(std::make_shared<Impl>(this, service))
@@ -357,46 +377,19 @@ HttpServer::~HttpServer()
     stop();
 }
 
-namespace {
-
-// The listening address as a sockaddr (IPv4 or IPv6 literal; "localhost" means 127.0.0.1).
-std::optional<sockaddr_storage> socketAddress(const QString &address, quint16 port, bool *ipv6)
-{
-    sockaddr_storage storage {};
-    const QByteArray text = address == QLatin1String("localhost") ? QByteArray("127.0.0.1") : address.toLatin1();
-    auto *v4 = reinterpret_cast<sockaddr_in *>(&storage);
-    auto *v6 = reinterpret_cast<sockaddr_in6 *>(&storage);
-    if (inet_pton(AF_INET, text.constData(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        *ipv6 = false;
-        return storage;
-    }
-    if (inet_pton(AF_INET6, text.constData(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        *ipv6 = true;
-        return storage;
-    }
-    return std::nullopt;
-}
-
-} // namespace
-
 Result<quint16> HttpServer::start(const HttpServerOptions &options)
 {
     if (!m_impl->daemons.empty())
         return Error::invalid(tr("the server is already running on port %1").arg(m_impl->port));
     bool ipv6 = false;
-    auto address = socketAddress(options.address, options.port, &ipv6);
+    auto address = Acceptor::address(options.address, options.port, &ipv6);
     if (!address)
         return Error::invalid(tr("\"%1\" is not an IP address to listen on").arg(options.address));
     Impl &impl = *m_impl;
     impl.options = options;
     impl.deadlines.setTimeout(options.timeoutSeconds);
-    impl.startError.clear();
     impl.registry = std::make_shared<SuspendRegistry>();
-    raiseDescriptorLimit();
+    Acceptor::raiseDescriptorLimit();
     impl.router = std::make_unique<ApiRouter>(impl.service, options, impl.counters, impl.registry);
     const auto bound = impl.acceptor.listen(reinterpret_cast<const sockaddr *>(&*address),
                                             ipv6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
@@ -404,39 +397,15 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
         impl.router.reset();
         return Error::unavailable(tr("cannot listen on %1 port %2: %3").arg(options.address).arg(options.port).arg(bound.error().message));
     }
-    const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG
-        | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
     static_assert(ConnectionPlacement::maxWorkers == HttpCounters::maxThreads);
     const int threads = qBound(1, options.threads, ConnectionPlacement::maxWorkers);
-    impl.counters.threads = threads;
-    impl.starting = true;
-    for (int i = 0; i < threads; ++i) {
-        MHD_Daemon *daemon = MHD_start_daemon(
-            flags, 0, nullptr, nullptr, &Impl::onAccess, &impl,
-            MHD_OPTION_EXTERNAL_LOGGER, &Impl::onError, &impl, // first, or MHD logs the options' errors itself
-            // The limit is the acceptor's; libmicrohttpd's own must never refuse what it hands over,
-            // e.g. while a closing connection still counts there.
-            MHD_OPTION_CONNECTION_LIMIT, unsigned(qMax(1, options.maxConnections) + 64),
-            MHD_OPTION_CONNECTION_TIMEOUT, unsigned(qMax(0, options.timeoutSeconds)),
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, size_t(qMax<qint64>(4096, options.connectionMemory)),
-            MHD_OPTION_NOTIFY_COMPLETED, &Impl::onCompleted, &impl,
-            MHD_OPTION_NOTIFY_CONNECTION, &Impl::onConnection, &impl,
-            MHD_OPTION_URI_LOG_CALLBACK, &Impl::onUri, &impl,
-            MHD_OPTION_END);
-        if (!daemon)
-            break;
-        impl.daemons.push_back(daemon);
-    }
-    impl.starting = false;
-    if (int(impl.daemons.size()) < threads) {
+    if (const QString why = impl.startDaemons(threads); !why.isEmpty()) {
         const int started = int(impl.daemons.size());
         impl.acceptor.stop();
         for (MHD_Daemon *daemon : impl.daemons)
             MHD_stop_daemon(daemon);
         impl.daemons.clear();
         impl.router.reset();
-        std::lock_guard lock(impl.startErrorMutex);
-        const QString why = impl.startError.isEmpty() ? tr("libmicrohttpd refused the options") : impl.startError;
         return Error::unavailable(started == 0 ? tr("cannot serve on %1 port %2: %3").arg(options.address).arg(options.port).arg(why)
                                                : tr("cannot start serving thread %1 of %2: %3").arg(started + 1).arg(threads).arg(why));
     }
