@@ -27,7 +27,6 @@ public:
     static constexpr int maxWorkers = 256;
 
     void reset(int workers);
-    int workers() const { return m_workers; }
     // The worker for a connection whose packets arrived on `incomingCpu` (-1: unknown), counted.
     int place(int incomingCpu);
     void release(int worker);
@@ -70,8 +69,6 @@ public:
     void stop();
     // A connection handed to `worker` has closed: room for one more.
     void released(int worker);
-    // Connections open on a worker now.
-    int openOn(int worker) const { return m_placement.open(worker); }
 
 private:
     void run();

@@ -136,14 +136,13 @@ Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &ent
             addApiHeaders(response, true);
         addRepresentationHeaders(response, { entityTag(entry->digest, gzip), entry->cachedAt, cache, gzip && !notModified },
                                  api.style);
-        if (hit)
-        {
+        if (hit) {
             kept = api.responses.store(entry, variant, request.lane, response, fromFile);
             response = kept.response;
             fromFile = kept.fromFile;
         }
     }
-    const qint64 bytes = notModified ? 0 : (gzip ? entry->gzip.size() : entry->body.size());
+    const qint64 bytes = notModified ? 0 : body.size();
     return { notModified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, response, cache, bytes, fromFile,
              notModified ? QByteArray() : entry->body };
 }

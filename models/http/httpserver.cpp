@@ -140,6 +140,7 @@ struct HttpServer::Impl {
 
     // One daemon per serving thread, in `daemons`; an empty string, or why not all started.
     QString startDaemons(int threads);
+    void stopDaemons();
     HttpExchange *begin(MHD_Connection *connection, const char *url, const char *method, const char *version);
     MHD_Result queue(HttpExchange &exchange, const Reply &reply);
     void pushLog(HttpLogEntry entry);
@@ -352,6 +353,13 @@ QString HttpServer::Impl::startDaemons(int threads)
     return startError.isEmpty() ? QObject::tr("libmicrohttpd refused the options") : startError;
 }
 
+void HttpServer::Impl::stopDaemons()
+{
+    for (MHD_Daemon *daemon : daemons)
+        MHD_stop_daemon(daemon);
+    daemons.clear();
+}
+
 HttpServer::HttpServer(CacheService &service, QObject *parent)
     : QObject(parent)
     , m_impl(std::make_shared<Impl>(this, service))
@@ -402,9 +410,7 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
     if (const QString why = impl.startDaemons(threads); !why.isEmpty()) {
         const int started = int(impl.daemons.size());
         impl.acceptor.stop();
-        for (MHD_Daemon *daemon : impl.daemons)
-            MHD_stop_daemon(daemon);
-        impl.daemons.clear();
+        impl.stopDaemons();
         impl.router.reset();
         return Error::unavailable(started == 0 ? tr("cannot serve on %1 port %2: %3").arg(options.address).arg(options.port).arg(why)
                                                : tr("cannot start serving thread %1 of %2: %3").arg(started + 1).arg(threads).arg(why));
@@ -442,9 +448,7 @@ void HttpServer::stop()
         QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
     }
     impl.registry->resumeAllAndClose(HttpResponses::error(MHD_HTTP_SERVICE_UNAVAILABLE, "The server is shutting down."));
-    for (MHD_Daemon *daemon : impl.daemons)
-        MHD_stop_daemon(daemon);
-    impl.daemons.clear();
+    impl.stopDaemons();
     impl.sweepTimer.stop();
     impl.logTimer.stop();
     impl.router.reset(); // joins its workers; their late answers go to the closed registry

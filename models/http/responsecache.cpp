@@ -42,6 +42,14 @@ ResponseCache::FileSlot &ResponseCache::fileSlotFor(const EntryPtr &entry)
     return slot;
 }
 
+ResponseCache::LaneSlot &ResponseCache::laneSlotFor(Lane &lane, const EntryPtr &entry, LaneSlot &gone)
+{
+    LaneSlot &slot = lane.byPk[entry->pk];
+    if (slot.entry != entry)
+        gone = std::exchange(slot, LaneSlot { entry, {} });
+    return slot;
+}
+
 ResponseCache::Found ResponseCache::find(const EntryPtr &entry, Variant variant, int lane)
 {
     const int index = laneIndex(lane);
@@ -61,11 +69,9 @@ ResponseCache::Found ResponseCache::find(const EntryPtr &entry, Variant variant,
     Held borrowed = borrow(entry, variant, index);
     if (!borrowed.response)
         return {};
+    LaneSlot gone; // freed after the lock
     std::lock_guard lock(own.mutex);
-    LaneSlot &slot = own.byPk[entry->pk];
-    if (slot.entry != entry)
-        slot = LaneSlot { entry, {} };
-    Held &held = slot.held[variant];
+    Held &held = laneSlotFor(own, entry, gone).held[variant];
     if (!held.response)
         held = std::move(borrowed);
     return { held.response, held.fromFile };
@@ -92,12 +98,10 @@ ResponseCache::Held ResponseCache::borrow(const EntryPtr &entry, Variant variant
 ResponseCache::Found ResponseCache::store(const EntryPtr &entry, Variant variant, int lane, ResponsePtr response, bool fromFile)
 {
     Lane &own = m_laneTables[size_t(laneIndex(lane))];
-    Held replaced; // freed after the lock
+    LaneSlot gone; // freed after the lock
+    Held replaced;
     std::lock_guard lock(own.mutex);
-    LaneSlot &slot = own.byPk[entry->pk];
-    if (slot.entry != entry)
-        slot = LaneSlot { entry, {} };
-    Held &held = slot.held[variant];
+    Held &held = laneSlotFor(own, entry, gone).held[variant];
     if (!held.response || held.borrowed) {
         replaced = std::exchange(held, Held { std::move(response), fromFile, false, 0 });
         // A file response's descriptor was counted with its file.

@@ -90,6 +90,9 @@ private:
     int laneIndex(int lane) const { return lane < 0 ? 0 : lane % m_lanes.load(std::memory_order_relaxed); }
     // Another lane's own response for the entry object and variant (taking its locks one at a time).
     Held borrow(const EntryPtr &entry, Variant variant, int except) const;
+    // With the lane's lock held: its slot for this entry object, a fresh one (the old one moved to
+    // `gone`, for the caller to free after unlocking) when the pk's slot is another entry's.
+    static LaneSlot &laneSlotFor(Lane &lane, const EntryPtr &entry, LaneSlot &gone);
     void forget(const FileSlot &slot); // with m_mutex held: takes the slot's files out of the counts
     FileSlot &fileSlotFor(const EntryPtr &entry); // with m_mutex held: a fresh slot for a new entry object
 
