@@ -129,7 +129,7 @@ Reply entryReply(ApiShared &api, const HttpRequest &request, const EntryPtr &ent
         }
         fromFile = bool(response);
         if (!response)
-            response = notModified ? empty() : fromEntry(entry, gzip);
+            response = notModified ? HttpResponses::notModified(body.size()) : fromEntry(entry, gzip);
         if (notModified)
             addHeader(response, "Vary", "Accept, Accept-Encoding");
         else

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace HttpResponses {
@@ -95,6 +96,12 @@ ResponsePtr fromFile(const MemFile &file)
 ResponsePtr empty()
 {
     return adopt(MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT));
+}
+
+ResponsePtr notModified(qint64 bodySize)
+{
+    const auto noContent = [](void *, uint64_t, char *, size_t) -> ssize_t { return MHD_CONTENT_READER_END_WITH_ERROR; };
+    return adopt(MHD_create_response_from_callback(uint64_t(std::max<qint64>(bodySize, 0)), 4096, noContent, nullptr, nullptr));
 }
 
 void addHeader(const ResponsePtr &response, const char *name, const QByteArray &value)

@@ -67,6 +67,10 @@ private:
 // needs a response of its own (ResponseCache lanes). Null on failure.
 ResponsePtr fromFile(const MemFile &file);
 ResponsePtr empty();
+// What a 304 sends: headers only, with the Content-Length the 200 would have had (RFC 9110 §8.6:
+// that length or none; libmicrohttpd always writes one, and 0 would be wrong). No body is held:
+// libmicrohttpd never reads a 304's content.
+ResponsePtr notModified(qint64 bodySize);
 // What DRF's JSONRenderer indents by for this Accept header: the media range DRF's negotiation
 // picks (the most specific that JSON satisfies: with parameters, then application/json, then
 // application/*, then */*), its `indent` parameter as Python's int() reads it, capped to 0..8;

@@ -154,6 +154,12 @@ Reply indented(const Reply &reply, int indent, const QByteArray &ifNoneMatch)
 {
     if (reply.json.isEmpty() || indent <= 0)
         return reply;
+    const auto value = parseJson(reply.json);
+    if (!value)
+        return reply;
+    QByteArray body;
+    body.reserve(reply.json.size() * 2);
+    appendIndented(body, *value, indent, 0);
     const char *etag = MHD_get_response_header(reply.response.get(), MHD_HTTP_HEADER_ETAG);
     if (etag && !ifNoneMatch.isEmpty() && listsTag(ifNoneMatch, indentedTag(etag, indent))) {
         Reply notModified = reply;
@@ -161,17 +167,11 @@ Reply indented(const Reply &reply, int indent, const QByteArray &ifNoneMatch)
         notModified.bodyBytes = 0;
         notModified.fromFile = false;
         notModified.json.clear();
-        notModified.response = empty();
+        notModified.response = HttpResponses::notModified(body.size()); // the indented body's length
         HeaderCopy copy { notModified.response, indent, true };
         MHD_get_response_headers(reply.response.get(), &copyHeader, &copy);
         return notModified;
     }
-    const auto value = parseJson(reply.json);
-    if (!value)
-        return reply;
-    QByteArray body;
-    body.reserve(reply.json.size() * 2);
-    appendIndented(body, *value, indent, 0);
     Reply result = reply;
     result.bodyBytes = body.size();
     result.fromFile = false;

@@ -72,14 +72,14 @@ std::optional<Reply> listReply(const SplicedList &list, const HttpRequest &reque
 {
     using namespace HttpResponses;
     const bool gzip = acceptsGzip(request.acceptEncoding);
+    if (gzip && !list.gzipResponse)
+        return std::nullopt; // also for a 304, whose Content-Length is the gzip copy's
     if (noneMatchHits(request.ifNoneMatch, list.digest)) {
-        ResponsePtr response = empty();
+        ResponsePtr response = notModified(gzip ? list.gzip.size() : list.body.size());
         addHeader(response, "Vary", "Accept, Accept-Encoding");
         addRepresentationHeaders(response, { entityTag(list.digest, gzip), list.lastModified, cache, false }, api.style);
         return Reply { MHD_HTTP_NOT_MODIFIED, response, cache, 0, false, {} };
     }
-    if (gzip && !list.gzipResponse)
-        return std::nullopt;
     if (cache == "HIT")
         return Reply { MHD_HTTP_OK, gzip ? list.gzipResponse : list.plain, cache, gzip ? list.gzip.size() : list.body.size(), false, list.body };
     ResponsePtr response = fromBytes(gzip ? list.gzip : list.body);

@@ -124,6 +124,8 @@ private slots:
         if (status == 304) {
             QVERIFY(answer.body.isEmpty());
             QCOMPARE(answer.header("ETag"), first.header("ETag"));
+            // RFC 9110 §8.6: the length the 200 would have, or none; never 0 for a body.
+            QCOMPARE(answer.header("Content-Length"), QByteArray::number(first.body.size()));
         } else {
             QCOMPARE(answer.body, first.body);
         }
@@ -155,6 +157,11 @@ private slots:
             QCOMPARE(answer.header("Content-Encoding"), gzip ? QByteArray("gzip") : QByteArray());
             COMPARE_BODIES(gzip ? gzipDecompress(answer.body) : answer.body, live);
             QCOMPARE(answer.header("Vary"), QByteArray("Accept, Accept-Encoding"));
+            // Revalidating this coding: a 304 that announces this coding's length.
+            const HttpAnswer same = f.get(target, { { "Accept-Encoding", acceptEncoding }, { "If-None-Match", answer.header("ETag") } });
+            QCOMPARE(same.status, 304);
+            QCOMPARE(same.header("Content-Length"), QByteArray::number(answer.body.size()));
+            QCOMPARE(same.body, QByteArray());
         }
     }
 
@@ -255,6 +262,7 @@ private slots:
         const QByteArray live = f.live(3);
         QCOMPARE(f.get(QStringLiteral("/api/foos/3/")).header("X-Cache"), QByteArray("MISS"));
         const QList<std::pair<QByteArray, QByteArray>> indented { { "Accept", "application/json; indent=4" }, { "Accept-Encoding", "gzip" } };
+        qsizetype indentedSize = -1;
         for (int round = 0; round < 2; ++round) {
             const HttpAnswer answer = f.get(QStringLiteral("/api/foos/3/"), indented);
             QCOMPARE(answer.status, 200);
@@ -267,6 +275,7 @@ private slots:
             QCOMPARE(answer.header("ETag"), '"' + digestOf(live) + "-indent4\"");
             QCOMPARE(answer.header("X-Cache"), QByteArray("HIT"));
             QCOMPARE(answer.header("Vary"), QByteArray("Accept, Accept-Encoding"));
+            indentedSize = answer.body.size();
         }
         auto conditional = indented;
         conditional.append({ "If-None-Match", "W/\"" + digestOf(live) + "-indent4\"" });
@@ -275,6 +284,7 @@ private slots:
         QCOMPARE(notModified.header("ETag"), '"' + digestOf(live) + "-indent4\"");
         QCOMPARE(notModified.header("Content-Type"), QByteArray());
         QCOMPARE(notModified.body, QByteArray());
+        QCOMPARE(notModified.header("Content-Length"), QByteArray::number(indentedSize));
         conditional.last().second = "\"" + digestOf(live) + "-indent2\""; // another indent's tag
         QCOMPARE(f.get(QStringLiteral("/api/foos/3/"), conditional).status, 200);
         const HttpAnswer compact = f.get(QStringLiteral("/api/foos/3/"), { { "Accept", "application/json; q=0.9" } });
