@@ -100,6 +100,7 @@ struct HttpExchange {
     bool answered = false;  // a response was queued
     bool logged = true;     // someone reads the request log (then startedAt is set)
     bool corked = false;    // TCP_CORK set for a sendfile() answer, taken off when it is sent
+    bool sentDirectly = false; // the answer went to the socket past libmicrohttpd (ConnectionMemory)
     qint64 bodySeen = 0;    // request body bytes received (also those ignored)
 
     // For a handler that answers later: suspends the connection once the handler returns.

@@ -3,6 +3,7 @@
 #include "cache/cacheservice.h"
 #include "http/acceptor.h"
 #include "http/apicontext.h"
+#include "http/connectionmemory.h"
 #include "http/requestdeadlines.h"
 
 #include <QCoreApplication>
@@ -209,6 +210,16 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
     auto *exchange = static_cast<HttpExchange *>(*context);
     if (!exchange) {
         *context = exchange = impl->begin(connection, url, method, version);
+        const qint64 answerHead = 1024 + impl->options.cacheControl.size();
+        if (auto refused = ConnectionMemory::refusal(connection, impl->options.connectionMemory, answerHead)) {
+            // Written here: libmicrohttpd would send it malformed, or not at all (ConnectionMemory).
+            exchange->reply = std::move(*refused);
+            exchange->answered = true;
+            impl->counters.requestsByClass[size_t(exchange->reply.status / 100)].fetch_add(1, std::memory_order_relaxed);
+            const QByteArray wire = ConnectionMemory::wire(exchange->reply, exchange->request.isHead());
+            exchange->sentDirectly = ConnectionMemory::sendDirectly(connection, wire);
+            return MHD_NO;
+        }
         if (const char *problem = exchange->request.hostProblem())
             return impl->queue(*exchange, HttpResponses::error(MHD_HTTP_BAD_REQUEST, problem));
         bool number = false;
@@ -261,7 +272,7 @@ void HttpServer::Impl::onCompleted(void *cls, MHD_Connection *connection, void *
     if (!exchange->answered)
         impl->counters.requestsByClass[0].fetch_add(1, std::memory_order_relaxed);
     if (exchange->logged) {
-        const bool delivered = exchange->answered && code == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+        const bool delivered = exchange->answered && (code == MHD_REQUEST_TERMINATED_COMPLETED_OK || exchange->sentDirectly);
         impl->pushLog(logEntryOf(*exchange, delivered));
     }
     exchange.reset();

@@ -31,10 +31,10 @@ struct HttpServerOptions {
     // Idle clients are dropped after this, and so is a connection whose next request (line and
     // headers) is not complete this long after it opened or its previous answer (RequestDeadlines).
     int timeoutSeconds = 30;
-    // Per-connection memory for request line + headers; a request line that does not fit gets 414,
-    // headers that do not fit get 431 (libmicrohttpd's own answers).
-    // 20 KiB takes headers of about 9.5 KiB (nginx allows 8 KiB per line) and is what libmicrohttpd
-    // zeroes after every request: 32 KiB cost a tenth of the CPU of a small hit.
+    // Per-connection memory of libmicrohttpd for request line, headers and the answer's head: the
+    // request line and headers may take half of it less 512 bytes (9.5 KiB of 20 KiB; nginx allows
+    // 8 KiB a line), else 431 (ConnectionMemory); a request line that does not fit gets 414.
+    // libmicrohttpd zeroes it after every request: 32 KiB cost a tenth of the CPU of a small hit.
     qint64 connectionMemory = 20 * 1024;
     qint64 bodyLimit = 1024 * 1024; // request bodies above this get 413
     // Cached bodies from fileResponseMin to fileResponseMax bytes are sent with sendfile() from an

@@ -40,6 +40,61 @@ private slots:
         QCOMPARE(f.get(QStringLiteral("/api/foos/1/")).status, 200);
     }
 
+    // libmicrohttpd keeps a request's headers and the answer's head in one pool per connection
+    // (20 KiB here); headers that crowd out the answer's head had it close the connection without
+    // a word. Every size around the limits gets exactly one well-formed answer: 200 below the
+    // limit, a JSON 431 above it (ConnectionMemory).
+    void headersNearTheConnectionMemory()
+    {
+        HttpFixture f;
+        QVERIFY(f.ok);
+        const auto one = [&f](const QByteArray &headers, qsizetype size) -> int {
+            const QByteArray raw = rawRequest(f.port(), "GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + headers + "\r\n");
+            const qsizetype end = raw.indexOf("\r\n\r\n");
+            const QByteArray head = raw.left(end);
+            const QByteArray body = end < 0 ? QByteArray() : raw.mid(end + 4);
+            const int status = statusOf(raw);
+            const auto lengthAt = head.toLower().indexOf("\r\ncontent-length: ");
+            const qsizetype length = lengthAt < 0 ? -1 : head.mid(lengthAt + 18).split('\r').first().toLongLong();
+            if (end < 0 || body.size() != length || body.contains("HTTP/1.1") || (status != 200 && status != 431)) {
+                qWarning("%lld header bytes: %s", qlonglong(size), raw.left(300).constData());
+                return -1;
+            }
+            return status;
+        };
+        QList<int> statuses;
+        for (qsizetype size = 6000; size <= 24000; size += 125) // one big header, across the whole pool
+            statuses.append(one("X-Big: " + QByteArray(size, 'b') + "\r\n", size));
+        QVERIFY(!statuses.contains(-1));
+        QCOMPARE(statuses.first(), 200);
+        QCOMPARE(statuses.last(), 431);
+        QCOMPARE(statuses.indexOf(431), statuses.lastIndexOf(200) + 1); // one limit, no band of failures
+        statuses.clear();
+        for (int count = 20; count <= 400; count += 10) { // many small headers: their records fill the pool
+            QByteArray headers;
+            for (int i = 0; i < count; ++i)
+                headers += "X-H" + QByteArray::number(i) + ": v\r\n";
+            statuses.append(one(headers, headers.size()));
+        }
+        QVERIFY(!statuses.contains(-1));
+        QCOMPARE(statuses.first(), 200);
+        QCOMPARE(statuses.last(), 431);
+        QCOMPARE(statuses.indexOf(431), statuses.lastIndexOf(200) + 1);
+        statuses.clear();
+        // A Cookie is copied once more into the pool: it passes up to about 8.5 KiB (nginx: 8 KiB a line).
+        for (qsizetype size = 6000; size <= 9900; size += 100)
+            statuses.append(one("Cookie: " + QByteArray(size, 'c') + "\r\n", size));
+        QVERIFY(!statuses.contains(-1));
+        QCOMPARE(statuses.first(), 200);
+        QCOMPARE(statuses.last(), 431);
+        QCOMPARE(statuses.indexOf(431), statuses.lastIndexOf(200) + 1);
+        // Past the limit but inside the pool, the 431 is ours: DRF's error shape.
+        const QByteArray raw = rawRequest(f.port(), "GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\nX-Big: " + QByteArray(12000, 'b') + "\r\n\r\n");
+        QVERIFY2(raw.endsWith("\r\n\r\n{\"detail\":\"Request header fields too large.\"}"), raw.constData());
+        QVERIFY(raw.contains("\r\nContent-Type: application/json\r\n"));
+        QCOMPARE(f.get(QStringLiteral("/api/foos/1/")).status, 200);
+    }
+
     // RFC 9112 3.2 (and nginx in front of Django): exactly one Host header in HTTP/1.1, at most one
     // in HTTP/1.0, and a value Django's host validation takes — on every endpoint, before routing.
     void hostHeader_data()

@@ -1,0 +1,87 @@
+#include "connectionmemory.h"
+
+#include <QDateTime>
+
+#include <microhttpd.h>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace ConnectionMemory {
+
+namespace {
+
+// libmicrohttpd's record per header (list links, name, value, sizes, kind) with its alignment.
+constexpr qint64 recordBytes = 64;
+// The read buffer grows in steps once the headers pass half of the pool; below this margin they
+// never do.
+constexpr qint64 readMargin = 512;
+
+struct Census {
+    qint64 records = 0;
+    qint64 cookieBytes = 0; // libmicrohttpd's copy of the Cookie header, 0 without one
+};
+
+MHD_Result count(void *cls, MHD_ValueKind kind, const char *key, const char *value)
+{
+    auto *census = static_cast<Census *>(cls);
+    ++census->records;
+    if (kind == MHD_HEADER_KIND && qstricmp(key, MHD_HTTP_HEADER_COOKIE) == 0 && value)
+        census->cookieBytes += qint64(qstrlen(value)) + 1 + 16;
+    return MHD_YES;
+}
+
+MHD_Result appendHeader(void *cls, MHD_ValueKind, const char *key, const char *value)
+{
+    auto *out = static_cast<QByteArray *>(cls);
+    *out += QByteArray(key) + ": " + QByteArray(value) + "\r\n";
+    return MHD_YES;
+}
+
+} // namespace
+
+qint64 headerLimit(qint64 poolBytes)
+{
+    return poolBytes / 2 - readMargin;
+}
+
+std::optional<Reply> refusal(MHD_Connection *connection, qint64 poolBytes, qint64 answerHeadBytes)
+{
+    const MHD_ConnectionInfo *size = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    const qint64 headerBytes = size ? qint64(size->header_size) : 0;
+    Census census;
+    MHD_get_connection_values(connection, MHD_ValueKind(MHD_HEADER_KIND | MHD_COOKIE_KIND | MHD_GET_ARGUMENT_KIND),
+                              &count, &census);
+    const qint64 secondHalf = poolBytes - poolBytes / 2;
+    const qint64 left = secondHalf - census.records * recordBytes - census.cookieBytes;
+    if (headerBytes <= headerLimit(poolBytes) && left >= answerHeadBytes)
+        return std::nullopt;
+    return HttpResponses::error(MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "Request header fields too large.");
+}
+
+QByteArray wire(const Reply &reply, bool head)
+{
+    const char *reason = MHD_get_reason_phrase_for(unsigned(reply.status));
+    QByteArray out = "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + QByteArray(reason ? reason : "") + "\r\n";
+    out += "Date: " + HttpResponses::httpDate(QDateTime::currentDateTimeUtc()) + "\r\nConnection: close\r\n";
+    MHD_get_response_headers(reply.response.get(), &appendHeader, &out);
+    out += "Content-Length: " + QByteArray::number(reply.json.size()) + "\r\n\r\n";
+    if (!head)
+        out += reply.json;
+    return out;
+}
+
+bool sendDirectly(MHD_Connection *connection, const QByteArray &wire)
+{
+    const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!info)
+        return false;
+    ssize_t sent = -1;
+    do {
+        sent = ::send(info->connect_fd, wire.constData(), size_t(wire.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
+    return sent > 0;
+}
+
+} // namespace ConnectionMemory

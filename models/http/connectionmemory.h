@@ -1,0 +1,40 @@
+#pragma once
+
+#include "httpresponses.h"
+
+#include <optional>
+
+struct MHD_Connection;
+
+// libmicrohttpd (0.9.75, Debian 12's) keeps everything of a request in one memory pool per
+// connection (HttpServerOptions::connectionMemory): the request line and headers in a read buffer
+// of half the pool, then from the other half a record per header, a copy of the Cookie header (it
+// parses cookies, always) and the answer's header lines. Headers that leave no room for the
+// answer's header lines get the connection closed without a word: our answer was queued, but
+// libmicrohttpd cannot build its head. So, at the handler's first call, requests whose headers
+// would crowd out the answer are refused with 431, written straight to the socket.
+//
+// What this cannot mend (libmicrohttpd answers those before any handler runs, and then writes the
+// head of its own error twice, its state machine going on past it): a malformed or too large
+// Content-Length (400, 413) and a Cookie header too big to be copied into the pool (431, from
+// about 10 KiB at 20 KiB of connection memory). The status line is right, the connection closes.
+namespace ConnectionMemory {
+
+// The largest request line + headers accepted with `poolBytes` of connection memory: half of it,
+// less a margin, so that the read buffer never grows into the other half (9.5 KiB of 20 KiB).
+qint64 headerLimit(qint64 poolBytes);
+
+// At the access handler's first call: 431 (a DRF-style JSON error) when the request line and
+// headers pass headerLimit(), or their records and the Cookie copy leave less than
+// `answerHeadBytes` of the pool's second half; else nothing.
+std::optional<Reply> refusal(MHD_Connection *connection, qint64 poolBytes, qint64 answerHeadBytes);
+
+// The bytes of `reply` as a complete HTTP/1.1 answer with `Connection: close` (no body for HEAD).
+QByteArray wire(const Reply &reply, bool head);
+
+// Writes `wire` to the connection's socket without blocking (the answer is small, the socket's
+// send buffer empty at this point); false when the socket took none of it. The caller then
+// returns MHD_NO, so libmicrohttpd closes the connection and sends nothing of its own.
+bool sendDirectly(MHD_Connection *connection, const QByteArray &wire);
+
+} // namespace ConnectionMemory
