@@ -13,11 +13,7 @@ struct MHD_Connection;
 // answer's header lines get the connection closed without a word: our answer was queued, but
 // libmicrohttpd cannot build its head. So, at the handler's first call, requests whose headers
 // would crowd out the answer are refused with 431, written straight to the socket.
-//
-// What this cannot mend (libmicrohttpd answers those before any handler runs, and then writes the
-// head of its own error twice, its state machine going on past it): a malformed or too large
-// Content-Length (400, 413) and a Cookie header too big to be copied into the pool (431, from
-// about 10 KiB at 20 KiB of connection memory). The status line is right, the connection closes.
+// (A Cookie too big to copy into the pool libmicrohttpd refuses itself: see LibraryAnswers.)
 namespace ConnectionMemory {
 
 // The largest request line + headers accepted with `poolBytes` of connection memory: half of it,

@@ -4,6 +4,7 @@
 #include "http/acceptor.h"
 #include "http/apicontext.h"
 #include "http/connectionmemory.h"
+#include "http/libraryanswers.h"
 #include "http/requestdeadlines.h"
 
 #include <QCoreApplication>
@@ -209,6 +210,7 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
     auto *impl = static_cast<Impl *>(cls);
     auto *exchange = static_cast<HttpExchange *>(*context);
     if (!exchange) {
+        LibraryAnswers::handlerReached(connection);
         *context = exchange = impl->begin(connection, url, method, version);
         const qint64 answerHead = 1024 + impl->options.cacheControl.size();
         if (auto refused = ConnectionMemory::refusal(connection, impl->options.connectionMemory, answerHead)) {
@@ -296,6 +298,7 @@ void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void 
         impl->counters.connectionsByThread[size_t(state->worker)].fetch_add(1, std::memory_order_relaxed);
     } else {
         auto *state = static_cast<ConnectionState *>(*socketContext);
+        LibraryAnswers::closed(connection);
         impl->deadlines.closed(connection);
         impl->acceptor.released(state ? state->worker : -1);
         if (state)
@@ -310,6 +313,7 @@ void *HttpServer::Impl::onUri(void *, const char *uri, MHD_Connection *connectio
 {
     if (ConnectionState *state = stateOf(connection))
         state->target = uri;
+    LibraryAnswers::requestLineRead(connection);
     return nullptr; // the exchange is made on the access handler's first call (then "completed" is sure to follow)
 }
 
@@ -317,6 +321,11 @@ void HttpServer::Impl::onError(void *cls, const char *format, va_list arguments)
 {
     auto *impl = static_cast<Impl *>(cls);
     const QString message = QString::vasprintf(format, arguments).trimmed();
+    if (const auto status = LibraryAnswers::announcedStatus(message.toUtf8()); status && LibraryAnswers::answerInstead(*status)) {
+        impl->counters.requestsByClass[size_t(*status / 100)].fetch_add(1, std::memory_order_relaxed);
+        qCInfo(lcHttp).noquote() << "answered" << *status << "for libmicrohttpd:" << message.left(80);
+        return;
+    }
     if (impl->starting) { // start() is still making daemons; those made may already run
         std::lock_guard lock(impl->startErrorMutex);
         impl->startError = message;

@@ -94,6 +94,21 @@ struct RawAnswer {
     }
 };
 
+// Empty when `raw` (everything read until the server closed) is exactly one answer: a head, then
+// Content-Length bytes of body and no second head; else what is wrong, with the bytes.
+inline QByteArray framingProblem(const QByteArray &raw)
+{
+    const qsizetype end = raw.indexOf("\r\n\r\n");
+    if (end < 0)
+        return "no complete head: " + raw.left(200);
+    const RawAnswer answer { statusOf(raw), raw.left(end + 2), raw.mid(end + 4), true };
+    bool number = false;
+    const qint64 length = answer.header("Content-Length").toLongLong(&number);
+    if (!number || length != answer.body.size() || raw.contains("\r\nHTTP/1."))
+        return "not one answer: " + raw.left(400);
+    return {};
+}
+
 // `head`: the answer to a HEAD request (Content-Length tells, but no body follows).
 inline RawAnswer readAnswer(QTcpSocket &socket, int timeoutMs = 10000, bool head = false)
 {
