@@ -74,6 +74,17 @@ const char *HttpRequest::hostProblem() const
     return nullptr;
 }
 
+std::optional<std::pair<int, QByteArray>> HttpRequest::framingProblem() const
+{
+    if (!transferEncoding.isNull() && contentLengthHeaders > 0)
+        return std::pair<int, QByteArray>(400, "Request has both Content-Length and Transfer-Encoding.");
+    if (contentLengthHeaders > 1)
+        return std::pair<int, QByteArray>(400, "More than one Content-Length header.");
+    if (!transferEncoding.isNull() && transferEncoding.trimmed().compare("chunked", Qt::CaseInsensitive) != 0)
+        return std::pair<int, QByteArray>(501, "Transfer-Encoding \"" + transferEncoding + "\" not implemented.");
+    return std::nullopt;
+}
+
 std::optional<QByteArray> HttpRequest::queryValue(const QByteArray &name) const
 {
     std::optional<QByteArray> value;

@@ -26,6 +26,8 @@ struct HttpRequest {
     QByteArray version;
     QByteArray host;   // null when absent, empty when sent empty
     int hostHeaders = 0; // how many Host header lines came
+    QByteArray transferEncoding; // null when absent
+    int contentLengthHeaders = 0;
     QByteArray accept; // null when the request has no Accept header
     QByteArray acceptEncoding;
     QByteArray ifNoneMatch;
@@ -44,6 +46,11 @@ struct HttpRequest {
     // Why the Host header makes this a bad request (RFC 9112 3.2: an HTTP/1.1 request without one,
     // any request with two, or a value Django's host validation refuses), or null.
     const char *hostProblem() const;
+    // Why the body's framing makes this a bad request, as nginx judges it (both Content-Length and
+    // Transfer-Encoding, two Content-Length lines: 400, the smuggling vectors of RFC 9112 6.3; a
+    // coding other than plain "chunked", which libmicrohttpd cannot decode and would wait on: 501),
+    // or nothing.
+    std::optional<std::pair<int, QByteArray>> framingProblem() const;
 };
 
 // Django's host validation (DisallowedHost → 400), case-insensitive: a name of letters, digits,

@@ -78,11 +78,25 @@ bool setCork(MHD_Connection *connection, bool on)
     return info && ::setsockopt(info->connect_fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value) == 0;
 }
 
-MHD_Result countHosts(void *count, MHD_ValueKind, const char *key, const char *)
+struct HeaderCount {
+    const char *name;
+    int count = 0;
+};
+
+MHD_Result countHeader(void *cls, MHD_ValueKind, const char *key, const char *)
 {
-    if (qstricmp(key, MHD_HTTP_HEADER_HOST) == 0)
-        ++*static_cast<int *>(count);
+    auto *counted = static_cast<HeaderCount *>(cls);
+    if (qstricmp(key, counted->name) == 0)
+        ++counted->count;
     return MHD_YES;
+}
+
+// How many lines of header `name` came (libmicrohttpd's lookup finds the first only).
+int headerLines(MHD_Connection *connection, const char *name)
+{
+    HeaderCount counted { name };
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, &countHeader, &counted);
+    return counted.count;
 }
 
 HttpLogEntry logEntryOf(const HttpExchange &exchange, bool delivered)
@@ -174,7 +188,10 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
         request.query = request.target.mid(question + 1);
     request.host = headerOf(connection, MHD_HTTP_HEADER_HOST);
     if (!request.host.isNull()) // one is usual: count only then
-        MHD_get_connection_values(connection, MHD_HEADER_KIND, &countHosts, &request.hostHeaders);
+        request.hostHeaders = headerLines(connection, MHD_HTTP_HEADER_HOST);
+    request.transferEncoding = headerOf(connection, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        request.contentLengthHeaders = headerLines(connection, MHD_HTTP_HEADER_CONTENT_LENGTH);
     request.accept = headerOf(connection, MHD_HTTP_HEADER_ACCEPT);
     request.acceptEncoding = headerOf(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     request.ifNoneMatch = headerOf(connection, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -224,6 +241,8 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
         }
         if (const char *problem = exchange->request.hostProblem())
             return impl->queue(*exchange, HttpResponses::error(MHD_HTTP_BAD_REQUEST, problem));
+        if (const auto problem = exchange->request.framingProblem()) // the body is not read: the connection closes
+            return impl->queue(*exchange, HttpResponses::error(problem->first, problem->second));
         bool number = false;
         const qint64 declared = headerOf(connection, MHD_HTTP_HEADER_CONTENT_LENGTH).toLongLong(&number);
         if (number && declared > impl->options.bodyLimit) // refused before a byte of it is read
