@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace ConnectionMemory {
 
@@ -58,6 +59,25 @@ std::optional<Reply> refusal(MHD_Connection *connection, qint64 poolBytes, qint6
     if (headerBytes <= headerLimit(poolBytes) && left >= answerHeadBytes)
         return std::nullopt;
     return HttpResponses::error(MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "Request header fields too large.");
+}
+
+bool argumentsFit(const char *uri, qint64 poolBytes, qint64 answerHeadBytes)
+{
+    const char *query = uri ? std::strchr(uri, '?') : nullptr;
+    if (!query)
+        return true;
+    qint64 arguments = 1;
+    for (const char *at = query + 1; *at; ++at)
+        arguments += *at == '&';
+    return arguments * recordBytes <= poolBytes - poolBytes / 2 - answerHeadBytes;
+}
+
+void refuseEarly(MHD_Connection *connection)
+{
+    const Reply reply = HttpResponses::error(MHD_HTTP_URI_TOO_LONG, "Too many query parameters.");
+    sendDirectly(connection, wire(reply, false));
+    if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD))
+        ::shutdown(info->connect_fd, SHUT_RDWR);
 }
 
 QByteArray wire(const Reply &reply, bool head)

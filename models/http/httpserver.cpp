@@ -40,6 +40,7 @@ struct ConnectionState {
     QByteArray peer;
     RequestDeadlines::Slot *deadline = nullptr;
     int worker = 0; // the serving thread (its daemon's index): its ResponseCache lane too
+    bool refused = false; // answered at the URI callback (ConnectionMemory::refuseEarly): nothing more
 };
 
 ConnectionState *stateOf(MHD_Connection *connection)
@@ -144,6 +145,9 @@ struct HttpServer::Impl {
     std::vector<HttpLogEntry> log;
     std::atomic<int> logReceivers { 0 }; // connections to requestServed
 
+    // Room the answer's head needs in libmicrohttpd's connection memory (ConnectionMemory).
+    qint64 answerHeadBytes() const { return 1024 + options.cacheControl.size(); }
+
     // Any thread: whether anyone reads the request log now.
     bool logWanted() const { return logReceivers.load(std::memory_order_relaxed) > 0 || lcHttp().isInfoEnabled(); }
 
@@ -228,9 +232,10 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
     auto *exchange = static_cast<HttpExchange *>(*context);
     if (!exchange) {
         LibraryAnswers::handlerReached(connection);
+        if (const ConnectionState *state = stateOf(connection); state && state->refused)
+            return MHD_NO; // answered at the URI callback; libmicrohttpd closes the connection
         *context = exchange = impl->begin(connection, url, method, version);
-        const qint64 answerHead = 1024 + impl->options.cacheControl.size();
-        if (auto refused = ConnectionMemory::refusal(connection, impl->options.connectionMemory, answerHead)) {
+        if (auto refused = ConnectionMemory::refusal(connection, impl->options.connectionMemory, impl->answerHeadBytes())) {
             // Written here: libmicrohttpd would send it malformed, or not at all (ConnectionMemory).
             exchange->reply = std::move(*refused);
             exchange->answered = true;
@@ -328,10 +333,18 @@ void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void 
     }
 }
 
-void *HttpServer::Impl::onUri(void *, const char *uri, MHD_Connection *connection)
+void *HttpServer::Impl::onUri(void *cls, const char *uri, MHD_Connection *connection)
 {
-    if (ConnectionState *state = stateOf(connection))
+    auto *impl = static_cast<Impl *>(cls);
+    ConnectionState *state = stateOf(connection);
+    if (state)
         state->target = uri;
+    if (state && !ConnectionMemory::argumentsFit(uri, impl->options.connectionMemory, impl->answerHeadBytes())) {
+        ConnectionMemory::refuseEarly(connection);
+        state->refused = true;
+        impl->counters.requestsByClass[4].fetch_add(1, std::memory_order_relaxed);
+        return nullptr;
+    }
     LibraryAnswers::requestLineRead(connection);
     return nullptr; // the exchange is made on the access handler's first call (then "completed" is sure to follow)
 }
