@@ -61,20 +61,27 @@ std::optional<Reply> refusal(MHD_Connection *connection, qint64 poolBytes, qint6
     return HttpResponses::error(MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "Request header fields too large.");
 }
 
-bool argumentsFit(const char *uri, qint64 poolBytes, qint64 answerHeadBytes)
+std::optional<QByteArray> targetProblem(const char *uri, qint64 poolBytes, qint64 answerHeadBytes)
 {
-    const char *query = uri ? std::strchr(uri, '?') : nullptr;
+    if (!uri)
+        return std::nullopt;
+    const qint64 length = qint64(std::strlen(uri));
+    if (length > headerLimit(poolBytes) - 64) // the method, the version and Host need their room too
+        return QByteArray("Request line too long.");
+    const char *query = std::strchr(uri, '?');
     if (!query)
-        return true;
+        return std::nullopt;
     qint64 arguments = 1;
     for (const char *at = query + 1; *at; ++at)
         arguments += *at == '&';
-    return arguments * recordBytes <= poolBytes - poolBytes / 2 - answerHeadBytes;
+    if (arguments * recordBytes > poolBytes - poolBytes / 2 - answerHeadBytes)
+        return QByteArray("Too many query parameters.");
+    return std::nullopt;
 }
 
-void refuseEarly(MHD_Connection *connection)
+void refuseEarly(MHD_Connection *connection, const QByteArray &detail)
 {
-    const Reply reply = HttpResponses::error(MHD_HTTP_URI_TOO_LONG, "Too many query parameters.");
+    const Reply reply = HttpResponses::error(MHD_HTTP_URI_TOO_LONG, detail);
     sendDirectly(connection, wire(reply, false));
     if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD))
         ::shutdown(info->connect_fd, SHUT_RDWR);

@@ -25,14 +25,16 @@ qint64 headerLimit(qint64 poolBytes);
 // `answerHeadBytes` of the pool's second half; else nothing.
 std::optional<Reply> refusal(MHD_Connection *connection, qint64 poolBytes, qint64 answerHeadBytes);
 
-// At the URI callback, before libmicrohttpd parses the query: whether its arguments' records fit
-// the pool's second half with `answerHeadBytes` to spare. libmicrohttpd, out of memory for them,
-// queues a 431 it never sends and leaves the connection waiting for --timeout; so a request with
-// more gets 414 straight away (refuseEarly).
-bool argumentsFit(const char *uri, qint64 poolBytes, qint64 answerHeadBytes);
-// 414 written to the socket, whose both directions are then shut: libmicrohttpd sends nothing more
-// and closes the connection (at once, or at its timeout when it waits on its own queued error).
-void refuseEarly(MHD_Connection *connection);
+// At the URI callback, before libmicrohttpd parses the query: why the request cannot be served
+// from the pool, or nothing. A target past headerLimit() grows the read buffer into the second
+// half; query parameters need a record each there, with `answerHeadBytes` to spare. libmicrohttpd,
+// out of memory for the records, queues a 431 it never sends and leaves the connection waiting for
+// --timeout; so such a request gets 414 straight away (refuseEarly).
+std::optional<QByteArray> targetProblem(const char *uri, qint64 poolBytes, qint64 answerHeadBytes);
+// 414 with `detail` written to the socket, whose both directions are then shut: libmicrohttpd
+// sends nothing more and closes the connection (at once, or at its timeout when it waits on its
+// own queued error). The URI callback does not know the method: a HEAD gets the body too.
+void refuseEarly(MHD_Connection *connection, const QByteArray &detail);
 
 // The bytes of `reply` as a complete HTTP/1.1 answer with `Connection: close` (no body for HEAD).
 QByteArray wire(const Reply &reply, bool head);

@@ -80,6 +80,8 @@ std::optional<std::pair<int, QByteArray>> HttpRequest::framingProblem() const
         return std::pair<int, QByteArray>(400, "Request has both Content-Length and Transfer-Encoding.");
     if (contentLengthHeaders > 1)
         return std::pair<int, QByteArray>(400, "More than one Content-Length header.");
+    if (transferEncodingHeaders > 1) // libmicrohttpd reads the first only: "chunked" then "gzip" was chunked
+        return std::pair<int, QByteArray>(400, "More than one Transfer-Encoding header.");
     if (!transferEncoding.isNull() && transferEncoding.trimmed().compare("chunked", Qt::CaseInsensitive) != 0)
         return std::pair<int, QByteArray>(501, "Transfer-Encoding \"" + transferEncoding + "\" not implemented.");
     return std::nullopt;

@@ -26,7 +26,8 @@ struct HttpRequest {
     QByteArray version;
     QByteArray host;   // null when absent, empty when sent empty
     int hostHeaders = 0; // how many Host header lines came
-    QByteArray transferEncoding; // null when absent
+    QByteArray transferEncoding; // null when absent; the first line's
+    int transferEncodingHeaders = 0;
     int contentLengthHeaders = 0;
     QByteArray accept; // null when the request has no Accept header
     QByteArray acceptEncoding;
@@ -47,7 +48,7 @@ struct HttpRequest {
     // any request with two, or a value Django's host validation refuses), or null.
     const char *hostProblem() const;
     // Why the body's framing makes this a bad request, as nginx judges it (both Content-Length and
-    // Transfer-Encoding, two Content-Length lines: 400, the smuggling vectors of RFC 9112 6.3; a
+    // Transfer-Encoding, two lines of either: 400, the smuggling vectors of RFC 9112 6.3; a
     // coding other than plain "chunked", which libmicrohttpd cannot decode and would wait on: 501),
     // or nothing.
     std::optional<std::pair<int, QByteArray>> framingProblem() const;

@@ -101,7 +101,8 @@ ResponsePtr empty()
 ResponsePtr notModified(qint64 bodySize)
 {
     const auto noContent = [](void *, uint64_t, char *, size_t) -> ssize_t { return MHD_CONTENT_READER_END_WITH_ERROR; };
-    return adopt(MHD_create_response_from_callback(uint64_t(std::max<qint64>(bodySize, 0)), 4096, noContent, nullptr, nullptr));
+    // Block size 1: libmicrohttpd allocates (and zeroes) a buffer of that size with the response.
+    return adopt(MHD_create_response_from_callback(uint64_t(std::max<qint64>(bodySize, 0)), 1, noContent, nullptr, nullptr));
 }
 
 void addHeader(const ResponsePtr &response, const char *name, const QByteArray &value)

@@ -194,6 +194,8 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     if (!request.host.isNull()) // one is usual: count only then
         request.hostHeaders = headerLines(connection, MHD_HTTP_HEADER_HOST);
     request.transferEncoding = headerOf(connection, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (!request.transferEncoding.isNull())
+        request.transferEncodingHeaders = headerLines(connection, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     if (MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH))
         request.contentLengthHeaders = headerLines(connection, MHD_HTTP_HEADER_CONTENT_LENGTH);
     request.accept = headerOf(connection, MHD_HTTP_HEADER_ACCEPT);
@@ -249,8 +251,8 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
         if (const auto problem = exchange->request.framingProblem()) // the body is not read: the connection closes
             return impl->queue(*exchange, HttpResponses::error(problem->first, problem->second));
         bool number = false;
-        const qint64 declared = headerOf(connection, MHD_HTTP_HEADER_CONTENT_LENGTH).toLongLong(&number);
-        if (number && declared > impl->options.bodyLimit) // refused before a byte of it is read
+        const quint64 declared = headerOf(connection, MHD_HTTP_HEADER_CONTENT_LENGTH).toULongLong(&number);
+        if (number && declared > quint64(impl->options.bodyLimit)) // refused before a byte of it is read
             return impl->queue(*exchange, HttpResponses::error(MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large."));
         return MHD_YES;
     }
@@ -339,8 +341,9 @@ void *HttpServer::Impl::onUri(void *cls, const char *uri, MHD_Connection *connec
     ConnectionState *state = stateOf(connection);
     if (state)
         state->target = uri;
-    if (state && !ConnectionMemory::argumentsFit(uri, impl->options.connectionMemory, impl->answerHeadBytes())) {
-        ConnectionMemory::refuseEarly(connection);
+    const auto problem = ConnectionMemory::targetProblem(uri, impl->options.connectionMemory, impl->answerHeadBytes());
+    if (state && problem) {
+        ConnectionMemory::refuseEarly(connection, *problem);
         state->refused = true;
         impl->counters.requestsByClass[4].fetch_add(1, std::memory_order_relaxed);
         return nullptr;

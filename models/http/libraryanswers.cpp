@@ -7,12 +7,25 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace LibraryAnswers {
 
 namespace {
 
-// The connection whose request line this serving thread read last and whose handler has not run.
-thread_local MHD_Connection *pending = nullptr;
+// This serving thread's connections whose request line is read and whose handler has not run:
+// mostly none or one, so a vector (no allocation per request once it has grown).
+thread_local std::vector<MHD_Connection *> pending;
+
+void forget(MHD_Connection *connection)
+{
+    const auto it = std::find(pending.begin(), pending.end(), connection);
+    if (it != pending.end()) {
+        *it = pending.back();
+        pending.pop_back();
+    }
+}
 
 QByteArray detailFor(int status)
 {
@@ -34,19 +47,18 @@ QByteArray detailFor(int status)
 
 void requestLineRead(MHD_Connection *connection)
 {
-    pending = connection;
+    if (std::find(pending.cbegin(), pending.cend(), connection) == pending.cend())
+        pending.push_back(connection);
 }
 
 void handlerReached(MHD_Connection *connection)
 {
-    if (pending == connection)
-        pending = nullptr;
+    forget(connection);
 }
 
 void closed(MHD_Connection *connection)
 {
-    if (pending == connection)
-        pending = nullptr;
+    forget(connection);
 }
 
 std::optional<int> announcedStatus(const QByteArray &message)
@@ -61,19 +73,23 @@ std::optional<int> announcedStatus(const QByteArray &message)
 
 bool answerInstead(int status)
 {
-    MHD_Connection *const connection = pending;
-    if (!connection)
-        return false;
-    // Headers in (else no header size) and nothing queued: in the middle of parsing its headers.
-    if (!MHD_get_connection_info(connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE)
-        || MHD_get_connection_info(connection, MHD_CONNECTION_INFO_HTTP_STATUS))
-        return false;
-    const MHD_ConnectionInfo *fd = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    // Headers in (else no header size) and nothing queued: only the connection whose headers are
+    // being parsed right now is so (its handler would run in the same pass).
+    MHD_Connection *found = nullptr;
+    for (MHD_Connection *connection : pending) {
+        if (!MHD_get_connection_info(connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE)
+            || MHD_get_connection_info(connection, MHD_CONNECTION_INFO_HTTP_STATUS))
+            continue;
+        if (found)
+            return false; // cannot be: then be sure of none
+        found = connection;
+    }
+    const MHD_ConnectionInfo *fd = found ? MHD_get_connection_info(found, MHD_CONNECTION_INFO_CONNECTION_FD) : nullptr;
     if (!fd)
         return false;
-    pending = nullptr;
+    forget(found);
     const Reply reply = HttpResponses::error(status, detailFor(status));
-    ConnectionMemory::sendDirectly(connection, ConnectionMemory::wire(reply, false));
+    ConnectionMemory::sendDirectly(found, ConnectionMemory::wire(reply, false));
     ::shutdown(fd->connect_fd, SHUT_WR); // libmicrohttpd's own answer fails to send; it closes
     return true;
 }

@@ -13,13 +13,12 @@ struct MHD_Connection;
 // the status line and headers twice, then an HTML body.
 //
 // LibraryAnswers answers those requests itself instead. libmicrohttpd logs such an error before it
-// queues it, on the connection's own thread; the connection is the one whose request line that
-// thread read last (the URI callback) and whose handler has not run yet, provided libmicrohttpd
-// says its headers are in and nothing is queued: only a connection in the middle of parsing its
-// headers is in that state. Then a DRF-style JSON error with `Connection: close` goes straight to
-// the socket, whose sending side is shut, so libmicrohttpd's own answer never leaves and it closes
-// the connection. A request whose headers came in a later read, after another connection's request
-// line, is not recognised and keeps libmicrohttpd's answer.
+// queues it, on the connection's own thread. Of that thread's connections whose request line is
+// read and whose handler has not run, the one libmicrohttpd says has its headers in and nothing
+// queued is the one: only a connection in the middle of parsing its headers is in that state (its
+// handler runs in the same pass). A DRF-style JSON error with `Connection: close` goes straight to
+// its socket, whose sending side is shut, so libmicrohttpd's own answer never leaves and it closes
+// the connection. The method is not known there: a HEAD gets the body too.
 namespace LibraryAnswers {
 
 // All on the serving thread of `connection`.
