@@ -113,7 +113,7 @@ void CacheService::getAsync(qint64 pk, LookupCallback done)
         if (result && result->outcome == Telemetry::Outcome::Stale)
             QMetaObject::invokeMethod(this, [this, pk] { revalidate(pk); }, Qt::QueuedConnection);
         finishFlight(pk, result);
-    });
+    }, WorkerPool::Priority::Urgent); // a client waits: before any queued refresh
 }
 
 void CacheService::revalidate(qint64 pk)
@@ -170,6 +170,6 @@ Result<QList<EntryStatus>> CacheService::status()
     }
     m_pool->post([promise, shared](WorkerContext &context) {
         promise->set_value(ServiceInternals::status(context, shared));
-    });
+    }, WorkerPool::Priority::Urgent);
     return future.get();
 }

@@ -32,11 +32,11 @@ void WorkerPool::shutdown()
     m_threads.clear();
 }
 
-void WorkerPool::post(Task task)
+void WorkerPool::post(Task task, Priority priority)
 {
     {
         std::lock_guard lock(m_mutex);
-        m_tasks.push_back(std::move(task));
+        (priority == Priority::Urgent ? m_urgent : m_tasks).push_back(std::move(task));
     }
     m_wake.notify_one();
 }
@@ -53,7 +53,7 @@ void WorkerPool::setHeld(bool held)
 int WorkerPool::queued() const
 {
     std::lock_guard lock(m_mutex);
-    return int(m_tasks.size());
+    return int(m_tasks.size() + m_urgent.size());
 }
 
 void WorkerPool::ensureOpen(Context &context)
@@ -91,11 +91,12 @@ void WorkerPool::run()
         Task task;
         {
             std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [this] { return m_stopping || (!m_held && !m_tasks.empty()); });
-            if (m_tasks.empty())
+            m_wake.wait(lock, [this] { return m_stopping || (!m_held && (!m_urgent.empty() || !m_tasks.empty())); });
+            std::deque<Task> &queue = m_urgent.empty() ? m_tasks : m_urgent;
+            if (queue.empty())
                 break;
-            task = std::move(m_tasks.front());
-            m_tasks.pop_front();
+            task = std::move(queue.front());
+            queue.pop_front();
         }
         ensureOpen(context);
         task(context);

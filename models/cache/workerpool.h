@@ -30,7 +30,8 @@ struct WorkerContext {
 // A fixed set of threads, each owning for its whole life a Database connection, a Serializer and a
 // store connection (Qt SQL connections belong to the thread that opened them). Opened lazily; a
 // connection that failed is tried again by the next task, so a database or Redis that comes back is
-// used again. Tasks run in the order posted.
+// used again. Tasks run in the order posted, urgent ones (a client waiting) before the others (a
+// refresh job's items), so that a miss does not wait behind thousands of queued refreshes.
 class WorkerPool {
 public:
     using Context = WorkerContext;
@@ -45,8 +46,9 @@ public:
     // Runs what is queued, tasks those tasks post included, then joins. Idempotent. The pool stays
     // usable for post() meanwhile, which is why owners call this before destroying it.
     void shutdown();
+    enum class Priority { Normal, Urgent };
     // Thread-safe.
-    void post(Task task);
+    void post(Task task, Priority priority = Priority::Normal);
     // While held, no worker starts a new task (queued ones wait; running ones finish). A test hook:
     // it lets a test queue work deterministically. The destructor drains the queue even when held.
     void setHeld(bool held);
@@ -62,6 +64,7 @@ private:
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<Task> m_tasks;
+    std::deque<Task> m_urgent;
     bool m_stopping = false;
     bool m_held = false;
     std::vector<std::thread> m_threads;

@@ -55,6 +55,7 @@ private slots:
 
     void getCachesOnRead();
     void singleFlight();
+    void lookupsGoBeforeQueuedRefreshes();
     void refreshJobs();
     void refreshStaleFollowsTheChangedBaz();
     void refreshesCoalesce();
@@ -174,6 +175,31 @@ void TestCacheService::singleFlight()
     QCOMPARE(db.requests[int(Telemetry::Outcome::Miss)], 1);
     QCOMPARE(db.requests[int(Telemetry::Outcome::Error)], 0);
     QCOMPARE(columnStore(m_path)->list()->size(), 1);
+}
+
+// A miss is a client waiting; a refresh job's items are background work. With one worker and a job
+// of nine refreshes queued first, the lookup still runs first (it waited behind all nine).
+void TestCacheService::lookupsGoBeforeQueuedRefreshes()
+{
+    CacheService service(cacheConfig(m_path, 1));
+    JobRecorder recorder(service);
+    service.holdWorkers(true);
+    const int job = service.refresh(m_foos.mid(1, 9));
+    QTRY_COMPARE(recorder[job].started, 9); // its nine refreshes are queued now
+    QObject marker;
+    int refreshedBeforeLookup = -1;
+    std::atomic<bool> found { false };
+    service.getAsync(m_foos[0], [&](const Result<CacheService::Lookup> &result) {
+        found = bool(result);
+        // Queued to this thread like the job's signals, so it arrives in the order things ran.
+        QMetaObject::invokeMethod(&marker, [&] { refreshedBeforeLookup = int(recorder[job].refreshed.size()); }, Qt::QueuedConnection);
+    });
+    service.holdWorkers(false);
+    run(service, recorder, job);
+    QTRY_VERIFY(refreshedBeforeLookup >= 0);
+    QCOMPARE(refreshedBeforeLookup, 0);
+    QVERIFY(found);
+    QCOMPARE(recorder[job].refreshed.size(), 9);
 }
 
 void TestCacheService::refreshJobs()
