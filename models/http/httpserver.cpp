@@ -23,6 +23,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdarg>
+#include <utility>
 #include <vector>
 
 #include <microhttpd.h>
@@ -32,6 +33,10 @@ Q_LOGGING_CATEGORY(lcHttp, "preserve.http", QtInfoMsg)
 namespace {
 
 constexpr size_t maxQueuedLogEntries = 100000; // past this (no event loop running?) entries are dropped
+
+// Set on a serving thread when the handler returns MHD_NO for a request it has answered itself:
+// libmicrohttpd's "Application reported internal error" that follows at once is no error then.
+thread_local bool answeredAndClosing = false;
 
 // Per connection (MHD's socket context): the raw request target of the request being read, which
 // libmicrohttpd only shows to the URI log callback, the peer's address, and its request deadline.
@@ -234,8 +239,10 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
     auto *exchange = static_cast<HttpExchange *>(*context);
     if (!exchange) {
         LibraryAnswers::handlerReached(connection);
-        if (const ConnectionState *state = stateOf(connection); state && state->refused)
-            return MHD_NO; // answered at the URI callback; libmicrohttpd closes the connection
+        if (const ConnectionState *state = stateOf(connection); state && state->refused) {
+            answeredAndClosing = true; // answered at the URI callback; libmicrohttpd closes the connection
+            return MHD_NO;
+        }
         *context = exchange = impl->begin(connection, url, method, version);
         if (auto refused = ConnectionMemory::refusal(connection, impl->options.connectionMemory, impl->answerHeadBytes())) {
             // Written here: libmicrohttpd would send it malformed, or not at all (ConnectionMemory).
@@ -244,6 +251,7 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
             impl->counters.requestsByClass[size_t(exchange->reply.status / 100)].fetch_add(1, std::memory_order_relaxed);
             const QByteArray wire = ConnectionMemory::wire(exchange->reply, exchange->request.isHead());
             exchange->sentDirectly = ConnectionMemory::sendDirectly(connection, wire);
+            answeredAndClosing = true;
             return MHD_NO;
         }
         if (const char *problem = exchange->request.hostProblem())
@@ -356,6 +364,8 @@ void HttpServer::Impl::onError(void *cls, const char *format, va_list arguments)
 {
     auto *impl = static_cast<Impl *>(cls);
     const QString message = QString::vasprintf(format, arguments).trimmed();
+    if (std::exchange(answeredAndClosing, false) && message.startsWith(QLatin1String("Application reported internal error")))
+        return;
     if (const auto status = LibraryAnswers::announcedStatus(message.toUtf8()); status && LibraryAnswers::answerInstead(*status)) {
         impl->counters.requestsByClass[size_t(*status / 100)].fetch_add(1, std::memory_order_relaxed);
         qCInfo(lcHttp).noquote() << "answered" << *status << "for libmicrohttpd:" << message.left(80);
