@@ -18,6 +18,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -386,6 +387,16 @@ void MainWindow::restoreSettings()
     settings.beginGroup(QStringLiteral("mainWindow"));
     if (!restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray()))
         resize(1500, 920);
+    // Never larger than the screen (a saved geometry from a bigger one, or a small X server such as
+    // xvfb-run's default): cut parts of a window are parts a person cannot reach.
+    if (const QScreen *screen = this->screen()) {
+        const QRect available = screen->availableGeometry();
+        const QSize fitted = size().boundedTo(available.size() - QSize(16, 48)); // room for a frame
+        if (fitted != size()) {
+            resize(fitted.expandedTo(minimumSizeHint().boundedTo(available.size())));
+            move(available.topLeft() + QPoint((available.width() - width()) / 2, (available.height() - height()) / 2));
+        }
+    }
     if (!restoreState(settings.value(QStringLiteral("state")).toByteArray()))
         resizeDocks({ m_serverDock }, { 250 }, Qt::Vertical);
     if (auto *splitter = findChild<QSplitter *>(QStringLiteral("mainSplitter")))

@@ -25,6 +25,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QScreen>
 #include <QSettings>
 #include <QValueAxis>
 #include <QNetworkAccessManager>
@@ -134,6 +135,7 @@ class TestMainWindow : public QObject {
 
 private slots:
     void initTestCase();
+    void fitsTheScreen();
     void opensSelectsAndCompares();
     void refreshChangesTheState();
     void selectingABarScrollsBothPanes();
@@ -204,6 +206,19 @@ qint64 TestMainWindow::selectLargest(MainWindow &window)
     if (!shown.wait(30000))
         return 0;
     return shown.last().at(0).toLongLong();
+}
+
+// The default (or a saved) size never runs past the screen: the offscreen screen is 800×600,
+// smaller than the 1500×920 default, as a small X server would be.
+void TestMainWindow::fitsTheScreen()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    const QRect available = window.screen()->availableGeometry();
+    QVERIFY2(available.contains(window.geometry()),
+             qPrintable(QStringLiteral("%1×%2 at %3,%4 on %5×%6").arg(window.width()).arg(window.height())
+                            .arg(window.x()).arg(window.y()).arg(available.width()).arg(available.height())));
 }
 
 void TestMainWindow::opensSelectsAndCompares()
