@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLineEdit>
+#include <QStyle>
 #include <QTreeView>
 #include <QVBoxLayout>
 
@@ -55,6 +56,13 @@ void FooBrowser::createWidgets()
     header->resizeSection(FooTreeModel::StateColumn, StateDelegate::minimumWidth(fontMetrics()));
     header->resizeSection(FooTreeModel::AgeColumn, digit * 8);
     header->resizeSection(FooTreeModel::SizeColumn, digit * 10);
+    // The Name column stretches into what the others leave; never below a name like "foo-12345678",
+    // or a narrow window shows "f…" in every row: the tree asks for that much width.
+    int others = 0;
+    for (int column = 0; column < header->count(); ++column)
+        others += column == FooTreeModel::NameColumn ? 0 : header->sectionSize(column);
+    const int name = fontMetrics().horizontalAdvance(QStringLiteral("foo-12345678")) + m_view->indentation() + 12;
+    m_view->setMinimumWidth(others + name + style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 2 * m_view->frameWidth());
     m_filterDelay.setSingleShot(true);
     m_filterDelay.setInterval(250);
 

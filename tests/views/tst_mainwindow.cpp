@@ -219,6 +219,10 @@ void TestMainWindow::fitsTheScreen()
     QVERIFY2(available.contains(window.geometry()),
              qPrintable(QStringLiteral("%1×%2 at %3,%4 on %5×%6").arg(window.width()).arg(window.height())
                             .arg(window.x()).arg(window.y()).arg(available.width()).arg(available.height())));
+    // And the tree keeps room for names: a narrow window squeezed the Name column to "f…".
+    QTreeView *tree = window.browser()->view();
+    const int name = tree->header()->sectionSize(FooTreeModel::NameColumn);
+    QVERIFY2(name >= tree->fontMetrics().horizontalAdvance(QStringLiteral("foo-12345678")), qPrintable(QString::number(name)));
 }
 
 void TestMainWindow::opensSelectsAndCompares()
