@@ -1,0 +1,307 @@
+// libmicrohttpd's callbacks, on the serving threads: connections opening and closing, the request
+// target, each request from its headers to its "completed" notice, and the library's log lines.
+#include "httpserverimpl.h"
+
+#include "http/connectionmemory.h"
+#include "http/libraryanswers.h"
+
+#include <QCoreApplication>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <utility>
+
+ConnectionState *ConnectionState::of(MHD_Connection *connection)
+{
+    const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? static_cast<ConnectionState *>(info->socket_context) : nullptr;
+}
+
+namespace {
+
+
+// Set on a serving thread when the handler returns MHD_NO for a request it has answered itself:
+// libmicrohttpd's "Application reported internal error" that follows at once is no error then.
+thread_local bool answeredAndClosing = false;
+
+QByteArray peerOf(MHD_Connection *connection)
+{
+    const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return {};
+    char text[INET6_ADDRSTRLEN] = {};
+    const sockaddr *address = info->client_addr;
+    if (address->sa_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in *>(address)->sin_addr, text, sizeof text);
+    else if (address->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 *>(address)->sin6_addr, text, sizeof text);
+    return text;
+}
+
+QByteArray headerOf(MHD_Connection *connection, const char *name)
+{
+    return QByteArray(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name));
+}
+
+// libmicrohttpd sends a file response's headers on their own, then the body with sendfile():
+// without the cork the headers would leave as a small segment of their own and wake the client
+// twice. libmicrohttpd does not know of this cork (it keeps TCP_NODELAY on and believes the data
+// pushed), so whoever sets it must take it off when the answer is complete.
+bool setCork(MHD_Connection *connection, bool on)
+{
+    const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const int value = on ? 1 : 0;
+    return info && ::setsockopt(info->connect_fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value) == 0;
+}
+
+struct HeaderCount {
+    const char *name;
+    int count = 0;
+};
+
+MHD_Result countHeader(void *cls, MHD_ValueKind, const char *key, const char *)
+{
+    auto *counted = static_cast<HeaderCount *>(cls);
+    if (qstricmp(key, counted->name) == 0)
+        ++counted->count;
+    return MHD_YES;
+}
+
+// How many lines of header `name` came (libmicrohttpd's lookup finds the first only).
+int headerLines(MHD_Connection *connection, const char *name)
+{
+    HeaderCount counted { name };
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, &countHeader, &counted);
+    return counted.count;
+}
+
+HttpLogEntry logEntryOf(const HttpExchange &exchange, bool delivered)
+{
+    const HttpRequest &request = exchange.request;
+    return { exchange.startedAt, request.peer, request.method, request.target, request.version,
+             exchange.answered ? exchange.reply.status : 0, delivered ? exchange.reply.bodyBytes : 0,
+             double(exchange.timer.nsecsElapsed()) / 1e6, exchange.reply.cache };
+}
+
+} // namespace
+
+HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *url, const char *method, const char *version)
+{
+    auto *exchange = new HttpExchange;
+    exchange->timer.start();
+    exchange->logged = logWanted();
+    if (exchange->logged)
+        exchange->startedAt = QDateTime::currentDateTimeUtc();
+    exchange->registry = registry;
+    exchange->connection = connection;
+    HttpRequest &request = exchange->request;
+    request.method = method;
+    request.path = url;
+    request.version = version;
+    if (ConnectionState *state = ConnectionState::of(connection)) {
+        RequestDeadlines::requestArrived(*state->deadline);
+        request.target = state->target;
+        request.peer = state->peer;
+        request.lane = state->worker;
+    }
+    if (request.target.isEmpty())
+        request.target = request.path;
+    const qsizetype question = request.target.indexOf('?');
+    if (question >= 0)
+        request.query = request.target.mid(question + 1);
+    request.host = headerOf(connection, MHD_HTTP_HEADER_HOST);
+    if (!request.host.isNull()) // one is usual: count only then
+        request.hostHeaders = headerLines(connection, MHD_HTTP_HEADER_HOST);
+    request.transferEncoding = headerOf(connection, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (!request.transferEncoding.isNull())
+        request.transferEncodingHeaders = headerLines(connection, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        request.contentLengthHeaders = headerLines(connection, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    request.accept = headerOf(connection, MHD_HTTP_HEADER_ACCEPT);
+    request.acceptEncoding = headerOf(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    request.ifNoneMatch = headerOf(connection, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    request.authorization = headerOf(connection, MHD_HTTP_HEADER_AUTHORIZATION);
+    request.contentType = headerOf(connection, MHD_HTTP_HEADER_CONTENT_TYPE);
+    inFlight.fetch_add(1, std::memory_order_relaxed);
+    return exchange;
+}
+
+MHD_Result HttpServer::Impl::queue(HttpExchange &exchange, const Reply &answer)
+{
+    // DRF pretty-prints for `Accept: application/json; indent=N`: rare, so built per request.
+    const QByteArray &accept = exchange.request.accept;
+    const int indent = answer.json.isEmpty() || !accept.contains('=') ? 0 : HttpResponses::acceptedIndent(accept);
+    exchange.reply = indent > 0 ? HttpResponses::indented(answer, indent, exchange.request.ifNoneMatch) : answer;
+    const Reply &reply = exchange.reply;
+    if (exchange.request.isHead())
+        exchange.reply.bodyBytes = 0; // libmicrohttpd sends the headers only
+    exchange.answered = true;
+    counters.requestsByClass[size_t(qBound(1, reply.status / 100, 5))].fetch_add(1, std::memory_order_relaxed);
+    counters.bodyBytes.fetch_add(exchange.reply.bodyBytes, std::memory_order_relaxed);
+    if (reply.fromFile && !exchange.request.isHead())
+        exchange.corked = setCork(exchange.connection, true);
+    return MHD_queue_response(exchange.connection, unsigned(reply.status), reply.response.get());
+}
+
+// Called by libmicrohttpd: first when the headers are in (we copy what we need), then once per
+// piece of body, then a final time (body complete: the answer is queued then — or the connection
+// is suspended until a worker has it, and this runs again after the resume).
+MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, const char *url, const char *method,
+                                      const char *version, const char *upload, size_t *uploadSize, void **context)
+{
+    auto *impl = static_cast<Impl *>(cls);
+    auto *exchange = static_cast<HttpExchange *>(*context);
+    if (!exchange)
+        return impl->onHeaders(connection, url, method, version, context);
+    if (*uploadSize > 0)
+        return impl->onBodyPiece(*exchange, upload, uploadSize);
+    if (exchange->answered)
+        return MHD_YES;
+    if (exchange->bodySeen > impl->options.bodyLimit)
+        return impl->queue(*exchange, HttpResponses::error(MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large."));
+    if (exchange->deferral) { // resumed: a worker has left the answer
+        auto reply = impl->registry->take(*exchange->deferral);
+        return impl->queue(*exchange, reply ? *reply : HttpResponses::error(MHD_HTTP_SERVICE_UNAVAILABLE, "The server is shutting down."));
+    }
+    auto reply = impl->router->route(*exchange);
+    if (!reply && !exchange->deferral)
+        reply = serverError(QStringLiteral("no answer for %1").arg(QString::fromUtf8(exchange->request.target)));
+    if (!reply)
+        reply = exchange->registry->suspendUnlessDone(*exchange->deferral);
+    return reply ? impl->queue(*exchange, *reply) : MHD_YES;
+}
+
+MHD_Result HttpServer::Impl::onHeaders(MHD_Connection *connection, const char *url, const char *method, const char *version,
+                                       void **context)
+{
+    LibraryAnswers::handlerReached(connection);
+    if (const ConnectionState *state = ConnectionState::of(connection); state && state->refused) {
+        answeredAndClosing = true; // answered at the URI callback; libmicrohttpd closes the connection
+        return MHD_NO;
+    }
+    HttpExchange *exchange = begin(connection, url, method, version);
+    *context = exchange;
+    if (auto refused = ConnectionMemory::refusal(connection, options.connectionMemory, answerHeadBytes())) {
+        // Written here: libmicrohttpd would send it malformed, or not at all (ConnectionMemory).
+        exchange->reply = std::move(*refused);
+        exchange->answered = true;
+        counters.requestsByClass[size_t(exchange->reply.status / 100)].fetch_add(1, std::memory_order_relaxed);
+        const QByteArray wire = ConnectionMemory::wire(exchange->reply, exchange->request.isHead());
+        exchange->sentDirectly = ConnectionMemory::sendDirectly(connection, wire);
+        answeredAndClosing = true;
+        return MHD_NO;
+    }
+    if (const char *problem = exchange->request.hostProblem())
+        return queue(*exchange, HttpResponses::error(MHD_HTTP_BAD_REQUEST, problem));
+    if (const auto problem = exchange->request.framingProblem()) // the body is not read: the connection closes
+        return queue(*exchange, HttpResponses::error(problem->first, problem->second));
+    bool number = false;
+    const quint64 declared = headerOf(connection, MHD_HTTP_HEADER_CONTENT_LENGTH).toULongLong(&number);
+    if (number && declared > quint64(options.bodyLimit)) // refused before a byte of it is read
+        return queue(*exchange, HttpResponses::error(MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large."));
+    return MHD_YES;
+}
+
+MHD_Result HttpServer::Impl::onBodyPiece(HttpExchange &exchange, const char *upload, size_t *uploadSize)
+{
+    exchange.bodySeen += qint64(*uploadSize);
+    const bool keep = exchange.request.method == "POST";
+    if (exchange.bodySeen > options.bodyLimit) {
+        // libmicrohttpd cannot answer in the middle of a body: read on (discarding) and answer 413
+        // at its end, but give up on a client that keeps sending far past the limit.
+        *uploadSize = 0;
+        return exchange.bodySeen > 8 * options.bodyLimit ? MHD_NO : MHD_YES;
+    }
+    if (keep)
+        exchange.request.body.append(upload, qsizetype(*uploadSize));
+    *uploadSize = 0;
+    return MHD_YES;
+}
+
+void HttpServer::Impl::onCompleted(void *cls, MHD_Connection *connection, void **context, MHD_RequestTerminationCode code)
+{
+    auto *impl = static_cast<Impl *>(cls);
+    if (ConnectionState *state = ConnectionState::of(connection)) // kept alive: the next request has the same time
+        impl->deadlines.waitForRequest(*state->deadline);
+    std::unique_ptr<HttpExchange> exchange(static_cast<HttpExchange *>(*context));
+    *context = nullptr;
+    if (!exchange)
+        return;
+    if (exchange->corked && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        setCork(connection, false); // pushes the last partial segment now
+    if (!exchange->answered)
+        impl->counters.requestsByClass[0].fetch_add(1, std::memory_order_relaxed);
+    if (exchange->logged) {
+        const bool delivered = exchange->answered && (code == MHD_REQUEST_TERMINATED_COMPLETED_OK || exchange->sentDirectly);
+        impl->pushLog(logEntryOf(*exchange, delivered));
+    }
+    exchange.reset();
+    if (impl->inFlight.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard lock(impl->flightMutex);
+        impl->idle.notify_all();
+    }
+}
+
+void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void **socketContext, MHD_ConnectionNotificationCode code)
+{
+    auto *impl = static_cast<Impl *>(cls);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        auto *state = new ConnectionState { {}, peerOf(connection), impl->deadlines.opened(connection) };
+        if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_DAEMON)) {
+            const auto it = std::find(impl->daemons.cbegin(), impl->daemons.cend(), info->daemon);
+            state->worker = it == impl->daemons.cend() ? 0 : int(it - impl->daemons.cbegin());
+        }
+        *socketContext = state;
+        impl->counters.connectionsOpen.fetch_add(1, std::memory_order_relaxed);
+        impl->counters.connectionsByThread[size_t(state->worker)].fetch_add(1, std::memory_order_relaxed);
+    } else {
+        auto *state = static_cast<ConnectionState *>(*socketContext);
+        LibraryAnswers::closed(connection);
+        impl->deadlines.closed(connection);
+        impl->acceptor.released(state ? state->worker : -1);
+        if (state)
+            impl->counters.connectionsByThread[size_t(state->worker)].fetch_sub(1, std::memory_order_relaxed);
+        delete state;
+        *socketContext = nullptr;
+        impl->counters.connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
+    }
+}
+
+void *HttpServer::Impl::onUri(void *cls, const char *uri, MHD_Connection *connection)
+{
+    auto *impl = static_cast<Impl *>(cls);
+    ConnectionState *state = ConnectionState::of(connection);
+    if (state)
+        state->target = uri;
+    const auto problem = ConnectionMemory::targetProblem(uri, impl->options.connectionMemory, impl->answerHeadBytes());
+    if (state && problem) {
+        ConnectionMemory::refuseEarly(connection, *problem);
+        state->refused = true;
+        impl->counters.requestsByClass[4].fetch_add(1, std::memory_order_relaxed);
+        return nullptr;
+    }
+    LibraryAnswers::requestLineRead(connection);
+    return nullptr; // the exchange is made on the access handler's first call (then "completed" is sure to follow)
+}
+
+void HttpServer::Impl::onError(void *cls, const char *format, va_list arguments)
+{
+    auto *impl = static_cast<Impl *>(cls);
+    const QString message = QString::vasprintf(format, arguments).trimmed();
+    if (std::exchange(answeredAndClosing, false) && message.startsWith(QLatin1String("Application reported internal error")))
+        return;
+    if (const auto status = LibraryAnswers::announcedStatus(message.toUtf8()); status && LibraryAnswers::answerInstead(*status)) {
+        impl->counters.requestsByClass[size_t(*status / 100)].fetch_add(1, std::memory_order_relaxed);
+        qCInfo(lcHttp).noquote() << "answered" << *status << "for libmicrohttpd:" << message.left(80);
+        return;
+    }
+    if (impl->starting) { // start() is still making daemons; those made may already run
+        std::lock_guard lock(impl->startErrorMutex);
+        impl->startError = message;
+    }
+    qCWarning(lcHttp).noquote() << "libmicrohttpd:" << message;
+}
