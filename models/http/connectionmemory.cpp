@@ -33,6 +33,12 @@ MHD_Result count(void *cls, MHD_ValueKind kind, const char *key, const char *val
     return MHD_YES;
 }
 
+// What the request line and headers leave of the pool: records, the Cookie copy, the answer's head.
+qint64 secondHalf(qint64 poolBytes)
+{
+    return poolBytes - poolBytes / 2;
+}
+
 MHD_Result appendHeader(void *cls, MHD_ValueKind, const char *key, const char *value)
 {
     auto *out = static_cast<QByteArray *>(cls);
@@ -51,11 +57,14 @@ std::optional<Reply> refusal(MHD_Connection *connection, qint64 poolBytes, qint6
 {
     const MHD_ConnectionInfo *size = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     const qint64 headerBytes = size ? qint64(size->header_size) : 0;
+    // Every record (and the Cookie copy) stands for at least one byte of the headers: small ones
+    // (most requests) cannot crowd the pool, and need no count.
+    if (headerBytes * (recordBytes + 1 + 16) + answerHeadBytes <= secondHalf(poolBytes))
+        return std::nullopt;
     Census census;
     MHD_get_connection_values(connection, MHD_ValueKind(MHD_HEADER_KIND | MHD_COOKIE_KIND | MHD_GET_ARGUMENT_KIND),
                               &count, &census);
-    const qint64 secondHalf = poolBytes - poolBytes / 2;
-    const qint64 left = secondHalf - census.records * recordBytes - census.cookieBytes;
+    const qint64 left = secondHalf(poolBytes) - census.records * recordBytes - census.cookieBytes;
     if (headerBytes <= headerLimit(poolBytes) && left >= answerHeadBytes)
         return std::nullopt;
     return HttpResponses::error(MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "Request header fields too large.");
@@ -74,40 +83,34 @@ std::optional<QByteArray> targetProblem(const char *uri, qint64 poolBytes, qint6
     qint64 arguments = 1;
     for (const char *at = query + 1; *at; ++at)
         arguments += *at == '&';
-    if (arguments * recordBytes > poolBytes - poolBytes / 2 - answerHeadBytes)
+    if (arguments * recordBytes > secondHalf(poolBytes) - answerHeadBytes)
         return QByteArray("Too many query parameters.");
     return std::nullopt;
 }
 
 void refuseEarly(MHD_Connection *connection, const QByteArray &detail)
 {
-    const Reply reply = HttpResponses::error(MHD_HTTP_URI_TOO_LONG, detail);
-    sendDirectly(connection, wire(reply, false));
-    if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD))
-        ::shutdown(info->connect_fd, SHUT_RDWR);
+    answerDirectly(connection, HttpResponses::error(MHD_HTTP_URI_TOO_LONG, detail), false, Then::ShutBoth);
 }
 
-QByteArray wire(const Reply &reply, bool head)
-{
-    const char *reason = MHD_get_reason_phrase_for(unsigned(reply.status));
-    QByteArray out = "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + QByteArray(reason ? reason : "") + "\r\n";
-    out += "Date: " + HttpResponses::httpDate(QDateTime::currentDateTimeUtc()) + "\r\nConnection: close\r\n";
-    MHD_get_response_headers(reply.response.get(), &appendHeader, &out);
-    out += "Content-Length: " + QByteArray::number(reply.json.size()) + "\r\n\r\n";
-    if (!head)
-        out += reply.json;
-    return out;
-}
-
-bool sendDirectly(MHD_Connection *connection, const QByteArray &wire)
+bool answerDirectly(MHD_Connection *connection, const Reply &reply, bool head, Then then)
 {
     const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (!info)
         return false;
+    const char *reason = MHD_get_reason_phrase_for(unsigned(reply.status));
+    QByteArray wire = "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + QByteArray(reason ? reason : "") + "\r\n";
+    wire += "Date: " + HttpResponses::httpDate(QDateTime::currentDateTimeUtc()) + "\r\nConnection: close\r\n";
+    MHD_get_response_headers(reply.response.get(), &appendHeader, &wire);
+    wire += "Content-Length: " + QByteArray::number(reply.json.size()) + "\r\n\r\n";
+    if (!head)
+        wire += reply.json;
     ssize_t sent = -1;
     do {
         sent = ::send(info->connect_fd, wire.constData(), size_t(wire.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (sent < 0 && errno == EINTR);
+    if (then != Then::KeepOpen)
+        ::shutdown(info->connect_fd, then == Then::ShutBoth ? SHUT_RDWR : SHUT_WR);
     return sent > 0;
 }
 

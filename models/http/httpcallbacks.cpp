@@ -190,8 +190,8 @@ MHD_Result HttpServer::Impl::onHeaders(MHD_Connection *connection, const char *u
         exchange->reply = std::move(*refused);
         exchange->answered = true;
         counters.requestsByClass[size_t(exchange->reply.status / 100)].fetch_add(1, std::memory_order_relaxed);
-        const QByteArray wire = ConnectionMemory::wire(exchange->reply, exchange->request.isHead());
-        exchange->sentDirectly = ConnectionMemory::sendDirectly(connection, wire);
+        exchange->sentDirectly = ConnectionMemory::answerDirectly(connection, exchange->reply, exchange->request.isHead(),
+                                                                  ConnectionMemory::Then::KeepOpen);
         answeredAndClosing = true;
         return MHD_NO;
     }

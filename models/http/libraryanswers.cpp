@@ -5,8 +5,6 @@
 
 #include <microhttpd.h>
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -84,13 +82,11 @@ bool answerInstead(int status)
             return false; // cannot be: then be sure of none
         found = connection;
     }
-    const MHD_ConnectionInfo *fd = found ? MHD_get_connection_info(found, MHD_CONNECTION_INFO_CONNECTION_FD) : nullptr;
-    if (!fd)
+    if (!found)
         return false;
     forget(found);
-    const Reply reply = HttpResponses::error(status, detailFor(status));
-    ConnectionMemory::sendDirectly(found, ConnectionMemory::wire(reply, false));
-    ::shutdown(fd->connect_fd, SHUT_WR); // libmicrohttpd's own answer fails to send; it closes
+    // Its sending side shut: libmicrohttpd's own answer fails to send, and it closes.
+    ConnectionMemory::answerDirectly(found, HttpResponses::error(status, detailFor(status)), false, ConnectionMemory::Then::ShutWrite);
     return true;
 }
 
