@@ -110,7 +110,7 @@ bool answerDirectly(MHD_Connection *connection, const Reply &reply, bool head, T
         sent = ::send(info->connect_fd, wire.constData(), size_t(wire.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (sent < 0 && errno == EINTR);
     if (then != Then::KeepOpen)
-        ::shutdown(info->connect_fd, then == Then::ShutBoth ? SHUT_RDWR : SHUT_WR);
+        ::shutdown(info->connect_fd, SHUT_RDWR);
     return sent > 0;
 }
 

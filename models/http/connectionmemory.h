@@ -37,7 +37,7 @@ std::optional<QByteArray> targetProblem(const char *uri, qint64 poolBytes, qint6
 void refuseEarly(MHD_Connection *connection, const QByteArray &detail);
 
 // Where the server answers past libmicrohttpd: what the socket's sending side does afterwards.
-enum class Then { KeepOpen, ShutWrite, ShutBoth };
+enum class Then { KeepOpen, ShutBoth };
 // Writes `reply` as a complete HTTP/1.1 answer with `Connection: close` (no body for HEAD) to the
 // connection's socket without blocking (the answer is small, the socket's send buffer empty at
 // this point), then shuts the socket as `then` says; false when the socket took none of it.

@@ -85,8 +85,10 @@ bool answerInstead(int status)
     if (!found)
         return false;
     forget(found);
-    // Its sending side shut: libmicrohttpd's own answer fails to send, and it closes.
-    ConnectionMemory::answerDirectly(found, HttpResponses::error(status, detailFor(status)), false, ConnectionMemory::Then::ShutWrite);
+    // The socket stays open: shutting it made libmicrohttpd's own send fail in the middle of its
+    // state machine, which then built a head for a response it had already freed (a crash seen
+    // under load). So its doubled answer still follows ours, past our Content-Length.
+    ConnectionMemory::answerDirectly(found, HttpResponses::error(status, detailFor(status)), false, ConnectionMemory::Then::KeepOpen);
     return true;
 }
 

@@ -12,13 +12,14 @@ struct MHD_Connection;
 // then, its state machine going on past the error, builds the head a second time: the client gets
 // the status line and headers twice, then an HTML body.
 //
-// LibraryAnswers answers those requests itself instead. libmicrohttpd logs such an error before it
-// queues it, on the connection's own thread. Of that thread's connections whose request line is
-// read and whose handler has not run, the one libmicrohttpd says has its headers in and nothing
-// queued is the one: only a connection in the middle of parsing its headers is in that state (its
-// handler runs in the same pass). A DRF-style JSON error with `Connection: close` goes straight to
-// its socket, whose sending side is shut, so libmicrohttpd's own answer never leaves and it closes
-// the connection. The method is not known there: a HEAD gets the body too.
+// LibraryAnswers answers those requests first. libmicrohttpd logs such an error before it queues
+// it, on the connection's own thread. Of that thread's connections whose request line is read and
+// whose handler has not run, the one libmicrohttpd says has its headers in and nothing queued is
+// the one: only a connection in the middle of parsing its headers is in that state (its handler
+// runs in the same pass). A DRF-style JSON error with `Connection: close` goes straight to its
+// socket; libmicrohttpd's own (doubled) answer follows it, past its Content-Length, and the
+// connection closes. (Shutting the socket to keep that out made libmicrohttpd crash.) The method is
+// not known there: a HEAD gets the body too.
 namespace LibraryAnswers {
 
 // All on the serving thread of `connection`.

@@ -95,16 +95,25 @@ struct RawAnswer {
 };
 
 // Empty when `raw` (everything read until the server closed) is exactly one answer: a head, then
-// Content-Length bytes of body and no second head; else what is wrong, with the bytes.
+// Content-Length bytes of body and no second head; else what is wrong, with the bytes. One thing
+// may follow: libmicrohttpd's own HTML error of the same status, which it sends after the server's
+// answer to the errors it finds before any handler (LibraryAnswers); a client reading by
+// Content-Length and Connection: close never sees it, and it is no second answer to anything.
 inline QByteArray framingProblem(const QByteArray &raw)
 {
     const qsizetype end = raw.indexOf("\r\n\r\n");
     if (end < 0)
         return "no complete head: " + raw.left(200);
-    const RawAnswer answer { statusOf(raw), raw.left(end + 2), raw.mid(end + 4), true };
+    RawAnswer answer { statusOf(raw), raw.left(end + 2), raw.mid(end + 4), true };
     bool number = false;
     const qint64 length = answer.header("Content-Length").toLongLong(&number);
-    if (!number || length != answer.body.size() || raw.contains("\r\nHTTP/1."))
+    if (!number || length > answer.body.size() || answer.head.contains("\r\nHTTP/1."))
+        return "not one answer: " + raw.left(400);
+    const QByteArray rest = answer.body.mid(length);
+    answer.body.truncate(length);
+    const bool libraryLeftover = rest.startsWith(raw.left(12)) && rest.contains("<html><head><title>")
+        && !answer.body.contains("HTTP/1.");
+    if (!rest.isEmpty() && !libraryLeftover)
         return "not one answer: " + raw.left(400);
     return {};
 }
