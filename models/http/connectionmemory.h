@@ -36,13 +36,13 @@ std::optional<QByteArray> targetProblem(const char *uri, qint64 poolBytes, qint6
 // own queued error). The URI callback does not know the method: a HEAD gets the body too.
 void refuseEarly(MHD_Connection *connection, const QByteArray &detail);
 
-// Where the server answers past libmicrohttpd: what the socket's sending side does afterwards.
+// Where the server answers past libmicrohttpd: what happens to the socket afterwards.
 enum class Then { KeepOpen, ShutBoth };
 // Writes `reply` as a complete HTTP/1.1 answer with `Connection: close` (no body for HEAD) to the
 // connection's socket without blocking (the answer is small, the socket's send buffer empty at
-// this point), then shuts the socket as `then` says; false when the socket took none of it.
-// libmicrohttpd then closes the connection and sends nothing of its own: the caller returns MHD_NO
-// (KeepOpen), or its own answer fails on the shut socket.
+// this point), then shuts both directions for ShutBoth; false when the socket took none of it.
+// Callers make libmicrohttpd close the connection: the handler returns MHD_NO, or the socket is
+// shut, or (LibraryAnswers) the library's own error answer ends with a close.
 bool answerDirectly(MHD_Connection *connection, const Reply &reply, bool head, Then then);
 
 } // namespace ConnectionMemory
