@@ -4,6 +4,7 @@
 
 #include "http/connectionmemory.h"
 #include "http/libraryanswers.h"
+#include "http/requestsyntax.h"
 
 #include <QCoreApplication>
 
@@ -58,25 +59,27 @@ bool setCork(MHD_Connection *connection, bool on)
     return info && ::setsockopt(info->connect_fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value) == 0;
 }
 
-struct HeaderCount {
-    const char *name;
-    int count = 0;
+// One pass over the request's header lines: how many of the three that must come at most once
+// came (libmicrohttpd's lookup finds the first only), and the first malformed line.
+struct HeaderCensus {
+    int host = 0;
+    int transferEncoding = 0;
+    int contentLength = 0;
+    const char *problem = nullptr;
 };
 
-MHD_Result countHeader(void *cls, MHD_ValueKind, const char *key, const char *)
+MHD_Result countHeader(void *cls, MHD_ValueKind, const char *key, const char *value)
 {
-    auto *counted = static_cast<HeaderCount *>(cls);
-    if (qstricmp(key, counted->name) == 0)
-        ++counted->count;
+    auto *census = static_cast<HeaderCensus *>(cls);
+    if (qstricmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        ++census->host;
+    else if (qstricmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        ++census->transferEncoding;
+    else if (qstricmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        ++census->contentLength;
+    if (!census->problem)
+        census->problem = RequestSyntax::fieldProblem(key, value ? QByteArrayView(value) : QByteArrayView());
     return MHD_YES;
-}
-
-// How many lines of header `name` came (libmicrohttpd's lookup finds the first only).
-int headerLines(MHD_Connection *connection, const char *name)
-{
-    HeaderCount counted { name };
-    MHD_get_connection_values(connection, MHD_HEADER_KIND, &countHeader, &counted);
-    return counted.count;
 }
 
 HttpLogEntry logEntryOf(const HttpExchange &exchange, bool delivered)
@@ -102,25 +105,36 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     request.method = method;
     request.path = url;
     request.version = version;
+    const char *versionAfter = nullptr; // where the version must start, after the target
     if (ConnectionState *state = ConnectionState::of(connection)) {
         RequestDeadlines::requestArrived(*state->deadline);
         request.target = state->target;
+        versionAfter = state->targetEnd;
         request.peer = state->peer;
         request.lane = state->worker;
     }
     if (request.target.isEmpty())
         request.target = request.path;
+    const RequestSyntax::Target form = RequestSyntax::originForm(request.target, request.method);
+    if (form.changed) {
+        request.target = form.target;
+        request.path = RequestSyntax::decodedPath(form.target);
+    }
+    request.syntaxProblem = RequestSyntax::methodProblem(request.method);
+    if (!request.syntaxProblem)
+        request.syntaxProblem = versionAfter && version != versionAfter + 1 ? "Malformed request target." : form.problem;
     const qsizetype question = request.target.indexOf('?');
     if (question >= 0)
         request.query = request.target.mid(question + 1);
-    request.host = headerOf(connection, MHD_HTTP_HEADER_HOST);
-    if (!request.host.isNull()) // one is usual: count only then
-        request.hostHeaders = headerLines(connection, MHD_HTTP_HEADER_HOST);
+    HeaderCensus census;
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, &countHeader, &census);
+    if (!request.syntaxProblem)
+        request.syntaxProblem = census.problem;
+    request.hostHeaders = census.host;
+    request.transferEncodingHeaders = census.transferEncoding;
+    request.contentLengthHeaders = census.contentLength;
+    request.host = form.authority.isNull() ? headerOf(connection, MHD_HTTP_HEADER_HOST) : form.authority;
     request.transferEncoding = headerOf(connection, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    if (!request.transferEncoding.isNull())
-        request.transferEncodingHeaders = headerLines(connection, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    if (MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH))
-        request.contentLengthHeaders = headerLines(connection, MHD_HTTP_HEADER_CONTENT_LENGTH);
     request.accept = headerOf(connection, MHD_HTTP_HEADER_ACCEPT);
     request.acceptEncoding = headerOf(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     request.ifNoneMatch = headerOf(connection, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -195,6 +209,8 @@ MHD_Result HttpServer::Impl::onHeaders(MHD_Connection *connection, const char *u
         answeredAndClosing = true;
         return MHD_NO;
     }
+    if (const char *problem = exchange->request.syntaxProblem) // answered now: the connection closes
+        return queue(*exchange, HttpResponses::error(MHD_HTTP_BAD_REQUEST, problem));
     if (const char *problem = exchange->request.hostProblem())
         return queue(*exchange, HttpResponses::error(MHD_HTTP_BAD_REQUEST, problem));
     if (const auto problem = exchange->request.framingProblem()) // the body is not read: the connection closes
@@ -250,7 +266,7 @@ void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void 
 {
     auto *impl = static_cast<Impl *>(cls);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        auto *state = new ConnectionState { {}, peerOf(connection), impl->deadlines.opened(connection) };
+        auto *state = new ConnectionState { .target = {}, .targetEnd = nullptr, .peer = peerOf(connection), .deadline = impl->deadlines.opened(connection) };
         if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_DAEMON)) {
             const auto it = std::find(impl->daemons.cbegin(), impl->daemons.cend(), info->daemon);
             state->worker = it == impl->daemons.cend() ? 0 : int(it - impl->daemons.cbegin());
@@ -275,8 +291,10 @@ void *HttpServer::Impl::onUri(void *cls, const char *uri, MHD_Connection *connec
 {
     auto *impl = static_cast<Impl *>(cls);
     ConnectionState *state = ConnectionState::of(connection);
-    if (state)
+    if (state) {
         state->target = uri;
+        state->targetEnd = uri ? uri + state->target.size() : nullptr;
+    }
     const auto problem = ConnectionMemory::targetProblem(uri, impl->options.connectionMemory, impl->answerHeadBytes());
     if (state && problem) {
         ConnectionMemory::refuseEarly(connection, *problem);

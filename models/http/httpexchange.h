@@ -20,12 +20,13 @@ class SuspendRegistry;
 // access handler so that it can travel to a worker thread.
 struct HttpRequest {
     QByteArray method;
-    QByteArray path;   // percent-decoded by libmicrohttpd, as Django routes it
-    QByteArray target; // the request target as sent ("/api/foos?page=2")
+    QByteArray path;   // percent-decoded, as Django routes it
+    QByteArray target; // the request target in origin-form ("/api/foos?page=2"; RequestSyntax)
     QByteArray query;  // raw, after '?'
     QByteArray version;
-    QByteArray host;   // null when absent, empty when sent empty
+    QByteArray host;   // null when absent, empty when sent empty; an absolute-form target's authority
     int hostHeaders = 0; // how many Host header lines came
+    const char *syntaxProblem = nullptr; // why the method, target or a header field is malformed (RequestSyntax)
     QByteArray transferEncoding; // null when absent; the first line's
     int transferEncodingHeaders = 0;
     int contentLengthHeaders = 0;

@@ -26,6 +26,9 @@ Q_DECLARE_LOGGING_CATEGORY(lcHttp)
 // libmicrohttpd only shows to the URI log callback, the peer's address, and its request deadline.
 struct ConnectionState {
     QByteArray target;
+    // Where libmicrohttpd ended the target (the NUL it wrote for the space before the version):
+    // the version follows right after, unless the target had a NUL of its own.
+    const char *targetEnd = nullptr;
     QByteArray peer;
     RequestDeadlines::Slot *deadline = nullptr;
     int worker = 0; // the serving thread (its daemon's index): its ResponseCache lane too
