@@ -59,27 +59,67 @@ bool setCork(MHD_Connection *connection, bool on)
     return info && ::setsockopt(info->connect_fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value) == 0;
 }
 
-// One pass over the request's header lines: how many of the three that must come at most once
-// came (libmicrohttpd's lookup finds the first only), and the first malformed line.
+// One pass over the request's header lines: the values the handlers read (the first line of
+// each, as libmicrohttpd's lookup finds it), how many lines came of the three that must come at
+// most once, and the first malformed line.
 struct HeaderCensus {
-    int host = 0;
-    int transferEncoding = 0;
-    int contentLength = 0;
+    HttpRequest &request;
     const char *problem = nullptr;
 };
 
 MHD_Result countHeader(void *cls, MHD_ValueKind, const char *key, const char *value)
 {
+    static constexpr std::pair<const char *, QByteArray HttpRequest::*> wanted[] = {
+        { MHD_HTTP_HEADER_HOST, &HttpRequest::host },
+        { MHD_HTTP_HEADER_ACCEPT, &HttpRequest::accept },
+        { MHD_HTTP_HEADER_ACCEPT_ENCODING, &HttpRequest::acceptEncoding },
+        { MHD_HTTP_HEADER_IF_NONE_MATCH, &HttpRequest::ifNoneMatch },
+        { MHD_HTTP_HEADER_AUTHORIZATION, &HttpRequest::authorization },
+        { MHD_HTTP_HEADER_CONTENT_TYPE, &HttpRequest::contentType },
+        { MHD_HTTP_HEADER_TRANSFER_ENCODING, &HttpRequest::transferEncoding },
+    };
     auto *census = static_cast<HeaderCensus *>(cls);
-    if (qstricmp(key, MHD_HTTP_HEADER_HOST) == 0)
-        ++census->host;
-    else if (qstricmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
-        ++census->transferEncoding;
-    else if (qstricmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
-        ++census->contentLength;
+    HttpRequest &request = census->request;
+    const QByteArrayView text = value ? QByteArrayView(value) : QByteArrayView("");
     if (!census->problem)
-        census->problem = RequestSyntax::fieldProblem(key, value ? QByteArrayView(value) : QByteArrayView());
+        census->problem = RequestSyntax::fieldProblem(key, text);
+    if (qstricmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        ++request.contentLengthHeaders;
+        return MHD_YES;
+    }
+    for (const auto &[name, field] : wanted) {
+        if (qstricmp(key, name) != 0)
+            continue;
+        if ((request.*field).isNull())
+            request.*field = QByteArray(text.data(), text.size()); // empty, not null, when sent empty
+        if (field == &HttpRequest::host)
+            ++request.hostHeaders;
+        else if (field == &HttpRequest::transferEncoding)
+            ++request.transferEncodingHeaders;
+        break;
+    }
     return MHD_YES;
+}
+
+// The request target (libmicrohttpd shows it to the URI callback only) made origin-form, and why
+// the method or target is malformed. `versionAfter`: where libmicrohttpd ended the target.
+void readTarget(HttpRequest &request, const char *versionAfter, const char *version)
+{
+    if (request.target.isEmpty())
+        request.target = request.path;
+    const RequestSyntax::Target form = RequestSyntax::originForm(request.target, request.method);
+    if (form.changed) {
+        request.target = form.target;
+        request.path = RequestSyntax::decodedPath(form.target);
+    }
+    if (!form.authority.isNull())
+        request.host = form.authority; // RFC 9112 3.2.2: it stands in for the Host header
+    request.syntaxProblem = RequestSyntax::methodProblem(request.method);
+    if (!request.syntaxProblem) // a NUL inside the target ended libmicrohttpd's copy of it early
+        request.syntaxProblem = versionAfter && version != versionAfter + 1 ? "Malformed request target." : form.problem;
+    const qsizetype question = request.target.indexOf('?');
+    if (question >= 0)
+        request.query = request.target.mid(question + 1);
 }
 
 HttpLogEntry logEntryOf(const HttpExchange &exchange, bool delivered)
@@ -113,33 +153,11 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
         request.peer = state->peer;
         request.lane = state->worker;
     }
-    if (request.target.isEmpty())
-        request.target = request.path;
-    const RequestSyntax::Target form = RequestSyntax::originForm(request.target, request.method);
-    if (form.changed) {
-        request.target = form.target;
-        request.path = RequestSyntax::decodedPath(form.target);
-    }
-    request.syntaxProblem = RequestSyntax::methodProblem(request.method);
-    if (!request.syntaxProblem)
-        request.syntaxProblem = versionAfter && version != versionAfter + 1 ? "Malformed request target." : form.problem;
-    const qsizetype question = request.target.indexOf('?');
-    if (question >= 0)
-        request.query = request.target.mid(question + 1);
-    HeaderCensus census;
+    HeaderCensus census { request };
     MHD_get_connection_values(connection, MHD_HEADER_KIND, &countHeader, &census);
+    readTarget(request, versionAfter, version);
     if (!request.syntaxProblem)
         request.syntaxProblem = census.problem;
-    request.hostHeaders = census.host;
-    request.transferEncodingHeaders = census.transferEncoding;
-    request.contentLengthHeaders = census.contentLength;
-    request.host = form.authority.isNull() ? headerOf(connection, MHD_HTTP_HEADER_HOST) : form.authority;
-    request.transferEncoding = headerOf(connection, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    request.accept = headerOf(connection, MHD_HTTP_HEADER_ACCEPT);
-    request.acceptEncoding = headerOf(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    request.ifNoneMatch = headerOf(connection, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    request.authorization = headerOf(connection, MHD_HTTP_HEADER_AUTHORIZATION);
-    request.contentType = headerOf(connection, MHD_HTTP_HEADER_CONTENT_TYPE);
     inFlight.fetch_add(1, std::memory_order_relaxed);
     return exchange;
 }
