@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 ConnectionState *ConnectionState::of(MHD_Connection *connection)
@@ -101,9 +102,20 @@ MHD_Result countHeader(void *cls, MHD_ValueKind, const char *key, const char *va
     return MHD_YES;
 }
 
+// Whether the method ends where libmicrohttpd ended it: at the NUL it wrote over the space before
+// the target (which starts at `target`, after any more spaces), not at a NUL of its own ("GE\0T").
+bool methodWhole(const char *method, const char *target)
+{
+    const char *end = method + std::strlen(method) + 1;
+    while (end < target && *end == ' ')
+        ++end;
+    return end == target;
+}
+
 // The request target (libmicrohttpd shows it to the URI callback only) made origin-form, and why
-// the method or target is malformed. `versionAfter`: where libmicrohttpd ended the target.
-void readTarget(HttpRequest &request, const char *versionAfter, const char *version)
+// the method or target is malformed. From the URI callback: where the target starts and where
+// libmicrohttpd ended it (the version follows at once, unless the target had a NUL of its own).
+void readTarget(HttpRequest &request, const ConnectionState *state, const char *method, const char *version)
 {
     if (request.target.isEmpty())
         request.target = request.path;
@@ -112,11 +124,12 @@ void readTarget(HttpRequest &request, const char *versionAfter, const char *vers
         request.target = form.target;
         request.path = RequestSyntax::decodedPath(form.target);
     }
-    if (!form.authority.isNull())
-        request.host = form.authority; // RFC 9112 3.2.2: it stands in for the Host header
+    request.authority = form.authority;
     request.syntaxProblem = RequestSyntax::methodProblem(request.method);
-    if (!request.syntaxProblem) // a NUL inside the target ended libmicrohttpd's copy of it early
-        request.syntaxProblem = versionAfter && version != versionAfter + 1 ? "Malformed request target." : form.problem;
+    if (!request.syntaxProblem && state && state->targetStart && !methodWhole(method, state->targetStart))
+        request.syntaxProblem = "Malformed request method.";
+    if (!request.syntaxProblem)
+        request.syntaxProblem = state && state->targetEnd && version != state->targetEnd + 1 ? "Malformed request target." : form.problem;
     const qsizetype question = request.target.indexOf('?');
     if (question >= 0)
         request.query = request.target.mid(question + 1);
@@ -145,17 +158,16 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     request.method = method;
     request.path = url;
     request.version = version;
-    const char *versionAfter = nullptr; // where the version must start, after the target
-    if (ConnectionState *state = ConnectionState::of(connection)) {
+    ConnectionState *state = ConnectionState::of(connection);
+    if (state) {
         RequestDeadlines::requestArrived(*state->deadline);
         request.target = state->target;
-        versionAfter = state->targetEnd;
         request.peer = state->peer;
         request.lane = state->worker;
     }
     HeaderCensus census { request };
     MHD_get_connection_values(connection, MHD_HEADER_KIND, &countHeader, &census);
-    readTarget(request, versionAfter, version);
+    readTarget(request, state, method, version);
     if (!request.syntaxProblem)
         request.syntaxProblem = census.problem;
     inFlight.fetch_add(1, std::memory_order_relaxed);
@@ -284,7 +296,7 @@ void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void 
 {
     auto *impl = static_cast<Impl *>(cls);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        auto *state = new ConnectionState { .target = {}, .targetEnd = nullptr, .peer = peerOf(connection), .deadline = impl->deadlines.opened(connection) };
+        auto *state = new ConnectionState { .target = {}, .targetStart = nullptr, .targetEnd = nullptr, .peer = peerOf(connection), .deadline = impl->deadlines.opened(connection) };
         if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_DAEMON)) {
             const auto it = std::find(impl->daemons.cbegin(), impl->daemons.cend(), info->daemon);
             state->worker = it == impl->daemons.cend() ? 0 : int(it - impl->daemons.cbegin());
@@ -311,6 +323,7 @@ void *HttpServer::Impl::onUri(void *cls, const char *uri, MHD_Connection *connec
     ConnectionState *state = ConnectionState::of(connection);
     if (state) {
         state->target = uri;
+        state->targetStart = uri;
         state->targetEnd = uri ? uri + state->target.size() : nullptr;
     }
     const auto problem = ConnectionMemory::targetProblem(uri, impl->options.connectionMemory, impl->answerHeadBytes());

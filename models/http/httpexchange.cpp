@@ -69,7 +69,7 @@ const char *HttpRequest::hostProblem() const
         return "More than one Host header.";
     if (hostHeaders == 0 && version == "HTTP/1.1")
         return "An HTTP/1.1 request needs a Host header.";
-    if (!host.isNull() && !validHost(host)) // an empty one too: Django refuses it
+    if ((!host.isNull() && !validHost(host)) || (!authority.isNull() && !validHost(authority))) // an empty one too
         return "Invalid HTTP_HOST header.";
     return nullptr;
 }

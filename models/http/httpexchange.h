@@ -24,7 +24,8 @@ struct HttpRequest {
     QByteArray target; // the request target in origin-form ("/api/foos?page=2"; RequestSyntax)
     QByteArray query;  // raw, after '?'
     QByteArray version;
-    QByteArray host;   // null when absent, empty when sent empty; an absolute-form target's authority
+    QByteArray host;   // the Host header: null when absent, empty when sent empty
+    QByteArray authority; // an absolute-form target's host[:port], which takes the Host header's place; else null
     int hostHeaders = 0; // how many Host header lines came
     const char *syntaxProblem = nullptr; // why the method, target or a header field is malformed (RequestSyntax)
     QByteArray transferEncoding; // null when absent; the first line's
@@ -39,6 +40,9 @@ struct HttpRequest {
     int lane = -1; // the serving thread (its ResponseCache lane); -1: none
     QByteArray body; // bounded by HttpServerOptions::bodyLimit
 
+    // The host that names this server in links: the authority, else the Host header.
+    const QByteArray &linkHost() const { return authority.isNull() ? host : authority; }
+
     bool isHead() const { return method == "HEAD"; }
     bool isGetOrHead() const { return method == "GET" || method == "HEAD"; }
     // A query parameter decoded as Django does ('+' is a space; the last value wins).
@@ -46,7 +50,8 @@ struct HttpRequest {
     // All parameters in order, decoded.
     QList<std::pair<QByteArray, QByteArray>> queryItems() const;
     // Why the Host header makes this a bad request (RFC 9112 3.2: an HTTP/1.1 request without one,
-    // any request with two, or a value Django's host validation refuses), or null.
+    // any request with two, or a value Django's host validation refuses — the header's and an
+    // absolute-form target's authority), or null.
     const char *hostProblem() const;
     // Why the body's framing makes this a bad request, as nginx judges it (both Content-Length and
     // Transfer-Encoding, two lines of either: 400, the smuggling vectors of RFC 9112 6.3; a

@@ -26,8 +26,10 @@ Q_DECLARE_LOGGING_CATEGORY(lcHttp)
 // libmicrohttpd only shows to the URI log callback, the peer's address, and its request deadline.
 struct ConnectionState {
     QByteArray target;
-    // Where libmicrohttpd ended the target (the NUL it wrote for the space before the version):
-    // the version follows right after, unless the target had a NUL of its own.
+    // Where the target starts in libmicrohttpd's copy of the request line, and where it ended it
+    // (the NUL it wrote for the space before the version): the handler checks the method and the
+    // version are where they must be then, which a NUL inside either would move.
+    const char *targetStart = nullptr;
     const char *targetEnd = nullptr;
     QByteArray peer;
     RequestDeadlines::Slot *deadline = nullptr;

@@ -129,7 +129,7 @@ Reply pagedList(ApiShared &api, const HttpRequest &request, WorkerContext &conte
     const auto page = pageNumber(request.queryValue("page"), pages);
     if (!page || *page < 1 || *page > pages)
         return HttpResponses::error(MHD_HTTP_NOT_FOUND, "Invalid page.");
-    const QByteArray host = request.host.isEmpty() ? api.defaultHost() : request.host;
+    const QByteArray host = request.linkHost().isEmpty() ? api.defaultHost() : request.linkHost();
     if (!validHost(host))
         return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "Invalid HTTP_HOST header.");
     const QByteArray base = "http://" + host + request.path;

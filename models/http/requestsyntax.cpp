@@ -36,6 +36,8 @@ bool percentEncodingValid(QByteArrayView path)
             continue;
         if (i + 2 >= path.size() || !isHex(path[i + 1]) || !isHex(path[i + 2]))
             return false;
+        if (path[i + 1] == '0' && path[i + 2] == '0') // libmicrohttpd decodes it: the path would end there
+            return false;
         i += 2;
     }
     return true;
@@ -61,12 +63,14 @@ const char *methodProblem(QByteArrayView method)
 
 const char *fieldProblem(QByteArrayView name, QByteArrayView value)
 {
-    if (!isToken(name))
+    if (name.isEmpty())
         return "Malformed header field name.";
-    for (const char c : value) {
-        if (isControl(c) && c != '\t')
-            return "Malformed header field value.";
+    for (const char c : name) {
+        if (c == ' ' || isControl(c))
+            return "Malformed header field name.";
     }
+    if (value.contains('\r'))
+        return "Malformed header field value.";
     return nullptr;
 }
 

@@ -15,10 +15,12 @@ bool isToken(QByteArrayView text);
 // ("get", "PATCH") is no syntax error: it is 405 as DRF answers it.
 const char *methodProblem(QByteArrayView method);
 
-// Why a header field line is malformed, or null: a name that is no token (empty, a space before
-// the colon: RFC 9112 5.1 makes that a MUST-400, as "Transfer-Encoding : chunked" is a smuggling
-// vector), or a control character other than a tab in the value (a bare CR among them, which
-// some parsers take for a line end). A NUL ends libmicrohttpd's copy of a value: it is not seen.
+// Why a header field line is malformed, as nginx judges it, or null: an empty name, or one with a
+// space or control byte (a space before the colon: RFC 9112 5.1 makes that a MUST-400, as
+// "Transfer-Encoding : chunked" is a smuggling vector), or a bare CR in the value (some parsers
+// take it for a line end; RFC 9110 5.5). Other names that are no token ("X/Y", "X-\xc3\xa9") pass,
+// as nginx ignores them: no handler reads them. A NUL ends libmicrohttpd's copy of a value
+// unseen, and it joins an obs-fold continuation to the line before without a space.
 const char *fieldProblem(QByteArrayView name, QByteArrayView value);
 
 // A request target as sent, made the origin-form the router takes ("/path?query"):
@@ -27,7 +29,7 @@ const char *fieldProblem(QByteArrayView name, QByteArrayView value);
 // - a fragment ("#x", which no client should send) is dropped, as nginx and gunicorn do;
 // - spaces libmicrohttpd left at the end (several before the version) are dropped.
 // Malformed: a space or control character inside, a '%' not followed by two hex digits in the
-// path, userinfo in an authority, anything else that starts with neither '/' nor a scheme, and
+// path or "%00" there (libmicrohttpd decodes the path into a C string), userinfo in an authority, anything else that starts with neither '/' nor a scheme, and
 // '*' other than for OPTIONS.
 struct Target {
     QByteArray target;    // when changed: the origin-form (or "*"); else null (what was sent is it)

@@ -28,11 +28,16 @@ private slots:
         QVERIFY(!RequestSyntax::fieldProblem("Accept", "application/json; indent=2"));
         QVERIFY(!RequestSyntax::fieldProblem("X-A", "a\tb \x80\xff"));
         QVERIFY(!RequestSyntax::fieldProblem("X-Empty", ""));
+        // As nginx: control bytes other than CR pass in a value, names that are no token but have
+        // no space or control byte pass (nginx ignores them; no handler reads them).
+        QVERIFY(!RequestSyntax::fieldProblem("X-A", "a\x01\x7f"));
+        QVERIFY(!RequestSyntax::fieldProblem("X/Y", "1"));
+        QVERIFY(!RequestSyntax::fieldProblem("X-\xc3\xa9", "1"));
         QVERIFY(RequestSyntax::fieldProblem("X-A", "a\rb"));
-        QVERIFY(RequestSyntax::fieldProblem("X-A", "a\x01"));
-        QVERIFY(RequestSyntax::fieldProblem("X-A", "\x7f"));
         QVERIFY(RequestSyntax::fieldProblem("", "b"));
         QVERIFY(RequestSyntax::fieldProblem("X A", "b"));
+        QVERIFY(RequestSyntax::fieldProblem("X-A\t", "b"));
+        QVERIFY(RequestSyntax::fieldProblem("X\x7f", "b"));
     }
 
     void originForm_data()
@@ -59,6 +64,7 @@ private slots:
         QTest::addRow("a tab") << QByteArray("/api/\tfoos/") << QByteArray("GET") << same << QByteArray() << true;
         QTest::addRow("DEL") << QByteArray("/api/foos/1/\x7f") << QByteArray("GET") << same << QByteArray() << true;
         QTest::addRow("bad escape") << QByteArray("/api/foos/%zz/") << QByteArray("GET") << same << QByteArray() << true;
+        QTest::addRow("an escaped NUL") << QByteArray("/api/foos/%00x/") << QByteArray("GET") << same << QByteArray() << true;
         QTest::addRow("escape cut short") << QByteArray("/api/foos/%3") << QByteArray("GET") << same << QByteArray() << true;
         QTest::addRow("no slash") << QByteArray("api/foos/1/") << QByteArray("GET") << same << QByteArray() << true;
         QTest::addRow("authority-form") << QByteArray("example.com:443") << QByteArray("CONNECT") << same << QByteArray() << true;
@@ -112,7 +118,11 @@ private slots:
             << QByteArray("POST /api/foos/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n") << name;
         QTest::addRow("space in a name") << QByteArray("GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\nX A: b\r\n\r\n") << name;
         QTest::addRow("bare CR in a value") << QByteArray("GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n") << value;
-        QTest::addRow("control byte in a value") << QByteArray("GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\nX-A: a\x01\r\n\r\n") << value;
+        QTest::addRow("NUL in the method") << QByteArray("GE\0T /api/foos/1/", 17) + end << QByteArray("Malformed request method.");
+        QTest::addRow("NUL in the method, two spaces") << QByteArray("GE\0T  /api/foos/1/", 18) + end << QByteArray("Malformed request method.");
+        QTest::addRow("escaped NUL in the path") << "GET /api/foos/%00x/" + end << target;
+        QTest::addRow("absolute-form, invalid Host header")
+            << QByteArray("GET http://x/api/foos/1/ HTTP/1.1\r\nHost: a b\r\n\r\n") << QByteArray("Invalid HTTP_HOST header.");
     }
     void refusedOnTheWire()
     {
@@ -139,13 +149,22 @@ private slots:
         QTest::addRow("a fragment") << QByteArray("GET /api/foos/2/#bars HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         QTest::addRow("two spaces before the version") << QByteArray("GET /api/foos/2/  HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         QTest::addRow("a tab in a value") << QByteArray("GET /api/foos/2/ HTTP/1.1\r\nHost: x\r\nX-A: a\tb\r\nConnection: close\r\n\r\n");
+        QTest::addRow("a control byte in a value") << QByteArray("GET /api/foos/2/ HTTP/1.1\r\nHost: x\r\nX-A: a\x01\r\nConnection: close\r\n\r\n");
+        QTest::addRow("a name nginx ignores") << QByteArray("GET /api/foos/2/ HTTP/1.1\r\nHost: x\r\nX/Y: 1\r\nConnection: close\r\n\r\n");
+        QTest::addRow("two spaces after the method") << QByteArray("GET  /api/foos/2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        QTest::addRow("keep-alive, then the same") << QByteArray("GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\n\r\nGET http://x/api/foos/2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     }
     void servedOnTheWire()
     {
         QFETCH(QByteArray, request);
         HttpFixture f;
         QVERIFY(f.ok);
-        const QByteArray raw = rawRequest(f.port(), request);
+        QByteArray raw = rawRequest(f.port(), request);
+        if (request.count("HTTP/1.1\r\n") == 2) { // the first answer is Foo 1's
+            const QByteArray first = "\r\n\r\n" + f.live(1);
+            QVERIFY2(raw.indexOf(first) > 0, raw.constData());
+            raw = raw.mid(raw.indexOf(first) + first.size());
+        }
         QCOMPARE(statusOf(raw), 200);
         QVERIFY2(framingProblem(raw).isEmpty(), framingProblem(raw).constData());
         QVERIFY(raw.endsWith("\r\n\r\n" + f.live(2)));
