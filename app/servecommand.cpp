@@ -42,6 +42,7 @@ struct ServeOptions {
     QCommandLineOption stale { QStringLiteral("stale-while-revalidate"), QStringLiteral("Serve entries known stale while one refresh runs.") };
     QCommandLineOption maxConnections { QStringLiteral("max-connections"), QStringLiteral("Connection limit (default 1024)."), QStringLiteral("n"), QStringLiteral("1024") };
     QCommandLineOption timeout { QStringLiteral("timeout"), QStringLiteral("Idle/slow client timeout in seconds (default 30)."), QStringLiteral("s"), QStringLiteral("30") };
+    QCommandLineOption cpuAffinity { QStringLiteral("cpu-affinity"), QStringLiteral("auto (default): with as many --threads as CPUs, each on a CPU of its own; off: never."), QStringLiteral("mode"), QStringLiteral("auto") };
     QCommandLineOption quiet { QStringLiteral("quiet"), QStringLiteral("No request log on stderr.") };
     QCommandLineOption sendfileFrom { QStringLiteral("sendfile-from"), QStringLiteral("Send cached bodies of at least this many KiB with sendfile() from an in-memory copy (default 64; -1: never)."), QStringLiteral("kib"), QStringLiteral("64") };
     QCommandLineOption sendfileTo { QStringLiteral("sendfile-to"), QStringLiteral("... and at most this many KiB (default 128; -1: no limit)."), QStringLiteral("kib"), QStringLiteral("128") };
@@ -49,7 +50,7 @@ struct ServeOptions {
     void addTo(QCommandLineParser &parser) const
     {
         parser.addOptions({ listen, port, threads, workers, memory, pageSize, tokenFile, policy, cacheControl, stale,
-                            maxConnections, timeout, quiet, sendfileFrom, sendfileTo });
+                            maxConnections, timeout, cpuAffinity, quiet, sendfileFrom, sendfileTo });
     }
 };
 
@@ -106,6 +107,12 @@ std::variant<HttpServerOptions, int> serverOptions(const QCommandLineParser &par
         return Usage;
     }
     options.cacheControl = cacheControl.toLatin1();
+    const QString affinity = parser.value(o.cpuAffinity);
+    if (affinity != QLatin1String("auto") && affinity != QLatin1String("off")) {
+        printError(QStringLiteral("--cpu-affinity takes auto or off"));
+        return Usage;
+    }
+    options.pinThreads = affinity == QLatin1String("auto");
     const QString policy = parser.value(o.policy);
     if (policy == QLatin1String("cached"))
         options.policy = CachePolicy::Cached;

@@ -93,10 +93,19 @@ Result<quint16> Acceptor::listen(const sockaddr *address, socklen_t length)
     return quint16(ntohs(port));
 }
 
-void ConnectionPlacement::reset(int workers)
+void ConnectionPlacement::reset(int workers, const std::vector<int> &workerCpus)
 {
     m_workers = qBound(1, workers, maxWorkers);
     m_next = 0;
+    m_workerOfCpu.clear();
+    for (int worker = 0; worker < qMin(m_workers, int(workerCpus.size())); ++worker) {
+        const int cpu = workerCpus[size_t(worker)];
+        if (cpu < 0)
+            continue;
+        if (cpu >= int(m_workerOfCpu.size()))
+            m_workerOfCpu.resize(size_t(cpu) + 1, -1);
+        m_workerOfCpu[size_t(cpu)] = worker;
+    }
     for (auto &open : m_open)
         open.store(0, std::memory_order_relaxed);
 }
@@ -112,7 +121,8 @@ int ConnectionPlacement::place(int incomingCpu)
     m_next = (m_next + 1) % m_workers;
     int chosen = least;
     if (incomingCpu >= 0) {
-        const int preferred = incomingCpu % m_workers;
+        const bool pinned = incomingCpu < int(m_workerOfCpu.size()) && m_workerOfCpu[size_t(incomingCpu)] >= 0;
+        const int preferred = pinned ? m_workerOfCpu[size_t(incomingCpu)] : incomingCpu % m_workers;
         if (open(preferred) - open(least) < slack)
             chosen = preferred;
     }
@@ -131,9 +141,9 @@ int ConnectionPlacement::open(int worker) const
     return worker >= 0 && worker < m_workers ? m_open[size_t(worker)].load(std::memory_order_relaxed) : 0;
 }
 
-void Acceptor::start(Handoff handoff, int limit, int workers)
+void Acceptor::start(Handoff handoff, int limit, int workers, const std::vector<int> &workerCpus)
 {
-    m_placement.reset(workers);
+    m_placement.reset(workers, workerCpus);
     m_handoff = std::move(handoff);
     m_limit = qMax(1, limit);
     m_open = 0;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <thread>
+#include <vector>
 
 // Which serving thread takes a new connection: the one that belongs to the CPU the connection's
 // packets arrived on (SO_INCOMING_CPU, modulo the threads), unless that one already has `slack`
@@ -26,7 +27,9 @@ public:
     static constexpr int slack = 2;
     static constexpr int maxWorkers = 256;
 
-    void reset(int workers);
+    // `workerCpus[i]`: the CPU worker i is pinned to, its connections' CPU; empty: not pinned,
+    // then a CPU's worker is the CPU's number modulo the workers.
+    void reset(int workers, const std::vector<int> &workerCpus = {});
     // The worker for a connection whose packets arrived on `incomingCpu` (-1: unknown), counted.
     int place(int incomingCpu);
     void release(int worker);
@@ -35,6 +38,7 @@ public:
 private:
     int m_workers = 1;
     int m_next = 0; // where the search for the least loaded starts: round robin among equals
+    std::vector<int> m_workerOfCpu; // by CPU number: the worker pinned to it, or -1
     std::array<std::atomic<int>, maxWorkers> m_open {};
 };
 
@@ -64,7 +68,8 @@ public:
 
     // Binds and listens (nothing is accepted yet); the bound port.
     Result<quint16> listen(const sockaddr *address, socklen_t length);
-    void start(Handoff handoff, int limit, int workers);
+    // `workerCpus`: see ConnectionPlacement::reset.
+    void start(Handoff handoff, int limit, int workers, const std::vector<int> &workerCpus = {});
     // Stops accepting and closes the listening socket; handed-off connections are not touched.
     void stop();
     // A connection handed to `worker` has closed: room for one more.

@@ -3,6 +3,7 @@
 #include "httpserverimpl.h"
 
 #include "http/connectionmemory.h"
+#include "http/cpuaffinity.h"
 #include "http/libraryanswers.h"
 #include "http/requestsyntax.h"
 
@@ -25,6 +26,11 @@ ConnectionState *ConnectionState::of(MHD_Connection *connection)
 
 namespace {
 
+
+// Set on a serving thread once it is on its CPU (HttpServerOptions::pinThreads). A thread serves
+// one daemon for its life, so it is pinned at its first connection (libmicrohttpd gives no
+// earlier call on it).
+thread_local bool onItsCpu = false;
 
 // Set on a serving thread when the handler returns MHD_NO for a request it has answered itself:
 // libmicrohttpd's "Application reported internal error" that follows at once is no error then.
@@ -302,6 +308,11 @@ void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void 
             state->worker = it == impl->daemons.cend() ? 0 : int(it - impl->daemons.cbegin());
         }
         *socketContext = state;
+        if (!onItsCpu && size_t(state->worker) < impl->workerCpus.size()) {
+            onItsCpu = true;
+            if (!CpuAffinity::pinCurrentThread(impl->workerCpus[size_t(state->worker)]))
+                qCWarning(lcHttp) << "could not pin serving thread" << state->worker << "to CPU" << impl->workerCpus[size_t(state->worker)];
+        }
         impl->counters.connectionsOpen.fetch_add(1, std::memory_order_relaxed);
         impl->counters.connectionsByThread[size_t(state->worker)].fetch_add(1, std::memory_order_relaxed);
     } else {

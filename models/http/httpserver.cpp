@@ -1,5 +1,7 @@
 #include "httpserverimpl.h"
 
+#include "http/cpuaffinity.h"
+
 #include "cache/cacheservice.h"
 
 #include <QCoreApplication>
@@ -122,15 +124,18 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
                                                : tr("cannot start serving thread %1 of %2: %3").arg(started + 1).arg(threads).arg(why));
     }
     impl.port = *bound;
+    const std::vector<int> cpus = CpuAffinity::allowed();
+    impl.workerCpus = options.pinThreads && int(cpus.size()) == threads ? cpus : std::vector<int>();
     impl.acceptor.start([daemons = impl.daemons](int socket, const sockaddr *peer, socklen_t length, int worker) {
         // Closes the socket on failure.
         return MHD_add_connection(daemons[size_t(worker)], socket, peer, length) == MHD_YES;
-    }, options.maxConnections, threads);
+    }, options.maxConnections, threads, impl.workerCpus);
     impl.router->setBoundHost((ipv6 ? '[' + options.address.toLatin1() + ']' : options.address.toLatin1()) + ':'
                               + QByteArray::number(impl.port));
     impl.sweepTimer.start();
     impl.logTimer.start();
-    qCInfo(lcHttp).noquote() << "listening on" << url().toString();
+    qCInfo(lcHttp).noquote() << "listening on" << url().toString()
+                              << (impl.workerCpus.empty() ? QString() : tr("(a serving thread on each CPU)"));
     return impl.port;
 }
 

@@ -52,6 +52,7 @@ struct HttpServer::Impl {
     // One libmicrohttpd daemon per serving thread (not its thread pool): the acceptor picks which
     // one takes a connection (ConnectionPlacement).
     std::vector<MHD_Daemon *> daemons;
+    std::vector<int> workerCpus; // the CPU each serving thread is pinned to; empty: none
     std::atomic<bool> starting { false }; // start() is making the daemons (read by onError on their threads)
     std::mutex startErrorMutex;
     quint16 port = 0;

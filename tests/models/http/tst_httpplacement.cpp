@@ -3,6 +3,10 @@
 #include "httpfixture.h"
 
 #include "http/acceptor.h"
+#include "http/cpuaffinity.h"
+
+#include <QDir>
+#include <QFile>
 
 #include <QLoggingCategory>
 #include <QRegularExpression>
@@ -109,6 +113,29 @@ bool incomingCpuIsTheClients(int cpu)
     return same;
 }
 
+// The CPUs each libmicrohttpd serving thread of this process may run on, one set per thread.
+QList<QList<int>> servingThreadCpus()
+{
+    QList<QList<int>> threads;
+    const QDir tasks(QStringLiteral("/proc/self/task"));
+    for (const QString &tid : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile comm(tasks.filePath(tid + QStringLiteral("/comm")));
+        if (!comm.open(QIODevice::ReadOnly) || comm.readAll().trimmed() != "MHD-single")
+            continue;
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (::sched_getaffinity(pid_t(tid.toInt()), sizeof set, &set) != 0)
+            continue;
+        QList<int> cpus;
+        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+            if (CPU_ISSET(cpu, &set))
+                cpus << cpu;
+        }
+        threads << cpus;
+    }
+    return threads;
+}
+
 } // namespace
 
 class TestHttpPlacement : public QObject {
@@ -210,6 +237,59 @@ private slots:
         openFrom(odd, 1);
         QVERIFY(!QTest::currentTestFailed());
         QCOMPARE(perThread(), (QList<int> { 3, 2 }));
+    }
+    // Pinned threads: a CPU's connections go to the thread on that CPU; CPUs without one (or
+    // unknown) as before.
+    void policyWithPinnedThreads()
+    {
+        ConnectionPlacement placement;
+        placement.reset(2, { 6, 3 });
+        QCOMPARE(placement.place(3), 1);
+        QCOMPARE(placement.place(6), 0); // 6 % 2 would be thread 0 too; 3 % 2 is 1: the map decides both
+        placement.reset(2, { 3, 6 });
+        QCOMPARE(placement.place(3), 0);
+        QCOMPARE(placement.place(6), 1);
+        QCOMPARE(placement.place(5), 1); // not pinned: 5 % 2
+        QCOMPARE(placement.place(-1), 0);
+    }
+
+    // With as many serving threads as CPUs, each serving thread runs on a CPU of its own once it
+    // has a connection, and the CPUs are all of this process's; with pinThreads off, none is pinned.
+    void servingThreadsStayOnTheirCpus()
+    {
+        const std::vector<int> cpus = CpuAffinity::allowed();
+        if (cpus.empty() || cpus.size() > 16)
+            QSKIP("needs 1 to 16 CPUs to run on");
+        QList<int> all(cpus.cbegin(), cpus.cend());
+        for (const bool pin : { true, false }) {
+            HttpServerOptions options;
+            options.threads = int(cpus.size());
+            options.pinThreads = pin;
+            HttpFixture f(options);
+            QVERIFY(f.ok);
+            std::vector<std::unique_ptr<ClientSocket>> clients;
+            // Connections from every CPU, and more (the slack spreads them if the incoming CPU is
+            // not the client's), until every serving thread has one.
+            for (size_t i = 0; i < 8 * cpus.size(); ++i) {
+                Pinned pinned(cpus[i % cpus.size()]);
+                clients.push_back(std::make_unique<ClientSocket>(f.port()));
+                QVERIFY(clients.back()->get("/healthz").startsWith("HTTP/1.1 200"));
+            }
+            const QList<QList<int>> threads = servingThreadCpus();
+            QCOMPARE(threads.size(), all.size());
+            QList<int> pinnedTo;
+            for (const QList<int> &threadCpus : threads) {
+                if (!pin) {
+                    QCOMPARE(threadCpus, all);
+                    continue;
+                }
+                QCOMPARE(threadCpus.size(), 1);
+                pinnedTo << threadCpus.first();
+            }
+            std::sort(pinnedTo.begin(), pinnedTo.end());
+            if (pin)
+                QCOMPARE(pinnedTo, all);
+        }
     }
 };
 
