@@ -12,7 +12,8 @@
 #include <vector>
 
 // Which serving thread takes a new connection: the one that belongs to the CPU the connection's
-// packets arrived on (SO_INCOMING_CPU, modulo the threads), unless that one already has `slack`
+// packets arrived on (SO_INCOMING_CPU: the thread pinned to that CPU, else the CPU modulo the
+// threads), unless that one already has `slack`
 // more connections than the least loaded: then the least loaded. On loopback the incoming CPU is
 // the client thread's at connect(), so when a client's threads connect from different CPUs the
 // connections of each go to one serving thread and the two can take turns on one core (nginx's
