@@ -74,7 +74,7 @@ struct HeaderCensus {
     const char *problem = nullptr;
 };
 
-MHD_Result countHeader(void *cls, MHD_ValueKind, const char *key, const char *value)
+MHD_Result readHeader(void *cls, MHD_ValueKind, const char *key, const char *value)
 {
     static constexpr std::pair<const char *, QByteArray HttpRequest::*> wanted[] = {
         { MHD_HTTP_HEADER_HOST, &HttpRequest::host },
@@ -172,7 +172,7 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
         request.lane = state->worker;
     }
     HeaderCensus census { request };
-    MHD_get_connection_values(connection, MHD_HEADER_KIND, &countHeader, &census);
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, &readHeader, &census);
     readTarget(request, state, method, version);
     if (!request.syntaxProblem)
         request.syntaxProblem = census.problem;
@@ -302,7 +302,9 @@ void HttpServer::Impl::onConnection(void *cls, MHD_Connection *connection, void 
 {
     auto *impl = static_cast<Impl *>(cls);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        auto *state = new ConnectionState { .target = {}, .targetStart = nullptr, .targetEnd = nullptr, .peer = peerOf(connection), .deadline = impl->deadlines.opened(connection) };
+        auto *state = new ConnectionState;
+        state->peer = peerOf(connection);
+        state->deadline = impl->deadlines.opened(connection);
         if (const MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_DAEMON)) {
             const auto it = std::find(impl->daemons.cbegin(), impl->daemons.cend(), info->daemon);
             state->worker = it == impl->daemons.cend() ? 0 : int(it - impl->daemons.cbegin());

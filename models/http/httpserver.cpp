@@ -135,7 +135,7 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
     impl.sweepTimer.start();
     impl.logTimer.start();
     qCInfo(lcHttp).noquote() << "listening on" << url().toString()
-                              << (impl.workerCpus.empty() ? QString() : tr("(a serving thread on each CPU)"));
+                                 + (impl.workerCpus.empty() ? QString() : tr(" (a serving thread on each CPU)"));
     return impl.port;
 }
 

@@ -95,7 +95,8 @@ Target originForm(QByteArrayView sent, QByteArrayView method)
     if (target == "*") {
         if (method != "OPTIONS")
             result.problem = "Malformed request target.";
-        result.target = target.toByteArray();
+        if (result.changed)
+            result.target = target.toByteArray();
         return result;
     }
     if (!target.startsWith('/')) {
