@@ -30,7 +30,10 @@ void onSignal(int)
 }
 
 struct ServeOptions {
-    QCommandLineOption listen { QStringLiteral("listen"), QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("address"), QStringLiteral("127.0.0.1") };
+    QCommandLineOption listen { QStringLiteral("listen"),
+                                QStringLiteral("Address to listen on, with or without a port: 127.0.0.1 (default), "
+                                               "0.0.0.0:8000, [::1]:8000."),
+                                QStringLiteral("address"), QStringLiteral("127.0.0.1") };
     QCommandLineOption port { QStringLiteral("port"), QStringLiteral("Port (default 8000; 0: any free port)."), QStringLiteral("n"), QStringLiteral("8000") };
     QCommandLineOption threads { QStringLiteral("threads"), QStringLiteral("HTTP threads (default 2)."), QStringLiteral("n"), QStringLiteral("2") };
     QCommandLineOption workers { QStringLiteral("workers"), QStringLiteral("Serializing workers (default 2)."), QStringLiteral("n"), QStringLiteral("2") };
@@ -65,12 +68,64 @@ std::optional<int> number(const QCommandLineParser &parser, const QCommandLineOp
     return value;
 }
 
+// --listen as gunicorn, uvicorn and runserver take it: HOST, HOST:PORT, [IPV6] or [IPV6]:PORT (a bare
+// IPv6 address has no port). The address and the port named there, if any; nullopt after a usage error.
+std::optional<std::pair<QString, std::optional<QString>>> splitListen(const QString &value)
+{
+    if (value.startsWith(QLatin1Char('['))) {
+        const qsizetype close = value.indexOf(QLatin1Char(']'));
+        const QString rest = close < 0 ? QString() : value.mid(close + 1);
+        if (close < 0 || (!rest.isEmpty() && !rest.startsWith(QLatin1Char(':')))) {
+            printError(QStringLiteral("--listen %1: write an IPv6 address with a port as [::1]:8000").arg(value));
+            return std::nullopt;
+        }
+        std::optional<QString> port;
+        if (!rest.isEmpty())
+            port = rest.mid(1);
+        return std::pair { value.mid(1, close - 1), port };
+    }
+    if (value.count(QLatin1Char(':')) == 1) {
+        const qsizetype colon = value.indexOf(QLatin1Char(':'));
+        return std::pair { value.left(colon), std::optional<QString>(value.mid(colon + 1)) };
+    }
+    return std::pair { value, std::optional<QString>() };
+}
+
+// The port of --listen HOST:PORT and of --port, which must agree where both are given.
+std::optional<int> listenPort(const QCommandLineParser &parser, const ServeOptions &o, const std::optional<QString> &inListen)
+{
+    if (!inListen)
+        return number(parser, o.port, 0, 65535);
+    bool ok = false;
+    const int port = inListen->toInt(&ok);
+    if (!ok || port < 0 || port > 65535 || inListen->startsWith(QLatin1Char('+'))) {
+        printError(QStringLiteral("--listen %1: the port takes a number from 0 to 65535").arg(parser.value(o.listen)));
+        return std::nullopt;
+    }
+    if (parser.isSet(o.port)) {
+        const auto other = number(parser, o.port, 0, 65535);
+        if (!other)
+            return std::nullopt;
+        if (*other != port) {
+            printError(QStringLiteral("--listen %1 and --port %2 name different ports: give the port once")
+                           .arg(parser.value(o.listen)).arg(*other));
+            return std::nullopt;
+        }
+    }
+    return port;
+}
+
 // The options into a server configuration; an exit code on a usage error.
 std::variant<HttpServerOptions, int> serverOptions(const QCommandLineParser &parser, const ServeOptions &o)
 {
     HttpServerOptions options;
-    options.address = parser.value(o.listen);
-    const auto port = number(parser, o.port, 0, 65535);
+    const auto listen = splitListen(parser.value(o.listen));
+    if (!listen)
+        return Usage;
+    options.address = listen->first;
+    const auto port = listenPort(parser, o, listen->second);
+    if (!port)
+        return Usage;
     const auto threads = number(parser, o.threads, 1, 256);
     const auto workers = number(parser, o.workers, 1, 64);
     const auto pageSize = number(parser, o.pageSize, 0, 1000000);

@@ -9,6 +9,8 @@
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QProcess>
+#include <QTcpServer>
+#include <QHostAddress>
 #include <QTest>
 
 // The `preserve` executable as an operator and a script use it: exit codes, stdout, stderr.
@@ -72,6 +74,19 @@ private slots:
             << QStringList { QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--sendfile-from"),
                              QStringLiteral("200"), QStringLiteral("--sendfile-to"), QStringLiteral("100") }
             << 2 << QByteArray("--sendfile-to 100 is below --sendfile-from 200");
+        QTest::addRow("--listen and --port disagree")
+            << QStringList { QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:8001"),
+                             QStringLiteral("--port"), QStringLiteral("8002") }
+            << 2 << QByteArray("--listen 127.0.0.1:8001 and --port 8002 name different ports");
+        QTest::addRow("--listen with a port that is no number")
+            << QStringList { QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:http") }
+            << 2 << QByteArray("the port takes a number from 0 to 65535");
+        QTest::addRow("--listen with a port past 65535")
+            << QStringList { QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:70000") }
+            << 2 << QByteArray("the port takes a number from 0 to 65535");
+        QTest::addRow("--listen IPv6 with an unclosed bracket")
+            << QStringList { QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("[::1:8000") }
+            << 2 << QByteArray("[::1]:8000");
         // libmicrohttpd would refuse the header on every response, silently.
         QTest::addRow("--cache-control with a line break") << QStringList { QStringLiteral("serve"), QStringLiteral("--port"), QStringLiteral("0"),
                                                                             QStringLiteral("--cache-control"), QStringLiteral("max-age=5\r\nX-Inj: 1") }
@@ -263,6 +278,49 @@ private slots:
         const auto result = preserve(arguments + QStringList { QStringLiteral("--db"), m_db });
         QCOMPARE(result.exitCode, exitCode);
         QVERIFY2(result.err.contains(message), result.err.constData());
+    }
+
+    // gunicorn, uvicorn and runserver take HOST:PORT; so does serve, next to --port.
+    void serveListensOnHostAndPort_data()
+    {
+        QTest::addColumn<QString>("listen");
+        QTest::addColumn<bool>("samePortOption");
+        QTest::addColumn<QString>("expectedHost");
+        QTest::addRow("IPv4 with port") << QStringLiteral("127.0.0.1:%1") << false << QStringLiteral("127.0.0.1");
+        QTest::addRow("IPv4 with the same --port") << QStringLiteral("127.0.0.1:%1") << true << QStringLiteral("127.0.0.1");
+        QTest::addRow("localhost with port") << QStringLiteral("localhost:%1") << false << QStringLiteral("localhost");
+        QTest::addRow("IPv6 with port") << QStringLiteral("[::1]:%1") << false << QStringLiteral("[::1]");
+        QTest::addRow("IPv6 in brackets, --port") << QStringLiteral("[::1]") << true << QStringLiteral("[::1]");
+    }
+
+    void serveListensOnHostAndPort()
+    {
+        QFETCH(QString, listen);
+        QFETCH(bool, samePortOption);
+        QFETCH(QString, expectedHost);
+        if (expectedHost.startsWith(QLatin1Char('['))) {
+            QTcpServer probe;
+            if (!probe.listen(QHostAddress::LocalHostIPv6))
+                QSKIP("no IPv6 loopback on this machine");
+        }
+        QTcpServer free;
+        QVERIFY(free.listen(QHostAddress::LocalHost));
+        const quint16 port = free.serverPort();
+        free.close();
+        QStringList arguments { QStringLiteral("serve"), QStringLiteral("--quiet"), QStringLiteral("--db"), m_db,
+                                QStringLiteral("--listen"), listen.contains(QLatin1String("%1")) ? listen.arg(port) : listen };
+        if (samePortOption)
+            arguments << QStringLiteral("--port") << QString::number(port);
+        QProcess serve;
+        serve.start(preserveBinary(), arguments);
+        QByteArray out;
+        QTRY_VERIFY2_WITH_TIMEOUT((out += serve.readAllStandardOutput()).contains('\n') || serve.state() == QProcess::NotRunning,
+                                  "serve printed nothing", 30000);
+        const QByteArray expected = QStringLiteral("Serving http://%1:%2/api/foos/").arg(expectedHost).arg(port).toUtf8();
+        QVERIFY2(out.startsWith(expected), (out + serve.readAllStandardError()).constData());
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(30000));
+        QCOMPARE(serve.exitCode(), 0);
     }
 
     void demoDatabaseIsTheDefault()
