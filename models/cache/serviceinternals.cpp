@@ -218,6 +218,7 @@ Result<QList<EntryStatus>> ServiceInternals::status(WorkerContext &context, Stat
     auto tracking = ChangeTracking::state(database);
     inputs.trackingInstalled = tracking && tracking->installed;
     inputs.trackedSince = tracking ? tracking->trackedSince : 0;
+    inputs.trackedSinceReason = tracking ? tracking->trackedSinceReason : QString();
     if (inputs.trackingInstalled) {
         auto changes = ChangeTracking::changesSince(database, 0);
         if (!changes)

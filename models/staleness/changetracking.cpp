@@ -20,10 +20,6 @@ Q_LOGGING_CATEGORY(lcTracking, "preserve.tracking", QtInfoMsg) // debug lines on
 namespace ChangeTracking {
 namespace {
 
-// Model and operations of every trigger; must match the templates in resources/sql.
-const char *const triggerSuffixes[] = { "foo_ins", "foo_upd", "foo_del", "bar_ins", "bar_upd", "bar_del",
-    "zab_ins", "zab_upd", "zab_del", "baz_upd", "baz_del", "zab_bazs_ins", "zab_bazs_upd", "zab_bazs_del" };
-const char *const functionSuffixes[] = { "foo", "bar", "zab", "baz", "zab_bazs" };
 constexpr int postgresMaxIdentifier = 63;
 
 QString trackPrefix(const QString &label)
@@ -40,6 +36,13 @@ QString quotedLog(const Database &database)
 QString positionColumn(const Database &database)
 {
     return database.isSqlite() ? QStringLiteral("id") : QStringLiteral("xid");
+}
+
+// The reason of the one log row that records how far prune() went ("pruned through <position>"):
+// the log's delete trigger takes a deletion above it for one by hand (see the templates).
+QString prunedMarker()
+{
+    return QStringLiteral("pruned through ");
 }
 
 // DDL and transaction control: QPSQL's prepare() is SQL PREPARE, which takes only DML.
@@ -93,7 +96,8 @@ Result<QSet<QString>> presentTriggers(Database &database)
         ? QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         : QStringLiteral(
             "SELECT t.tgname FROM pg_catalog.pg_trigger AS t JOIN pg_catalog.pg_class AS c "
-            "ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND pg_catalog.pg_table_is_visible(c.oid)");
+            "ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' "
+            "AND pg_catalog.pg_table_is_visible(c.oid)"); // a disabled trigger logs nothing: missing
     auto statement = database.run(sql);
     if (!statement)
         return statement.error();
@@ -105,15 +109,26 @@ Result<QSet<QString>> presentTriggers(Database &database)
     return names;
 }
 
+QString templatePath(DatabaseConfig::Engine engine)
+{
+    return engine == DatabaseConfig::Engine::Sqlite ? QStringLiteral(":/sql/track-sqlite.sql")
+                                                    : QStringLiteral(":/sql/track-postgresql.sql");
+}
+
+// The engine's template as built into the program (empty if unreadable: a broken build).
+QString templateText(DatabaseConfig::Engine engine)
+{
+    QFile file(templatePath(engine));
+    return file.open(QIODevice::ReadOnly) ? QString::fromUtf8(file.readAll()) : QString();
+}
+
 // One "-- @section" of the engine's template, with the placeholders filled in.
 Result<QString> scriptSection(const Database &database, const QString &section)
 {
-    const QString path = database.isSqlite() ? QStringLiteral(":/sql/track-sqlite.sql")
-                                             : QStringLiteral(":/sql/track-postgresql.sql");
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return Error::io(QObject::tr("cannot read the built-in %1: %2").arg(path, file.errorString()));
-    const QString text = QString::fromUtf8(file.readAll());
+    const QString path = templatePath(database.config().engine);
+    const QString text = templateText(database.config().engine);
+    if (text.isEmpty())
+        return Error::io(QObject::tr("cannot read the built-in %1").arg(path));
     const QString marker = QLatin1String("-- @") + section + QLatin1Char('\n');
     qsizetype start = text.indexOf(marker);
     if (start < 0)
@@ -223,7 +238,7 @@ Status checkNameLengths(const Database &database)
         return success();
     const QString label = database.config().appLabel;
     for (const QString &name :
-        triggerNames(label) + QStringList { logTableName(label) + QLatin1String("_foo_id") }) {
+        triggerNames(label, database.config().engine) + QStringList { logTableName(label) + QLatin1String("_foo_id") }) {
         if (name.toUtf8().size() > postgresMaxIdentifier)
             return Error::invalid(
                 QObject::tr("app label \"%1\" is too long for change tracking on PostgreSQL: "
@@ -296,20 +311,13 @@ QString logTableName(const QString &appLabel)
     return QLatin1String("preserve_changes_") + appLabel;
 }
 
-QStringList triggerNames(const QString &appLabel)
+QStringList triggerNames(const QString &appLabel, DatabaseConfig::Engine engine)
 {
+    // The template is the one list: every CREATE TRIGGER "{track}_…" in it.
+    static const QRegularExpression created(QStringLiteral("CREATE TRIGGER \"\\{track\\}(_[a-z_]+)\""));
     QStringList names;
-    for (const char *suffix : triggerSuffixes)
-        names << trackPrefix(appLabel) + QLatin1Char('_') + QLatin1String(suffix);
-    names.sort();
-    return names;
-}
-
-QStringList functionNames(const QString &appLabel)
-{
-    QStringList names;
-    for (const char *suffix : functionSuffixes)
-        names << trackPrefix(appLabel) + QLatin1Char('_') + QLatin1String(suffix);
+    for (const auto &match : created.globalMatch(templateText(engine)))
+        names << trackPrefix(appLabel) + match.captured(1);
     names.sort();
     return names;
 }
@@ -360,7 +368,7 @@ Result<State> state(Database &database)
     auto present = presentTriggers(database);
     if (!present)
         return present.error();
-    for (const QString &name : triggerNames(database.config().appLabel))
+    for (const QString &name : triggerNames(database.config().appLabel, database.config().engine))
         (present->contains(name) ? state.triggers : state.missing) << name;
     auto exists = logExists(database);
     if (!exists)
@@ -373,8 +381,8 @@ Result<State> state(Database &database)
     const QString log = quotedLog(database);
     auto now = position(database);
     auto since = scalar(database,
-        QStringLiteral("SELECT coalesce(max(%1), 0) FROM %2 WHERE foo_id IS NULL")
-            .arg(positionColumn(database), log));
+        QStringLiteral("SELECT coalesce(max(%1), 0) FROM %2 WHERE foo_id IS NULL AND reason NOT LIKE '%3%'")
+            .arg(positionColumn(database), log, prunedMarker()));
     auto rows = scalar(database, QStringLiteral("SELECT count(*) FROM %1").arg(log));
     for (const Result<qint64> *value : { &now, &since, &rows }) {
         if (!*value)
@@ -383,6 +391,15 @@ Result<State> state(Database &database)
     state.position = *now;
     state.trackedSince = *since;
     state.logRows = *rows;
+    auto why = database.prepare(QStringLiteral("SELECT reason FROM %1 WHERE foo_id IS NULL AND reason NOT LIKE '%2%' "
+                                               "ORDER BY id DESC LIMIT 1").arg(log, prunedMarker()));
+    if (!why)
+        return why.error();
+    if (auto done = (*why)->exec(); !done)
+        return done.error();
+    if ((*why)->next())
+        state.trackedSinceReason = QString::fromUtf8((*why)->text(0));
+    (*why)->reset();
     return state;
 }
 
@@ -464,14 +481,39 @@ Status prune(Database &database, qint64 position)
         return writable;
     if (auto installed = requireLog(database); !installed)
         return installed;
-    const QString sql = QStringLiteral("DELETE FROM %1 WHERE %2 <= ? AND (foo_id IS NOT NULL OR "
-                                       "id < (SELECT max(id) FROM %1 WHERE foo_id IS NULL))")
-                            .arg(quotedLog(database), positionColumn(database));
-    auto statement = database.prepare(sql);
-    if (!statement)
-        return statement.error();
-    (*statement)->bind(0, position);
-    return (*statement)->exec();
+    const QString log = quotedLog(database);
+    const QString column = positionColumn(database);
+    // The marker first, in the same transaction: the log's delete trigger takes a deletion above
+    // it for one by hand. It never goes back, so a late prune with an older position cannot lower it.
+    return inTransaction(database, [&]() -> Status {
+        auto previous = scalar(database,
+            QStringLiteral("SELECT coalesce(max(CAST(substr(reason, %1) AS bigint)), -1) FROM %2 "
+                           "WHERE foo_id IS NULL AND reason LIKE '%3%'")
+                .arg(prunedMarker().size() + 1)
+                .arg(log, prunedMarker()));
+        if (!previous)
+            return previous.error();
+        const qint64 through = std::max(*previous, position);
+        const QString text = prunedMarker() + QString::number(through);
+        auto marked = database.prepare(*previous < 0
+                ? QStringLiteral("INSERT INTO %1 (foo_id, reason) VALUES (NULL, ?)").arg(log)
+                : QStringLiteral("UPDATE %1 SET reason = ? WHERE foo_id IS NULL AND reason LIKE '%2%'")
+                      .arg(log, prunedMarker()));
+        if (!marked)
+            return marked.error();
+        (*marked)->bind(0, text.toUtf8());
+        if (auto done = (*marked)->exec(); !done)
+            return done;
+        // Change rows at or below it, and restart markers older than the newest (trackedSince).
+        auto statement = database.prepare(
+            QStringLiteral("DELETE FROM %1 WHERE %2 <= ? AND (foo_id IS NOT NULL OR (reason NOT LIKE '%3%' AND "
+                           "id < (SELECT max(id) FROM %1 WHERE foo_id IS NULL AND reason NOT LIKE '%3%')))")
+                .arg(log, column, prunedMarker()));
+        if (!statement)
+            return statement.error();
+        (*statement)->bind(0, through);
+        return (*statement)->exec();
+    });
 }
 
 } // namespace ChangeTracking

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/result.h"
+#include "db/databaseconfig.h"
 
 #include <QDateTime>
 #include <QHash>
@@ -49,6 +50,9 @@ struct State {
     // latest install that started (or restarted, after a gap with triggers missing) tracking.
     // A body built below it, or with no tracking at all, has unknown staleness. 0: no log.
     qint64 trackedSince = 0;
+    // What started that period: "tracking installed", or "log rows deleted by hand" when rows the
+    // log needs were deleted (or the log truncated) by someone other than prune().
+    QString trackedSinceReason;
     qint64 logRows = 0; // including the "tracking installed" markers
     QStringList triggers; // of triggerNames(), those present, sorted
     QStringList missing; // of triggerNames(), those absent (all of them when nothing is installed)
@@ -76,9 +80,8 @@ Status prune(Database &database, qint64 position);
 
 QString notifyChannel(const QString &appLabel);
 QString logTableName(const QString &appLabel);
-// The triggers install() creates: preserve_track_<label>_<model>_<ins|upd|del>, sorted.
-QStringList triggerNames(const QString &appLabel);
-// PostgreSQL only: the trigger functions, preserve_track_<label>_<model>, sorted.
-QStringList functionNames(const QString &appLabel);
+// The triggers install() creates on that engine (preserve_track_<label>_<model>_<ins|upd|del|…>),
+// sorted: read from its template.
+QStringList triggerNames(const QString &appLabel, DatabaseConfig::Engine engine);
 
 } // namespace ChangeTracking

@@ -44,6 +44,10 @@ std::pair<EntryState, QString> judge(const EntryInfo &entry, const StatusInputs 
             return { EntryState::Stale, QObject::tr("%1 at %2, after it was cached").arg(change->reason, when(change->at)) };
         if (entry.changePosition > 0 && entry.changePosition >= inputs.trackedSince)
             return { EntryState::Fresh, QObject::tr("no tracked change since it was cached at %1").arg(when(entry.cachedAt)) };
+        if (!inputs.trackedSinceReason.isEmpty() && inputs.trackedSinceReason != QLatin1String("tracking installed"))
+            return { EntryState::Unknown, QObject::tr("cached at %1, before the change log lost rows (%2): changes "
+                                                      "before then are unknown")
+                                              .arg(when(entry.cachedAt), inputs.trackedSinceReason) };
         return { EntryState::Unknown, QObject::tr("cached before change tracking was installed, at %1")
                                           .arg(when(entry.cachedAt)) };
     }

@@ -48,6 +48,7 @@ struct StatusInputs {
     QList<EntryInfo> entries;               // the store's list()
     bool trackingInstalled = false;
     qint64 trackedSince = 0; // ChangeTracking::State::trackedSince
+    QString trackedSinceReason; // ChangeTracking::State::trackedSinceReason
     QHash<qint64, ChangeTracking::Change> changes; // latest change per Foo (any position)
     QSet<qint64> refreshing;
     QHash<qint64, Verification> verifications;

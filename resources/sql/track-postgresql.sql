@@ -34,6 +34,21 @@ DROP TRIGGER IF EXISTS "{track}_baz_del" ON {baz};
 DROP TRIGGER IF EXISTS "{track}_zab_bazs_ins" ON {links};
 DROP TRIGGER IF EXISTS "{track}_zab_bazs_upd" ON {links};
 DROP TRIGGER IF EXISTS "{track}_zab_bazs_del" ON {links};
+DROP TRIGGER IF EXISTS "{track}_foo_trunc" ON {foo};
+DROP TRIGGER IF EXISTS "{track}_bar_trunc" ON {bar};
+DROP TRIGGER IF EXISTS "{track}_zab_trunc" ON {zab};
+DROP TRIGGER IF EXISTS "{track}_baz_trunc" ON {baz};
+DROP TRIGGER IF EXISTS "{track}_zab_bazs_trunc" ON {links};
+DO $$
+BEGIN
+    IF to_regclass('{log}') IS NOT NULL THEN
+        DROP TRIGGER IF EXISTS "{track}_log_del" ON {log};
+        DROP TRIGGER IF EXISTS "{track}_log_trunc" ON {log};
+    END IF;
+END
+$$;
+DROP FUNCTION IF EXISTS "{track}_truncated"();
+DROP FUNCTION IF EXISTS "{track}_log"();
 DROP FUNCTION IF EXISTS "{track}_foo"();
 DROP FUNCTION IF EXISTS "{track}_bar"();
 DROP FUNCTION IF EXISTS "{track}_zab"();
@@ -181,3 +196,73 @@ CREATE TRIGGER "{track}_zab_bazs_upd" AFTER UPDATE ON {links} FOR EACH ROW
           OR OLD.baz_id IS DISTINCT FROM NEW.baz_id)
     EXECUTE FUNCTION "{track}_zab_bazs"();
 CREATE TRIGGER "{track}_zab_bazs_del" AFTER DELETE ON {links} FOR EACH ROW EXECUTE FUNCTION "{track}_zab_bazs"();
+
+-- TRUNCATE (Django's flush, a data reload) fires no row triggers: every Foo left is marked, and
+-- Foos that went with it have no row, so nothing can call their entries fresh.
+CREATE OR REPLACE FUNCTION "{track}_truncated"() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+    changed record;
+BEGIN
+    FOR changed IN
+        INSERT INTO {log} (foo_id, reason) SELECT f.id, TG_TABLE_NAME || ' truncated' FROM {foo} AS f
+        RETURNING foo_id
+    LOOP
+        PERFORM pg_notify('{channel}', changed.foo_id::text);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER "{track}_foo_trunc" AFTER TRUNCATE ON {foo} FOR EACH STATEMENT EXECUTE FUNCTION "{track}_truncated"();
+CREATE TRIGGER "{track}_bar_trunc" AFTER TRUNCATE ON {bar} FOR EACH STATEMENT EXECUTE FUNCTION "{track}_truncated"();
+CREATE TRIGGER "{track}_zab_trunc" AFTER TRUNCATE ON {zab} FOR EACH STATEMENT EXECUTE FUNCTION "{track}_truncated"();
+CREATE TRIGGER "{track}_baz_trunc" AFTER TRUNCATE ON {baz} FOR EACH STATEMENT EXECUTE FUNCTION "{track}_truncated"();
+CREATE TRIGGER "{track}_zab_bazs_trunc" AFTER TRUNCATE ON {links} FOR EACH STATEMENT EXECUTE FUNCTION "{track}_truncated"();
+
+-- Log rows deleted (or the log truncated) by anyone but prune() would hide changes. prune() deletes
+-- only change rows at or below the position in its 'pruned through N' marker and restart markers
+-- older than the newest; anything else adds a restart marker (one per transaction), which makes
+-- every body built before it unknown.
+CREATE OR REPLACE FUNCTION "{track}_log"() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.reason LIKE 'pruned through %' THEN
+            RETURN NULL;
+        END IF;
+        IF OLD.foo_id IS NOT NULL AND OLD.xid <= (SELECT coalesce(max(substr(reason, 16)::bigint), -1)
+                FROM {log} WHERE foo_id IS NULL AND reason LIKE 'pruned through %') THEN
+            RETURN NULL;
+        END IF;
+        IF OLD.foo_id IS NULL AND OLD.id < (SELECT coalesce(max(id), 0) FROM {log}
+                WHERE foo_id IS NULL AND reason NOT LIKE 'pruned through %') THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM {log} WHERE foo_id IS NULL AND reason = 'log rows deleted by hand'
+                   AND xid = txid_current()) THEN
+        INSERT INTO {log} (foo_id, reason) VALUES (NULL, 'log rows deleted by hand');
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER "{track}_log_del" AFTER DELETE ON {log} FOR EACH ROW EXECUTE FUNCTION "{track}_log"();
+CREATE TRIGGER "{track}_log_trunc" AFTER TRUNCATE ON {log} FOR EACH STATEMENT EXECUTE FUNCTION "{track}_log"();
+
+-- Fire in every session, also with session_replication_role = replica (pg_restore, logical
+-- replication), where ordinary triggers stay silent. Only the tables' owner may say so.
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT tg.tgrelid::regclass AS tab, tg.tgname FROM pg_catalog.pg_trigger AS tg
+             WHERE tg.tgname LIKE '{track}%' AND NOT tg.tgisinternal
+    LOOP
+        BEGIN
+            EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tab, t.tgname);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE WARNING 'trigger % stays ENABLE (not ALWAYS): %', t.tgname, SQLERRM;
+        END;
+    END LOOP;
+END
+$$;

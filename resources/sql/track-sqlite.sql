@@ -5,7 +5,12 @@
 -- The app label was checked to be an identifier, so names built from it are safe inside quotes.
 -- Sections start at "-- @name"; statements end with ";" as sqlite3_complete() sees them.
 --
--- Every trigger writes one log row per affected Foo. Updates compare values (IS NOT), so an
+-- Every trigger writes one log row per affected Foo.
+
+-- REPLACE, INSERT OR REPLACE and UPDATE OR REPLACE delete the row they collide with without
+-- firing its delete trigger (unless recursive_triggers is on in the writer's connection, which
+-- Preserve does not control). The *_rep_* triggers run BEFORE the statement, while that row still
+-- exists, and log the Foos it reaches. A plain insert with a new id finds no row: one index lookup. Updates compare values (IS NOT), so an
 -- UPDATE that only writes pre_serialized (the cache itself, by Preserve or by Django's save(),
 -- which writes every column) is not a change, and neither is writing a value back unchanged.
 
@@ -24,6 +29,15 @@ DROP TRIGGER IF EXISTS "{track}_baz_del";
 DROP TRIGGER IF EXISTS "{track}_zab_bazs_ins";
 DROP TRIGGER IF EXISTS "{track}_zab_bazs_upd";
 DROP TRIGGER IF EXISTS "{track}_zab_bazs_del";
+DROP TRIGGER IF EXISTS "{track}_bar_rep_ins";
+DROP TRIGGER IF EXISTS "{track}_bar_rep_upd";
+DROP TRIGGER IF EXISTS "{track}_zab_rep_ins";
+DROP TRIGGER IF EXISTS "{track}_zab_rep_upd";
+DROP TRIGGER IF EXISTS "{track}_baz_rep_ins";
+DROP TRIGGER IF EXISTS "{track}_baz_rep_upd";
+DROP TRIGGER IF EXISTS "{track}_zab_bazs_rep_ins";
+DROP TRIGGER IF EXISTS "{track}_zab_bazs_rep_upd";
+DROP TRIGGER IF EXISTS "{track}_log_del";
 
 -- @drop-log
 DROP TABLE IF EXISTS {log};
@@ -112,4 +126,68 @@ CREATE TRIGGER "{track}_zab_bazs_del" AFTER DELETE ON {links} BEGIN
     INSERT INTO {log} (foo_id, reason)
     SELECT b.foo_id, 'link Zab ' || OLD.zab_id || ' -> Baz ' || OLD.baz_id || ' deleted'
     FROM {zab} AS z JOIN {bar} AS b ON b.id = z.bar_id WHERE z.id = OLD.zab_id;
+END;
+
+-- The row a REPLACE would delete silently: same id (and, for links, the same Zab and Baz).
+CREATE TRIGGER "{track}_bar_rep_ins" BEFORE INSERT ON {bar} BEGIN
+    INSERT INTO {log} (foo_id, reason)
+    SELECT b.foo_id, 'Bar ' || b.id || ' replaced' FROM {bar} AS b WHERE b.id = NEW.id;
+END;
+CREATE TRIGGER "{track}_bar_rep_upd" BEFORE UPDATE ON {bar} WHEN OLD.id IS NOT NEW.id BEGIN
+    INSERT INTO {log} (foo_id, reason)
+    SELECT b.foo_id, 'Bar ' || b.id || ' replaced' FROM {bar} AS b WHERE b.id = NEW.id;
+END;
+CREATE TRIGGER "{track}_zab_rep_ins" BEFORE INSERT ON {zab} BEGIN
+    INSERT INTO {log} (foo_id, reason)
+    SELECT b.foo_id, 'Zab ' || z.id || ' replaced' FROM {zab} AS z JOIN {bar} AS b ON b.id = z.bar_id
+    WHERE z.id = NEW.id;
+END;
+CREATE TRIGGER "{track}_zab_rep_upd" BEFORE UPDATE ON {zab} WHEN OLD.id IS NOT NEW.id BEGIN
+    INSERT INTO {log} (foo_id, reason)
+    SELECT b.foo_id, 'Zab ' || z.id || ' replaced' FROM {zab} AS z JOIN {bar} AS b ON b.id = z.bar_id
+    WHERE z.id = NEW.id;
+END;
+-- A Baz replaced keeps its links (they name its id): every Foo that reaches the id changes.
+CREATE TRIGGER "{track}_baz_rep_ins" BEFORE INSERT ON {baz} BEGIN
+    INSERT INTO {log} (foo_id, reason)
+    SELECT DISTINCT b.foo_id, 'Baz ' || NEW.id || ' replaced'
+    FROM {links} AS l JOIN {zab} AS z ON z.id = l.zab_id JOIN {bar} AS b ON b.id = z.bar_id
+    WHERE l.baz_id = NEW.id;
+END;
+CREATE TRIGGER "{track}_baz_rep_upd" BEFORE UPDATE ON {baz} WHEN OLD.id IS NOT NEW.id BEGIN
+    INSERT INTO {log} (foo_id, reason)
+    SELECT DISTINCT b.foo_id, 'Baz ' || NEW.id || ' replaced'
+    FROM {links} AS l JOIN {zab} AS z ON z.id = l.zab_id JOIN {bar} AS b ON b.id = z.bar_id
+    WHERE l.baz_id = NEW.id;
+END;
+CREATE TRIGGER "{track}_zab_bazs_rep_ins" BEFORE INSERT ON {links} BEGIN
+    INSERT INTO {log} (foo_id, reason)
+    SELECT DISTINCT b.foo_id, 'link Zab ' || l.zab_id || ' -> Baz ' || l.baz_id || ' replaced'
+    FROM {links} AS l JOIN {zab} AS z ON z.id = l.zab_id JOIN {bar} AS b ON b.id = z.bar_id
+    WHERE l.id = NEW.id OR (l.zab_id = NEW.zab_id AND l.baz_id = NEW.baz_id);
+END;
+CREATE TRIGGER "{track}_zab_bazs_rep_upd" BEFORE UPDATE ON {links}
+WHEN OLD.id IS NOT NEW.id OR OLD.zab_id IS NOT NEW.zab_id OR OLD.baz_id IS NOT NEW.baz_id BEGIN
+    INSERT INTO {log} (foo_id, reason)
+    SELECT DISTINCT b.foo_id, 'link Zab ' || l.zab_id || ' -> Baz ' || l.baz_id || ' replaced'
+    FROM {links} AS l JOIN {zab} AS z ON z.id = l.zab_id JOIN {bar} AS b ON b.id = z.bar_id
+    WHERE l.id <> OLD.id AND (l.id = NEW.id OR (l.zab_id = NEW.zab_id AND l.baz_id = NEW.baz_id));
+END;
+
+-- Log rows deleted by anyone but prune() (which deletes only at or below the position recorded in
+-- its 'pruned through N' marker, and only restart markers older than the newest) would hide changes:
+-- a restart marker makes every body built before it unknown. One marker per statement: none is added
+-- while the newest row already is one.
+CREATE TRIGGER "{track}_log_del" AFTER DELETE ON {log}
+WHEN (OLD.foo_id IS NOT NULL
+      AND OLD.id > coalesce((SELECT max(CAST(substr(reason, 16) AS INTEGER)) FROM {log}
+                             WHERE foo_id IS NULL AND reason LIKE 'pruned through %'), 0))
+  OR (OLD.foo_id IS NULL AND OLD.reason NOT LIKE 'pruned through %'
+      AND OLD.id > coalesce((SELECT max(id) FROM {log} WHERE foo_id IS NULL
+                             AND reason NOT LIKE 'pruned through %'), 0))
+BEGIN
+    INSERT INTO {log} (foo_id, reason)
+    SELECT NULL, 'log rows deleted by hand'
+    WHERE NOT EXISTS (SELECT 1 FROM {log} WHERE id = (SELECT max(id) FROM {log})
+                      AND reason = 'log rows deleted by hand');
 END;

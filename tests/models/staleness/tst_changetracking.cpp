@@ -136,6 +136,8 @@ private slots:
     void positionIncreases();
     void prune_data();
     void prune();
+    void handDeletionRestarts_data();
+    void handDeletionRestarts();
     void installTwiceAndRepair_data();
     void installTwiceAndRepair();
     void reinstallStaysAbove_data();
@@ -250,15 +252,20 @@ void TestChangeTracking::cleanupTestCase()
 
 void TestChangeTracking::templatesAreResources()
 {
-    for (const QString &path :
-        { QStringLiteral(":/sql/track-sqlite.sql"), QStringLiteral(":/sql/track-postgresql.sql") }) {
+    const std::pair<QString, DatabaseConfig::Engine> templates[] = {
+        { QStringLiteral(":/sql/track-sqlite.sql"), DatabaseConfig::Engine::Sqlite },
+        { QStringLiteral(":/sql/track-postgresql.sql"), DatabaseConfig::Engine::Postgres },
+    };
+    for (const auto &[path, engine] : templates) {
         QFile file(path);
         QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(path));
         const QByteArray text = file.readAll();
         for (const char *section : { "-- @install\n", "-- @drop-triggers\n", "-- @drop-log\n" })
             QVERIFY2(text.contains(section), section);
         // Every trigger the code expects is created and dropped by the template.
-        for (const QString &name : ChangeTracking::triggerNames(QStringLiteral("LABEL"))) {
+        const QStringList names = ChangeTracking::triggerNames(QStringLiteral("LABEL"), engine);
+        QVERIFY(names.size() >= 14);
+        for (const QString &name : names) {
             const QByteArray templated
                 = "\"{track}" + name.mid(QStringLiteral("preserve_track_LABEL").size()).toUtf8() + '"';
             QCOMPARE(text.count("CREATE TRIGGER " + templated), 1);
@@ -277,7 +284,7 @@ void TestChangeTracking::notInstalled()
         QVERIFY(!state->installed);
         QVERIFY(!state->logTable);
         QVERIFY(state->triggers.isEmpty());
-        QCOMPARE(state->missing, ChangeTracking::triggerNames(QStringLiteral("api")));
+        QCOMPARE(state->missing, ChangeTracking::triggerNames(QStringLiteral("api"), database->config().engine));
         const auto position = ChangeTracking::position(*database);
         QVERIFY2(position, qPrintable(why(position)));
         QCOMPARE(*position, 0);
@@ -501,7 +508,7 @@ void TestChangeTracking::prune()
     QVERIFY(ChangeTracking::prune(*database, *end));
     const auto pruned = ChangeTracking::state(*database);
     QVERIFY2(pruned, qPrintable(why(pruned)));
-    QCOMPARE(pruned->logRows, 1);
+    QCOMPARE(pruned->logRows, 2); // the "tracking installed" and the "pruned through" markers
     QCOMPARE(pruned->trackedSince, installed->trackedSince);
     QVERIFY(pruned->installed);
     // Pruning the newest rows does not take the position back: what comes next is still above.
@@ -511,6 +518,45 @@ void TestChangeTracking::prune()
     changes = ChangeTracking::changesSince(*database, *end);
     QVERIFY2(changes, qPrintable(why(changes)));
     QCOMPARE(keys(*changes), (Ids { 5 }));
+}
+
+void TestChangeTracking::handDeletionRestarts_data()
+{
+    addEngineColumn();
+}
+
+// Log rows deleted by anyone but prune() could hide a change: a new tracking period starts, once
+// per statement, and says why; prune() itself starts none.
+void TestChangeTracking::handDeletionRestarts()
+{
+    QFETCH(QString, engine);
+    auto database = openFresh(engine);
+    QVERIFY(database);
+    QVERIFY(ChangeTracking::install(*database));
+    const auto installed = ChangeTracking::state(*database);
+    QVERIFY2(installed, qPrintable(why(installed)));
+    QCOMPARE(installed->trackedSinceReason, QStringLiteral("tracking installed"));
+    QString error;
+    QVERIFY2(execAll(*database, { QStringLiteral("UPDATE {baz} SET name = 'x' WHERE id = 2") }, &error), qPrintable(error));
+    const auto middle = ChangeTracking::position(*database);
+    QVERIFY2(middle, qPrintable(why(middle)));
+    QVERIFY2(execAll(*database, { QStringLiteral("UPDATE {baz} SET name = 'y' WHERE id = 3") }, &error), qPrintable(error));
+    QVERIFY(ChangeTracking::prune(*database, *middle));
+    QVERIFY(ChangeTracking::prune(*database, 0)); // an older position takes nothing back
+    const auto pruned = ChangeTracking::state(*database);
+    QVERIFY2(pruned, qPrintable(why(pruned)));
+    QCOMPARE(pruned->trackedSince, installed->trackedSince);
+    QCOMPARE(pruned->trackedSinceReason, QStringLiteral("tracking installed"));
+
+    // Baz 3's change (Foos 2 and 3) is above what was pruned: deleting it is a loss.
+    QVERIFY2(execAll(*database, { QStringLiteral("DELETE FROM preserve_changes_api WHERE foo_id IS NOT NULL") }, &error),
+             qPrintable(error));
+    const auto deleted = ChangeTracking::state(*database);
+    QVERIFY2(deleted, qPrintable(why(deleted)));
+    QVERIFY2(deleted->trackedSince > pruned->trackedSince, qPrintable(QString::number(deleted->trackedSince)));
+    QCOMPARE(deleted->trackedSinceReason, QStringLiteral("log rows deleted by hand"));
+    QCOMPARE(deleted->logRows, 3); // the install marker, the prune marker and one restart marker
+    QVERIFY(deleted->installed);
 }
 
 void TestChangeTracking::installTwiceAndRepair_data()
@@ -530,7 +576,7 @@ void TestChangeTracking::installTwiceAndRepair()
     const auto first = ChangeTracking::state(*database);
     QVERIFY2(first, qPrintable(why(first)));
     QVERIFY(first->installed);
-    QCOMPARE(first->triggers, ChangeTracking::triggerNames(QStringLiteral("api")));
+    QCOMPARE(first->triggers, ChangeTracking::triggerNames(QStringLiteral("api"), database->config().engine));
     QVERIFY(first->missing.isEmpty());
     QVERIFY(first->trackedSince > 0);
 
@@ -559,7 +605,7 @@ void TestChangeTracking::installTwiceAndRepair()
     QVERIFY(!broken->installed);
     QVERIFY(broken->logTable);
     QCOMPARE(broken->missing, QStringList { dropped });
-    QCOMPARE(broken->triggers.size(), ChangeTracking::triggerNames(QStringLiteral("api")).size() - 1);
+    QCOMPARE(broken->triggers.size(), ChangeTracking::triggerNames(QStringLiteral("api"), database->config().engine).size() - 1);
     QVERIFY(ChangeTracking::install(*database));
     const auto repaired = ChangeTracking::state(*database);
     QVERIFY2(repaired, qPrintable(why(repaired)));
@@ -616,7 +662,7 @@ void TestChangeTracking::uninstallRestoresSchema()
         qPrintable(error));
     const QStringList installed = schemaSnapshot(*database);
     QVERIFY(installed != before);
-    for (const QString &name : ChangeTracking::triggerNames(QStringLiteral("api")))
+    for (const QString &name : ChangeTracking::triggerNames(QStringLiteral("api"), database->config().engine))
         QVERIFY2(installed.join(QLatin1Char('\n')).contains(name), qPrintable(name));
 
     const auto removed = ChangeTracking::uninstall(*database);
@@ -683,7 +729,7 @@ void TestChangeTracking::otherAppLabel()
     const auto state = ChangeTracking::state(*database);
     QVERIFY2(state, qPrintable(why(state)));
     QVERIFY(state->installed);
-    QCOMPARE(state->triggers, ChangeTracking::triggerNames(label));
+    QCOMPARE(state->triggers, ChangeTracking::triggerNames(label, database->config().engine));
     QVERIFY(state->triggers.first().startsWith(QLatin1String("preserve_track_shop_")));
     QCOMPARE(ChangeTracking::notifyChannel(label), QStringLiteral("preserve_changes_shop"));
     QVERIFY(
