@@ -7,6 +7,8 @@
 
 #include <QLoggingCategory>
 
+#include <algorithm>
+
 #include <microhttpd.h>
 
 #include <sys/resource.h>
@@ -15,15 +17,15 @@ Q_DECLARE_LOGGING_CATEGORY(lcHttp)
 
 namespace {
 
-// A pk as DRF's router takes it from the URL (`[^/.]+`, then the integer field's to_python):
-// digits with an optional sign; anything else finds no Foo.
+// A pk as Django's `<int:pk>` takes it from the URL: ASCII digits only (`[0-9]+`, leading zeros
+// allowed); a sign, space or anything else finds no Foo (`/api/foos/+1/` is a 404, not Foo 1).
 std::optional<qint64> primaryKey(const QByteArray &segment)
 {
+    if (segment.isEmpty() || !std::all_of(segment.cbegin(), segment.cend(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
     bool ok = false;
     const qint64 pk = segment.toLongLong(&ok);
-    if (!ok || segment.isEmpty() || segment.contains(' ') || segment.contains('.'))
-        return std::nullopt;
-    return pk;
+    return ok ? std::optional<qint64>(pk) : std::nullopt;
 }
 
 // Django's APPEND_SLASH: the same target with a slash after the path, query kept.

@@ -72,7 +72,19 @@ bool setCork(MHD_Connection *connection, bool on)
 struct HeaderCensus {
     HttpRequest &request;
     const char *problem = nullptr;
+    const char *previousEnd = nullptr; // where the previous line's value ends (its terminating NUL)
 };
+
+// libmicrohttpd parses the header lines in place: it writes a NUL over each colon and over each
+// line's CR and LF, and hands out pointers into that buffer, in order. So a line follows the one
+// before directly, one or two NULs after its value. A value it cut at a NUL of the client's
+// ("Bearer <token>\0junk") or an obs-fold continuation it joined to the line's name
+// ("Transfer-Encoding:\r\n chunked") leaves bytes between them: both are a 400, as nginx answers.
+bool followsDirectly(const char *previousEnd, const char *key)
+{
+    return (key == previousEnd + 1 && previousEnd[0] == '\0')
+        || (key == previousEnd + 2 && previousEnd[0] == '\0' && previousEnd[1] == '\0');
+}
 
 MHD_Result readHeader(void *cls, MHD_ValueKind, const char *key, const char *value)
 {
@@ -90,6 +102,9 @@ MHD_Result readHeader(void *cls, MHD_ValueKind, const char *key, const char *val
     const QByteArrayView text = value ? QByteArrayView(value) : QByteArrayView("");
     if (!census->problem)
         census->problem = RequestSyntax::fieldProblem(key, text);
+    if (!census->problem && census->previousEnd && !followsDirectly(census->previousEnd, key))
+        census->problem = "Malformed header field value.";
+    census->previousEnd = value ? value + text.size() : nullptr;
     if (qstricmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
         ++request.contentLengthHeaders;
         return MHD_YES;
@@ -173,6 +188,9 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     }
     HeaderCensus census { request };
     MHD_get_connection_values(connection, MHD_HEADER_KIND, &readHeader, &census);
+    // The last line: the empty line follows, its CR or LF a NUL too; a byte there was cut off.
+    if (!census.problem && census.previousEnd && census.previousEnd[1] != '\0')
+        census.problem = "Malformed header field value.";
     readTarget(request, state, method, version);
     if (!request.syntaxProblem)
         request.syntaxProblem = census.problem;

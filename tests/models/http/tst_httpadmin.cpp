@@ -182,6 +182,22 @@ private slots:
         QCOMPARE(started.count(), 0);
     }
 
+    // libmicrohttpd's copy of a value ends at a NUL: the token followed by "\0junk" must not match.
+    void tokenWithANulIsNoMatch()
+    {
+        HttpFixture f(adminOptions());
+        QVERIFY(f.ok);
+        const QByteArray head = "GET /api/status/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " + token;
+        const QByteArray plain = rawRequest(f.port(), head + "\r\n\r\n");
+        QCOMPARE(statusOf(plain), 200);
+        for (const QByteArray &tail : { QByteArray("\0junk", 5), QByteArray("\0", 1) }) {
+            const QByteArray raw = rawRequest(f.port(), head + tail + "\r\nAccept: */*\r\n\r\n");
+            QVERIFY2(statusOf(raw) == 400 || statusOf(raw) == 401, raw.constData());
+            const QByteArray last = rawRequest(f.port(), head + tail + "\r\n\r\n");
+            QVERIFY2(statusOf(last) == 400 || statusOf(last) == 401 || tail.size() == 1, last.constData());
+        }
+    }
+
     void existingFoosStartJobs()
     {
         // The check on the worker lets real pks through: the refresh lands in memory (a HIT after).

@@ -336,6 +336,10 @@ private slots:
         QTest::addRow("unknown pk") << "/api/foos/999999/" << QByteArray("GET") << 404 << notFound;
         QTest::addRow("non-numeric pk") << "/api/foos/abc/" << QByteArray("GET") << 404 << notFound;
         QTest::addRow("negative pk") << "/api/foos/-1/" << QByteArray("GET") << 404 << notFound;
+        // Django's <int:pk> is [0-9]+: a sign is no pk, escaped or not (Foo 1 and Foo 2 exist).
+        QTest::addRow("plus-signed pk") << "/api/foos/+1/" << QByteArray("GET") << 404 << notFound;
+        QTest::addRow("escaped plus-signed pk") << "/api/foos/%2B2/" << QByteArray("GET") << 404 << notFound;
+        QTest::addRow("pk with a space") << "/api/foos/%201/" << QByteArray("GET") << 404 << notFound;
         QTest::addRow("huge pk") << "/api/foos/99999999999999999999999/" << QByteArray("GET") << 404 << notFound;
         QTest::addRow("unknown path") << "/api/bars/" << QByteArray("GET") << 404 << notFound;
         QTest::addRow("admin without token") << "/api/status/" << QByteArray("GET") << 404 << notFound;

@@ -121,6 +121,15 @@ private slots:
         QTest::addRow("NUL in the method") << QByteArray("GE\0T /api/foos/1/", 17) + end << QByteArray("Malformed request method.");
         QTest::addRow("NUL in the method, two spaces") << QByteArray("GE\0T  /api/foos/1/", 18) + end << QByteArray("Malformed request method.");
         QTest::addRow("escaped NUL in the path") << "GET /api/foos/%00x/" + end << target;
+        // libmicrohttpd's value ends at a NUL; the rest of the line must not vanish unseen.
+        QTest::addRow("NUL in a value") << QByteArray("GET /api/foos/1/ HTTP/1.1\r\nX-A: a\0junk\r\nHost: x\r\n\r\n", 51) << value;
+        QTest::addRow("NUL in the last value") << QByteArray("GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\nX-A: a\0junk\r\n\r\n", 51) << value;
+        QTest::addRow("NUL ending a value") << QByteArray("GET /api/foos/1/ HTTP/1.1\r\nX-A: a\0\r\nHost: x\r\n\r\n", 47) << value;
+        QTest::addRow("NUL in a value, bare LF") << QByteArray("GET /api/foos/1/ HTTP/1.1\nX-A: a\0junk\nHost: x\n\n", 47) << value;
+        // obs-fold in a framing header: a proxy that unfolds it reads chunked, we read the length.
+        QTest::addRow("folded Transfer-Encoding with Content-Length")
+            << QByteArray("POST /api/foos/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n") << value;
+        QTest::addRow("folded value, tab") << QByteArray("GET /api/foos/1/ HTTP/1.1\r\nX-A: a\r\n\tb\r\nHost: x\r\n\r\n") << value;
         QTest::addRow("absolute-form, invalid Host header")
             << QByteArray("GET http://x/api/foos/1/ HTTP/1.1\r\nHost: a b\r\n\r\n") << QByteArray("Invalid HTTP_HOST header.");
     }
@@ -152,6 +161,9 @@ private slots:
         QTest::addRow("a control byte in a value") << QByteArray("GET /api/foos/2/ HTTP/1.1\r\nHost: x\r\nX-A: a\x01\r\nConnection: close\r\n\r\n");
         QTest::addRow("a name nginx ignores") << QByteArray("GET /api/foos/2/ HTTP/1.1\r\nHost: x\r\nX/Y: 1\r\nConnection: close\r\n\r\n");
         QTest::addRow("two spaces after the method") << QByteArray("GET  /api/foos/2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        QTest::addRow("bare LF line ends") << QByteArray("GET /api/foos/2/ HTTP/1.1\nHost: x\nX-A: b\nConnection: close\n\n");
+        QTest::addRow("an empty value") << QByteArray("GET /api/foos/2/ HTTP/1.1\r\nHost: x\r\nX-A:\r\nX-B: \r\nConnection: close\r\n\r\n");
+        QTest::addRow("a value with trailing spaces") << QByteArray("GET /api/foos/2/ HTTP/1.1\r\nHost: x\r\nX-A: b  \r\nConnection: close\r\n\r\n");
         QTest::addRow("keep-alive, then the same") << QByteArray("GET /api/foos/1/ HTTP/1.1\r\nHost: x\r\n\r\nGET http://x/api/foos/2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     }
     void servedOnTheWire()
