@@ -6,6 +6,7 @@
 #include <QTextStream>
 
 #include <cstdio>
+#include <malloc.h>
 #include <functional>
 #include <map>
 #include <memory>
@@ -70,6 +71,10 @@ std::unique_ptr<QCoreApplication> createApplication(int &argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
+    // Bodies of a megabyte and more (the list, large Foos, their gzip copies) are mapped and given
+    // back to the system when freed. glibc's default threshold moves up to 32 MiB after the first
+    // such free, and the heap then keeps every freed list build as slack that RSS never sheds.
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
     const auto app = createApplication(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("preserve"));
     QCoreApplication::setApplicationVersion(QStringLiteral(PRESERVE_VERSION));

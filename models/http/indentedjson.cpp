@@ -2,8 +2,7 @@
 // ends up with, and the answer re-written that way.
 #include "httpresponses.h"
 
-#include "json/jsonvalue.h"
-#include "serialize/jsonstring.h"
+#include "json/jsonindenter.h"
 
 #include <microhttpd.h>
 
@@ -62,38 +61,19 @@ std::optional<int> pythonInt(QByteArray text)
     return int(qBound(qlonglong(-1), value, qlonglong(1000)));
 }
 
-void appendIndented(QByteArray &out, const JsonValue &value, int indent, int level)
+// The indented body, written as libmicrohttpd sends it (no copy of the document, 32 KiB of buffer).
+ResponsePtr streamedIndented(const QByteArray &json, int indent, qint64 size)
 {
-    const auto newline = [&](int depth) {
-        out += '\n';
-        out.append(qsizetype(indent) * depth, ' ');
-    };
-    switch (value.type) {
-    case JsonValue::Type::Array:
-    case JsonValue::Type::Object: {
-        const bool object = value.type == JsonValue::Type::Object;
-        if (value.items.isEmpty()) {
-            out += object ? "{}" : "[]";
-            return;
-        }
-        out += object ? '{' : '[';
-        for (qsizetype i = 0; i < value.items.size(); ++i) {
-            if (i > 0)
-                out += ',';
-            newline(level + 1);
-            if (object) {
-                appendJsonString(out, value.keys.at(i));
-                out += ": ";
-            }
-            appendIndented(out, value.items.at(i), indent, level + 1);
-        }
-        newline(level);
-        out += object ? '}' : ']';
-        return;
-    }
-    default:
-        appendCompactJson(out, value, false);
-    }
+    auto *indenter = new JsonIndenter(json, indent);
+    MHD_Response *response = MHD_create_response_from_callback(
+        uint64_t(size), 32 * 1024,
+        [](void *cls, uint64_t, char *buffer, size_t capacity) -> ssize_t {
+            const qsizetype written = static_cast<JsonIndenter *>(cls)->read(buffer, qsizetype(capacity));
+            return written > 0 ? ssize_t(written) : ssize_t(MHD_CONTENT_READER_END_OF_STREAM);
+        },
+        indenter, [](void *cls) { delete static_cast<JsonIndenter *>(cls); });
+    Q_ASSERT(response); // only fails on out of memory
+    return ResponsePtr(response, [](MHD_Response *r) { MHD_destroy_response(r); });
 }
 
 // The tag of the indented representation: the compact body's, marked.
@@ -154,12 +134,9 @@ Reply indented(const Reply &reply, int indent, const QByteArray &ifNoneMatch)
 {
     if (reply.json.isEmpty() || indent <= 0)
         return reply;
-    const auto value = parseJson(reply.json);
-    if (!value)
+    const qint64 size = JsonIndenter::measure(reply.json, indent);
+    if (size < 0)
         return reply;
-    QByteArray body;
-    body.reserve(reply.json.size() * 2);
-    appendIndented(body, *value, indent, 0);
     const char *etag = MHD_get_response_header(reply.response.get(), MHD_HTTP_HEADER_ETAG);
     if (etag && !ifNoneMatch.isEmpty() && listsTag(ifNoneMatch, indentedTag(etag, indent))) {
         Reply notModified = reply;
@@ -167,16 +144,15 @@ Reply indented(const Reply &reply, int indent, const QByteArray &ifNoneMatch)
         notModified.bodyBytes = 0;
         notModified.fromFile = false;
         notModified.json.clear();
-        notModified.response = HttpResponses::notModified(body.size()); // the indented body's length
+        notModified.response = HttpResponses::notModified(size); // the indented body's length
         HeaderCopy copy { notModified.response, indent, true };
         MHD_get_response_headers(reply.response.get(), &copyHeader, &copy);
         return notModified;
     }
     Reply result = reply;
-    result.bodyBytes = body.size();
+    result.bodyBytes = size;
     result.fromFile = false;
-    result.response = fromBytes(body);
-    result.json = std::move(body);
+    result.response = streamedIndented(reply.json, indent, size);
     HeaderCopy copy { result.response, indent, false };
     MHD_get_response_headers(reply.response.get(), &copyHeader, &copy);
     return result;
