@@ -56,15 +56,47 @@ int WorkerPool::queued() const
     return int(m_tasks.size() + m_urgent.size());
 }
 
+bool ReconnectGate::mayTry(QString *lastError, Clock::time_point now)
+{
+    std::lock_guard lock(m_mutex);
+    if (m_delay.count() == 0)
+        return true; // nothing failed lately: each worker opens its own connection at once
+    if (m_trying || now < m_retryAt) {
+        *lastError = m_lastError;
+        return false;
+    }
+    m_trying = true;
+    return true;
+}
+
+void ReconnectGate::failed(const QString &error, Clock::time_point now)
+{
+    std::lock_guard lock(m_mutex);
+    m_trying = false;
+    m_lastError = error;
+    m_delay = m_delay.count() == 0 ? firstDelay : std::min(m_delay * 2, maxDelay);
+    m_retryAt = now + m_delay;
+}
+
+void ReconnectGate::succeeded()
+{
+    std::lock_guard lock(m_mutex);
+    m_trying = false;
+    m_delay = std::chrono::milliseconds(0);
+    m_retryAt = {};
+}
+
 void WorkerPool::ensureOpen(Context &context)
 {
-    if (!context.database) {
+    if (!context.database && m_databaseGate.mayTry(&context.databaseError)) {
         auto database = Database::open(m_databaseConfig);
         if (database) {
+            m_databaseGate.succeeded();
             context.database = std::move(database.value());
             context.serializer = std::make_unique<Serializer>(*context.database);
             context.databaseError.clear();
         } else {
+            m_databaseGate.failed(database.error().message);
             context.databaseError = database.error().message;
         }
     }
@@ -72,12 +104,14 @@ void WorkerPool::ensureOpen(Context &context)
         context.store.reset();
         context.storeBroken = false;
     }
-    if (!context.store) {
+    if (!context.store && m_storeGate.mayTry(&context.storeError)) {
         auto store = openStore(m_storeConfig, m_databaseConfig);
         if (store) {
+            m_storeGate.succeeded();
             context.store = std::move(store.value());
             context.storeError.clear();
         } else {
+            m_storeGate.failed(store.error().message);
             context.storeError = store.error().message;
         }
     }

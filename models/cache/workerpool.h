@@ -3,6 +3,9 @@
 #include "cache/storeconfig.h"
 #include "db/databaseconfig.h"
 
+#include <QString>
+
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -27,10 +30,32 @@ struct WorkerContext {
     ~WorkerContext();
 };
 
+// When a connection that failed may be tried again, shared by a pool's workers: after a failure,
+// one attempt at a time, backing off (50 ms, doubling, at most 1 s) until one succeeds. Meanwhile the others
+// fail at once with the last error instead of each paying the connect timeout for every task, and
+// a database that comes back is found within a second. Thread-safe.
+class ReconnectGate {
+public:
+    using Clock = std::chrono::steady_clock;
+    // True: the caller tries now and reports with failed() or succeeded(). False: `lastError` says why not.
+    bool mayTry(QString *lastError, Clock::time_point now = Clock::now());
+    void failed(const QString &error, Clock::time_point now = Clock::now());
+    void succeeded();
+    static constexpr std::chrono::milliseconds firstDelay { 50 };
+    static constexpr std::chrono::milliseconds maxDelay { 1000 };
+
+private:
+    std::mutex m_mutex;
+    bool m_trying = false;
+    std::chrono::milliseconds m_delay { 0 };
+    Clock::time_point m_retryAt {};
+    QString m_lastError;
+};
+
 // A fixed set of threads, each owning for its whole life a Database connection, a Serializer and a
 // store connection (Qt SQL connections belong to the thread that opened them). Opened lazily; a
-// connection that failed is tried again by the next task, so a database or Redis that comes back is
-// used again. Tasks run in the order posted, urgent ones (a client waiting) before the others (a
+// connection that failed is tried again by a later task (ReconnectGate), so a database or Redis that
+// comes back is used again. Tasks run in the order posted, urgent ones (a client waiting) before the others (a
 // refresh job's items), so that a miss does not wait behind thousands of queued refreshes.
 class WorkerPool {
 public:
@@ -61,6 +86,8 @@ private:
 
     const DatabaseConfig m_databaseConfig;
     const StoreConfig m_storeConfig;
+    ReconnectGate m_databaseGate;
+    ReconnectGate m_storeGate;
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<Task> m_tasks;

@@ -141,10 +141,11 @@ int ConnectionPlacement::open(int worker) const
     return worker >= 0 && worker < m_workers ? m_open[size_t(worker)].load(std::memory_order_relaxed) : 0;
 }
 
-void Acceptor::start(Handoff handoff, int limit, int workers, const std::vector<int> &workerCpus)
+void Acceptor::start(Handoff handoff, int limit, int workers, const std::vector<int> &workerCpus, Reclaim reclaim)
 {
     m_placement.reset(workers, workerCpus);
     m_handoff = std::move(handoff);
+    m_reclaim = std::move(reclaim);
     m_limit = qMax(1, limit);
     m_open = 0;
     m_stopping = false;
@@ -173,14 +174,25 @@ void Acceptor::released(int worker)
 
 void Acceptor::run()
 {
+    bool reclaiming = false; // an idle connection was shut down for a waiting client: wait for its close
     while (!m_stopping.load()) {
         const bool room = m_open.load(std::memory_order_acquire) < m_limit;
-        pollfd fds[2] = { { m_wake, POLLIN, 0 }, { m_listen, short(room ? POLLIN : 0), 0 } };
+        const bool watchQueue = room || (m_reclaim && !reclaiming);
+        pollfd fds[2] = { { m_wake, POLLIN, 0 }, { m_listen, short(watchQueue ? POLLIN : 0), 0 } };
         if (::poll(fds, 2, -1) < 0 && errno != EINTR)
             break;
         if (fds[0].revents & POLLIN) {
             quint64 count = 0;
             [[maybe_unused]] const auto read = ::read(m_wake, &count, sizeof count);
+            reclaiming = false; // a connection closed: room again
+        }
+        if (!room && (fds[1].revents & POLLIN) && m_reclaim && !reclaiming) {
+            reclaiming = m_reclaim();
+            if (!reclaiming) { // every connection busy with a request: look at the queue again shortly
+                pollfd wakeOnly { m_wake, POLLIN, 0 };
+                ::poll(&wakeOnly, 1, 100);
+            }
+            continue;
         }
         if (room && (fds[1].revents & POLLIN) && !acceptSome()) {
             // Out of descriptors: the clients stay queued; try again shortly (or when woken).

@@ -48,7 +48,9 @@ private:
 // worker accept from one shared socket: whichever wakes first wins, and measured here 64
 // keep-alive connections split 40/60 between two workers, so the busier one's clients saw twice
 // the tail latency.) Also keeps the connection limit the way a listening server should: at the
-// limit nothing is accepted, so a new client waits in the kernel's queue instead of being closed.
+// limit nothing is accepted, so a new client waits in the kernel's queue instead of being closed, and
+// the connection idle longest is closed to make room for it (else idle clients held the queue for
+// a --timeout each: 192 of them at a limit of 64 kept a new client out 3 x --timeout).
 // start() and stop() on one thread; released() any thread.
 class Acceptor {
 public:
@@ -69,8 +71,11 @@ public:
 
     // Binds and listens (nothing is accepted yet); the bound port.
     Result<quint16> listen(const sockaddr *address, socklen_t length);
-    // `workerCpus`: see ConnectionPlacement::reset.
-    void start(Handoff handoff, int limit, int workers, const std::vector<int> &workerCpus = {});
+    // Makes room at the limit by closing an idle connection; false when there is none.
+    using Reclaim = std::function<bool()>;
+    // `workerCpus`: see ConnectionPlacement::reset. `reclaim`: called at the limit while a client
+    // waits in the queue, once per connection that closes after it.
+    void start(Handoff handoff, int limit, int workers, const std::vector<int> &workerCpus = {}, Reclaim reclaim = {});
     // Stops accepting and closes the listening socket; handed-off connections are not touched.
     void stop();
     // A connection handed to `worker` has closed: room for one more.
@@ -89,5 +94,6 @@ private:
     std::atomic<bool> m_stopping { false };
     ConnectionPlacement m_placement;
     Handoff m_handoff;
+    Reclaim m_reclaim;
     std::thread m_thread;
 };

@@ -15,7 +15,10 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <limits>
+#include <optional>
 #include <utility>
 
 ConnectionState *ConnectionState::of(MHD_Connection *connection)
@@ -123,6 +126,31 @@ MHD_Result readHeader(void *cls, MHD_ValueKind, const char *key, const char *val
     return MHD_YES;
 }
 
+// The size line of a chunked body's first chunk when it came with the headers: right after the
+// header block (the last value's end, then the NULs libmicrohttpd wrote over the line ends). A size
+// past 2^64 reads as the maximum. libmicrohttpd would wait for the whole chunk before a word of it
+// reaches a handler (FFFFFFFFFFFFFFFF: until --timeout); nginx answers 413 at once.
+std::optional<quint64> firstChunkSize(const char *lastValueEnd)
+{
+    const char *p = lastValueEnd;
+    int nuls = 0;
+    while (nuls < 4 && *p == '\0') {
+        ++p;
+        ++nuls;
+    }
+    if (nuls < 2)
+        return std::nullopt;
+    quint64 size = 0;
+    int digits = 0;
+    for (; digits < 32 && std::isxdigit(static_cast<unsigned char>(*p)); ++p, ++digits) {
+        const int digit = *p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10;
+        size = size > (std::numeric_limits<quint64>::max() >> 4) ? std::numeric_limits<quint64>::max() : size * 16 + quint64(digit);
+    }
+    if (digits == 0 || (*p != '\r' && *p != '\n' && *p != ';'))
+        return std::nullopt; // not (yet) a size line
+    return size;
+}
+
 // Whether the method ends where libmicrohttpd ended it: at the NUL it wrote over the space before
 // the target (which starts at `target`, after any more spaces), not at a NUL of its own ("GE\0T").
 bool methodWhole(const char *method, const char *target)
@@ -181,7 +209,7 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     request.version = version;
     ConnectionState *state = ConnectionState::of(connection);
     if (state) {
-        RequestDeadlines::requestArrived(*state->deadline);
+        // The deadline runs on until the body is in too (onAccess): --timeout bounds the whole request.
         request.target = state->target;
         request.peer = state->peer;
         request.lane = state->worker;
@@ -191,6 +219,8 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
     // The last line: the empty line follows, its CR or LF a NUL too; a byte there was cut off.
     if (!census.problem && census.previousEnd && census.previousEnd[1] != '\0')
         census.problem = "Malformed header field value.";
+    if (census.previousEnd && request.transferEncoding.compare("chunked", Qt::CaseInsensitive) == 0)
+        request.firstChunkSize = firstChunkSize(census.previousEnd);
     readTarget(request, state, method, version);
     if (!request.syntaxProblem)
         request.syntaxProblem = census.problem;
@@ -229,6 +259,10 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
         return impl->onBodyPiece(*exchange, upload, uploadSize);
     if (exchange->answered)
         return MHD_YES;
+    if (!exchange->deferral) { // the request is complete, body included: no deadline while it is answered
+        if (ConnectionState *state = ConnectionState::of(connection))
+            RequestDeadlines::requestArrived(*state->deadline);
+    }
     if (exchange->bodySeen > impl->options.bodyLimit)
         return impl->queue(*exchange, HttpResponses::error(MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large."));
     if (exchange->deferral) { // resumed: a worker has left the answer
@@ -272,6 +306,8 @@ MHD_Result HttpServer::Impl::onHeaders(MHD_Connection *connection, const char *u
     bool number = false;
     const quint64 declared = headerOf(connection, MHD_HTTP_HEADER_CONTENT_LENGTH).toULongLong(&number);
     if (number && declared > quint64(options.bodyLimit)) // refused before a byte of it is read
+        return queue(*exchange, HttpResponses::error(MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large."));
+    if (exchange->request.firstChunkSize.value_or(0) > quint64(options.bodyLimit))
         return queue(*exchange, HttpResponses::error(MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large."));
     return MHD_YES;
 }
@@ -353,6 +389,8 @@ void *HttpServer::Impl::onUri(void *cls, const char *uri, MHD_Connection *connec
     auto *impl = static_cast<Impl *>(cls);
     ConnectionState *state = ConnectionState::of(connection);
     if (state) {
+        if (state->deadline)
+            RequestDeadlines::requestStarted(*state->deadline);
         state->target = uri;
         state->targetStart = uri;
         state->targetEnd = uri ? uri + state->target.size() : nullptr;

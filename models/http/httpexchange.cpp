@@ -115,6 +115,7 @@ std::optional<Reply> SuspendRegistry::suspendUnlessDone(Deferral &deferral)
         return std::exchange(deferral.m_reply, std::nullopt);
     MHD_suspend_connection(deferral.m_connection);
     deferral.m_suspended = true;
+    deferral.m_waiting.start();
     m_suspended.insert(&deferral);
     return std::nullopt;
 }
@@ -137,6 +138,25 @@ void SuspendRegistry::complete(Deferral &deferral, Reply reply)
         m_suspended.remove(&deferral);
         MHD_resume_connection(deferral.m_connection);
     }
+}
+
+int SuspendRegistry::expire(qint64 limitMs, const Reply &reply)
+{
+    std::lock_guard lock(m_mutex);
+    int expired = 0;
+    for (auto it = m_suspended.begin(); it != m_suspended.end();) {
+        Deferral *deferral = *it;
+        if (!deferral->m_waiting.hasExpired(limitMs)) {
+            ++it;
+            continue;
+        }
+        deferral->m_reply = reply;
+        deferral->m_suspended = false;
+        MHD_resume_connection(deferral->m_connection);
+        it = m_suspended.erase(it);
+        ++expired;
+    }
+    return expired;
 }
 
 void SuspendRegistry::resumeAllAndClose(const Reply &reply)

@@ -31,6 +31,7 @@ struct HttpRequest {
     QByteArray transferEncoding; // null when absent; the first line's
     int transferEncodingHeaders = 0;
     int contentLengthHeaders = 0;
+    std::optional<quint64> firstChunkSize; // a chunked body's first size line, when it came with the headers
     QByteArray accept; // null when the request has no Accept header
     QByteArray acceptEncoding;
     QByteArray ifNoneMatch;
@@ -79,6 +80,7 @@ private:
     // Guarded by the registry's mutex.
     std::optional<Reply> m_reply;
     bool m_suspended = false;
+    QElapsedTimer m_waiting; // since the connection was suspended
 };
 
 // Knows every suspended connection, so that a late completion never resumes a connection of a
@@ -93,6 +95,10 @@ public:
     // Answers every suspended connection with `reply`, resumes them and closes the registry:
     // completions after this do nothing. Called before MHD_stop_daemon.
     void resumeAllAndClose(const Reply &reply);
+    // Answers with `reply` every connection suspended for `limitMs` or longer (a worker stuck on
+    // a database that does not answer), and resumes it; the worker's late answer is dropped.
+    // Returns how many. Any thread.
+    int expire(qint64 limitMs, const Reply &reply);
     int suspendedCount() const;
 
 private:

@@ -75,6 +75,15 @@ HttpServer::HttpServer(CacheService &service, QObject *parent)
     qRegisterMetaType<HttpLogEntry>();
     m_impl->logTimer.setInterval(50);
     connect(&m_impl->logTimer, &QTimer::timeout, this, &HttpServer::flushLog);
+    // A request waits for a worker at most --timeout, whatever the worker waits on (a database
+    // that does not answer, a queue behind it): then DRF's 503, and the connection goes on.
+    connect(&m_impl->logTimer, &QTimer::timeout, this, [this] {
+        if (!m_impl->registry)
+            return;
+        static const Reply late = HttpResponses::error(MHD_HTTP_SERVICE_UNAVAILABLE, "Service temporarily unavailable, try again later.");
+        if (const int expired = m_impl->registry->expire(qint64(m_impl->options.timeoutSeconds) * 1000, late))
+            qCWarning(lcHttp) << expired << "request(s) had no answer within" << m_impl->options.timeoutSeconds << "s: answered 503";
+    });
     m_impl->sweepTimer.setInterval(1000);
     connect(&m_impl->sweepTimer, &QTimer::timeout, this, [this] {
         if (m_impl->router)
@@ -129,7 +138,7 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
     impl.acceptor.start([daemons = impl.daemons](int socket, const sockaddr *peer, socklen_t length, int worker) {
         // Closes the socket on failure.
         return MHD_add_connection(daemons[size_t(worker)], socket, peer, length) == MHD_YES;
-    }, options.maxConnections, threads, impl.workerCpus);
+    }, options.maxConnections, threads, impl.workerCpus, [&impl] { return impl.deadlines.reclaimIdlest(); });
     impl.router->setBoundHost((ipv6 ? '[' + options.address.toLatin1() + ']' : options.address.toLatin1()) + ':'
                               + QByteArray::number(impl.port));
     impl.sweepTimer.start();
@@ -185,6 +194,11 @@ QUrl HttpServer::url() const
     url.setPort(port());
     url.setPath(QStringLiteral("/"));
     return url;
+}
+
+int HttpServer::idleConnections() const
+{
+    return m_impl->deadlines.idleCount();
 }
 
 const HttpServerOptions &HttpServer::options() const

@@ -95,6 +95,9 @@ public:
     quint16 port() const;
     QUrl url() const; // http://address:port/
     const HttpServerOptions &options() const;
+    // Open connections waiting for a request with none of it sent (kept alive, or just opened):
+    // those the server closes to make room at --max-connections. Any thread.
+    int idleConnections() const;
 
 signals:
     // One per request, delivered on this object's thread (queued; never blocks a serving thread).

@@ -2,6 +2,8 @@
 
 #include <QDeadlineTimer>
 
+#include <algorithm>
+
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -34,6 +36,7 @@ void RequestDeadlines::closed(MHD_Connection *connection)
 
 void RequestDeadlines::waitForRequest(Slot &slot) const
 {
+    slot.started.store(false, std::memory_order_relaxed);
     slot.dueMs.store(m_timeoutMs > 0 ? nowMs() + m_timeoutMs : 0, std::memory_order_relaxed);
 }
 
@@ -51,4 +54,35 @@ int RequestDeadlines::expire()
         ++count;
     }
     return count;
+}
+
+namespace {
+
+bool isIdle(const RequestDeadlines::Slot &slot)
+{
+    return !slot.expired && slot.socket >= 0 && slot.dueMs.load(std::memory_order_relaxed) != 0
+        && !slot.started.load(std::memory_order_relaxed);
+}
+
+} // namespace
+
+int RequestDeadlines::idleCount()
+{
+    std::lock_guard lock(m_mutex);
+    return int(std::count_if(m_slots.cbegin(), m_slots.cend(), [](const std::shared_ptr<Slot> &slot) { return isIdle(*slot); }));
+}
+
+bool RequestDeadlines::reclaimIdlest()
+{
+    std::lock_guard lock(m_mutex);
+    Slot *idlest = nullptr;
+    for (const std::shared_ptr<Slot> &slot : std::as_const(m_slots)) {
+        if (isIdle(*slot) && (!idlest || slot->dueMs.load(std::memory_order_relaxed) < idlest->dueMs.load(std::memory_order_relaxed)))
+            idlest = slot.get();
+    }
+    if (!idlest)
+        return false;
+    ::shutdown(idlest->socket, SHUT_RDWR);
+    idlest->expired = true;
+    return true;
 }

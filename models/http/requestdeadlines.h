@@ -20,6 +20,7 @@ public:
     struct Slot {
         int socket = -1;
         std::atomic<qint64> dueMs { 0 }; // monotonic ms; 0 while a request is being handled
+        std::atomic<bool> started { false }; // the request line is in (not idle: never reclaimed)
         bool expired = false;            // guarded by the registry's mutex
     };
 
@@ -32,8 +33,16 @@ public:
     // Serving thread: the connection answered a request and may send another / a request is in.
     void waitForRequest(Slot &slot) const;
     static void requestArrived(Slot &slot) { slot.dueMs.store(0, std::memory_order_relaxed); }
+    // Serving thread: the request line is in, so the connection is no longer idle.
+    static void requestStarted(Slot &slot) { slot.started.store(true, std::memory_order_relaxed); }
     // Any thread: shuts down the connections past their deadline; how many.
     int expire();
+    // Any thread: shuts down the connection that has waited longest for a request and sent no
+    // request line of it yet (kept alive, or just opened), as nginx reuses idle connections when it
+    // is out of them. False when every connection is busy with a request.
+    bool reclaimIdlest();
+    // Any thread: the connections reclaimIdlest() could close now.
+    int idleCount();
 
 private:
     std::mutex m_mutex;

@@ -371,6 +371,62 @@ void TestPostgres::stop()
                   30000);
 }
 
+bool TestPostgres::pause(QString *error)
+{
+    const Run stopped = runServerTool(QStringLiteral("pg_ctl"),
+                                      { QStringLiteral("-D"), m_dataDir, QStringLiteral("-m"), QStringLiteral("fast"),
+                                        QStringLiteral("-w"), QStringLiteral("stop") },
+                                      30000);
+    if (!stopped.ok()) {
+        *error = stopped.describe(QStringLiteral("pg_ctl stop"));
+        return false;
+    }
+    m_running = false;
+    return true;
+}
+
+bool TestPostgres::restart(QString *error)
+{
+    return startServer(m_port, error) && waitUntilReady(error);
+}
+
+QList<int> TestPostgres::serverPids() const
+{
+    QFile pidFile(m_dataDir + QStringLiteral("/postmaster.pid"));
+    if (!pidFile.open(QIODevice::ReadOnly))
+        return {};
+    const int postmaster = pidFile.readLine().trimmed().toInt();
+    QList<int> pids { postmaster };
+    for (const QString &entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(entry));
+        if (!stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray line = stat.readAll();
+        const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' '); // state, ppid, …
+        if (fields.size() > 1 && fields.at(1).toInt() == postmaster)
+            pids << entry.toInt();
+    }
+    return pids;
+}
+
+bool TestPostgres::freeze(QString *error)
+{
+    const QList<int> pids = serverPids();
+    if (pids.isEmpty() || pids.first() <= 0) {
+        *error = QStringLiteral("no postmaster.pid in %1").arg(m_dataDir);
+        return false;
+    }
+    for (const int pid : pids)
+        ::kill(pid, SIGSTOP);
+    return true;
+}
+
+void TestPostgres::thaw()
+{
+    for (const int pid : serverPids())
+        ::kill(pid, SIGCONT);
+}
+
 QString TestPostgres::url(const QString &database) const
 {
     QUrl url;

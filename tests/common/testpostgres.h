@@ -29,6 +29,15 @@ public:
     bool start(QString *error);
     // Immediate shutdown; nothing in the cluster is meant to survive. Safe to call twice.
     void stop();
+    // An outage: the server stops (fast mode: every connection is cut) and keeps its cluster and
+    // port; restart() brings the same databases back where clients left them, once it accepts
+    // connections again.
+    bool pause(QString *error);
+    bool restart(QString *error);
+    // A server that stops answering without closing anything (a host gone from the network, a
+    // stopped VM): SIGSTOP to the postmaster and every backend; thaw() sends SIGCONT.
+    bool freeze(QString *error);
+    void thaw();
     bool isRunning() const { return m_running; }
 
     QString url(const QString &database = QStringLiteral("postgres")) const;
@@ -57,6 +66,7 @@ private:
     // Runs a server binary, as the postgres user when we are root.
     Run runServerTool(const QString &tool, const QStringList &arguments, int timeoutMs) const;
     QString logTail() const;
+    QList<int> serverPids() const;
 
     std::unique_ptr<QTemporaryDir> m_dir;
     QString m_binDir;

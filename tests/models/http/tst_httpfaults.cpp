@@ -2,6 +2,7 @@
 // request under way, clients leaving mid-answer, stale-while-revalidate, two `preserve serve`
 // processes over one Redis, many connections and the connection limit. Real servers throughout.
 #include "httpfixture.h"
+#include "testpostgres.h"
 #include "testredis.h"
 
 #include "staleness/changetracking.h"
@@ -9,6 +10,7 @@
 #include <QLoggingCategory>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTest>
 #include <QThread>
 
@@ -146,6 +148,8 @@ private slots:
     void redisKilledWhileServing();
     void databaseGoneWhileServing_data();
     void databaseGoneWhileServing();
+    void postgresOutageIsBoundedAndRecovers_data();
+    void postgresOutageIsBoundedAndRecovers();
     void serveBinaryStopsGracefullyOnSigterm();
     void clientsLeaveMidResponse();
     void clientLeavesWhileSuspendedOnAMiss();
@@ -317,6 +321,95 @@ void TestHttpFaults::databaseGoneWhileServing()
     QTRY_COMPARE_WITH_TIMEOUT(s.get(9).status, 200, 10000);
     COMPARE_BODIES(s.get(9).body, liveBody(m_path, 9));
     QTRY_VERIFY2_WITH_TIMEOUT(s.healthy(), s.lastHealth.constData(), 10000);
+}
+
+namespace {
+
+// Requests sent at once (QNetworkAccessManager keeps six connections to a host); each answer with
+// the milliseconds it took.
+QList<std::pair<HttpAnswer, qint64>> concurrently(QNetworkAccessManager &manager, const QList<QUrl> &urls)
+{
+    QElapsedTimer timer;
+    timer.start();
+    QList<QNetworkReply *> replies;
+    QList<qint64> done(urls.size(), -1);
+    for (qsizetype i = 0; i < urls.size(); ++i) {
+        QNetworkRequest request(urls.at(i));
+        request.setRawHeader("Accept-Encoding", "identity");
+        QNetworkReply *reply = manager.get(request);
+        QObject::connect(reply, &QNetworkReply::finished, reply, [&done, &timer, i] { done[i] = timer.elapsed(); });
+        replies << reply;
+    }
+    QDeadlineTimer deadline(60000);
+    while (std::any_of(done.cbegin(), done.cend(), [](qint64 ms) { return ms < 0; }) && !deadline.hasExpired())
+        QTest::qWait(10);
+    QList<std::pair<HttpAnswer, qint64>> answers;
+    for (qsizetype i = 0; i < replies.size(); ++i) {
+        HttpAnswer answer;
+        answer.status = replies.at(i)->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        answer.body = replies.at(i)->readAll();
+        answers.append({ answer, done.at(i) });
+        replies.at(i)->deleteLater();
+    }
+    return answers;
+}
+
+} // namespace
+
+// PostgreSQL stops under load and comes back. While it is down, every answer comes within
+// --timeout (memory hits as ever, the rest an error) and /healthz is not ok; once it accepts
+// connections again, misses are served within about a second: reconnects back off to 1 s at most,
+// and a worker does not try again for every request meanwhile.
+void TestHttpFaults::postgresOutageIsBoundedAndRecovers_data()
+{
+    QTest::addColumn<bool>("frozen");
+    QTest::addRow("stopped (connections refused)") << false;
+    QTest::addRow("frozen (nothing answers)") << true;
+}
+
+void TestHttpFaults::postgresOutageIsBoundedAndRecovers()
+{
+    QFETCH(bool, frozen);
+    TestPostgres postgres;
+    QString error;
+    QVERIFY2(postgres.start(&error), qPrintable(error));
+    QVERIFY2(postgres.createDatabase(QStringLiteral("outage"), &error), qPrintable(error));
+    const auto made = runReference({ QStringLiteral("make-db"), QStringLiteral("--db"), postgres.url(QStringLiteral("outage")) });
+    QVERIFY2(made.finished && made.exitCode == 0, qPrintable(describe(made)));
+    CacheConfig config;
+    HttpServerOptions options;
+    options.timeoutSeconds = 2;
+    Served s(postgres.url(QStringLiteral("outage")), config, options);
+    QVERIFY(s.ok);
+    const auto thaw = qScopeGuard([&postgres] { postgres.thaw(); }); // before the server's workers join
+    QCOMPARE(s.get(1).status, 200);
+    QCOMPARE(s.get(1).header("X-Cache"), QByteArray("HIT"));
+    QVERIFY(s.healthy());
+
+    QVERIFY2(frozen ? postgres.freeze(&error) : postgres.pause(&error), qPrintable(error));
+    for (int round = 0; round < 3; ++round) {
+        QList<QUrl> urls;
+        for (int pk = 2; pk < 7; ++pk) // six at once: as many connections as the client opens
+            urls << QUrl(s.server->url().toString() + QStringLiteral("api/foos/%1/").arg(pk + 5 * round));
+        urls << QUrl(s.server->url().toString() + QStringLiteral("api/foos/1/"));
+        for (const auto &[answer, ms] : concurrently(s.manager, urls)) {
+            QVERIFY2(ms <= options.timeoutSeconds * 1000 + 500, qPrintable(QStringLiteral("%1 ms: %2").arg(ms).arg(QString::fromUtf8(answer.body))));
+            QVERIFY2(answer.status == 200 || answer.status == 500 || answer.status == 503, answer.body.constData());
+        }
+    }
+    QCOMPARE(s.get(1).status, 200); // memory still answers
+    QVERIFY(!s.healthy());
+    QVERIFY2(s.lastHealth.contains("database") || s.lastHealth.contains("temporarily unavailable"), s.lastHealth.constData());
+
+    if (frozen)
+        postgres.thaw();
+    else
+        QVERIFY2(postgres.restart(&error), qPrintable(error));
+    QElapsedTimer back;
+    back.start();
+    QTRY_COMPARE_WITH_TIMEOUT(s.get(5).status, 200, 8000);
+    QTRY_VERIFY2_WITH_TIMEOUT(s.healthy(), s.lastHealth.constData(), 8000);
+    qInfo("served a miss %lld ms after PostgreSQL accepted connections again", back.elapsed());
 }
 
 // `preserve serve` on SIGTERM: stops accepting, lets the request under way finish (a 20.7 MB list
@@ -566,9 +659,10 @@ void TestHttpFaults::twoHundredKeepAliveClients()
     QVERIFY2(open.match(QString::fromLatin1(metrics)).captured(1).toInt() >= 201, metrics.constData()); // all at once
 }
 
-// --max-connections 8: a 9th connection is not served while 8 are open (libmicrohttpd stops
-// accepting: it waits in the kernel's queue, see HttpServerOptions::maxConnections), and is served
-// as soon as one of them closes.
+// --max-connections 8: a 9th connection is not served while 8 are busy with a request (nothing is
+// accepted: it waits in the kernel's queue, see HttpServerOptions::maxConnections), and is served
+// as soon as one of them closes. Idle connections (kept alive after an answer, or open with nothing
+// sent) make room for it at once: the idlest is closed, as nginx does.
 void TestHttpFaults::connectionLimit()
 {
     HttpServerOptions options;
@@ -585,6 +679,23 @@ void TestHttpFaults::connectionLimit()
         QCOMPARE(answer.status, 200);
         COMPARE_BODIES(answer.body, live);
     }
+    {
+        QTcpSocket waiting;
+        waiting.connectToHost(QHostAddress::LocalHost, s.server->port());
+        QVERIFY(waiting.waitForConnected(5000));
+        QVERIFY(send(waiting, getRequest(1)));
+        const RawAnswer reclaimed = readAnswer(waiting); // within readAnswer's wait, far below --timeout
+        QVERIFY(reclaimed.complete);
+        COMPARE_BODIES(reclaimed.body, live);
+    }
+    sockets.clear();
+    // Now eight busy ones: each has sent its request line and waits to send the rest.
+    for (int i = 0; i < 8; ++i) {
+        sockets.push_back(connected(s.server->port()));
+        QVERIFY(sockets.back());
+        QVERIFY(send(*sockets.back(), "GET /api/foos/1/ HTTP/1.1\r\n"));
+    }
+    QTRY_COMPARE(s.server->idleConnections(), 0); // all eight have their request line in
     QTcpSocket ninth;
     ninth.connectToHost(QHostAddress::LocalHost, s.server->port());
     QVERIFY(ninth.waitForConnected(5000)); // the kernel's backlog
