@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 using namespace Cli;
@@ -66,6 +68,21 @@ std::optional<int> number(const QCommandLineParser &parser, const QCommandLineOp
         return std::nullopt;
     }
     return value;
+}
+
+// 127.0.0.0/8, ::1, ::ffff:127.x and "localhost": nothing off this machine reaches them.
+bool isLoopback(const QString &address)
+{
+    if (address == QLatin1String("localhost"))
+        return true;
+    const QByteArray text = address.toLatin1();
+    in_addr v4 {};
+    if (inet_pton(AF_INET, text.constData(), &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6 {};
+    if (inet_pton(AF_INET6, text.constData(), &v6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+    return false;
 }
 
 // --listen as gunicorn, uvicorn and runserver take it: HOST, HOST:PORT, [IPV6] or [IPV6]:PORT (a bare
@@ -181,6 +198,10 @@ std::variant<HttpServerOptions, int> serverOptions(const QCommandLineParser &par
     }
     if (parser.isSet(o.tokenFile)) {
         QFile file(parser.value(o.tokenFile));
+        // As ssh says of a private key: a token others can read is everyone's.
+        if (file.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup | QFileDevice::WriteOther))
+            printError(QStringLiteral("warning: the token file %1 is readable or writable by other users; "
+                                      "chmod 600 it").arg(file.fileName()));
         if (!file.open(QIODevice::ReadOnly)) {
             printError(QStringLiteral("cannot read the token file %1: %2").arg(file.fileName(), file.errorString()));
             return Failed;
@@ -249,6 +270,10 @@ int Commands::serve(const QStringList &arguments)
     });
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
+    if (!isLoopback(std::get<HttpServerOptions>(server).address))
+        printError(QStringLiteral("warning: listening on %1: the API (and its admin endpoints, with --token-file) is "
+                                  "reachable from the network, without TLS; put a TLS proxy in front or listen on 127.0.0.1")
+                       .arg(std::get<HttpServerOptions>(server).address));
     std::printf("Serving %sapi/foos/ (Ctrl-C stops)\n", qPrintable(http.url().toString()));
     std::fflush(stdout);
     const int code = QCoreApplication::exec();

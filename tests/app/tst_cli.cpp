@@ -323,6 +323,37 @@ private slots:
         QCOMPARE(serve.exitCode(), 0);
     }
 
+    // Reachable from the network, or a token others can read: said on stderr, serving goes on.
+    void serveWarnsWhenExposed()
+    {
+        QTemporaryDir dir;
+        QFile token(dir.filePath(QStringLiteral("token")));
+        QVERIFY(token.open(QIODevice::WriteOnly));
+        token.write("s3cret\n");
+        token.close();
+        QVERIFY(token.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther));
+        QProcess serve;
+        serve.start(preserveBinary(), { QStringLiteral("serve"), QStringLiteral("--quiet"), QStringLiteral("--db"), m_db,
+                                        QStringLiteral("--listen"), QStringLiteral("0.0.0.0:0"), QStringLiteral("--token-file"), token.fileName() });
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += serve.readAllStandardOutput()).contains('\n') || serve.state() == QProcess::NotRunning, 30000);
+        QVERIFY2(out.startsWith("Serving http://0.0.0.0:"), out.constData());
+        const QByteArray err = serve.readAllStandardError();
+        QVERIFY2(err.contains("warning: listening on 0.0.0.0: the API") && err.contains("reachable from the network"), err.constData());
+        QVERIFY2(err.contains("warning: the token file") && err.contains("chmod 600"), err.constData());
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(30000));
+        // Loopback and a private token: no warning.
+        QVERIFY(token.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        serve.start(preserveBinary(), { QStringLiteral("serve"), QStringLiteral("--quiet"), QStringLiteral("--db"), m_db,
+                                        QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--token-file"), token.fileName() });
+        out.clear();
+        QTRY_VERIFY_WITH_TIMEOUT((out += serve.readAllStandardOutput()).contains('\n') || serve.state() == QProcess::NotRunning, 30000);
+        QVERIFY2(!serve.readAllStandardError().contains("warning"), "warned without cause");
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(30000));
+    }
+
     void demoDatabaseIsTheDefault()
     {
         // Without --db every command uses the demo database in the user's data folder.
