@@ -2,6 +2,8 @@
 
 #include "cache/dbcolumnstore.h"
 
+#include <QCryptographicHash>
+#include <QFileInfo>
 #include <QObject>
 
 Result<StoreConfig> StoreConfig::parse(const QString &store, const QString &redisUrl, const QString &prefix)
@@ -21,10 +23,24 @@ Result<StoreConfig> StoreConfig::parse(const QString &store, const QString &redi
     return config;
 }
 
+RedisConfig scopedRedis(const RedisConfig &redis, const DatabaseConfig &database)
+{
+    if (redis.prefix != QLatin1String(defaultRedisPrefix))
+        return redis; // chosen by the operator: shared by whoever names it
+    const QString identity = database.isSqlite()
+        ? (QFileInfo(database.sqlitePath).canonicalFilePath().isEmpty() ? QFileInfo(database.sqlitePath).absoluteFilePath()
+                                                                        : QFileInfo(database.sqlitePath).canonicalFilePath())
+        : QStringLiteral("%1:%2/%3").arg(database.host.toLower()).arg(database.port > 0 ? database.port : 5432).arg(database.databaseName);
+    const QByteArray hash = QCryptographicHash::hash(identity.toUtf8(), QCryptographicHash::Sha256).toHex().left(10);
+    RedisConfig scoped = redis;
+    scoped.prefix = redis.prefix + database.appLabel + QLatin1Char('.') + QString::fromLatin1(hash) + QLatin1Char(':');
+    return scoped;
+}
+
 Result<std::unique_ptr<CacheStore>> openStore(const StoreConfig &store, const DatabaseConfig &database)
 {
     if (store.kind == StoreConfig::Kind::Redis) {
-        auto redis = RedisStore::open(store.redis);
+        auto redis = RedisStore::open(scopedRedis(store.redis, database));
         if (!redis)
             return redis.error();
         return std::unique_ptr<CacheStore>(std::move(redis.value()));
@@ -39,6 +55,6 @@ std::unique_ptr<StoreWatcher> createStoreWatcher(const StoreConfig &store, const
                                                  QObject *parent)
 {
     if (store.kind == StoreConfig::Kind::Redis)
-        return createRedisWatcher(store.redis, parent);
+        return createRedisWatcher(scopedRedis(store.redis, database), parent);
     return createDbColumnWatcher(database, parent);
 }

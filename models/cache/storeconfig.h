@@ -19,6 +19,14 @@ struct StoreConfig {
     QString kindName() const { return kind == Kind::Redis ? QStringLiteral("redis") : QStringLiteral("db"); }
 };
 
+constexpr const char *defaultRedisPrefix = "preserve:";
+
+// The Redis keys of one database and app label: with the default prefix, keys are
+// preserve:<label>.<hash of the database's path or host:port/name>:foo:<pk>, so two apps or two
+// databases sharing one Redis never read each other's entries. A prefix the operator chose is kept
+// as it is (processes that name one database differently share it that way).
+RedisConfig scopedRedis(const RedisConfig &redis, const DatabaseConfig &database);
+
 // A store for the calling thread (it owns a connection of its own).
 Result<std::unique_ptr<CacheStore>> openStore(const StoreConfig &store, const DatabaseConfig &database);
 // The coherence watcher that fits the store (see StoreWatcher).

@@ -4,6 +4,8 @@
 #include "servicefixture.h"
 #include "testredis.h"
 
+#include "cache/storeconfig.h"
+
 #include <QElapsedTimer>
 #include <QTest>
 
@@ -18,6 +20,7 @@ private slots:
     void hitsBypassAndRecovery();
     void killedMidRefresh();
     void servicesStayCoherent();
+    void twoDatabasesShareOneRedis();
 
 private:
     CacheConfig config(int workers = 1, bool watch = false) const;
@@ -158,6 +161,32 @@ void TestCacheServiceRedis::servicesStayCoherent()
     const auto got = a.get(pk);
     QVERIFY2(got, qPrintable(why(got)));
     COMPARE_BODIES(got->entry->body, liveBody(m_path, pk));
+}
+
+// Two databases (same pks, other names) behind one Redis with the default prefix: each store sees
+// its own entries, never the other's body.
+void TestCacheServiceRedis::twoDatabasesShareOneRedis()
+{
+    const QString other = m_demo.fresh();
+    QVERIFY(sqlExec(other, QStringLiteral("UPDATE api_foo SET name = 'the other database''s' WHERE id = %1").arg(m_foos.first())).isEmpty());
+    CacheConfig second = config(1);
+    second.database = databaseConfig(other);
+    for (const CacheConfig &each : { config(1), second }) {
+        CacheService service(each);
+        JobRecorder recorder(service);
+        const int job = service.refreshAll();
+        QVERIFY(recorder.wait(job));
+        QCOMPARE(recorder.summary(job).done, int(m_foos.size()));
+    }
+    QCOMPARE(m_redis->command({ QStringLiteral("DBSIZE") }), QByteArray::number(2 * m_foos.size()));
+    for (const QString &path : { m_path, other }) {
+        auto store = openStore(config(1).store, databaseConfig(path));
+        QVERIFY2(store, qPrintable(why(store)));
+        const auto entry = (*store)->get(m_foos.first());
+        QVERIFY2(entry && *entry, "no entry");
+        QCOMPARE((*entry)->body, liveBody(path, m_foos.first()));
+    }
+    QVERIFY(liveBody(m_path, m_foos.first()) != liveBody(other, m_foos.first()));
 }
 
 QTEST_GUILESS_MAIN(TestCacheServiceRedis)
