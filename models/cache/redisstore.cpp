@@ -708,6 +708,8 @@ Status RedisStore::put(const EntryPtr &entry)
 {
     if (!entry)
         return Error::invalid(QObject::tr("no entry to store"));
+    if (d->config.readOnly)
+        return Error::invalid(QObject::tr("Redis is not written: the connection is read-only (--read-only)"));
     const QByteArray key = d->config.key(entry->pk);
     const QByteArray seal = sealOf(entry->digest, entry->body, entry->gzip);
     // DEL first: a foreign string at the key, or fields of an older layout, must not survive.
@@ -742,6 +744,8 @@ Status RedisStore::put(const EntryPtr &entry)
 
 Status RedisStore::remove(qint64 pk)
 {
+    if (d->config.readOnly)
+        return Error::invalid(QObject::tr("Redis is not written: the connection is read-only (--read-only)"));
     const QByteArray key = d->config.key(pk);
     auto replies = d->pipeline({ { "DEL", key }, { "PUBLISH", d->config.channel(), QByteArray::number(pk) } });
     if (!replies)

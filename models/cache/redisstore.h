@@ -24,6 +24,7 @@ struct RedisConfig {
     QString password;   // empty: no AUTH
     int database = 0;
     QString prefix = QStringLiteral("preserve:");
+    bool readOnly = false; // put() and remove() refuse: the process was told to write nowhere
 
     static Result<RedisConfig> parse(const QString &url, const QString &prefix = QStringLiteral("preserve:"));
     // redis://user@host:port/db or unix:///path?db=N: never the password.

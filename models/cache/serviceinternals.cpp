@@ -124,7 +124,7 @@ Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qi
         telemetry.recordRequest(store, Telemetry::Outcome::Error, 0, secondsSince(timer));
         return entry.error();
     }
-    if (!storeDown) {
+    if (!storeDown && !config.database.readOnly) { // read-only: served and kept in memory, written nowhere
         if (auto put = context.store->put(*entry); !put) {
             storeDown = put.error().kind == Error::Kind::Unavailable;
             noteStoreError(context, put.error());

@@ -25,14 +25,18 @@ Result<StoreConfig> StoreConfig::parse(const QString &store, const QString &redi
 
 RedisConfig scopedRedis(const RedisConfig &redis, const DatabaseConfig &database)
 {
-    if (redis.prefix != QLatin1String(defaultRedisPrefix))
-        return redis; // chosen by the operator: shared by whoever names it
+    if (redis.prefix != QLatin1String(defaultRedisPrefix)) {
+        RedisConfig chosen = redis; // chosen by the operator: shared by whoever names it
+        chosen.readOnly = database.readOnly;
+        return chosen;
+    }
     const QString identity = database.isSqlite()
         ? (QFileInfo(database.sqlitePath).canonicalFilePath().isEmpty() ? QFileInfo(database.sqlitePath).absoluteFilePath()
                                                                         : QFileInfo(database.sqlitePath).canonicalFilePath())
         : QStringLiteral("%1:%2/%3").arg(database.host.toLower()).arg(database.port > 0 ? database.port : 5432).arg(database.databaseName);
     const QByteArray hash = QCryptographicHash::hash(identity.toUtf8(), QCryptographicHash::Sha256).toHex().left(10);
     RedisConfig scoped = redis;
+    scoped.readOnly = database.readOnly; // read-only means no writes anywhere
     scoped.prefix = redis.prefix + database.appLabel + QLatin1Char('.') + QString::fromLatin1(hash) + QLatin1Char(':');
     return scoped;
 }

@@ -24,7 +24,8 @@ constexpr const char *defaultRedisPrefix = "preserve:";
 // The Redis keys of one database and app label: with the default prefix, keys are
 // preserve:<label>.<hash of the database's path or host:port/name>:foo:<pk>, so two apps or two
 // databases sharing one Redis never read each other's entries. A prefix the operator chose is kept
-// as it is (processes that name one database differently share it that way).
+// as it is (processes that name one database differently share it that way). A read-only database
+// connection makes the store read-only too.
 RedisConfig scopedRedis(const RedisConfig &redis, const DatabaseConfig &database);
 
 // A store for the calling thread (it owns a connection of its own).

@@ -54,12 +54,11 @@ bool sameToken(const QByteArray &given, const QByteArray &expected)
     return CRYPTO_memcmp(a.constData(), b.constData(), size_t(a.size())) == 0;
 }
 
-// A read-only database connection cannot take a refresh or an invalidation when the cache is its
-// own pre_serialized column: the job would fail on every entry. Redis is written as usual.
+// A read-only connection takes no refresh or invalidation, whatever the store: read-only means no
+// writes anywhere (Redis included).
 bool cannotWrite(const ApiShared &api)
 {
-    const CacheConfig &config = api.service.config();
-    return config.database.readOnly && config.store.kind == StoreConfig::Kind::DbColumn;
+    return api.service.config().database.readOnly;
 }
 
 QByteArray jobBody(int job)

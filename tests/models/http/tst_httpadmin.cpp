@@ -1,6 +1,7 @@
 // The admin endpoints (--token-file): what each accepts and says in Allow, OPTIONS, a read-only
 // connection (403), Foos that do not exist (404, 400) and a database that is gone (500).
 #include "httpfixture.h"
+#include "testredis.h"
 
 #include <QFile>
 #include <QLoggingCategory>
@@ -20,12 +21,15 @@ HttpServerOptions adminOptions()
     return options;
 }
 
-// A second service and server on the fixture's database, opened read-only.
+// A second service and server on the fixture's database, opened read-only (with Redis as the
+// store when a URL is given).
 struct ReadOnlyServer {
-    explicit ReadOnlyServer(const HttpFixture &f)
+    explicit ReadOnlyServer(const HttpFixture &f, const QString &redisUrl = {})
     {
         CacheConfig config = f.config;
         config.database.readOnly = true;
+        if (!redisUrl.isEmpty())
+            config.store = StoreConfig::parse(QStringLiteral("redis"), redisUrl).value();
         service = std::make_unique<CacheService>(config);
         server = std::make_unique<HttpServer>(*service);
         const auto port = server->start(adminOptions());
@@ -108,11 +112,15 @@ private slots:
         QTest::addColumn<QByteArray>("method");
         QTest::addColumn<QByteArray>("payload");
         QTest::addColumn<QByteArray>("allow");
-        QTest::addRow("refresh") << "/api/foos/7/refresh/" << QByteArray("POST") << QByteArray() << QByteArray("POST, OPTIONS");
-        QTest::addRow("refresh many") << "/api/refresh/" << QByteArray("POST") << QByteArray("{\"pks\":[1,2]}") << QByteArray("POST, OPTIONS");
-        QTest::addRow("refresh stale") << "/api/refresh/" << QByteArray("POST") << QByteArray("{\"stale\":true}") << QByteArray("POST, OPTIONS");
-        QTest::addRow("invalidate") << "/api/foos/5/cache/" << QByteArray("DELETE") << QByteArray() << QByteArray("DELETE, OPTIONS");
-        QTest::addRow("invalidate unknown pk") << "/api/foos/9999/cache/" << QByteArray("DELETE") << QByteArray() << QByteArray("DELETE, OPTIONS");
+        QTest::addColumn<bool>("redis");
+        for (const bool redis : { false, true }) {
+            const char *store = redis ? "redis" : "column";
+            QTest::addRow("%s: refresh", store) << "/api/foos/7/refresh/" << QByteArray("POST") << QByteArray() << QByteArray("POST, OPTIONS") << redis;
+            QTest::addRow("%s: refresh many", store) << "/api/refresh/" << QByteArray("POST") << QByteArray("{\"pks\":[1,2]}") << QByteArray("POST, OPTIONS") << redis;
+            QTest::addRow("%s: refresh stale", store) << "/api/refresh/" << QByteArray("POST") << QByteArray("{\"stale\":true}") << QByteArray("POST, OPTIONS") << redis;
+            QTest::addRow("%s: invalidate", store) << "/api/foos/5/cache/" << QByteArray("DELETE") << QByteArray() << QByteArray("DELETE, OPTIONS") << redis;
+            QTest::addRow("%s: invalidate unknown pk", store) << "/api/foos/9999/cache/" << QByteArray("DELETE") << QByteArray() << QByteArray("DELETE, OPTIONS") << redis;
+        }
     }
     void readOnlyRefuses()
     {
@@ -120,9 +128,14 @@ private slots:
         QFETCH(QByteArray, method);
         QFETCH(QByteArray, payload);
         QFETCH(QByteArray, allow);
+        QFETCH(bool, redis);
+        TestRedis server;
+        QString error;
+        if (redis)
+            QVERIFY2(server.start(&error), qPrintable(error));
         HttpFixture f(adminOptions());
         QVERIFY(f.ok);
-        ReadOnlyServer readOnly(f);
+        ReadOnlyServer readOnly(f, redis ? server.url() : QString());
         QVERIFY(readOnly.ok);
         QSignalSpy started(readOnly.service.get(), &CacheService::jobStarted);
         const HttpAnswer refused = httpRequest(f.manager, readOnly.url(target), method, withToken, payload);
@@ -142,6 +155,12 @@ private slots:
         QCOMPARE(skip.header("X-Cache"), QByteArray("BYPASS"));
         COMPARE_BODIES(skip.body, f.live(4));
         QCOMPARE(started.count(), 0);
+        if (redis) { // a miss is served live and kept in memory; read-only means no writes anywhere
+            const HttpAnswer miss = httpRequest(f.manager, readOnly.url(QStringLiteral("/api/foos/6/")));
+            QCOMPARE(miss.status, 200);
+            COMPARE_BODIES(miss.body, f.live(6));
+            QCOMPARE(server.command({ QStringLiteral("DBSIZE") }), QByteArray("0"));
+        }
     }
 
     void unknownFoos_data()
