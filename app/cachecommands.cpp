@@ -196,7 +196,7 @@ int Commands::status(const QStringList &arguments)
                          false);
     if (auto code = command.start(QStringLiteral("status"), arguments))
         return *code;
-    const auto statuses = command.service->status();
+    const auto statuses = command.service->status(true);
     if (!statuses)
         return exitCodeFor(statuses.error());
     QHash<EntryState, int> counts;
@@ -207,7 +207,7 @@ int Commands::status(const QStringList &arguments)
         for (const EntryStatus &status : *statuses) {
             entries.append(QJsonObject {
                 { QStringLiteral("pk"), status.pk },
-                { QStringLiteral("name"), status.name },
+                { QStringLiteral("name"), status.state == EntryState::Orphan ? QJsonValue() : QJsonValue(status.name) },
                 { QStringLiteral("state"), entryStateName(status.state) },
                 { QStringLiteral("reason"), status.reason },
                 { QStringLiteral("cached_at"), status.cachedAt.isValid() ? status.cachedAt.toString(Qt::ISODateWithMs) : QJsonValue() },
@@ -233,7 +233,10 @@ int Commands::status(const QStringList &arguments)
         if (counts.value(state))
             summary << QStringLiteral("%1 %2").arg(counts.value(state)).arg(entryStateName(state));
     }
-    std::printf("%lld Foo: %s\n", qint64(statuses->size()), qPrintable(summary.join(QStringLiteral(", "))));
+    const int orphans = counts.value(EntryState::Orphan);
+    std::printf("%lld Foo: %s%s\n", qint64(statuses->size() - orphans), qPrintable(summary.join(QStringLiteral(", "))),
+                orphans ? qPrintable(QStringLiteral("; %1 orphan entr%2 of Foos that are gone").arg(orphans).arg(orphans == 1 ? "y" : "ies"))
+                        : "");
     return Ok;
 }
 
@@ -265,17 +268,31 @@ int Commands::invalidate(const QStringList &arguments)
     CacheCommand command(QStringLiteral("Removes the cache entries of the given Foos from the store."), false);
     command.parser.addPositionalArgument(QStringLiteral("pk"), QStringLiteral("Foo primary keys."), QStringLiteral("pk..."));
     const QCommandLineOption all(QStringLiteral("all"), QStringLiteral("Every entry in the store."));
+    const QCommandLineOption orphans(QStringLiteral("orphans"), QStringLiteral("The entries of Foos that no longer exist."));
     command.parser.addOption(all);
+    command.parser.addOption(orphans);
     if (auto code = command.start(QStringLiteral("invalidate"), arguments))
         return *code;
-    const auto pks = primaryKeys(command.parser.positionalArguments());
+    auto pks = primaryKeys(command.parser.positionalArguments());
     if (!pks)
         return exitCodeFor(pks.error());
-    if (pks->isEmpty() == !command.parser.isSet(all)) {
-        printError(QStringLiteral("invalidate takes Foo primary keys, or --all"));
+    if (int(!pks->isEmpty()) + int(command.parser.isSet(all)) + int(command.parser.isSet(orphans)) != 1) {
+        printError(QStringLiteral("invalidate takes Foo primary keys, --all or --orphans"));
         return Usage;
     }
     CacheService &service = *command.service;
+    if (command.parser.isSet(orphans)) {
+        const auto statuses = service.status(true);
+        if (!statuses)
+            return exitCodeFor(statuses.error());
+        for (const EntryStatus &status : *statuses) {
+            if (status.state == EntryState::Orphan)
+                *pks << status.pk;
+        }
+        if (pks->isEmpty())
+            return finish(JobSummary {}, command.wantsJson(), "Invalidated");
+        return finish(runJob(service, service.invalidate(*pks), "invalidating", command.wantsJson()), command.wantsJson(), "Invalidated");
+    }
     if (auto code = refuseMissingFoos(service.config().database, *pks))
         return *code;
     const int job = command.parser.isSet(all) ? service.invalidateAll() : service.invalidate(*pks);

@@ -157,11 +157,12 @@ void CacheService::holdWorkers(bool held)
     m_pool->setHeld(held);
 }
 
-Result<QList<EntryStatus>> CacheService::status()
+Result<QList<EntryStatus>> CacheService::status(bool withOrphans)
 {
     auto promise = std::make_shared<std::promise<Result<QList<EntryStatus>>>>();
     auto future = promise->get_future();
     StatusInputs shared;
+    shared.orphans = withOrphans;
     {
         std::lock_guard lock(m_mutex);
         for (auto it = m_refreshing.cbegin(); it != m_refreshing.cend(); ++it)

@@ -89,8 +89,9 @@ public:
     void cancel(int job);
     bool isRunning(int job) const;
 
-    // The state of every Foo's entry. Blocking; runs on a worker.
-    Result<QList<EntryStatus>> status();
+    // The state of every Foo's entry (and, `withOrphans`, of entries whose Foo is gone, after
+    // them). Blocking; runs on a worker.
+    Result<QList<EntryStatus>> status(bool withOrphans = false);
 
     // Test hook: while held, the workers start no new task, so a test can queue work (two refreshes
     // of one pk, a job to cancel) deterministically. get() and status() block while held.

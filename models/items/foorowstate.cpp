@@ -76,6 +76,7 @@ int stateRank(EntryState state)
     case EntryState::Refreshing: return 3;
     case EntryState::Foreign: return 4;
     case EntryState::Unknown: return 5;
+    case EntryState::Orphan: return 7;
     case EntryState::Fresh: return 6;
     }
     return 7;
@@ -90,7 +91,8 @@ QColor stateColor(EntryState state)
     case EntryState::Corrupt: return QColor(0xc6, 0x28, 0x28);
     case EntryState::Foreign: return QColor(0x15, 0x65, 0xc0);
     case EntryState::Refreshing: return QColor(0x6a, 0x1b, 0x9a);
-    case EntryState::Unknown: break;
+    case EntryState::Unknown:
+    case EntryState::Orphan: break;
     }
     return QColor(0x9e, 0x9e, 0x9e);
 }

@@ -12,6 +12,7 @@ QString entryStateName(EntryState state)
     case EntryState::Foreign: return QStringLiteral("foreign");
     case EntryState::Refreshing: return QStringLiteral("refreshing");
     case EntryState::Unknown: return QStringLiteral("unknown");
+    case EntryState::Orphan: return QStringLiteral("orphan");
     }
     return QStringLiteral("unknown");
 }
@@ -91,6 +92,26 @@ QList<EntryStatus> computeStatus(const StatusInputs &inputs)
             std::tie(status.state, status.reason) = judge(*entry, inputs);
         }
         statuses << status;
+    }
+    if (inputs.orphans) {
+        QSet<qint64> foos;
+        for (const auto &[pk, name] : inputs.foos)
+            foos.insert(pk);
+        for (const EntryInfo &entry : inputs.entries) {
+            if (foos.contains(entry.pk))
+                continue;
+            EntryStatus orphan;
+            orphan.pk = entry.pk;
+            orphan.state = EntryState::Orphan;
+            orphan.reason = QObject::tr("Foo %1 no longer exists: the entry is never served ('preserve invalidate --orphans' "
+                                        "removes it)").arg(entry.pk);
+            orphan.cachedAt = entry.cachedAt;
+            orphan.size = entry.size;
+            orphan.digest = entry.digest;
+            orphan.serializerVersion = entry.serializerVersion;
+            orphan.foreign = entry.foreign;
+            statuses << orphan;
+        }
     }
     return statuses;
 }

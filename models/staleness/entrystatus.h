@@ -12,7 +12,8 @@
 
 // The state of one Foo's cache entry. The GUI, `preserve status` and /api/status/ all take it from
 // computeStatus(), so they never disagree.
-enum class EntryState { Fresh, Stale, Missing, Corrupt, Foreign, Refreshing, Unknown };
+// Orphan: an entry whose Foo no longer exists (Redis keeps them; only with StatusInputs::orphans).
+enum class EntryState { Fresh, Stale, Missing, Corrupt, Foreign, Refreshing, Unknown, Orphan };
 QString entryStateName(EntryState state); // "fresh", "stale", …
 
 // For QSet<EntryState> (the console's state filter): Qt 6.4 has no qHash for enumerations.
@@ -53,6 +54,7 @@ struct StatusInputs {
     QSet<qint64> refreshing;
     QHash<qint64, Verification> verifications;
     int serializerVersion = 0;
+    bool orphans = false; // also list entries whose Foo is gone, after the Foos (state Orphan)
 };
 
 // Rules, in order: refreshing; no entry → missing; unreadable → corrupt; older serializer version →

@@ -1,4 +1,5 @@
 #include "db/seeder.h"
+#include "testredis.h"
 #include "testsupport.h"
 
 #include <QFile>
@@ -352,6 +353,48 @@ private slots:
         QVERIFY2(!serve.readAllStandardError().contains("warning"), "warned without cause");
         serve.terminate();
         QVERIFY(serve.waitForFinished(30000));
+    }
+
+    // Redis keeps the entries of Foos deleted since: status lists them as orphans (never fresh, never
+    // served), invalidate --orphans removes exactly those.
+    void orphansInRedis()
+    {
+        TestRedis redis;
+        QString error;
+        QVERIFY2(redis.start(&error), qPrintable(error));
+        const QString db = m_dir.filePath(QStringLiteral("orphans.sqlite3"));
+        QVERIFY(QFile::copy(m_db, db));
+        const QStringList onRedis { QStringLiteral("--db"), db, QStringLiteral("--store"), QStringLiteral("redis"),
+                                    QStringLiteral("--redis"), redis.url() };
+        QCOMPARE(preserve(QStringList { QStringLiteral("warm") } + onRedis).exitCode, 0);
+        {
+            QSqlDatabase sql = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("orphans"));
+            sql.setDatabaseName(db);
+            QVERIFY(sql.open());
+            QSqlQuery query(sql);
+            QVERIFY(query.exec(QStringLiteral("PRAGMA foreign_keys = OFF")));
+            QVERIFY(query.exec(QStringLiteral("DELETE FROM api_foo WHERE id = 3")));
+            sql.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("orphans"));
+        const auto status = preserve(QStringList { QStringLiteral("status"), QStringLiteral("--json") } + onRedis);
+        QCOMPARE(status.exitCode, 0);
+        const QJsonArray rows = QJsonDocument::fromJson(status.out).array();
+        QJsonArray orphans;
+        for (const QJsonValue &row : rows) {
+            if (row[QLatin1String("state")].toString() == QLatin1String("orphan"))
+                orphans.append(row);
+        }
+        QCOMPARE(orphans.size(), 1);
+        QCOMPARE(orphans.first()[QLatin1String("pk")].toInteger(), 3);
+        const auto table = preserve(QStringList { QStringLiteral("status") } + onRedis);
+        QVERIFY2(table.out.contains("; 1 orphan entry of Foos that are gone"), table.out.constData());
+        const auto removed = preserve(QStringList { QStringLiteral("invalidate"), QStringLiteral("--orphans") } + onRedis);
+        QCOMPARE(removed.exitCode, 0);
+        QVERIFY2(removed.out.startsWith("Invalidated 1 of 1"), removed.out.constData());
+        const auto after = preserve(QStringList { QStringLiteral("status") } + onRedis);
+        QVERIFY2(!after.out.contains("orphan"), after.out.constData());
+        QCOMPARE(preserve({ QStringLiteral("invalidate"), QStringLiteral("--orphans"), QStringLiteral("--all"), QStringLiteral("--db"), db }).exitCode, 2);
     }
 
     void demoDatabaseIsTheDefault()
