@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include "cache/cacheservice.h"
+#include "cache/storeconfig.h"
 #include "db/database.h"
 #include "db/missingfoos.h"
 #include "staleness/changetracking.h"
@@ -66,6 +67,11 @@ struct CacheCommand {
             return Usage;
         }
         config.watch = false;
+        // An unreachable store fails the command now, clearly, instead of once per entry.
+        if (auto store = openStore(config.store, config.database); !store) {
+            printError(QStringLiteral("%1 (nothing was done; run it again when the store is back)").arg(store.error().message));
+            return store.error().kind == Error::Kind::Invalid ? Usage : Failed;
+        }
         service = std::make_unique<CacheService>(config);
         return std::nullopt;
     }
@@ -122,6 +128,9 @@ int finish(const JobSummary &summary, bool json, const char *verb)
                     summary.cancelled ? ", cancelled" : "");
         if (!summary.firstError.isEmpty())
             printError(summary.firstError);
+        if (summary.failed && summary.firstError.contains(QLatin1String("unavailable")))
+            printError(QStringLiteral("the store went away during the run: entries not written keep their previous "
+                                      "state; run the command again when it is back (it does not retry)"));
     }
     if (summary.cancelled)
         return Interrupted; // 128 + SIGINT, as shells report Ctrl-C

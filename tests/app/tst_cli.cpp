@@ -265,7 +265,10 @@ private slots:
         QTest::addRow("no jobs") << QStringList { QStringLiteral("warm"), QStringLiteral("--jobs"), QStringLiteral("0") } << 2 << QByteArray("--jobs");
         QTest::addRow("bad store") << QStringList { QStringLiteral("status"), QStringLiteral("--store"), QStringLiteral("memcached") } << 2 << QByteArray("memcached");
         QTest::addRow("bad redis url") << QStringList { QStringLiteral("status"), QStringLiteral("--store"), QStringLiteral("redis"), QStringLiteral("--redis"), QStringLiteral("http://x") } << 2 << QByteArray("http");
-        QTest::addRow("invalidate nothing") << QStringList { QStringLiteral("invalidate") } << 2 << QByteArray("primary keys, or --all");
+        QTest::addRow("invalidate nothing") << QStringList { QStringLiteral("invalidate") } << 2 << QByteArray("primary keys, --all or --orphans");
+        QTest::addRow("warm with Redis down") << QStringList { QStringLiteral("warm"), QStringLiteral("--store"), QStringLiteral("redis"),
+                                                               QStringLiteral("--redis"), QStringLiteral("redis://127.0.0.1:1/0") }
+                                              << 1 << QByteArray("Connection refused (nothing was done; run it again when the store is back)");
         QTest::addRow("invalidate not a pk") << QStringList { QStringLiteral("invalidate"), QStringLiteral("x1") } << 2 << QByteArray("x1");
         // Nothing listens on port 1: Redis unavailable is a clear failure, not a hang or a crash.
         QTest::addRow("redis down") << QStringList { QStringLiteral("warm"), QStringLiteral("--store"), QStringLiteral("redis"), QStringLiteral("--redis"), QStringLiteral("redis://127.0.0.1:1/0") } << 1 << QByteArray("unavailable");
