@@ -522,8 +522,8 @@ Status DbColumnStore::remove(qint64 pk)
 // Foreign: no side row, or (SQLite) a side row whose body_size differs from the stored size. A
 // same-size rewrite is only caught by get()'s digest check. PostgreSQL's jsonb text differs in size
 // from the canonical body by nature, so there only a missing side row marks an entry foreign.
-// `problem` is set for text that is not JSON at all (SQLite only: jsonb is always JSON); a JSON value
-// of the wrong shape shows up in get().
+// `problem` is set for text that is not JSON at all (SQLite only: jsonb is always JSON) and for JSON
+// that is no Foo body at the top ([], null, a string): corrupt, as get() says, never foreign.
 Result<QList<EntryInfo>> DbColumnStore::list()
 {
     const auto withSide = d->sideTableExists();
@@ -532,8 +532,14 @@ Result<QList<EntryInfo>> DbColumnStore::list()
     const bool sqlite = d->isSqlite();
     const QString size = sqlite ? QStringLiteral("length(CAST(f.pre_serialized AS BLOB))")
                                 : QStringLiteral("octet_length(CAST(f.pre_serialized AS text))");
-    const QString valid
-        = sqlite ? QStringLiteral("json_valid(CAST(f.pre_serialized AS TEXT))") : QStringLiteral("1");
+    // 2: a Foo body at the top (an object with a bar_set list: checkFooShape looks deeper in get()),
+    // 1: JSON of another shape ([], null, "a string": corrupt, as get() says, never foreign), 0: no JSON.
+    const QString valid = sqlite
+        ? QStringLiteral("CASE WHEN NOT json_valid(CAST(f.pre_serialized AS TEXT)) THEN 0 "
+                         "WHEN json_type(CAST(f.pre_serialized AS TEXT)) = 'object' AND "
+                         "json_type(CAST(f.pre_serialized AS TEXT), '$.bar_set') = 'array' THEN 2 ELSE 1 END")
+        : QStringLiteral("CASE WHEN jsonb_typeof(CAST(f.pre_serialized AS jsonb)) = 'object' AND "
+                         "jsonb_typeof(CAST(f.pre_serialized AS jsonb) -> 'bar_set') = 'array' THEN 2 ELSE 1 END");
     const QString join = *withSide
         ? QStringLiteral(" LEFT JOIN %1 m ON m.foo_id = f.id AND m.app_label = ?").arg(quote(metadataTable()))
         : QString();
@@ -563,6 +569,8 @@ Result<QList<EntryInfo>> DbColumnStore::list()
         }
         if (row.integer(2) == 0)
             info.problem = QObject::tr("not valid JSON");
+        else if (row.integer(2) == 1)
+            info.problem = QObject::tr("not a Foo body (JSON, but no object with a bar_set list)");
         infos.append(info);
     }
     const Status status = row.status();

@@ -342,13 +342,15 @@ void TestDbColumnStore::corruptColumn_data()
 {
     QTest::addColumn<QByteArray>("stored");
     QTest::addColumn<QString>("reason");
-    QTest::addColumn<bool>("listSees"); // list() checks JSON validity only, not the shape
+    QTest::addColumn<bool>("listSees"); // list() checks JSON validity and the top (an object with bar_set), not deeper
     QTest::addRow("not json") << QByteArray("not json") << QStringLiteral("not valid JSON") << true;
     QTest::addRow("truncated") << QByteArray("{\"name\": \"x\", \"bar_set\": [")
                                << QStringLiteral("not valid JSON") << true;
     QTest::addRow("name is a number")
-        << QByteArray("{\"name\": 1}") << QStringLiteral("not a Foo body") << false;
-    QTest::addRow("array") << QByteArray("[]") << QStringLiteral("not a Foo body") << false;
+        << QByteArray("{\"name\": 1}") << QStringLiteral("not a Foo body") << true;
+    QTest::addRow("array") << QByteArray("[]") << QStringLiteral("not a Foo body") << true;
+    QTest::addRow("null") << QByteArray("null") << QStringLiteral("not a Foo body") << true;
+    QTest::addRow("a string") << QByteArray("\"a string\"") << QStringLiteral("not a Foo body") << true;
     QTest::addRow("bar without zab_set") << QByteArray("{\"name\": \"x\", \"bar_set\": [{\"name\": \"b\"}]}")
                                          << QStringLiteral("not a Foo body") << false;
 }
