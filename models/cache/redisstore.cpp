@@ -723,7 +723,7 @@ Status RedisStore::put(const EntryPtr &entry)
                          "built_by", entry->builtBy.toUtf8(),
                          "build_us", QByteArray::number(entry->buildMicros),
                          "change_position", QByteArray::number(entry->changePosition) };
-    auto replies = d->pipeline({ { "MULTI" }, { "DEL", key }, hset,
+    auto replies = d->pipeline({ { "MULTI" }, { "TYPE", key }, { "DEL", key }, hset,
                                  { "PUBLISH", d->config.channel(), QByteArray::number(entry->pk) }, { "EXEC" } });
     if (!replies)
         return replies.error();
@@ -739,8 +739,18 @@ Status RedisStore::put(const EntryPtr &entry)
         if (isError(exec->at(i)))
             return d->refused(key, exec->at(i));
     }
+    // Ours are hashes; a plain string is a foreign entry. Anything else (a list, a set…) was some
+    // other program's data at our key, now replaced: say so, once per key.
+    if (const Reply *type = exec->size() > 0 ? exec->at(0) : nullptr; type && type->type == REDIS_REPLY_STATUS) {
+        const QByteArray &was = type->str;
+        if (was != "none" && was != "hash" && was != "string") {
+            qCWarning(lcRedisStore, "%s held a Redis %s, not an entry: replaced by Foo %lld's entry", key.constData(),
+                      was.constData(), entry->pk);
+        }
+    }
     return success();
 }
+
 
 Status RedisStore::remove(qint64 pk)
 {
