@@ -68,9 +68,9 @@ struct CacheCommand {
         }
         config.watch = false;
         // An unreachable store fails the command now, clearly, instead of once per entry.
-        if (auto store = openStore(config.store, config.database); !store) {
-            printError(QStringLiteral("%1 (nothing was done; run it again when the store is back)").arg(store.error().message));
-            return store.error().kind == Error::Kind::Invalid ? Usage : Failed;
+        if (auto reachable = openStore(config.store, config.database); !reachable) {
+            printError(QStringLiteral("%1 (nothing was done; run it again when the store is back)").arg(reachable.error().message));
+            return reachable.error().kind == Error::Kind::Invalid ? Usage : Failed;
         }
         service = std::make_unique<CacheService>(config);
         return std::nullopt;

@@ -14,6 +14,7 @@ int verify(const QStringList &arguments);
 int invalidate(const QStringList &arguments);
 int track(const QStringList &arguments);
 int serve(const QStringList &arguments);
+int worker(const QStringList &arguments);
 // The desktop console; needs the QApplication that main() makes for it.
 int gui(const QStringList &arguments);
 } // namespace Commands

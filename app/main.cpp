@@ -29,6 +29,7 @@ const std::map<QString, Command> &commands()
         { QStringLiteral("verify"), { "re-serialize and compare with the cached entries", Commands::verify } },
         { QStringLiteral("invalidate"), { "remove cache entries", Commands::invalidate } },
         { QStringLiteral("serve"), { "serve the cached API over HTTP (DRF's /api/foos/), until SIGINT/SIGTERM", Commands::serve } },
+        { QStringLiteral("worker"), { "keep the cache fresh by itself: follow every change and refresh what it reaches", Commands::worker } },
         { QStringLiteral("track"), { "install, remove or show change tracking (staleness you can trust)", Commands::track } },
         { QStringLiteral("gui"), { "the desktop console (the default when there is a display)", Commands::gui } },
     };

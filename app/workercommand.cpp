@@ -1,0 +1,119 @@
+// preserve worker: keeps the cache fresh by itself, following the change log, until SIGINT or
+// SIGTERM (the refresh under way finishes first) or, with --once, until nothing is pending.
+#include "cli.h"
+#include "commands.h"
+
+#include "cache/cacheservice.h"
+#include "cache/freshnessworker.h"
+
+#include <QCoreApplication>
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+using namespace Cli;
+
+namespace {
+
+int g_stopPipe[2] = { -1, -1 };
+
+void onStopSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(g_stopPipe[1], &byte, 1);
+}
+
+std::optional<int> bounded(const QCommandLineParser &parser, const QCommandLineOption &option, int low, int high)
+{
+    bool ok = false;
+    const int value = parser.value(option).toInt(&ok);
+    if (!ok || value < low || value > high) {
+        printError(QStringLiteral("--%1 takes a number from %2 to %3").arg(option.names().first()).arg(low).arg(high));
+        return std::nullopt;
+    }
+    return value;
+}
+
+} // namespace
+
+int Commands::worker(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Keeps the cache fresh by itself: follows the change log of 'preserve track install' and refreshes the "
+        "Foos each change reaches. One worker is active per database and app label; more wait as standbys."));
+    DatabaseOptions database;
+    StoreOptions store;
+    database.addTo(parser);
+    store.addTo(parser);
+    const QCommandLineOption once(QStringLiteral("once"), QStringLiteral("Refresh what is stale and pending, then exit (cron, tests)."));
+    const QCommandLineOption debounce(QStringLiteral("debounce"), QStringLiteral("Refresh a Foo once no change reached it for this long (ms, default 50)."),
+                                      QStringLiteral("ms"), QStringLiteral("50"));
+    const QCommandLineOption maxDelay(QStringLiteral("max-delay"), QStringLiteral("… or this long after its first change, however busy (ms, default 1000)."),
+                                      QStringLiteral("ms"), QStringLiteral("1000"));
+    const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("Foos per refresh job (default 500)."), QStringLiteral("n"), QStringLiteral("500"));
+    const QCommandLineOption jobs(QStringLiteral("jobs"), QStringLiteral("Refreshing threads (default 2)."), QStringLiteral("n"), QStringLiteral("2"));
+    const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No line per refresh on stderr."));
+    parser.addOptions({ once, debounce, maxDelay, batch, jobs, quiet });
+    if (auto code = parse(parser, QStringLiteral("worker"), arguments))
+        return *code;
+    FreshnessOptions options;
+    const auto debounceMs = bounded(parser, debounce, 0, 3600000);
+    const auto maxDelayMs = bounded(parser, maxDelay, 0, 3600000);
+    const auto batchSize = bounded(parser, batch, 1, 1000000);
+    const auto threads = bounded(parser, jobs, 1, 64);
+    if (!debounceMs || !maxDelayMs || !batchSize || !threads)
+        return Usage;
+    options.debounceMs = *debounceMs;
+    options.maxDelayMs = *maxDelayMs;
+    options.batchSize = *batchSize;
+    options.once = parser.isSet(once);
+    auto configs = checkedConfigs(parser, database, store);
+    if (auto *code = std::get_if<int>(&configs))
+        return *code;
+    if (std::get<0>(configs).first.readOnly) {
+        printError(QStringLiteral("a worker writes the cache: it cannot run on a --read-only connection"));
+        return Usage;
+    }
+    if (parser.isSet(quiet))
+        QLoggingCategory::setFilterRules(QStringLiteral("preserve.worker.info=false"));
+
+    CacheConfig config;
+    std::tie(config.database, config.store) = std::get<0>(configs);
+    config.workers = *threads;
+    config.watch = false;
+    CacheService service(config);
+    FreshnessWorker worker(service, options);
+    int exitCode = Ok;
+    QObject::connect(&worker, &FreshnessWorker::finished, &worker, [&exitCode](bool ok) {
+        exitCode = ok ? Ok : Failed;
+        QCoreApplication::quit();
+    });
+    if (auto started = worker.start(); !started)
+        return exitCodeFor(started.error());
+
+    if (::pipe(g_stopPipe) != 0) {
+        printError(QStringLiteral("cannot create a pipe for signals"));
+        return Failed;
+    }
+    QSocketNotifier notifier(g_stopPipe[0], QSocketNotifier::Read);
+    QObject::connect(&notifier, &QSocketNotifier::activated, &notifier, [&] {
+        char byte = 0;
+        [[maybe_unused]] const auto read = ::read(g_stopPipe[0], &byte, 1);
+        notifier.setEnabled(false);
+        std::fputs("Stopping: finishing the refresh under way\n", stderr);
+        worker.stop();
+    });
+    std::signal(SIGINT, onStopSignal);
+    std::signal(SIGTERM, onStopSignal);
+    QCoreApplication::exec();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    const FreshnessWorker::Stats stats = worker.stats();
+    std::fprintf(stderr, "worker: %lld change(s) read, %lld coalesced, %lld refresh(es), %lld error(s), max lag %.0f ms\n",
+                 stats.changes, stats.coalesced, stats.refreshed, stats.errors, stats.maxLagSeconds * 1000);
+    return exitCode;
+}
