@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "cache/cacheservice.h"
+#include "cache/freshnessworker.h"
 #include "db/database.h"
 #include "http/httpserver.h"
 
@@ -49,13 +50,15 @@ struct ServeOptions {
     QCommandLineOption timeout { QStringLiteral("timeout"), QStringLiteral("Idle/slow client timeout in seconds (default 30)."), QStringLiteral("s"), QStringLiteral("30") };
     QCommandLineOption cpuAffinity { QStringLiteral("cpu-affinity"), QStringLiteral("auto (default): with as many --threads as CPUs, each on a CPU of its own; off: never."), QStringLiteral("mode"), QStringLiteral("auto") };
     QCommandLineOption quiet { QStringLiteral("quiet"), QStringLiteral("No request log on stderr.") };
+    QCommandLineOption keepFresh { QStringLiteral("keep-fresh"), QStringLiteral("Run the keep-fresh worker in this process (as 'preserve worker'; "
+                                                                               "needs change tracking).") };
     QCommandLineOption sendfileFrom { QStringLiteral("sendfile-from"), QStringLiteral("Send cached bodies of at least this many KiB with sendfile() from an in-memory copy (default 64; -1: never)."), QStringLiteral("kib"), QStringLiteral("64") };
     QCommandLineOption sendfileTo { QStringLiteral("sendfile-to"), QStringLiteral("... and at most this many KiB (default 128; -1: no limit)."), QStringLiteral("kib"), QStringLiteral("128") };
 
     void addTo(QCommandLineParser &parser) const
     {
         parser.addOptions({ listen, port, threads, workers, memory, pageSize, tokenFile, policy, cacheControl, stale,
-                            maxConnections, timeout, cpuAffinity, quiet, sendfileFrom, sendfileTo });
+                            maxConnections, timeout, cpuAffinity, quiet, sendfileFrom, sendfileTo, keepFresh });
     }
 };
 
@@ -251,6 +254,16 @@ int Commands::serve(const QStringList &arguments)
     if (auto watching = service.startWatching(); !watching)
         printError(QStringLiteral("watching the store for other processes' writes (retrying): %1").arg(watching.error().message));
     HttpServer http(service);
+    std::unique_ptr<FreshnessWorker> worker;
+    if (parser.isSet(serve.keepFresh)) {
+        if (config.database.readOnly) {
+            printError(QStringLiteral("--keep-fresh writes the cache: it cannot run on a --read-only connection"));
+            return Usage;
+        }
+        worker = std::make_unique<FreshnessWorker>(service, FreshnessOptions {});
+        if (auto started = worker->start(); !started)
+            return exitCodeFor(started.error());
+    }
     const auto port = http.start(std::get<HttpServerOptions>(server));
     if (!port)
         return exitCodeFor(port.error());
@@ -266,7 +279,12 @@ int Commands::serve(const QStringList &arguments)
         notifier.setEnabled(false);
         std::fputs("Stopping: finishing the requests under way\n", stderr);
         http.stop();
-        QCoreApplication::quit();
+        if (worker) {
+            QObject::connect(worker.get(), &FreshnessWorker::finished, &notifier, [] { QCoreApplication::quit(); });
+            worker->stop(); // the refresh under way finishes first
+        } else {
+            QCoreApplication::quit();
+        }
     });
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);

@@ -400,6 +400,38 @@ private slots:
         QCOMPARE(preserve({ QStringLiteral("invalidate"), QStringLiteral("--orphans"), QStringLiteral("--all"), QStringLiteral("--db"), db }).exitCode, 2);
     }
 
+    // serve --keep-fresh runs the worker in-process: a change is refreshed without anyone asking.
+    void serveKeepsFresh()
+    {
+        const QString db = m_dir.filePath(QStringLiteral("keepfresh.sqlite3"));
+        QVERIFY(QFile::copy(m_db, db));
+        const QStringList onDb { QStringLiteral("--db"), db };
+        QCOMPARE(preserve(QStringList { QStringLiteral("serve"), QStringLiteral("--keep-fresh"), QStringLiteral("--port"), QStringLiteral("0") } + onDb).exitCode, 2);
+        QCOMPARE(preserve(QStringList { QStringLiteral("track"), QStringLiteral("install") } + onDb).exitCode, 0);
+        QProcess serve;
+        serve.start(preserveBinary(), QStringList { QStringLiteral("serve"), QStringLiteral("--keep-fresh"), QStringLiteral("--quiet"),
+                                                    QStringLiteral("--port"), QStringLiteral("0") } + onDb);
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += serve.readAllStandardOutput()).contains('\n') || serve.state() == QProcess::NotRunning, 30000);
+        QVERIFY2(out.startsWith("Serving"), (out + serve.readAllStandardError()).constData());
+        const auto allFresh = [&] { return preserve(QStringList { QStringLiteral("status") } + onDb).out.contains("20 Foo: 20 fresh\n"); };
+        QTRY_VERIFY_WITH_TIMEOUT(allFresh(), 20000); // the catch-up pass
+        {
+            QSqlDatabase sql = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("keepfresh"));
+            sql.setDatabaseName(db);
+            QVERIFY(sql.open());
+            QSqlQuery query(sql);
+            QVERIFY(query.exec(QStringLiteral("UPDATE api_baz SET name = 'kept fresh' WHERE id IN (SELECT baz_id FROM api_zab_bazs LIMIT 1)")));
+            sql.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("keepfresh"));
+        QTRY_VERIFY_WITH_TIMEOUT(allFresh(), 20000);
+        QCOMPARE(preserve(QStringList { QStringLiteral("verify") } + onDb).exitCode, 0);
+        serve.terminate();
+        QVERIFY(serve.waitForFinished(30000));
+        QCOMPARE(serve.exitCode(), 0);
+    }
+
     void demoDatabaseIsTheDefault()
     {
         // Without --db every command uses the demo database in the user's data folder.
