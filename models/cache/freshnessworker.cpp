@@ -1,5 +1,6 @@
 #include "freshnessworker.h"
 
+#include "cache/storeconfig.h"
 #include "db/database.h"
 #include "staleness/changetracking.h"
 
@@ -68,6 +69,7 @@ Status FreshnessWorker::start()
                                  "first (the worker follows the log its triggers write)")
                                   .arg(config.appLabel, config.displayName()));
     m_sinceStandbyTry.start();
+    m_sincePrune.start();
     if (!tryToLead())
         qCInfo(lcWorker) << "another worker is active on this database: waiting as a standby";
     m_timer.start();
@@ -135,7 +137,64 @@ void FreshnessWorker::poll()
     }
     readChanges();
     startDueBatch();
+    if (!m_batchJob && !m_catchUpJob && m_sincePrune.hasExpired(m_options.pruneEveryMs))
+        pruneLog();
     finishIfDone();
+}
+
+// A change row may go once its Foo's entry reflects it: the log keeps, below the position read
+// pruneMarginMs ago, everything from the first change some entry does not reflect yet. Rows of Foos
+// with no entry, an entry from before tracking (position 0 or below: unknown whatever the log
+// says) or a foreign one constrain nothing; a refresh of such a Foo begun before the margin could
+// still write an entry that reflects no more, which is what the margin is for.
+void FreshnessWorker::pruneLog()
+{
+    m_sincePrune.restart();
+    const qint64 now = m_clock.elapsed();
+    m_positions.append({ now, m_cursor });
+    qint64 margin = 0;
+    while (!m_positions.isEmpty() && now - m_positions.first().first >= m_options.pruneMarginMs) {
+        margin = m_positions.first().second;
+        if (m_positions.size() > 1 && now - m_positions.at(1).first >= m_options.pruneMarginMs)
+            m_positions.removeFirst();
+        else
+            break;
+    }
+    if (margin <= 0)
+        return;
+    if (!m_store) {
+        auto store = openStore(m_service.config().store, m_service.config().database);
+        if (!store)
+            return;
+        m_store = std::move(store.value());
+    }
+    auto entries = m_store->list();
+    if (!entries) {
+        m_store.reset();
+        return;
+    }
+    QHash<qint64, qint64> reflected;
+    for (const EntryInfo &entry : std::as_const(*entries)) {
+        if (!entry.foreign && entry.changePosition > 0)
+            reflected.insert(entry.pk, entry.changePosition);
+    }
+    auto rows = ChangeTracking::changeRows(*m_database, margin);
+    if (!rows)
+        return;
+    qint64 through = margin;
+    for (const auto &[foo, position] : std::as_const(*rows)) {
+        const auto entry = reflected.constFind(foo);
+        if (entry != reflected.cend() && position > *entry)
+            through = std::min(through, position - 1);
+    }
+    if (through <= m_stats.prunedThrough)
+        return;
+    if (auto pruned = ChangeTracking::prune(*m_database, through); !pruned) {
+        qCWarning(lcWorker).noquote() << tr("cannot prune the change log: %1").arg(pruned.error().message);
+        return;
+    }
+    m_stats.prunedThrough = through;
+    qCDebug(lcWorker) << "change log pruned through" << through;
 }
 
 void FreshnessWorker::readChanges()

@@ -19,6 +19,11 @@ struct FreshnessOptions {
     int maxDelayMs = 1000; // …or this long after its first pending change, however busy it stays
     int batchSize = 500;  // Foos per refresh job, so that a burst never starves a single change
     bool once = false;    // catch up and drain what is pending, then finish
+    // The change log is pruned this often, up to the oldest position an entry reflects and never
+    // past a position read `pruneMarginMs` ago (a refresh under way elsewhere, begun before that,
+    // may still write an entry that reflects no more).
+    int pruneEveryMs = 60000;
+    int pruneMarginMs = 300000;
 };
 
 // Keeps the cache fresh by itself: follows the change log that the tracking triggers write and
@@ -44,6 +49,7 @@ public:
         int queued = 0;        // Foos pending now
         double lastLagSeconds = 0; // change committed → entry written, the last batch's slowest
         double maxLagSeconds = 0;
+        qint64 prunedThrough = 0; // the log's rows at or below this position were pruned
     };
 
     FreshnessWorker(CacheService &service, FreshnessOptions options, QObject *parent = nullptr);
@@ -75,6 +81,7 @@ private:
     void startDueBatch();
     void onJobFinished(const JobSummary &summary);
     void finishIfDone();
+    void pruneLog();
 
     CacheService &m_service;
     const FreshnessOptions m_options;
@@ -94,5 +101,8 @@ private:
     bool m_readSinceCatchUp = false; // the log was read after the catch-up pass ended
     QElapsedTimer m_clock;
     QElapsedTimer m_sinceStandbyTry;
+    QElapsedTimer m_sincePrune;
+    QList<std::pair<qint64, qint64>> m_positions; // (m_clock ms, cursor) samples for the prune margin
+    std::unique_ptr<CacheStore> m_store;          // the worker's own, to list the entries' positions
     Stats m_stats;
 };

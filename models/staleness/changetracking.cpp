@@ -475,6 +475,25 @@ Result<std::optional<Change>> latestChange(Database &database, qint64 foo, qint6
     return change;
 }
 
+Result<QList<std::pair<qint64, qint64>>> changeRows(Database &database, qint64 upTo)
+{
+    if (auto installed = requireLog(database); !installed)
+        return installed.error();
+    auto statement = database.prepare(QStringLiteral("SELECT foo_id, %1 FROM %2 WHERE foo_id IS NOT NULL AND %1 <= ?")
+                                          .arg(positionColumn(database), quotedLog(database)));
+    if (!statement)
+        return statement.error();
+    (*statement)->bind(0, upTo);
+    if (auto done = (*statement)->exec(); !done)
+        return done.error();
+    QList<std::pair<qint64, qint64>> rows;
+    while ((*statement)->next())
+        rows.append({ (*statement)->integer(0), (*statement)->integer(1) });
+    if (auto done = (*statement)->status(); !done)
+        return done.error();
+    return rows;
+}
+
 Status prune(Database &database, qint64 position)
 {
     if (auto writable = refuseReadOnly(database, QObject::tr("prune")); !writable)

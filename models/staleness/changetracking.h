@@ -74,6 +74,8 @@ Result<QHash<qint64, Change>> changesSince(Database &database, qint64 since);
 // One Foo's latest change with a position greater than `since` (nullopt: none), through the log's
 // index on foo_id: cheap enough for every cache hit. NotFound when tracking is not installed.
 Result<std::optional<Change>> latestChange(Database &database, qint64 foo, qint64 since);
+// Every change row (Foo, position) at or below `upTo`, for deciding how far prune() may go.
+Result<QList<std::pair<qint64, qint64>>> changeRows(Database &database, qint64 upTo);
 // Deletes log rows at or below `position` (after every entry reflects them); keeps the marker that
 // trackedSince reads. NotFound when tracking is not installed.
 Status prune(Database &database, qint64 position);

@@ -140,6 +140,7 @@ private slots:
     // Two workers on one SQLite file: one is active, the other waits; when the active one stops,
     // the standby takes over and refreshes what changed meanwhile.
     void killedWorkerLosesNothingOnPostgres();
+    void prunesTheLogBehindEveryEntry();
 
     void standbyTakesOverOnSqlite()
     {
@@ -196,6 +197,41 @@ void TestFreshnessWorker::killedWorkerLosesNothingOnPostgres()
     second.process().terminate();
     QVERIFY(second.process().waitForFinished(20000));
     QCOMPARE(second.process().exitCode(), 0);
+}
+
+// The log is pruned up to the oldest position an entry reflects, and not past the margin: with a
+// margin of a minute nothing goes; with none, the rows every entry reflects go, and a change after
+// that is still seen.
+void TestFreshnessWorker::prunesTheLogBehindEveryEntry()
+{
+    const QString path = m_demo.fresh();
+    QVERIFY(track(path));
+    const auto logRows = [&path] { return integers(path, QStringLiteral("SELECT count(*) FROM preserve_changes_api WHERE foo_id IS NOT NULL")).value(0); };
+    for (const int margin : { 60000, 0 }) {
+        QVERIFY(sqlExec(path, QStringLiteral("UPDATE api_baz SET name = 'pruned %1' WHERE id = %2").arg(margin).arg(bazOfSomeFoos(path, 3))).isEmpty());
+        QVERIFY(logRows() > 0);
+        CacheService service(cacheConfig(path));
+        FreshnessOptions options;
+        options.pruneEveryMs = 0;
+        options.pruneMarginMs = margin;
+        options.once = true;
+        FreshnessWorker worker(service, options);
+        QSignalSpy finished(&worker, &FreshnessWorker::finished);
+        QVERIFY(worker.start());
+        QVERIFY(finished.wait(20000));
+        QVERIFY2(notFreshOrDifferent(service, path).isEmpty(), qPrintable(notFreshOrDifferent(service, path)));
+        if (margin > 0) {
+            QCOMPARE(worker.stats().prunedThrough, qint64(0));
+            QVERIFY(logRows() > 0);
+        }
+    }
+    QTRY_COMPARE(logRows(), qint64(0));
+    // Tracking goes on after the prune: a change is stale until refreshed.
+    QVERIFY(sqlExec(path, QStringLiteral("UPDATE api_foo SET name = 'after the prune' WHERE id = 1")).isEmpty());
+    CacheService service(cacheConfig(path));
+    const auto statuses = service.status();
+    QVERIFY(statuses);
+    QCOMPARE(statuses->first().state, EntryState::Stale);
 }
 
 QTEST_GUILESS_MAIN(TestFreshnessWorker)
