@@ -2,8 +2,10 @@
 
 #include "db/database.h"
 
+#include <QSocketNotifier>
 #include <QStandardPaths>
 
+#include <csignal>
 #include <cstdio>
 
 #include <unistd.h>
@@ -134,6 +136,56 @@ std::variant<std::pair<DatabaseConfig, StoreConfig>, int> checkedConfigs(const Q
     if (auto check = Database::open(*databaseConfig); !check)
         return exitCodeFor(check.error());
     return std::pair { *databaseConfig, *storeConfig };
+}
+
+std::optional<int> numberOption(const QCommandLineParser &parser, const QCommandLineOption &option, int low, int high)
+{
+    bool ok = false;
+    const int value = parser.value(option).toInt(&ok);
+    if (!ok || value < low || value > high) {
+        printError(QStringLiteral("--%1 takes a number from %2 to %3").arg(option.names().first()).arg(low).arg(high));
+        return std::nullopt;
+    }
+    return value;
+}
+
+namespace {
+int g_stopPipe[2] = { -1, -1 };
+void writeStopByte(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(g_stopPipe[1], &byte, 1);
+}
+} // namespace
+
+StopOnSignals::StopOnSignals(std::function<void()> stop)
+    : m_stop(std::move(stop))
+{
+    if (::pipe(g_stopPipe) != 0) {
+        printError(QStringLiteral("cannot create a pipe for signals"));
+        return;
+    }
+    m_notifier = std::make_unique<QSocketNotifier>(g_stopPipe[0], QSocketNotifier::Read);
+    QObject::connect(m_notifier.get(), &QSocketNotifier::activated, m_notifier.get(), [this] {
+        char byte = 0;
+        [[maybe_unused]] const auto read = ::read(g_stopPipe[0], &byte, 1);
+        m_notifier->setEnabled(false);
+        m_stop();
+    });
+    std::signal(SIGINT, writeStopByte);
+    std::signal(SIGTERM, writeStopByte);
+}
+
+StopOnSignals::~StopOnSignals()
+{
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    m_notifier.reset();
+    for (int &fd : g_stopPipe) {
+        if (fd >= 0)
+            ::close(fd);
+        fd = -1;
+    }
 }
 
 } // namespace Cli

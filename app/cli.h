@@ -7,12 +7,14 @@
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
 #include <variant>
 
 class Database;
+class QSocketNotifier;
 
 // What the headless commands share: exit codes, messages, common options.
 namespace Cli {
@@ -52,6 +54,24 @@ struct StoreOptions {
 };
 
 QString demoDatabasePath();
+
+// A whole number option from `low` to `high`; otherwise says so and returns nullopt (a usage error).
+std::optional<int> numberOption(const QCommandLineParser &parser, const QCommandLineOption &option, int low, int high);
+
+// While it lives, SIGINT and SIGTERM call `stop` once, on the thread running the event loop (a
+// self-pipe: the handler only writes a byte). The default handlers come back with the destructor.
+class StopOnSignals {
+public:
+    explicit StopOnSignals(std::function<void()> stop);
+    ~StopOnSignals();
+    StopOnSignals(const StopOnSignals &) = delete;
+    StopOnSignals &operator=(const StopOnSignals &) = delete;
+    bool ok() const { return m_notifier != nullptr; } // false: no pipe could be made (said on stderr)
+
+private:
+    std::function<void()> m_stop;
+    std::unique_ptr<QSocketNotifier> m_notifier;
+};
 
 // The database and store a cache command works on, with the database opened once up front so that
 // a wrong URL or missing tables fail at once with a clear message. On failure: the exit code.

@@ -10,27 +10,15 @@
 #include <QCoreApplication>
 #include <QFile>
 #include <QLoggingCategory>
-#include <QSocketNotifier>
 
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <unistd.h>
 
 using namespace Cli;
 
 namespace {
-
-int g_signalPipe[2] = { -1, -1 };
-
-// A self-pipe: the handler only writes a byte; the event loop reads it and stops the server.
-void onSignal(int)
-{
-    const char byte = 1;
-    [[maybe_unused]] const auto written = ::write(g_signalPipe[1], &byte, 1);
-}
 
 struct ServeOptions {
     QCommandLineOption listen { QStringLiteral("listen"),
@@ -61,17 +49,6 @@ struct ServeOptions {
                             maxConnections, timeout, cpuAffinity, quiet, sendfileFrom, sendfileTo, keepFresh });
     }
 };
-
-std::optional<int> number(const QCommandLineParser &parser, const QCommandLineOption &option, int low, int high)
-{
-    bool ok = false;
-    const int value = parser.value(option).toInt(&ok);
-    if (!ok || value < low || value > high) {
-        printError(QStringLiteral("--%1 takes a number from %2 to %3").arg(option.names().first()).arg(low).arg(high));
-        return std::nullopt;
-    }
-    return value;
-}
 
 // 127.0.0.0/8, ::1, ::ffff:127.x and "localhost": nothing off this machine reaches them.
 bool isLoopback(const QString &address)
@@ -115,7 +92,7 @@ std::optional<std::pair<QString, std::optional<QString>>> splitListen(const QStr
 std::optional<int> listenPort(const QCommandLineParser &parser, const ServeOptions &o, const std::optional<QString> &inListen)
 {
     if (!inListen)
-        return number(parser, o.port, 0, 65535);
+        return numberOption(parser, o.port, 0, 65535);
     bool ok = false;
     const int port = inListen->toInt(&ok);
     if (!ok || port < 0 || port > 65535 || inListen->startsWith(QLatin1Char('+'))) {
@@ -123,7 +100,7 @@ std::optional<int> listenPort(const QCommandLineParser &parser, const ServeOptio
         return std::nullopt;
     }
     if (parser.isSet(o.port)) {
-        const auto other = number(parser, o.port, 0, 65535);
+        const auto other = numberOption(parser, o.port, 0, 65535);
         if (!other)
             return std::nullopt;
         if (*other != port) {
@@ -146,13 +123,13 @@ std::variant<HttpServerOptions, int> serverOptions(const QCommandLineParser &par
     const auto port = listenPort(parser, o, listen->second);
     if (!port)
         return Usage;
-    const auto threads = number(parser, o.threads, 1, 256);
-    const auto workers = number(parser, o.workers, 1, 64);
-    const auto pageSize = number(parser, o.pageSize, 0, 1000000);
-    const auto connections = number(parser, o.maxConnections, 1, 1000000);
-    const auto timeout = number(parser, o.timeout, 1, 86400);
-    const auto sendfileFrom = number(parser, o.sendfileFrom, -1, 1024 * 1024);
-    auto sendfileTo = number(parser, o.sendfileTo, -1, 1024 * 1024);
+    const auto threads = numberOption(parser, o.threads, 1, 256);
+    const auto workers = numberOption(parser, o.workers, 1, 64);
+    const auto pageSize = numberOption(parser, o.pageSize, 0, 1000000);
+    const auto connections = numberOption(parser, o.maxConnections, 1, 1000000);
+    const auto timeout = numberOption(parser, o.timeout, 1, 86400);
+    const auto sendfileFrom = numberOption(parser, o.sendfileFrom, -1, 1024 * 1024);
+    auto sendfileTo = numberOption(parser, o.sendfileTo, -1, 1024 * 1024);
     if (!port || !threads || !workers || !pageSize || !connections || !timeout || !sendfileFrom || !sendfileTo)
         return Usage;
     // --sendfile-from alone above the default upper end: no upper end (as before --sendfile-to).
@@ -239,7 +216,7 @@ int Commands::serve(const QStringList &arguments)
     auto configs = checkedConfigs(parser, database, store);
     if (auto *code = std::get_if<int>(&configs))
         return *code;
-    const auto memory = number(parser, serve.memory, 1, 1024 * 1024);
+    const auto memory = numberOption(parser, serve.memory, 1, 1024 * 1024);
     if (!memory)
         return Usage;
     if (parser.isSet(serve.quiet))
@@ -268,34 +245,23 @@ int Commands::serve(const QStringList &arguments)
     if (!port)
         return exitCodeFor(port.error());
 
-    if (::pipe(g_signalPipe) != 0) {
-        printError(QStringLiteral("cannot create a pipe for signals"));
-        return Failed;
-    }
-    QSocketNotifier notifier(g_signalPipe[0], QSocketNotifier::Read);
-    QObject::connect(&notifier, &QSocketNotifier::activated, &notifier, [&] {
-        char byte = 0;
-        [[maybe_unused]] const auto read = ::read(g_signalPipe[0], &byte, 1);
-        notifier.setEnabled(false);
+    StopOnSignals stopOnSignals([&] {
         std::fputs("Stopping: finishing the requests under way\n", stderr);
         http.stop();
         if (worker) {
-            QObject::connect(worker.get(), &FreshnessWorker::finished, &notifier, [] { QCoreApplication::quit(); });
+            QObject::connect(worker.get(), &FreshnessWorker::finished, worker.get(), [] { QCoreApplication::quit(); });
             worker->stop(); // the refresh under way finishes first
         } else {
             QCoreApplication::quit();
         }
     });
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
+    if (!stopOnSignals.ok())
+        return Failed;
     if (!isLoopback(std::get<HttpServerOptions>(server).address))
         printError(QStringLiteral("warning: listening on %1: the API (and its admin endpoints, with --token-file) is "
                                   "reachable from the network, without TLS; put a TLS proxy in front or listen on 127.0.0.1")
                        .arg(std::get<HttpServerOptions>(server).address));
     std::printf("Serving %sapi/foos/ (Ctrl-C stops)\n", qPrintable(http.url().toString()));
     std::fflush(stdout);
-    const int code = QCoreApplication::exec();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    return code == 0 ? Ok : Failed;
+    return QCoreApplication::exec() == 0 ? Ok : Failed;
 }

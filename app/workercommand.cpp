@@ -8,36 +8,10 @@
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
-#include <QSocketNotifier>
 
-#include <csignal>
 #include <cstdio>
-#include <unistd.h>
 
 using namespace Cli;
-
-namespace {
-
-int g_stopPipe[2] = { -1, -1 };
-
-void onStopSignal(int)
-{
-    const char byte = 1;
-    [[maybe_unused]] const auto written = ::write(g_stopPipe[1], &byte, 1);
-}
-
-std::optional<int> bounded(const QCommandLineParser &parser, const QCommandLineOption &option, int low, int high)
-{
-    bool ok = false;
-    const int value = parser.value(option).toInt(&ok);
-    if (!ok || value < low || value > high) {
-        printError(QStringLiteral("--%1 takes a number from %2 to %3").arg(option.names().first()).arg(low).arg(high));
-        return std::nullopt;
-    }
-    return value;
-}
-
-} // namespace
 
 int Commands::worker(const QStringList &arguments)
 {
@@ -61,10 +35,10 @@ int Commands::worker(const QStringList &arguments)
     if (auto code = parse(parser, QStringLiteral("worker"), arguments))
         return *code;
     FreshnessOptions options;
-    const auto debounceMs = bounded(parser, debounce, 0, 3600000);
-    const auto maxDelayMs = bounded(parser, maxDelay, 0, 3600000);
-    const auto batchSize = bounded(parser, batch, 1, 1000000);
-    const auto threads = bounded(parser, jobs, 1, 64);
+    const auto debounceMs = numberOption(parser, debounce, 0, 3600000);
+    const auto maxDelayMs = numberOption(parser, maxDelay, 0, 3600000);
+    const auto batchSize = numberOption(parser, batch, 1, 1000000);
+    const auto threads = numberOption(parser, jobs, 1, 64);
     if (!debounceMs || !maxDelayMs || !batchSize || !threads)
         return Usage;
     options.debounceMs = *debounceMs;
@@ -95,23 +69,13 @@ int Commands::worker(const QStringList &arguments)
     if (auto started = worker.start(); !started)
         return exitCodeFor(started.error());
 
-    if (::pipe(g_stopPipe) != 0) {
-        printError(QStringLiteral("cannot create a pipe for signals"));
-        return Failed;
-    }
-    QSocketNotifier notifier(g_stopPipe[0], QSocketNotifier::Read);
-    QObject::connect(&notifier, &QSocketNotifier::activated, &notifier, [&] {
-        char byte = 0;
-        [[maybe_unused]] const auto read = ::read(g_stopPipe[0], &byte, 1);
-        notifier.setEnabled(false);
+    StopOnSignals stopOnSignals([&worker] {
         std::fputs("Stopping: finishing the refresh under way\n", stderr);
         worker.stop();
     });
-    std::signal(SIGINT, onStopSignal);
-    std::signal(SIGTERM, onStopSignal);
+    if (!stopOnSignals.ok())
+        return Failed;
     QCoreApplication::exec();
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
     const FreshnessWorker::Stats stats = worker.stats();
     std::fprintf(stderr, "worker: %lld change(s) read, %lld coalesced, %lld refresh(es), %lld error(s), max lag %.0f ms\n",
                  stats.changes, stats.coalesced, stats.refreshed, stats.errors, stats.maxLagSeconds * 1000);
