@@ -237,7 +237,9 @@ int Commands::serve(const QStringList &arguments)
             printError(QStringLiteral("--keep-fresh writes the cache: it cannot run on a --read-only connection"));
             return Usage;
         }
-        worker = std::make_unique<FreshnessWorker>(service, FreshnessOptions {});
+        FreshnessOptions keepFresh;
+        keepFresh.hotFirst = true; // what clients of this server read goes first
+        worker = std::make_unique<FreshnessWorker>(service, keepFresh);
         if (auto started = worker->start(); !started)
             return exitCodeFor(started.error());
     }

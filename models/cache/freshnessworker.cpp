@@ -235,13 +235,19 @@ void FreshnessWorker::startDueBatch()
     if (m_batchJob || m_catchUpJob || m_stopping || m_pending.isEmpty())
         return;
     const qint64 now = m_clock.elapsed();
-    QList<std::pair<qint64, qint64>> due; // first seen, pk
+    struct Due {
+        bool cold;
+        qint64 firstSeenMs;
+        qint64 pk;
+        auto operator<=>(const Due &) const = default;
+    };
+    QList<Due> due;
     for (auto it = m_pending.cbegin(); it != m_pending.cend(); ++it) {
         const Pending &p = it.value();
         if (now < p.notBeforeMs)
             continue;
         if (now - p.lastSeenMs >= m_options.debounceMs || now - p.firstSeenMs >= m_options.maxDelayMs)
-            due.append({ p.firstSeenMs, it.key() });
+            due.append({ m_options.hotFirst && !m_service.memory().contains(it.key()), p.firstSeenMs, it.key() });
     }
     if (due.isEmpty())
         return;
@@ -249,9 +255,9 @@ void FreshnessWorker::startDueBatch()
     if (due.size() > m_options.batchSize)
         due.resize(m_options.batchSize);
     QList<qint64> pks;
-    for (const auto &[firstSeen, pk] : std::as_const(due)) {
-        pks << pk;
-        m_batch.insert(pk, m_pending.take(pk).changedAt);
+    for (const Due &item : std::as_const(due)) {
+        pks << item.pk;
+        m_batch.insert(item.pk, m_pending.take(item.pk).changedAt);
     }
     m_stats.queued = int(m_pending.size());
     m_batchJob = m_service.refresh(pks);

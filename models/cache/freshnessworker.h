@@ -19,6 +19,9 @@ struct FreshnessOptions {
     int maxDelayMs = 1000; // …or this long after its first pending change, however busy it stays
     int batchSize = 500;  // Foos per refresh job, so that a burst never starves a single change
     bool once = false;    // catch up and drain what is pending, then finish
+    // Foos the service's memory tier holds (clients read them lately: the serving process's worker)
+    // go before the others when more are due than a batch takes.
+    bool hotFirst = false;
     // The change log is pruned this often, up to the oldest position an entry reflects and never
     // past a position read `pruneMarginMs` ago (a refresh under way elsewhere, begun before that,
     // may still write an entry that reflects no more).

@@ -15,6 +15,12 @@ MemoryTier::MemoryTier(qint64 capacityBytes)
 }
 
 // Any thread. A hit moves the pk to the front of the recency list (a splice: no allocation).
+bool MemoryTier::contains(qint64 pk) const
+{
+    std::lock_guard lock(m_mutex);
+    return m_slots.contains(pk);
+}
+
 EntryPtr MemoryTier::get(qint64 pk)
 {
     std::lock_guard lock(m_mutex);

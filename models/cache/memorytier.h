@@ -26,6 +26,8 @@ public:
     explicit MemoryTier(qint64 capacityBytes);
 
     EntryPtr get(qint64 pk);
+    // Whether `pk` is kept, without counting a hit or touching its recency.
+    bool contains(qint64 pk) const;
     // Keeps the entry (replacing one with the same pk) and evicts the least recently used until the
     // tier fits. An entry larger than the whole capacity is not kept.
     void put(EntryPtr entry);

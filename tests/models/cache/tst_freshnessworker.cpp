@@ -141,6 +141,7 @@ private slots:
     // the standby takes over and refreshes what changed meanwhile.
     void killedWorkerLosesNothingOnPostgres();
     void prunesTheLogBehindEveryEntry();
+    void hotFoosFirst();
 
     void standbyTakesOverOnSqlite()
     {
@@ -232,6 +233,32 @@ void TestFreshnessWorker::prunesTheLogBehindEveryEntry()
     const auto statuses = service.status();
     QVERIFY(statuses);
     QCOMPARE(statuses->first().state, EntryState::Stale);
+}
+
+// With hotFirst (the serving process's worker), a Foo clients read lately (in the memory tier) is
+// refreshed before one nobody read, when more are due than a batch takes.
+void TestFreshnessWorker::hotFoosFirst()
+{
+    const QString path = m_demo.fresh();
+    QVERIFY(track(path));
+    CacheService service(cacheConfig(path));
+    FreshnessOptions options;
+    options.hotFirst = true;
+    options.batchSize = 1;
+    FreshnessWorker worker(service, options);
+    QSignalSpy batches(&worker, &FreshnessWorker::batchFinished);
+    QVERIFY(worker.start());
+    QTRY_VERIFY_WITH_TIMEOUT(notFreshOrDifferent(service, path).isEmpty(), 20000);
+    const qint64 baz = bazOfSomeFoos(path, 100);
+    const QList<qint64> reached = foosReaching(path, baz);
+    QVERIFY(reached.size() >= 2);
+    const qint64 hot = reached.last(); // not first by pk or by anything but the reading
+    service.memory().clear();
+    QVERIFY(service.get(hot));
+    QSignalSpy refreshed(&service, &CacheService::entryRefreshed);
+    QVERIFY(sqlExec(path, QStringLiteral("UPDATE api_baz SET name = 'hot first' WHERE id = %1").arg(baz)).isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(batches.count(), int(reached.size()), 20000);
+    QCOMPARE(refreshed.first().at(1).toLongLong(), hot);
 }
 
 QTEST_GUILESS_MAIN(TestFreshnessWorker)
