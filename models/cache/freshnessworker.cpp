@@ -275,6 +275,7 @@ void FreshnessWorker::onJobFinished(const JobSummary &summary)
         }
         qCInfo(lcWorker).noquote() << tr("caught up: %1 stale entr%2 refreshed in %3 s")
                                           .arg(summary.done).arg(summary.done == 1 ? "y" : "ies").arg(summary.seconds, 0, 'f', 2);
+        emit caughtUp();
     } else if (summary.job == m_batchJob) {
         m_batchJob = 0;
         m_stats.refreshed += summary.done;

@@ -67,6 +67,8 @@ public:
 
 signals:
     void becameActive();
+    // The pass over what was stale when this worker became active is done.
+    void caughtUp();
     void batchFinished(int refreshed, int failed);
     // After stop(), or with `once` when everything pending is done; `ok`: no refresh failed.
     void finished(bool ok);

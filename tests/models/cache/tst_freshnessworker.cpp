@@ -107,9 +107,11 @@ private slots:
         options.maxDelayMs = 10000;
         FreshnessWorker worker(service, options);
         QSignalSpy batches(&worker, &FreshnessWorker::batchFinished);
+        QSignalSpy caughtUp(&worker, &FreshnessWorker::caughtUp);
         QVERIFY(worker.start());
         QVERIFY(worker.stats().active);
-        QTRY_VERIFY2_WITH_TIMEOUT(notFreshOrDifferent(service, path).isEmpty(), qPrintable(notFreshOrDifferent(service, path)), 20000);
+        QVERIFY(caughtUp.wait(20000));
+        QVERIFY2(notFreshOrDifferent(service, path).isEmpty(), qPrintable(notFreshOrDifferent(service, path)));
 
         const qint64 baz = bazOfSomeFoos(path, 3);
         const QList<qint64> reached = foosReaching(path, baz);
@@ -247,8 +249,9 @@ void TestFreshnessWorker::hotFoosFirst()
     options.batchSize = 1;
     FreshnessWorker worker(service, options);
     QSignalSpy batches(&worker, &FreshnessWorker::batchFinished);
+    QSignalSpy caughtUp(&worker, &FreshnessWorker::caughtUp);
     QVERIFY(worker.start());
-    QTRY_VERIFY_WITH_TIMEOUT(notFreshOrDifferent(service, path).isEmpty(), 20000);
+    QVERIFY(caughtUp.wait(20000));
     const qint64 baz = bazOfSomeFoos(path, 100);
     const QList<qint64> reached = foosReaching(path, baz);
     QVERIFY(reached.size() >= 2);
