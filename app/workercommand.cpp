@@ -5,6 +5,7 @@
 
 #include "cache/cacheservice.h"
 #include "cache/freshnessworker.h"
+#include "http/httpserver.h"
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
@@ -31,7 +32,9 @@ int Commands::worker(const QStringList &arguments)
     const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("Foos per refresh job (default 500)."), QStringLiteral("n"), QStringLiteral("500"));
     const QCommandLineOption jobs(QStringLiteral("jobs"), QStringLiteral("Refreshing threads (default 2)."), QStringLiteral("n"), QStringLiteral("2"));
     const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("No line per refresh on stderr."));
-    parser.addOptions({ once, debounce, maxDelay, batch, jobs, quiet });
+    const QCommandLineOption port(QStringLiteral("port"), QStringLiteral("Serve /metrics and /healthz on 127.0.0.1 at this port (0: any free one)."),
+                                  QStringLiteral("n"));
+    parser.addOptions({ once, debounce, maxDelay, batch, jobs, quiet, port });
     if (auto code = parse(parser, QStringLiteral("worker"), arguments))
         return *code;
     FreshnessOptions options;
@@ -39,7 +42,8 @@ int Commands::worker(const QStringList &arguments)
     const auto maxDelayMs = numberOption(parser, maxDelay, 0, 3600000);
     const auto batchSize = numberOption(parser, batch, 1, 1000000);
     const auto threads = numberOption(parser, jobs, 1, 64);
-    if (!debounceMs || !maxDelayMs || !batchSize || !threads)
+    const auto metricsPort = parser.isSet(port) ? numberOption(parser, port, 0, 65535) : std::optional<int>(-1);
+    if (!debounceMs || !maxDelayMs || !batchSize || !threads || !metricsPort)
         return Usage;
     options.debounceMs = *debounceMs;
     options.maxDelayMs = *maxDelayMs;
@@ -52,8 +56,9 @@ int Commands::worker(const QStringList &arguments)
         printError(QStringLiteral("a worker writes the cache: it cannot run on a --read-only connection"));
         return Usage;
     }
-    if (parser.isSet(quiet))
-        QLoggingCategory::setFilterRules(QStringLiteral("preserve.worker.info=false"));
+    // The metrics port's request log never; the worker's lines unless --quiet.
+    QLoggingCategory::setFilterRules(parser.isSet(quiet) ? QStringLiteral("preserve.http.info=false\npreserve.worker.info=false")
+                                                         : QStringLiteral("preserve.http.info=false"));
 
     CacheConfig config;
     std::tie(config.database, config.store) = std::get<0>(configs);
@@ -68,9 +73,24 @@ int Commands::worker(const QStringList &arguments)
     });
     if (auto started = worker.start(); !started)
         return exitCodeFor(started.error());
+    HttpServer metrics(service);
+    if (*metricsPort >= 0) {
+        HttpServerOptions http;
+        http.port = quint16(*metricsPort);
+        http.metricsOnly = true;
+        http.threads = 1;
+        http.liveWorkers = 1;
+        http.pinThreads = false;
+        const auto bound = metrics.start(http);
+        if (!bound)
+            return exitCodeFor(bound.error());
+        std::printf("Metrics on %smetrics, health on %shealthz\n", qPrintable(metrics.url().toString()), qPrintable(metrics.url().toString()));
+        std::fflush(stdout);
+    }
 
-    StopOnSignals stopOnSignals([&worker] {
+    StopOnSignals stopOnSignals([&worker, &metrics] {
         std::fputs("Stopping: finishing the refresh under way\n", stderr);
+        metrics.stop();
         worker.stop();
     });
     if (!stopOnSignals.ok())

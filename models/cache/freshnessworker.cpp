@@ -124,10 +124,17 @@ bool FreshnessWorker::tryToLead()
     return true;
 }
 
+void FreshnessWorker::publish()
+{
+    m_service.telemetry().setWorker(m_stats.active, m_stats.queued, m_stats.changes, m_stats.coalesced, m_stats.refreshed,
+                                    m_stats.errors);
+}
+
 void FreshnessWorker::poll()
 {
     if (m_finished)
         return;
+    publish();
     if (!m_active) {
         if (m_stopping)
             finishIfDone();
@@ -282,8 +289,11 @@ void FreshnessWorker::onJobFinished(const JobSummary &summary)
         const QDateTime now = QDateTime::currentDateTimeUtc();
         double lag = 0;
         for (const QDateTime &changedAt : std::as_const(m_batch)) {
-            if (changedAt.isValid())
-                lag = std::max(lag, double(changedAt.msecsTo(now)) / 1000.0);
+            if (!changedAt.isValid())
+                continue;
+            const double seconds = std::max(0.0, double(changedAt.msecsTo(now)) / 1000.0);
+            m_service.telemetry().recordWorkerLag(seconds);
+            lag = std::max(lag, seconds);
         }
         m_stats.lastLagSeconds = lag;
         m_stats.maxLagSeconds = std::max(m_stats.maxLagSeconds, lag);

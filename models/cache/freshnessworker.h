@@ -81,6 +81,7 @@ private:
         QDateTime changedAt;    // of the latest change, for the lag
     };
     bool tryToLead();
+    void publish(); // the stats into the service's telemetry (/metrics)
     void poll();
     void readChanges();
     void startDueBatch();

@@ -168,6 +168,8 @@ std::optional<Reply> ApiRouter::route(HttpExchange &exchange)
         return path == "/metrics" ? Endpoints::metrics(m_api, m_api->registry->suspendedCount())
                                   : Endpoints::health(m_api, *m_pool, exchange);
     }
+    if (m_api->options.metricsOnly)
+        return HttpResponses::notFound();
     if (path == "/api/foos" || path.startsWith("/api/foos/"))
         return routeFoos(exchange, path.mid(9));
     if (!m_api->options.adminToken.isEmpty()) {

@@ -58,6 +58,7 @@ struct HttpServerOptions {
     QByteArray cacheControl;        // Cache-Control of API answers; empty: none (as DRF)
     QByteArray adminToken;          // non-empty: the admin endpoints exist, behind this bearer token
     int stopTimeoutMs = 10000;      // graceful stop: how long in-flight requests may take
+    bool metricsOnly = false;       // only /metrics and /healthz (a worker's port); the rest is 404
 };
 
 // One line of the request log.

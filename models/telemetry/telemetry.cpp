@@ -175,6 +175,10 @@ void Telemetry::setMemory(qint64 entries, qint64 bytes, qint64 capacity)
 Telemetry::Snapshot Telemetry::snapshot() const
 {
     Snapshot snapshot;
+    {
+        std::lock_guard lock(m_workerMutex);
+        snapshot.worker = m_worker;
+    }
     const int count = m_storeCount.load(std::memory_order_acquire);
     for (int i = 0; i < count; ++i) {
         const Counters &counters = *m_stores[size_t(i)];
@@ -279,6 +283,27 @@ QByteArray storeLabel(const QString &store)
 
 } // namespace
 
+void Telemetry::setWorker(bool active, qint64 queued, qint64 changes, qint64 coalesced, qint64 refreshes, qint64 errors)
+{
+    std::lock_guard lock(m_workerMutex);
+    m_worker.present = true;
+    m_worker.active = active;
+    m_worker.queued = queued;
+    m_worker.changes = changes;
+    m_worker.coalesced = coalesced;
+    m_worker.refreshes = refreshes;
+    m_worker.errors = errors;
+}
+
+void Telemetry::recordWorkerLag(double seconds)
+{
+    std::lock_guard lock(m_workerMutex);
+    const auto bucket = std::lower_bound(bucketBounds.cbegin(), bucketBounds.cend(), seconds);
+    ++m_worker.lagSeconds.counts[size_t(bucket - bucketBounds.cbegin())];
+    ++m_worker.lagSeconds.count;
+    m_worker.lagSeconds.sum += seconds;
+}
+
 // Any thread. Stores in name order, so that two scrapes differ only in their numbers.
 QByteArray Telemetry::prometheus() const
 {
@@ -319,5 +344,29 @@ QByteArray Telemetry::prometheus() const
     out.sample("preserve_memory_bytes", {}, QByteArray::number(data.memoryBytes));
     out.family("preserve_memory_capacity_bytes", "gauge", "Capacity of the memory tier in bytes.");
     out.sample("preserve_memory_capacity_bytes", {}, QByteArray::number(data.memoryCapacity));
+    if (data.worker.present) {
+        const WorkerSnapshot &w = data.worker;
+        const std::pair<const char *, qint64> gauges[] = { { "preserve_worker_active", w.active ? 1 : 0 },
+                                                           { "preserve_worker_queue_depth", w.queued } };
+        const char *const gaugeHelp[] = { "1 when this worker is the active one of its database and label, 0 on standby.",
+                                          "Foos with a change waiting to be refreshed." };
+        for (size_t i = 0; i < std::size(gauges); ++i) {
+            out.family(gauges[i].first, "gauge", gaugeHelp[i]);
+            out.sample(gauges[i].first, {}, QByteArray::number(gauges[i].second));
+        }
+        const std::pair<const char *, qint64> counters[] = { { "preserve_worker_changes_total", w.changes },
+                                                             { "preserve_worker_coalesced_total", w.coalesced },
+                                                             { "preserve_worker_refreshes_total", w.refreshes },
+                                                             { "preserve_worker_errors_total", w.errors } };
+        const char *const counterHelp[] = { "Changes read from the change log (the latest per Foo per read).",
+                                            "Changes that joined a refresh already pending.",
+                                            "Entries the worker refreshed.", "Refreshes that failed and log reads that failed." };
+        for (size_t i = 0; i < std::size(counters); ++i) {
+            out.family(counters[i].first, "counter", counterHelp[i]);
+            out.sample(counters[i].first, {}, QByteArray::number(counters[i].second));
+        }
+        out.family("preserve_worker_lag_seconds", "histogram", "From a change's commit to its Foo's entry written.");
+        out.histogram("preserve_worker_lag_seconds", {}, w.lagSeconds);
+    }
     return out.text();
 }

@@ -33,7 +33,19 @@ public:
         Histogram refreshSeconds;
         qint64 errors = 0;
     };
+    // The keep-fresh worker of this process (FreshnessWorker), when there is one.
+    struct WorkerSnapshot {
+        bool present = false;
+        bool active = false; // the one active worker of its database and label (else a standby)
+        qint64 queued = 0;
+        qint64 changes = 0;
+        qint64 coalesced = 0;
+        qint64 refreshes = 0;
+        qint64 errors = 0;
+        Histogram lagSeconds; // change committed -> entry written, per Foo
+    };
     struct Snapshot {
+        WorkerSnapshot worker;
         QHash<QString, StoreSnapshot> stores; // by store kind ("db", "redis")
         qint64 memoryEntries = 0;
         qint64 memoryBytes = 0;
@@ -48,6 +60,9 @@ public:
     void recordRefresh(const QString &store, bool ok, double seconds);
     void recordError(const QString &store);
     void setMemory(qint64 entries, qint64 bytes, qint64 capacity);
+    // The worker's state and totals (a few times a second at most: under a mutex) and its lag.
+    void setWorker(bool active, qint64 queued, qint64 changes, qint64 coalesced, qint64 refreshes, qint64 errors);
+    void recordWorkerLag(double seconds);
 
     Snapshot snapshot() const;
     // Prometheus text exposition format 0.0.4:
@@ -55,7 +70,9 @@ public:
     //   preserve_cache_request_duration_seconds_bucket{store="db",le="0.001"} 10 … _sum, _count
     //   preserve_cache_bytes_served_total, preserve_refresh_total{result="ok|error"},
     //   preserve_refresh_duration_seconds (histogram), preserve_cache_errors_total,
-    //   preserve_memory_entries, preserve_memory_bytes, preserve_memory_capacity_bytes
+    //   preserve_memory_entries, preserve_memory_bytes, preserve_memory_capacity_bytes; with a
+    //   worker: preserve_worker_active, _queue_depth, _changes_total, _coalesced_total,
+    //   _refreshes_total, _errors_total, preserve_worker_lag_seconds (histogram)
     QByteArray prometheus() const;
     static QString outcomeName(Outcome outcome); // "hit", "miss", "stale", "bypass", "error"
 
@@ -74,4 +91,6 @@ private:
     std::atomic<qint64> m_memoryEntries { 0 };
     std::atomic<qint64> m_memoryBytes { 0 };
     std::atomic<qint64> m_memoryCapacity { 0 };
+    mutable std::mutex m_workerMutex;
+    WorkerSnapshot m_worker;
 };

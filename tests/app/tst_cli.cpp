@@ -11,6 +11,10 @@
 #include <QSqlQuery>
 #include <QProcess>
 #include <QTcpServer>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QRegularExpression>
+#include <QSignalSpy>
 #include <QHostAddress>
 #include <QTest>
 
@@ -430,6 +434,50 @@ private slots:
         serve.terminate();
         QVERIFY(serve.waitForFinished(30000));
         QCOMPARE(serve.exitCode(), 0);
+    }
+
+    // worker --port: /metrics and /healthz of the worker, nothing else; a change shows in the counters.
+    void workerServesMetrics()
+    {
+        const QString db = m_dir.filePath(QStringLiteral("workermetrics.sqlite3"));
+        QVERIFY(QFile::copy(m_db, db));
+        QCOMPARE(preserve({ QStringLiteral("track"), QStringLiteral("install"), QStringLiteral("--db"), db }).exitCode, 0);
+        QProcess worker;
+        worker.start(preserveBinary(), { QStringLiteral("worker"), QStringLiteral("--quiet"), QStringLiteral("--port"), QStringLiteral("0"),
+                                         QStringLiteral("--db"), db });
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += worker.readAllStandardOutput()).contains('\n') || worker.state() == QProcess::NotRunning, 30000);
+        const QRegularExpression printed(QStringLiteral("Metrics on (http://\\S+/)metrics"));
+        const auto match = printed.match(QString::fromUtf8(out));
+        QVERIFY2(match.hasMatch(), (out + worker.readAllStandardError()).constData());
+        const QString base = match.captured(1);
+        QNetworkAccessManager manager;
+        const auto get = [&](const QString &path) {
+            QNetworkReply *reply = manager.get(QNetworkRequest(QUrl(base + path)));
+            QSignalSpy finished(reply, &QNetworkReply::finished);
+            if (!reply->isFinished())
+                finished.wait(10000);
+            const auto answer = std::pair { reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), reply->readAll() };
+            reply->deleteLater();
+            return answer;
+        };
+        QCOMPARE(get(QStringLiteral("api/foos/1/")).first, 404);
+        QCOMPARE(get(QStringLiteral("healthz")).second, QByteArray("{\"status\":\"ok\"}"));
+        QTRY_VERIFY_WITH_TIMEOUT(get(QStringLiteral("metrics")).second.contains("\npreserve_worker_active 1\n"), 20000);
+        {
+            QSqlDatabase sql = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("workermetrics"));
+            sql.setDatabaseName(db);
+            QVERIFY(sql.open());
+            QSqlQuery query(sql);
+            QVERIFY(query.exec(QStringLiteral("UPDATE api_foo SET name = 'measured' WHERE id = 2")));
+            sql.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("workermetrics"));
+        QTRY_VERIFY_WITH_TIMEOUT(get(QStringLiteral("metrics")).second.contains("\npreserve_worker_lag_seconds_count 1\n"), 20000);
+        QVERIFY(get(QStringLiteral("metrics")).second.contains("\npreserve_worker_changes_total 1\n"));
+        worker.terminate();
+        QVERIFY(worker.waitForFinished(30000));
+        QCOMPARE(worker.exitCode(), 0);
     }
 
     void demoDatabaseIsTheDefault()
