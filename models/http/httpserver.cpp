@@ -201,6 +201,11 @@ int HttpServer::idleConnections() const
     return m_impl->deadlines.idleCount();
 }
 
+int HttpServer::openConnections() const
+{
+    return int(m_impl->counters.connectionsOpen.load(std::memory_order_relaxed));
+}
+
 const HttpServerOptions &HttpServer::options() const
 {
     return m_impl->options;

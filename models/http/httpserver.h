@@ -99,6 +99,8 @@ public:
     // Open connections waiting for a request with none of it sent (kept alive, or just opened):
     // those the server closes to make room at --max-connections. Any thread.
     int idleConnections() const;
+    // Open connections, whatever they do. Any thread.
+    int openConnections() const;
 
 signals:
     // One per request, delivered on this object's thread (queued; never blocks a serving thread).
