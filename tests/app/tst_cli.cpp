@@ -31,6 +31,22 @@ private:
         return runProcess(preserveBinary(), arguments);
     }
 
+    // Statements on a SQLite file of the test's, through a connection of its own, as another program writes.
+    static bool execSql(const QString &path, const QStringList &statements)
+    {
+        bool ok = true;
+        {
+            QSqlDatabase sql = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("tst_cli_exec"));
+            sql.setDatabaseName(path);
+            ok = sql.open();
+            QSqlQuery query(sql);
+            for (const QString &statement : statements)
+                ok = ok && query.exec(statement);
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("tst_cli_exec"));
+        return ok;
+    }
+
 private slots:
     void initTestCase()
     {
@@ -374,16 +390,7 @@ private slots:
         const QStringList onRedis { QStringLiteral("--db"), db, QStringLiteral("--store"), QStringLiteral("redis"),
                                     QStringLiteral("--redis"), redis.url() };
         QCOMPARE(preserve(QStringList { QStringLiteral("warm") } + onRedis).exitCode, 0);
-        {
-            QSqlDatabase sql = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("orphans"));
-            sql.setDatabaseName(db);
-            QVERIFY(sql.open());
-            QSqlQuery query(sql);
-            QVERIFY(query.exec(QStringLiteral("PRAGMA foreign_keys = OFF")));
-            QVERIFY(query.exec(QStringLiteral("DELETE FROM api_foo WHERE id = 3")));
-            sql.close();
-        }
-        QSqlDatabase::removeDatabase(QStringLiteral("orphans"));
+        QVERIFY(execSql(db, { QStringLiteral("PRAGMA foreign_keys = OFF"), QStringLiteral("DELETE FROM api_foo WHERE id = 3") }));
         const auto status = preserve(QStringList { QStringLiteral("status"), QStringLiteral("--json") } + onRedis);
         QCOMPARE(status.exitCode, 0);
         const QJsonArray rows = QJsonDocument::fromJson(status.out).array();
@@ -420,15 +427,7 @@ private slots:
         QVERIFY2(out.startsWith("Serving"), (out + serve.readAllStandardError()).constData());
         const auto allFresh = [&] { return preserve(QStringList { QStringLiteral("status") } + onDb).out.contains("20 Foo: 20 fresh\n"); };
         QTRY_VERIFY_WITH_TIMEOUT(allFresh(), 20000); // the catch-up pass
-        {
-            QSqlDatabase sql = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("keepfresh"));
-            sql.setDatabaseName(db);
-            QVERIFY(sql.open());
-            QSqlQuery query(sql);
-            QVERIFY(query.exec(QStringLiteral("UPDATE api_baz SET name = 'kept fresh' WHERE id IN (SELECT baz_id FROM api_zab_bazs LIMIT 1)")));
-            sql.close();
-        }
-        QSqlDatabase::removeDatabase(QStringLiteral("keepfresh"));
+        QVERIFY(execSql(db, { QStringLiteral("UPDATE api_baz SET name = 'kept fresh' WHERE id IN (SELECT baz_id FROM api_zab_bazs LIMIT 1)") }));
         QTRY_VERIFY_WITH_TIMEOUT(allFresh(), 20000);
         QCOMPARE(preserve(QStringList { QStringLiteral("verify") } + onDb).exitCode, 0);
         serve.terminate();
@@ -464,15 +463,7 @@ private slots:
         QCOMPARE(get(QStringLiteral("api/foos/1/")).first, 404);
         QCOMPARE(get(QStringLiteral("healthz")).second, QByteArray("{\"status\":\"ok\"}"));
         QTRY_VERIFY_WITH_TIMEOUT(get(QStringLiteral("metrics")).second.contains("\npreserve_worker_active 1\n"), 20000);
-        {
-            QSqlDatabase sql = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("workermetrics"));
-            sql.setDatabaseName(db);
-            QVERIFY(sql.open());
-            QSqlQuery query(sql);
-            QVERIFY(query.exec(QStringLiteral("UPDATE api_foo SET name = 'measured' WHERE id = 2")));
-            sql.close();
-        }
-        QSqlDatabase::removeDatabase(QStringLiteral("workermetrics"));
+        QVERIFY(execSql(db, { QStringLiteral("UPDATE api_foo SET name = 'measured' WHERE id = 2") }));
         QTRY_VERIFY_WITH_TIMEOUT(get(QStringLiteral("metrics")).second.contains("\npreserve_worker_lag_seconds_count 1\n"), 20000);
         QVERIFY(get(QStringLiteral("metrics")).second.contains("\npreserve_worker_changes_total 1\n"));
         worker.terminate();
