@@ -246,6 +246,11 @@ int Commands::status(const QStringList &arguments)
     std::printf("%lld Foo: %s%s\n", qint64(statuses->size() - orphans), qPrintable(summary.join(QStringLiteral(", "))),
                 orphans ? qPrintable(QStringLiteral("; %1 orphan entr%2 of Foos that are gone").arg(orphans).arg(orphans == 1 ? "y" : "ies"))
                         : "");
+    // Who keeps it fresh: the heartbeats keep-fresh workers leave in the database.
+    if (auto database = Database::open(command.service->config().database)) {
+        if (auto workers = ChangeTracking::workers(**database))
+            std::printf("Keep-fresh workers: %s\n", qPrintable(ChangeTracking::describeWorkers(*workers)));
+    }
     return Ok;
 }
 

@@ -19,14 +19,16 @@ int Commands::worker(const QStringList &arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Keeps the cache fresh by itself: follows the change log of 'preserve track install' and refreshes the "
-        "Foos each change reaches. One worker is active per database and app label; more wait as standbys."));
+        "Foos each change reaches. On PostgreSQL any number of workers, on one machine or many, share the work "
+        "(each Foo is refreshed by one of them); on SQLite one is active per file and more wait as standbys."));
     DatabaseOptions database;
     StoreOptions store;
     database.addTo(parser);
     store.addTo(parser);
     const QCommandLineOption once(QStringLiteral("once"), QStringLiteral("Refresh what is stale and pending, then exit (cron, tests)."));
-    const QCommandLineOption debounce(QStringLiteral("debounce"), QStringLiteral("Refresh a Foo once no change reached it for this long (ms, default 50)."),
-                                      QStringLiteral("ms"), QStringLiteral("50"));
+    const QCommandLineOption debounce(QStringLiteral("debounce"), QStringLiteral("Refresh a Foo once no change reached it for this long (ms, default 0: at "
+                                                                                 "once; changes during its refresh coalesce into the next)."),
+                                      QStringLiteral("ms"), QStringLiteral("0"));
     const QCommandLineOption maxDelay(QStringLiteral("max-delay"), QStringLiteral("… or this long after its first change, however busy (ms, default 1000)."),
                                       QStringLiteral("ms"), QStringLiteral("1000"));
     const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("Foos per refresh job (default 500)."), QStringLiteral("n"), QStringLiteral("500"));
@@ -97,7 +99,7 @@ int Commands::worker(const QStringList &arguments)
         return Failed;
     QCoreApplication::exec();
     const FreshnessWorker::Stats stats = worker.stats();
-    std::fprintf(stderr, "worker: %lld change(s) read, %lld coalesced, %lld refresh(es), %lld error(s), max lag %.0f ms\n",
-                 stats.changes, stats.coalesced, stats.refreshed, stats.errors, stats.maxLagSeconds * 1000);
+    std::fprintf(stderr, "worker: %lld change(s) read, %lld coalesced, %lld refresh(es), %lld found fresh already, %lld error(s), max lag %.0f ms\n",
+                 stats.changes, stats.coalesced, stats.refreshed, stats.doneElsewhere, stats.errors, stats.maxLagSeconds * 1000);
     return exitCode;
 }

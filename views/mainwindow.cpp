@@ -20,6 +20,7 @@
 #include <QMessageBox>
 #include <QScreen>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
@@ -80,7 +81,10 @@ void MainWindow::createWidgets()
 
     m_progress = new JobProgressWidget(this);
     m_connectionLabel = new QLabel(tr("Not connected"), this);
+    m_workersLabel = new QLabel(this);
+    m_workersLabel->setObjectName(QStringLiteral("workersLabel"));
     statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_workersLabel);
     statusBar()->addPermanentWidget(m_connectionLabel);
     m_cacheActions = new CacheActions(this, m_progress);
     m_cacheActions->setSelectionSource([this] { return m_browser->selectedFooIds(); });
@@ -118,6 +122,11 @@ void MainWindow::createActions()
     m_saveLive->setStatusTip(tr("Write the live body to a file: compact, byte for byte as the serializer writes it, "
                                 "or pretty-printed"));
     m_aboutAction = new QAction(tr("&About Preserve"), this);
+    m_keepFresh = new QAction(tr("&Keep Fresh Here"), this);
+    m_keepFresh->setCheckable(true);
+    m_keepFresh->setObjectName(QStringLiteral("keepFresh"));
+    m_keepFresh->setStatusTip(tr("Run a keep-fresh worker in this console: it follows the change log and refreshes "
+                                 "what each change reaches (as 'preserve worker'), until unchecked or disconnected"));
     // For the tests, and for whoever scripts the window.
     m_reloadAction->setObjectName(QStringLiteral("reload"));
     m_nextDifference->setObjectName(QStringLiteral("nextDifference"));
@@ -139,6 +148,8 @@ void MainWindow::createMenus()
     cache->addActions({ m_cacheActions->refreshSelected, m_cacheActions->refreshStale, m_cacheActions->refreshAll });
     cache->addSeparator();
     cache->addActions({ m_cacheActions->verify, m_cacheActions->invalidate });
+    cache->addSeparator();
+    cache->addAction(m_keepFresh);
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addActions({ m_nextDifference, m_previousDifference });
     view->addSeparator();
@@ -169,6 +180,22 @@ void MainWindow::connectSignals()
     connect(m_connectAction, &QAction::triggered, this, [this] { showConnectDialog(); });
     connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
     connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+    connect(m_keepFresh, &QAction::toggled, this, [this](bool on) {
+        if (!m_session || on == m_session->isWorkerRunning())
+            return;
+        if (!on) {
+            m_session->stopWorker();
+            report(tr("Keep-fresh worker stopping (after the refresh under way)"), false);
+            return;
+        }
+        if (const Status started = m_session->startWorker(); !started) {
+            const QSignalBlocker blocker(m_keepFresh);
+            m_keepFresh->setChecked(false);
+            report(tr("Cannot keep fresh: %1").arg(started.error().message), true);
+            return;
+        }
+        report(tr("Keep-fresh worker running in this console"), false);
+    });
     connect(m_nextDifference, &QAction::triggered, m_compare, &ComparePanel::nextDifference);
     connect(m_previousDifference, &QAction::triggered, m_compare, &ComparePanel::previousDifference);
     connect(m_copyPath, &QAction::triggered, this, [this] {
@@ -271,6 +298,8 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
     ConnectDialog::remember(spec);
     setWindowTitle(tr("%1 — Preserve").arg(spec.displayName()));
     m_connectionLabel->setText(spec.displayName());
+    m_workersLabel->setText(tr("Workers: …"));
+    m_session->readWorkers();
     report(tr("Connected to %1").arg(spec.displayName()), false);
     updateActions();
     emit connected();
@@ -279,6 +308,15 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
 void MainWindow::connectSession()
 {
     ConsoleSession *session = m_session.get();
+    {
+        const QSignalBlocker blocker(m_keepFresh);
+        m_keepFresh->setChecked(false);
+    }
+    connect(session, &ConsoleSession::workersRead, this, &MainWindow::showWorkers);
+    connect(session, &ConsoleSession::workersFailed, this, [this](const QString &text) {
+        m_workersLabel->setText(tr("Workers: unknown"));
+        m_workersLabel->setToolTip(tr("Cannot read the workers' heartbeats: %1").arg(text));
+    });
     CacheService *service = &session->service();
     connect(&session->statuses(), &StatusLoader::loaded, this, [this](const QList<EntryStatus> &statuses) {
         m_browser->updateStates(statuses);
@@ -344,6 +382,29 @@ void MainWindow::updateActions()
     m_reloadAction->setEnabled(m_session != nullptr);
     m_nextDifference->setEnabled(differences);
     m_previousDifference->setEnabled(differences);
+}
+
+// "Workers: 1 running · lag 35 ms" (the slowest), "none" in the warning colour: nothing keeps the
+// cache fresh by itself then. The tooltip has each worker.
+void MainWindow::showWorkers(const QList<ChangeTracking::WorkerBeat> &workers)
+{
+    int running = 0;
+    qint64 lag = 0, queued = 0;
+    for (const ChangeTracking::WorkerBeat &worker : workers) {
+        if (!worker.alive())
+            continue;
+        ++running;
+        lag = std::max(lag, worker.lagMs);
+        queued += worker.queued;
+    }
+    if (running == 0) {
+        m_workersLabel->setText(tr("<span style=\"color:#b35900\">Workers: none</span>"));
+    } else {
+        m_workersLabel->setText(tr("Workers: %1 running · queue %2 · lag %3 ms").arg(running).arg(queued).arg(lag));
+    }
+    m_workersLabel->setToolTip(tr("Keep-fresh workers on this database: %1.\nStart one with Cache ▸ Keep Fresh Here, "
+                                  "'preserve worker' or 'preserve serve --keep-fresh'.")
+                                   .arg(ChangeTracking::describeWorkers(workers)));
 }
 
 void MainWindow::comparisonLoaded(const DocumentComparisonPtr &comparison)

@@ -65,6 +65,7 @@ private:
     void entriesChanged(const QList<qint64> &pks);
     void report(const QString &text, bool error);
     void showAbout();
+    void showWorkers(const QList<ChangeTracking::WorkerBeat> &workers);
     void restoreSettings();
     void saveSettings() const;
 
@@ -77,6 +78,7 @@ private:
     JobProgressWidget *m_progress = nullptr;
     CacheActions *m_cacheActions = nullptr;
     QLabel *m_connectionLabel = nullptr;
+    QLabel *m_workersLabel = nullptr; // the keep-fresh workers on the database (heartbeats)
     ConnectDialog *m_connectDialog = nullptr;
     QAction *m_connectAction = nullptr;
     QAction *m_reloadAction = nullptr;
@@ -88,6 +90,7 @@ private:
     QAction *m_saveCached = nullptr;
     QAction *m_saveLive = nullptr;
     QAction *m_aboutAction = nullptr;
+    QAction *m_keepFresh = nullptr; // checkable: a keep-fresh worker in this process
     QTimer m_statusDelay;   // coalesces status reads after bursts of refreshes and changes
     QTimer m_documentDelay; // likewise for re-reading the Foo on screen
     qint64 m_shownFoo = 0;

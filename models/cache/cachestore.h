@@ -46,6 +46,20 @@ public:
         return results;
     }
     virtual Status remove(qint64 pk) = 0;
+    // Per pk, the change position its entry reflects, for entries that exist and are ours (others
+    // are left out): what a worker checks before refreshing a Foo another may have done already.
+    virtual Result<QHash<qint64, qint64>> positions(const QList<qint64> &pks)
+    {
+        auto entries = getMany(pks);
+        if (!entries)
+            return entries.error();
+        QHash<qint64, qint64> positions;
+        for (auto it = entries->cbegin(); it != entries->cend(); ++it) {
+            if (!it.value()->foreign)
+                positions.insert(it.key(), it.value()->changePosition);
+        }
+        return positions;
+    }
     // Every entry's metadata, by pk.
     virtual Result<QList<EntryInfo>> list() = 0;
 };

@@ -138,7 +138,7 @@ struct DbColumnStore::Private {
     Status createSideTable();
     Status notify(qint64 pk);
     Status writeColumn(const Entry &entry);
-    Status writeSide(const Entry &entry);
+    Result<bool> writeSide(const Entry &entry); // false: a newer entry is there
     Result<EntryPtr> decode(qint64 pk, QByteArrayView stored, const SideRow &side) const;
     QString bodyQuery(bool withSide, const QString &condition) const;
     Status refuseReadOnly(const char *what) const;
@@ -288,7 +288,11 @@ Status DbColumnStore::Private::writeColumn(const Entry &entry)
     return success();
 }
 
-Status DbColumnStore::Private::writeSide(const Entry &entry)
+// The side row first, and only when no row there reflects a later change position (another process
+// refreshed from a newer snapshot): false then, and the caller leaves the column as it is. The
+// upsert locks the row (PostgreSQL evaluates the condition on its latest version), so two writers
+// cannot both pass it with the older body last.
+Result<bool> DbColumnStore::Private::writeSide(const Entry &entry)
 {
     auto upsert = statement(QStringLiteral(
         "INSERT INTO %1 (app_label, foo_id, digest, cached_at, serializer_version, built_by, build_us, "
@@ -297,7 +301,9 @@ Status DbColumnStore::Private::writeSide(const Entry &entry)
         "cached_at = excluded.cached_at, serializer_version = excluded.serializer_version, "
         "built_by = excluded.built_by, build_us = excluded.build_us, "
         "change_position = excluded.change_position, body_size = excluded.body_size, "
-        "body_check = excluded.body_check, body_gzip = excluded.body_gzip")
+        "body_check = excluded.body_check, body_gzip = excluded.body_gzip "
+        "WHERE excluded.change_position < 0 OR %1.change_position IS NULL "
+        "OR %1.change_position <= excluded.change_position RETURNING foo_id")
                                 .arg(quote(metadataTable())));
     if (!upsert)
         return upsert.error();
@@ -314,12 +320,13 @@ Status DbColumnStore::Private::writeSide(const Entry &entry)
     side.bind(9, bodyCheck(entry.body));
     side.bindBlob(10, entry.gzip.isEmpty() ? gzipCompress(entry.body) : entry.gzip);
     Status written = side.exec();
+    const bool kept = written && side.next();
     side.reset();
     if (!written)
         return Error::database(QObject::tr("cannot write the metadata of Foo %1: %2")
                                    .arg(entry.pk)
                                    .arg(written.error().message));
-    return success();
+    return kept;
 }
 
 DbColumnStore::DbColumnStore(std::unique_ptr<Database> database)
@@ -444,10 +451,13 @@ Status DbColumnStore::put(const EntryPtr &entry)
             return created;
     }
 
+    const auto side = d->writeSide(*entry);
+    if (!side)
+        return side.error();
+    if (!*side) // a newer entry is there
+        return transaction.commit();
     if (auto column = d->writeColumn(*entry); !column)
         return column;
-    if (auto side = d->writeSide(*entry); !side)
-        return side;
     if (auto sent = d->notify(entry->pk); !sent)
         return sent;
     if (auto committed = transaction.commit(); !committed)
@@ -469,7 +479,8 @@ QList<Status> DbColumnStore::putMany(const QList<EntryPtr> &entries)
         written = written && sideTable.ok() && (*sideTable || d->createSideTable().ok());
         for (qsizetype i = 0; written && i < entries.size(); ++i) {
             const Entry &entry = *entries[i];
-            written = d->writeColumn(entry).ok() && d->writeSide(entry).ok() && d->notify(entry.pk).ok();
+            const auto side = d->writeSide(entry);
+            written = side.ok() && (!*side || (d->writeColumn(entry).ok() && d->notify(entry.pk).ok()));
         }
         if (written && transaction.commit().ok()) {
             d->sideTableSeen = true;
@@ -477,6 +488,38 @@ QList<Status> DbColumnStore::putMany(const QList<EntryPtr> &entries)
         }
     }
     return CacheStore::putMany(entries);
+}
+
+// From the side table alone (no body is read): rows whose Foo has a body. A body Django rewrote
+// after our put still counts as ours here; the worker only asks "was this refreshed already".
+Result<QHash<qint64, qint64>> DbColumnStore::positions(const QList<qint64> &pks)
+{
+    QHash<qint64, qint64> positions;
+    const auto withSide = d->sideTableExists();
+    if (!withSide)
+        return withSide.error();
+    if (!*withSide || pks.isEmpty())
+        return positions;
+    QStringList numbers; // integers: safe to inline, and one statement for any count
+    for (const qint64 pk : pks)
+        numbers << QString::number(pk);
+    auto query = d->database->prepare(
+        QStringLiteral("SELECT m.foo_id, m.change_position FROM %1 m JOIN %2 f ON f.id = m.foo_id "
+                       "WHERE m.app_label = ? AND f.pre_serialized IS NOT NULL AND m.foo_id IN (%3)")
+            .arg(quote(metadataTable()), quote(d->tables().foo), numbers.join(QLatin1Char(','))));
+    if (!query)
+        return query.error();
+    Statement &row = **query;
+    row.bind(0, d->label());
+    if (auto run = row.exec(); !run)
+        return Error::database(QObject::tr("cannot read the entries' change positions: %1").arg(run.error().message));
+    while (row.next())
+        positions.insert(row.integer(0), row.isNull(1) ? -1 : row.integer(1));
+    const Status status = row.status();
+    row.reset();
+    if (!status)
+        return status.error();
+    return positions;
 }
 
 Status DbColumnStore::remove(qint64 pk)

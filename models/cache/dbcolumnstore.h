@@ -37,6 +37,7 @@ public:
     Status put(const EntryPtr &entry) override;
     QList<Status> putMany(const QList<EntryPtr> &entries) override;
     Status remove(qint64 pk) override;
+    Result<QHash<qint64, qint64>> positions(const QList<qint64> &pks) override;
     Result<QList<EntryInfo>> list() override;
 
     Database &database();

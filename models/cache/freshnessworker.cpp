@@ -4,10 +4,15 @@
 #include "db/database.h"
 #include "staleness/changetracking.h"
 
+#include <QCoreApplication>
 #include <QFile>
+#include <QSqlDriver>
+#include <QSqlError>
+#include <QSysInfo>
 #include <QLoggingCategory>
 
 #include <algorithm>
+#include <atomic>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -19,10 +24,39 @@ namespace {
 
 constexpr int standbyRetryMs = 1000;
 constexpr int failureRetryMs = 1000;
+constexpr int claimRetryMs = 100; // a Foo another worker holds is tried again after this
+constexpr int beatEveryMs = 1000;
+
+// host:pid, and #n for the second and later worker of one process (tests, a console that runs one).
+QString newWorkerId()
+{
+    static std::atomic<int> workers { 0 };
+    const int n = ++workers;
+    return QSysInfo::machineHostName() + QLatin1Char(':') + QString::number(QCoreApplication::applicationPid())
+        + (n > 1 ? QStringLiteral("#%1").arg(n) : QString());
+}
 
 QString leaseName(const DatabaseConfig &config)
 {
     return QStringLiteral("preserve_worker_") + config.appLabel;
+}
+
+// The advisory lock key of one Foo: (hashtext of the label's name, pk folded into an int4). Two
+// pks that fold alike only wait for each other.
+QString fooLockName(const DatabaseConfig &config)
+{
+    return QStringLiteral("preserve_foo_") + config.appLabel;
+}
+
+QByteArray pgArray(const QList<qint64> &pks)
+{
+    QByteArray array = "{";
+    for (qsizetype i = 0; i < pks.size(); ++i) {
+        if (i)
+            array += ',';
+        array += QByteArray::number(pks[i]);
+    }
+    return array + '}';
 }
 
 } // namespace
@@ -31,25 +65,37 @@ FreshnessWorker::FreshnessWorker(CacheService &service, FreshnessOptions options
     : QObject(parent)
     , m_service(service)
     , m_options(options)
+    , m_shared(!service.config().database.isSqlite())
+    , m_id(newWorkerId())
 {
     m_clock.start();
     m_timer.setInterval(qMax(1, m_options.pollMs));
     connect(&m_timer, &QTimer::timeout, this, &FreshnessWorker::poll);
+    m_wake.setSingleShot(true);
+    m_wake.setInterval(0);
+    connect(&m_wake, &QTimer::timeout, this, &FreshnessWorker::poll);
     connect(&m_service, &CacheService::jobFinished, this, &FreshnessWorker::onJobFinished);
     connect(&m_service, &CacheService::entryFailed, this, [this](int job, qint64 pk, const QString &message) {
-        if (job != m_batchJob && job != m_catchUpJob)
+        if (job != m_batchJob)
             return;
         ++m_stats.errors;
         m_failures = true;
         qCWarning(lcWorker).noquote() << QStringLiteral("Foo %1 not refreshed (tried again in %2 s): %3").arg(pk).arg(failureRetryMs / 1000).arg(message);
+        // Back into the queue, with what it answered: a change that came meanwhile is newer.
+        const auto answered = m_batch.take(pk);
         Pending &pending = m_pending[pk];
         pending.firstSeenMs = pending.lastSeenMs = m_clock.elapsed();
         pending.notBeforeMs = m_clock.elapsed() + failureRetryMs;
+        pending.required = std::max(pending.required, answered.first);
+        if (!pending.changedAt.isValid())
+            pending.changedAt = answered.second;
     });
 }
 
 FreshnessWorker::~FreshnessWorker()
 {
+    if (m_planner.joinable())
+        m_planner.join();
     if (m_lockFile >= 0)
         ::close(m_lockFile);
 }
@@ -70,8 +116,18 @@ Status FreshnessWorker::start()
                                   .arg(config.appLabel, config.displayName()));
     m_sinceStandbyTry.start();
     m_sincePrune.start();
-    if (!tryToLead())
+    m_sinceBeat.start();
+    listen();
+    if (m_shared)
+        becomeActive();
+    else if (!tryToLead())
         qCInfo(lcWorker) << "another worker is active on this database: waiting as a standby";
+    if (auto prepared = ChangeTracking::prepareWorkers(*m_database); prepared) {
+        m_beating = true;
+        beat();
+    } else {
+        qCWarning(lcWorker).noquote() << tr("no heartbeat (others will not see this worker): %1").arg(prepared.error().message);
+    }
     m_timer.start();
     return success();
 }
@@ -82,46 +138,178 @@ void FreshnessWorker::stop()
     finishIfDone();
 }
 
-// One active worker per database and label: a session advisory lock on PostgreSQL (the server
-// drops it with the session, whatever killed the process), an flock beside the SQLite file.
+// SQLite: one active worker per file and label, holding an flock beside the database file (the
+// kernel drops it with the process, whatever killed it).
 bool FreshnessWorker::tryToLead()
 {
     m_sinceStandbyTry.restart();
     const DatabaseConfig &config = m_service.config().database;
     bool leading = false;
-    if (config.isSqlite()) {
-        const QByteArray path = QFile::encodeName(config.sqlitePath + QStringLiteral(".%1.lock").arg(leaseName(config)));
-        if (m_lockFile < 0)
-            m_lockFile = ::open(path.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (m_lockFile < 0) {
-            qCWarning(lcWorker) << "cannot create" << path << "(" << strerror(errno) << "): another worker on this file would not be kept out";
-            leading = true;
-        } else {
-            leading = ::flock(m_lockFile, LOCK_EX | LOCK_NB) == 0;
-        }
+    const QByteArray path = QFile::encodeName(config.sqlitePath + QStringLiteral(".%1.lock").arg(leaseName(config)));
+    if (m_lockFile < 0)
+        m_lockFile = ::open(path.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m_lockFile < 0) {
+        qCWarning(lcWorker) << "cannot create" << path << "(" << strerror(errno) << "): another worker on this file would not be kept out";
+        leading = true;
     } else {
-        auto statement = m_database->prepare(QStringLiteral("SELECT CASE WHEN pg_try_advisory_lock(hashtext(?)) THEN 1 ELSE 0 END"));
-        if (statement) {
-            (*statement)->bind(0, leaseName(config).toUtf8());
-            leading = (*statement)->exec() && (*statement)->next() && (*statement)->integer(0) == 1;
-            (*statement)->reset();
-        }
+        leading = ::flock(m_lockFile, LOCK_EX | LOCK_NB) == 0;
     }
-    if (!leading)
-        return false;
-    // Everything the log says is stale now (what a worker killed mid-batch left too), then the log
-    // from the position read before that pass.
+    if (leading)
+        becomeActive();
+    return leading;
+}
+
+// Everything the status calls stale, missing, corrupt or unknown now (what a worker killed mid-batch
+// left too) is queued, then
+// the log is followed from the position read before that status.
+void FreshnessWorker::becomeActive()
+{
     auto position = ChangeTracking::position(*m_database);
     if (!position) {
         qCWarning(lcWorker).noquote() << position.error().message;
-        return false;
+        return;
     }
     m_cursor = *position;
     m_active = m_stats.active = true;
-    m_catchUpJob = m_service.refreshStale();
-    qCInfo(lcWorker) << "active: refreshing what is stale, then following the change log";
+    m_planning = true;
+    m_catchUpClock.start();
+    const qint64 required = m_cursor;
+    m_planner = std::thread([this, required] {
+        auto statuses = m_service.status();
+        QMetaObject::invokeMethod(this, [this, statuses = std::move(statuses), required] { planCatchUp(statuses, required); },
+                                  Qt::QueuedConnection);
+    });
+    qCInfo(lcWorker).noquote() << (m_shared ? tr("active (sharing the work with any other worker on this database): refreshing what is stale, then following the change log")
+                                            : tr("active: refreshing what is stale, then following the change log"));
     emit becameActive();
+}
+
+void FreshnessWorker::planCatchUp(const Result<QList<EntryStatus>> &statuses, qint64 required)
+{
+    m_planner.join();
+    m_planning = false;
+    if (!statuses) {
+        ++m_stats.errors;
+        m_failures = true;
+        qCWarning(lcWorker).noquote() << tr("cannot tell what is stale (tried again in %1 s): %2").arg(failureRetryMs / 1000).arg(statuses.error().message);
+        m_active = m_stats.active = false; // becomeActive() again: the log position too, so nothing slips between
+        m_sinceStandbyTry.restart();
+        return;
+    }
+    const qint64 now = m_clock.elapsed();
+    for (const EntryStatus &status : *statuses) {
+        // Unknown too (built before tracking, or before a gap in the log): nothing else would
+        // ever make it fresh. Foreign entries are Django's own writes: left alone.
+        if (status.state != EntryState::Stale && status.state != EntryState::Missing && status.state != EntryState::Corrupt
+            && status.state != EntryState::Unknown)
+            continue;
+        auto pending = m_pending.find(status.pk);
+        if (pending == m_pending.end()) {
+            pending = m_pending.insert(status.pk, Pending {});
+            pending->firstSeenMs = now;
+            pending->lastSeenMs = now - m_options.debounceMs; // due at once
+        }
+        pending->required = std::max(pending->required, required);
+        m_catchUpLeft.insert(status.pk);
+    }
+    m_stats.queued = int(m_pending.size());
+    m_catchUpRefreshed = 0;
+    finishCatchUpIfDone();
+    startDueBatch();
+    finishIfDone();
+}
+
+void FreshnessWorker::finishCatchUpIfDone()
+{
+    if (m_planning || !m_catchUpClock.isValid() || !m_catchUpLeft.isEmpty())
+        return;
+    qCInfo(lcWorker).noquote() << tr("caught up: %1 stale entr%2 refreshed in %3 s")
+                                      .arg(m_catchUpRefreshed).arg(m_catchUpRefreshed == 1 ? "y" : "ies")
+                                      .arg(double(m_catchUpClock.elapsed()) / 1000.0, 0, 'f', 2);
+    m_catchUpClock.invalidate();
+    emit caughtUp();
+}
+
+bool FreshnessWorker::reconnect()
+{
+    auto database = Database::open(m_service.config().database);
+    if (!database)
+        return false;
+    m_database = std::move(database.value());
+    qCInfo(lcWorker) << "reconnected to the database";
+    listen();
     return true;
+}
+
+void FreshnessWorker::listen()
+{
+    if (!m_shared || !m_database)
+        return;
+    QSqlDriver *driver = m_database->connection().driver();
+    const QString channel = ChangeTracking::notifyChannel(m_service.config().database.appLabel);
+    if (!driver->subscribeToNotification(channel)) {
+        qCWarning(lcWorker).noquote() << tr("cannot LISTEN on %1 (the log is read every %2 ms instead): %3")
+                                             .arg(channel).arg(m_options.pollMs).arg(driver->lastError().text());
+        return;
+    }
+    // A burst of NOTIFYs is one read: the timer is started once until it fires.
+    connect(driver, &QSqlDriver::notification, this, [this] {
+        if (!m_wake.isActive())
+            m_wake.start();
+    });
+}
+
+QList<qint64> FreshnessWorker::claim(const QList<qint64> &candidates, int limit)
+{
+    // Rows come out of unnest in order and LIMIT stops the scan: only the returned ones are locked.
+    auto statement = m_database->prepare(QStringLiteral(
+        "SELECT k FROM unnest(CAST(? AS bigint[])) AS k "
+        "WHERE pg_try_advisory_lock(hashtext(?), CAST(k % 2147483647 AS integer)) LIMIT ?"));
+    QList<qint64> claimed;
+    if (!statement)
+        return claimed;
+    Statement &query = **statement;
+    query.bind(0, pgArray(candidates));
+    query.bind(1, fooLockName(m_service.config().database).toUtf8());
+    query.bind(2, qint64(limit));
+    if (auto run = query.exec(); !run) {
+        qCWarning(lcWorker).noquote() << tr("cannot claim Foos to refresh: %1").arg(run.error().message);
+        query.reset();
+        return claimed;
+    }
+    while (query.next())
+        claimed << query.integer(0);
+    query.reset();
+    m_claimed = !claimed.isEmpty();
+    return claimed;
+}
+
+void FreshnessWorker::releaseClaims()
+{
+    if (!m_claimed || !m_database)
+        return;
+    m_claimed = false;
+    // The worker holds no other advisory lock on this session.
+    if (auto unlocked = m_database->run(QStringLiteral("SELECT pg_advisory_unlock_all()")); !unlocked)
+        qCWarning(lcWorker).noquote() << tr("cannot release the Foos' locks (the session ends with them): %1").arg(unlocked.error().message);
+}
+
+void FreshnessWorker::beat()
+{
+    m_sinceBeat.start();
+    if (!m_beating || !m_database)
+        return;
+    ChangeTracking::WorkerBeat beat;
+    beat.id = m_id;
+    beat.host = QSysInfo::machineHostName();
+    beat.pid = QCoreApplication::applicationPid();
+    beat.active = m_active;
+    beat.queued = m_stats.queued + m_batch.size();
+    beat.lagMs = qRound64(m_stats.lastLagSeconds * 1000);
+    beat.refreshed = m_stats.refreshed;
+    beat.errors = m_stats.errors;
+    if (auto done = ChangeTracking::beat(*m_database, beat); !done)
+        qCDebug(lcWorker).noquote() << "heartbeat not written:" << done.error().message;
 }
 
 void FreshnessWorker::publish()
@@ -135,16 +323,34 @@ void FreshnessWorker::poll()
     if (m_finished)
         return;
     publish();
+    if (m_sinceBeat.hasExpired(beatEveryMs))
+        beat();
+    if (!m_database) {
+        if (m_stopping)
+            finishIfDone();
+        else if (m_sinceStandbyTry.hasExpired(standbyRetryMs)) {
+            m_sinceStandbyTry.restart();
+            reconnect();
+        }
+        return;
+    }
     if (!m_active) {
         if (m_stopping)
             finishIfDone();
-        else if (m_sinceStandbyTry.hasExpired(standbyRetryMs))
-            tryToLead();
+        else if (m_sinceStandbyTry.hasExpired(standbyRetryMs) && !m_planning) {
+            if (m_shared) {
+                m_sinceStandbyTry.restart();
+                becomeActive();
+            } else {
+                tryToLead();
+            }
+        }
         return;
     }
     readChanges();
+    publish(); // what was read counts before its refresh does (a batch may end before the next poll)
     startDueBatch();
-    if (!m_batchJob && !m_catchUpJob && m_sincePrune.hasExpired(m_options.pruneEveryMs))
+    if (!m_batchJob && m_database && m_sincePrune.hasExpired(m_options.pruneEveryMs))
         pruneLog();
     finishIfDone();
 }
@@ -213,10 +419,18 @@ void FreshnessWorker::readChanges()
     if (!changes) {
         ++m_stats.errors;
         qCWarning(lcWorker).noquote() << tr("cannot read the change log: %1").arg(changes.error().message);
+        const Error::Kind kind = changes.error().kind;
+        if (kind == Error::Kind::Database || kind == Error::Kind::Unavailable) {
+            // QPSQL keeps a dead connection after a server restart: open a new one. Its locks went
+            // with the old session; the batch under way writes through the service's own connections.
+            m_claimed = false;
+            m_database.reset();
+            m_sinceStandbyTry.restart();
+        }
         return;
     }
     m_cursor = *position;
-    m_readSinceCatchUp = m_catchUpJob == 0;
+    m_readSinceActive = !m_planning;
     const qint64 now = m_clock.elapsed();
     for (const ChangeTracking::Change &change : std::as_const(*changes)) {
         qint64 &handled = m_handled[change.foo];
@@ -233,13 +447,14 @@ void FreshnessWorker::readChanges()
         }
         pending->lastSeenMs = now;
         pending->changedAt = change.at;
+        pending->required = std::max(pending->required, change.position);
     }
     m_stats.queued = int(m_pending.size());
 }
 
 void FreshnessWorker::startDueBatch()
 {
-    if (m_batchJob || m_catchUpJob || m_stopping || m_pending.isEmpty())
+    if (m_batchJob || m_stopping || m_pending.isEmpty() || !m_database)
         return;
     const qint64 now = m_clock.elapsed();
     struct Due {
@@ -258,13 +473,67 @@ void FreshnessWorker::startDueBatch()
     }
     if (due.isEmpty())
         return;
-    std::sort(due.begin(), due.end());
-    if (due.size() > m_options.batchSize)
-        due.resize(m_options.batchSize);
+    // Hot before cold, oldest first, but a quarter of the batch for the newest: a backlog (the
+    // catch-up, a burst of 100,000) never starves a single change that came after it.
+    const qsizetype batch = m_options.batchSize;
+    if (due.size() > batch) {
+        const qsizetype newest = batch / 4;
+        std::nth_element(due.begin(), due.begin() + (due.size() - newest), due.end(),
+                         [](const Due &a, const Due &b) { return a.firstSeenMs < b.firstSeenMs; });
+        std::sort(due.begin(), due.end() - newest);
+        std::rotate(due.begin() + (batch - newest), due.end() - newest, due.end());
+    } else {
+        std::sort(due.begin(), due.end());
+    }
     QList<qint64> pks;
-    for (const Due &item : std::as_const(due)) {
-        pks << item.pk;
-        m_batch.insert(item.pk, m_pending.take(item.pk).changedAt);
+    if (m_shared) {
+        // Claim in that order: what another worker holds now is passed over and tried again soon.
+        QList<qint64> candidates;
+        candidates.reserve(due.size());
+        for (const Due &item : std::as_const(due))
+            candidates << item.pk;
+        pks = claim(candidates, int(batch));
+        if (pks.size() < batch) { // every candidate was tried: the rest are held elsewhere
+            const QSet<qint64> taken(pks.cbegin(), pks.cend());
+            for (const qint64 pk : std::as_const(candidates)) {
+                if (!taken.contains(pk))
+                    m_pending[pk].notBeforeMs = now + claimRetryMs;
+            }
+        }
+        // Another worker may have refreshed some since we read their changes: those are done.
+        if (!pks.isEmpty()) {
+            if (!m_store) {
+                if (auto store = openStore(m_service.config().store, m_service.config().database))
+                    m_store = std::move(store.value());
+            }
+            auto positions = m_store ? m_store->positions(pks) : Result<QHash<qint64, qint64>>(Error::unavailable(QString()));
+            if (!positions)
+                m_store.reset(); // refreshing them anyway is safe (the store keeps the newer entry)
+            else {
+                pks.removeIf([&](qint64 pk) {
+                    const auto position = positions->constFind(pk);
+                    if (position == positions->cend() || *position <= 0 || *position < m_pending.value(pk).required)
+                        return false;
+                    m_pending.remove(pk);
+                    m_catchUpLeft.remove(pk);
+                    ++m_stats.doneElsewhere;
+                    return true;
+                });
+            }
+        }
+        if (pks.isEmpty()) {
+            releaseClaims();
+            m_stats.queued = int(m_pending.size());
+            finishCatchUpIfDone();
+            return;
+        }
+    } else {
+        for (qsizetype i = 0; i < std::min(batch, due.size()); ++i)
+            pks << due[i].pk;
+    }
+    for (const qint64 pk : std::as_const(pks)) {
+        const Pending pending = m_pending.take(pk);
+        m_batch.insert(pk, { pending.required, pending.changedAt });
     }
     m_stats.queued = int(m_pending.size());
     m_batchJob = m_service.refresh(pks);
@@ -272,58 +541,52 @@ void FreshnessWorker::startDueBatch()
 
 void FreshnessWorker::onJobFinished(const JobSummary &summary)
 {
-    if (summary.job == m_catchUpJob) {
-        m_catchUpJob = 0;
-        m_stats.refreshed += summary.done;
-        if (summary.failed || !summary.firstError.isEmpty()) {
-            m_failures = true;
-            ++m_stats.errors;
-            qCWarning(lcWorker).noquote() << tr("the catch-up pass did not finish: %1").arg(summary.firstError);
-        }
-        qCInfo(lcWorker).noquote() << tr("caught up: %1 stale entr%2 refreshed in %3 s")
-                                          .arg(summary.done).arg(summary.done == 1 ? "y" : "ies").arg(summary.seconds, 0, 'f', 2);
-        emit caughtUp();
-    } else if (summary.job == m_batchJob) {
-        m_batchJob = 0;
-        m_stats.refreshed += summary.done;
-        const QDateTime now = QDateTime::currentDateTimeUtc();
-        double lag = 0;
-        for (const QDateTime &changedAt : std::as_const(m_batch)) {
-            if (!changedAt.isValid())
-                continue;
-            const double seconds = std::max(0.0, double(changedAt.msecsTo(now)) / 1000.0);
-            m_service.telemetry().recordWorkerLag(seconds);
-            lag = std::max(lag, seconds);
-        }
-        m_stats.lastLagSeconds = lag;
-        m_stats.maxLagSeconds = std::max(m_stats.maxLagSeconds, lag);
-        qCInfo(lcWorker).noquote() << tr("refreshed %1 Foo(s)%2, lag %3 ms")
-                                          .arg(summary.done)
-                                          .arg(summary.failed ? tr(", %1 failed").arg(summary.failed) : QString())
-                                          .arg(qRound(lag * 1000));
-        m_batch.clear();
-        emit batchFinished(summary.done, summary.failed);
-    } else {
+    if (summary.job != m_batchJob)
         return;
+    m_batchJob = 0;
+    releaseClaims();
+    m_stats.refreshed += summary.done;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    double lag = 0;
+    for (auto it = m_batch.cbegin(); it != m_batch.cend(); ++it) {
+        // Failed ones went back to the queue (entryFailed took them out of m_batch).
+        if (m_catchUpLeft.remove(it.key()))
+            ++m_catchUpRefreshed;
+        const QDateTime &changedAt = it.value().second;
+        if (!changedAt.isValid())
+            continue;
+        const double seconds = std::max(0.0, double(changedAt.msecsTo(now)) / 1000.0);
+        m_service.telemetry().recordWorkerLag(seconds);
+        lag = std::max(lag, seconds);
     }
+    m_stats.lastLagSeconds = lag;
+    m_stats.maxLagSeconds = std::max(m_stats.maxLagSeconds, lag);
+    qCInfo(lcWorker).noquote() << tr("refreshed %1 Foo(s)%2, lag %3 ms")
+                                      .arg(summary.done)
+                                      .arg(summary.failed ? tr(", %1 failed").arg(summary.failed) : QString())
+                                      .arg(qRound(lag * 1000));
+    m_batch.clear();
+    emit batchFinished(summary.done, summary.failed);
+    finishCatchUpIfDone();
     startDueBatch();
     finishIfDone();
 }
 
 void FreshnessWorker::finishIfDone()
 {
-    if (m_finished || m_batchJob || m_catchUpJob)
+    if (m_finished || m_batchJob || m_planning)
         return;
-    const bool drained = m_options.once && m_active && m_readSinceCatchUp && m_pending.isEmpty();
+    const bool drained = m_options.once && m_active && m_readSinceActive && m_pending.isEmpty();
     if (!m_stopping && !drained)
         return;
     m_finished = true;
     m_timer.stop();
+    if (m_beating && m_database)
+        [[maybe_unused]] auto left = ChangeTracking::leave(*m_database, m_id);
     if (m_lockFile >= 0) {
         ::close(m_lockFile); // releases the flock
         m_lockFile = -1;
     }
-    if (m_database && !m_database->config().isSqlite() && m_active)
-        [[maybe_unused]] auto unlocked = m_database->run(QStringLiteral("SELECT pg_advisory_unlock_all()"));
+    releaseClaims();
     emit finished(!m_failures);
 }

@@ -712,8 +712,23 @@ Status RedisStore::put(const EntryPtr &entry)
         return Error::invalid(QObject::tr("Redis is not written: the connection is read-only (--read-only)"));
     const QByteArray key = d->config.key(entry->pk);
     const QByteArray seal = sealOf(entry->digest, entry->body, entry->gzip);
-    // DEL first: a foreign string at the key, or fields of an older layout, must not survive.
-    const Command hset { "HSET", key,
+    // One script, atomic on the server: an entry that reflects a later change position than this
+    // one (another process refreshed from a newer snapshot) is kept, never overwritten by an older
+    // body. DEL first: a foreign string at the key, or fields of an older layout, must not survive.
+    static const QByteArray script = QByteArrayLiteral(
+        "local was = redis.call('TYPE', KEYS[1])['ok']\n"
+        "local position = tonumber(ARGV[2])\n"
+        "if was == 'hash' and position >= 0 then\n"
+        "  local stored = tonumber(redis.call('HGET', KEYS[1], 'change_position'))\n"
+        "  if stored and stored > position then return {was, 0} end\n"
+        "end\n"
+        "redis.call('DEL', KEYS[1])\n"
+        "redis.call('HSET', KEYS[1], unpack(ARGV, 4))\n"
+        "redis.call('PUBLISH', ARGV[1], ARGV[3])\n"
+        "return {was, 1}\n");
+    const QByteArray position = QByteArray::number(entry->changePosition);
+    const Command eval { "EVAL", script, "1", key,
+                         d->config.channel(), position, QByteArray::number(entry->pk),
                          "body", entry->body,
                          "gzip", entry->gzip,
                          "digest", entry->digest,
@@ -722,32 +737,24 @@ Status RedisStore::put(const EntryPtr &entry)
                          "version", QByteArray::number(entry->serializerVersion),
                          "built_by", entry->builtBy.toUtf8(),
                          "build_us", QByteArray::number(entry->buildMicros),
-                         "change_position", QByteArray::number(entry->changePosition) };
-    auto replies = d->pipeline({ { "MULTI" }, { "TYPE", key }, { "DEL", key }, hset,
-                                 { "PUBLISH", d->config.channel(), QByteArray::number(entry->pk) }, { "EXEC" } });
+                         "change_position", position };
+    auto replies = d->pipeline({ eval });
     if (!replies)
         return replies.error();
-    const Reply *exec = replies->back().get();
-    if (exec->type != REDIS_REPLY_ARRAY) {
-        // EXECABORT: a command was refused while queuing (out of memory…); nothing was written.
-        const auto refusal = std::find_if(replies->begin(), replies->end(), [](const ReplyPtr &reply) {
-            return isError(reply.get());
-        });
-        return d->refused(key, refusal != replies->end() ? refusal->get() : exec);
-    }
-    for (size_t i = 0; i < exec->size(); ++i) {
-        if (isError(exec->at(i)))
-            return d->refused(key, exec->at(i));
-    }
+    const Reply *result = replies->front().get();
+    // An error (out of memory, scripts refused…): Redis checks memory at a script's first write and
+    // lets a script that has written go on, so the entry is the old one or the new one, never torn.
+    if (result->type != REDIS_REPLY_ARRAY || result->size() != 2)
+        return d->refused(key, result);
     // Ours are hashes; a plain string is a foreign entry. Anything else (a list, a set…) was some
     // other program's data at our key, now replaced: say so, once per key.
-    if (const Reply *type = exec->size() > 0 ? exec->at(0) : nullptr; type && type->type == REDIS_REPLY_STATUS) {
-        const QByteArray &was = type->str;
-        if (was != "none" && was != "hash" && was != "string") {
-            qCWarning(lcRedisStore, "%s held a Redis %s, not an entry: replaced by Foo %lld's entry", key.constData(),
-                      was.constData(), entry->pk);
-        }
+    const QByteArray &was = result->at(0)->str;
+    if (was != "none" && was != "hash" && was != "string") {
+        qCWarning(lcRedisStore, "%s held a Redis %s, not an entry: replaced by Foo %lld's entry", key.constData(),
+                  was.constData(), entry->pk);
     }
+    if (result->at(1)->integer == 0)
+        qCDebug(lcRedisStore, "%s reflects a later change than this body of Foo %lld: kept", key.constData(), entry->pk);
     return success();
 }
 
@@ -837,6 +844,28 @@ Result<QList<EntryInfo>> RedisStore::Private::describe(const QList<std::pair<qin
             infos << *info;
     }
     return infos;
+}
+
+Result<QHash<qint64, qint64>> RedisStore::positions(const QList<qint64> &pks)
+{
+    std::vector<Command> commands;
+    commands.reserve(size_t(pks.size()));
+    for (const qint64 pk : pks)
+        commands.push_back({ "HGET", d->config.key(pk), "change_position" });
+    QHash<qint64, qint64> positions;
+    if (commands.empty())
+        return positions;
+    auto replies = d->pipeline(commands);
+    if (!replies)
+        return replies.error();
+    for (qsizetype i = 0; i < pks.size(); ++i) {
+        const Reply *reply = (*replies)[size_t(i)].get();
+        bool number = false;
+        const qint64 position = reply->type == REDIS_REPLY_STRING ? reply->str.toLongLong(&number) : 0;
+        if (number) // a hash of ours; nil (none), WRONGTYPE (a foreign string) are left out
+            positions.insert(pks[i], position);
+    }
+    return positions;
 }
 
 Result<QList<EntryInfo>> RedisStore::list()

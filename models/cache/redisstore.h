@@ -52,6 +52,7 @@ public:
     Result<QHash<qint64, EntryPtr>> getMany(const QList<qint64> &pks) override;
     Status put(const EntryPtr &entry) override;
     Status remove(qint64 pk) override;
+    Result<QHash<qint64, qint64>> positions(const QList<qint64> &pks) override;
     // SCAN (never KEYS) plus one pipelined metadata read per key.
     Result<QList<EntryInfo>> list() override;
 

@@ -1,5 +1,6 @@
 #include "consolesession.h"
 
+#include "cache/freshnessworker.h"
 #include "cache/storeconfig.h"
 #include "db/database.h"
 #include "items/documentloader.h"
@@ -87,11 +88,16 @@ ConsoleSession::ConsoleSession(const ConnectionSpec &spec, const CacheConfig &co
     connect(service, &CacheService::entriesChanged, this, &ConsoleSession::statesMayHaveChanged);
     if (auto watching = m_service->startWatching(); !watching)
         qCWarning(lcSession) << "watching the store (retrying):" << watching.error().message;
+    m_workersTimer.setInterval(2000);
+    connect(&m_workersTimer, &QTimer::timeout, this, &ConsoleSession::readWorkers);
+    m_workersTimer.start();
 }
 
 ConsoleSession::~ConsoleSession()
 {
     m_statusThrottle.stop();
+    m_workersTimer.stop();
+    m_worker.reset(); // before the service it refreshes through
     disconnect(m_service.get(), nullptr, this, nullptr);
     if (m_server->isRunning())
         m_server->stop();
@@ -99,6 +105,74 @@ ConsoleSession::~ConsoleSession()
     m_statuses->setService(nullptr);
     m_server.reset();
     m_service.reset();
+}
+
+Status ConsoleSession::startWorker()
+{
+    if (m_worker)
+        return success();
+    if (m_spec.readOnly)
+        return Error::invalid(tr("a keep-fresh worker writes the cache: this connection is read-only"));
+    FreshnessOptions options;
+    options.hotFirst = true;
+    auto worker = std::make_unique<FreshnessWorker>(*m_service, options);
+    if (auto started = worker->start(); !started)
+        return started;
+    m_worker = std::move(worker);
+    emit workerStateChanged(true);
+    readWorkers();
+    return success();
+}
+
+void ConsoleSession::stopWorker()
+{
+    if (!m_worker)
+        return;
+    FreshnessWorker *worker = m_worker.release();
+    // It finishes the batch under way, takes its heartbeat out, then goes.
+    connect(worker, &FreshnessWorker::finished, worker, &QObject::deleteLater);
+    connect(worker, &FreshnessWorker::finished, this, &ConsoleSession::readWorkers);
+    worker->setParent(this);
+    worker->stop();
+    emit workerStateChanged(false);
+}
+
+void ConsoleSession::readWorkers()
+{
+    if (m_readingWorkers)
+        return;
+    m_readingWorkers = true;
+    struct Read {
+        QString error;
+        QList<ChangeTracking::WorkerBeat> workers;
+    };
+    auto promise = std::make_shared<QPromise<Read>>();
+    QFuture<Read> future = promise->future();
+    promise->start();
+    QThreadPool::globalInstance()->start([config = m_service->config().database, promise] {
+        Read read;
+        if (auto database = Database::open(config); !database)
+            read.error = database.error().message;
+        else if (auto workers = ChangeTracking::workers(**database); !workers)
+            read.error = workers.error().message;
+        else
+            read.workers = std::move(workers.value());
+        promise->addResult(read);
+        promise->finish();
+    });
+    auto *watcher = new QFutureWatcher<Read>(this);
+    connect(watcher, &QFutureWatcher<Read>::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        m_readingWorkers = false;
+        if (watcher->future().resultCount() == 0)
+            return;
+        const Read read = watcher->future().result();
+        if (read.error.isEmpty())
+            emit workersRead(read.workers);
+        else
+            emit workersFailed(read.error);
+    });
+    watcher->setFuture(future);
 }
 
 void ConsoleSession::statesMayHaveChanged()

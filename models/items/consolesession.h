@@ -3,6 +3,7 @@
 #include "cache/cacheservice.h"
 #include "core/result.h"
 #include "http/httpserver.h"
+#include "staleness/changetracking.h"
 
 #include <QObject>
 #include <QTimer>
@@ -12,6 +13,7 @@
 #include <memory>
 
 class DocumentLoader;
+class FreshnessWorker;
 class StatusLoader;
 
 // What an operator picks in the console's Connect dialog (or on the command line).
@@ -64,6 +66,22 @@ public:
     // Starts the built-in server; `tokenFile` (may be empty) enables the admin endpoints.
     Result<quint16> startServer(HttpServerOptions options, const QString &tokenFile);
 
+    // Keep-fresh: a worker in this process, as `serve --keep-fresh` runs one (what the server's
+    // clients read goes first). Refuses a read-only connection and a database without tracking.
+    Status startWorker();
+    void stopWorker();
+    bool isWorkerRunning() const { return m_worker != nullptr; }
+    // Reads the heartbeats of every worker on the database (this one's too) on a thread of its own;
+    // workersRead or workersFailed follow. The session does so every workersInterval() ms.
+    void readWorkers();
+    void setWorkersInterval(int milliseconds) { m_workersTimer.setInterval(milliseconds); }
+    int workersInterval() const { return m_workersTimer.interval(); }
+
+signals:
+    void workersRead(const QList<ChangeTracking::WorkerBeat> &workers);
+    void workersFailed(const QString &message);
+    void workerStateChanged(bool running);
+
 private:
     void statesMayHaveChanged();
 
@@ -73,4 +91,7 @@ private:
     std::unique_ptr<DocumentLoader> m_documents;
     std::unique_ptr<StatusLoader> m_statuses;
     QTimer m_statusThrottle;
+    std::unique_ptr<FreshnessWorker> m_worker;
+    QTimer m_workersTimer;
+    bool m_readingWorkers = false;
 };

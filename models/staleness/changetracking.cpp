@@ -151,6 +151,7 @@ Result<QString> scriptSection(const Database &database, const QString &section)
         { "{log_index}", log + QLatin1String("_foo_id") },
         { "{xid_index}", log + QLatin1String("_xid") },
         { "{channel}", notifyChannel(label) },
+        { "{workers}", DjangoTables::quote(workersTableName(label)) },
     };
     for (const auto &[placeholder, value] : values)
         script.replace(QLatin1String(placeholder), value);
@@ -311,6 +312,120 @@ QString logTableName(const QString &appLabel)
     return QLatin1String("preserve_changes_") + appLabel;
 }
 
+QString workersTableName(const QString &appLabel)
+{
+    return QLatin1String("preserve_workers_") + appLabel;
+}
+
+Status prepareWorkers(Database &database)
+{
+    if (auto quiet = hushNotices(database); !quiet)
+        return quiet;
+    return runSection(database, QStringLiteral("workers"));
+}
+
+Status beat(Database &database, const WorkerBeat &worker)
+{
+    const bool sqlite = database.isSqlite();
+    const QString table = DjangoTables::quote(workersTableName(database.config().appLabel));
+    const QString now = sqlite ? QStringLiteral("strftime('%Y-%m-%dT%H:%M:%fZ', 'now')") : QStringLiteral("now()");
+    auto upsert = database.prepare(
+        QStringLiteral("INSERT INTO %1 (worker, host, pid, active, queued, lag_ms, refreshed, errors, started_at, seen_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, %2, %2) ON CONFLICT (worker) DO UPDATE SET active = excluded.active, "
+                       "queued = excluded.queued, lag_ms = excluded.lag_ms, refreshed = excluded.refreshed, "
+                       "errors = excluded.errors, seen_at = excluded.seen_at")
+            .arg(table, now));
+    if (!upsert)
+        return upsert.error();
+    Statement &row = **upsert;
+    row.bind(0, worker.id.toUtf8());
+    row.bind(1, worker.host.toUtf8());
+    row.bind(2, worker.pid);
+    row.bind(3, qint64(worker.active ? 1 : 0));
+    row.bind(4, worker.queued);
+    row.bind(5, worker.lagMs);
+    row.bind(6, worker.refreshed);
+    row.bind(7, worker.errors);
+    Status written = row.exec();
+    row.reset();
+    if (!written)
+        return written;
+    auto pruned = database.run(sqlite ? QStringLiteral("DELETE FROM %1 WHERE seen_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hour')").arg(table)
+                                      : QStringLiteral("DELETE FROM %1 WHERE seen_at < now() - interval '1 hour'").arg(table));
+    if (!pruned)
+        return pruned.error();
+    return success();
+}
+
+Status leave(Database &database, const QString &id)
+{
+    auto statement = database.prepare(
+        QStringLiteral("DELETE FROM %1 WHERE worker = ?").arg(DjangoTables::quote(workersTableName(database.config().appLabel))));
+    if (!statement)
+        return statement.error();
+    (*statement)->bind(0, id.toUtf8());
+    Status done = (*statement)->exec();
+    (*statement)->reset();
+    return done;
+}
+
+QString describeWorkers(const QList<WorkerBeat> &workers)
+{
+    QStringList running, silent;
+    for (const WorkerBeat &worker : workers) {
+        if (worker.alive())
+            running << QObject::tr("%1 (%2, queue %3, lag %4 ms, %5 refreshed%6)")
+                           .arg(worker.id, worker.active ? QObject::tr("active") : QObject::tr("standby"))
+                           .arg(worker.queued).arg(worker.lagMs).arg(worker.refreshed)
+                           .arg(worker.errors ? QObject::tr(", %1 errors").arg(worker.errors) : QString());
+        else
+            silent << QObject::tr("%1 for %2 s").arg(worker.id).arg(qRound64(worker.ageSeconds));
+    }
+    QString line = running.isEmpty() ? QObject::tr("none running") : QObject::tr("%1 running: %2").arg(running.size()).arg(running.join(QLatin1String(", ")));
+    if (!silent.isEmpty())
+        line += QObject::tr("; %1 silent (stopped or hung): %2").arg(silent.size()).arg(silent.join(QLatin1String(", ")));
+    return line;
+}
+
+Result<QList<WorkerBeat>> workers(Database &database)
+{
+    const QString name = workersTableName(database.config().appLabel);
+    auto names = database.tableNames();
+    if (!names)
+        return names.error();
+    QList<WorkerBeat> beats;
+    if (!names->contains(name))
+        return beats;
+    const bool sqlite = database.isSqlite();
+    auto rows = database.run(
+        QStringLiteral("SELECT worker, host, pid, active, queued, lag_ms, refreshed, errors, %1, %2 FROM %3 "
+                       "WHERE %2 < 3600 ORDER BY %2, worker")
+            .arg(sqlite ? QStringLiteral("started_at") : QStringLiteral("to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"),
+                 sqlite ? QStringLiteral("((julianday('now') - julianday(seen_at)) * 86400.0)")
+                        : QStringLiteral("extract(epoch FROM now() - seen_at)::float8"),
+                 DjangoTables::quote(name)));
+    if (!rows)
+        return rows.error();
+    Statement &row = **rows;
+    while (row.next()) {
+        WorkerBeat beat;
+        beat.id = QString::fromUtf8(row.text(0));
+        beat.host = QString::fromUtf8(row.text(1));
+        beat.pid = row.integer(2);
+        beat.active = row.integer(3) != 0;
+        beat.queued = row.integer(4);
+        beat.lagMs = row.integer(5);
+        beat.refreshed = row.integer(6);
+        beat.errors = row.integer(7);
+        beat.startedAt = QDateTime::fromString(QString::fromUtf8(row.text(8)), Qt::ISODateWithMs);
+        beat.ageSeconds = row.text(9).toDouble();
+        beats << beat;
+    }
+    if (auto done = row.status(); !done)
+        return done.error();
+    return beats;
+}
+
 QStringList triggerNames(const QString &appLabel, DatabaseConfig::Engine engine)
 {
     // The template is the one list: every CREATE TRIGGER "{track}_…" in it.
@@ -339,6 +454,8 @@ Status install(Database &database)
             return dropped;
         if (auto created = runSection(database, QStringLiteral("install")); !created)
             return created;
+        if (auto workers = runSection(database, QStringLiteral("workers")); !workers)
+            return workers;
         return newPeriod ? insertMarker(database) : success();
     });
     if (done)

@@ -80,8 +80,38 @@ Result<QList<std::pair<qint64, qint64>>> changeRows(Database &database, qint64 u
 // trackedSince reads. NotFound when tracking is not installed.
 Status prune(Database &database, qint64 position);
 
+// Keep-fresh workers leave a heartbeat, one row each in preserve_workers_<label> (made by install(),
+// or by the first beat on an older install; dropped by uninstall()), about once a second. Anyone
+// connected to the database can tell whether a worker runs, where, its queue and its lag.
+struct WorkerBeat {
+    QString id;            // host:pid
+    QString host;
+    qint64 pid = 0;
+    bool active = false;   // following the log (not a SQLite standby)
+    qint64 queued = 0;
+    qint64 lagMs = 0;      // the last batch's
+    qint64 refreshed = 0;
+    qint64 errors = 0;
+    QDateTime startedAt;
+    double ageSeconds = 0; // since its last beat, by the database's clock
+    // A worker that beat within this many seconds runs; one silent for longer has stopped or hangs.
+    static constexpr double aliveSeconds = 5;
+    bool alive() const { return ageSeconds <= aliveSeconds; }
+};
+// Makes the table when an older install lacks it (once, before the first beat).
+Status prepareWorkers(Database &database);
+Status beat(Database &database, const WorkerBeat &worker);
+// The worker's row goes (at a clean stop); rows silent for an hour go with any beat.
+Status leave(Database &database, const QString &id);
+// Every worker seen in the last hour, the most recent beat first; none when there is no table.
+Result<QList<WorkerBeat>> workers(Database &database);
+// One line for people: "2 running: host:41 (active, queue 0, lag 35 ms), …; 1 silent for 42 s: …",
+// or "none running".
+QString describeWorkers(const QList<WorkerBeat> &workers);
+
 QString notifyChannel(const QString &appLabel);
 QString logTableName(const QString &appLabel);
+QString workersTableName(const QString &appLabel);
 // The triggers install() creates on that engine (preserve_track_<label>_<model>_<ins|upd|del|…>),
 // sorted: read from its template.
 QStringList triggerNames(const QString &appLabel, DatabaseConfig::Engine engine);

@@ -57,6 +57,22 @@ DROP FUNCTION IF EXISTS "{track}_zab_bazs"();
 
 -- @drop-log
 DROP TABLE IF EXISTS {log};
+DROP TABLE IF EXISTS {workers};
+
+-- @workers
+-- Keep-fresh workers' heartbeats (ChangeTracking::beat), one row per worker process.
+CREATE TABLE IF NOT EXISTS {workers} (
+    "worker" text NOT NULL PRIMARY KEY,
+    "host" text NOT NULL,
+    "pid" bigint NOT NULL,
+    "active" integer NOT NULL,
+    "queued" bigint NOT NULL,
+    "lag_ms" bigint NOT NULL,
+    "refreshed" bigint NOT NULL,
+    "errors" bigint NOT NULL,
+    "started_at" timestamptz NOT NULL,
+    "seen_at" timestamptz NOT NULL
+);
 
 -- @install
 -- foo_id NULL marks "tracking installed" (the log is complete after it).

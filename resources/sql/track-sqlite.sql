@@ -41,6 +41,22 @@ DROP TRIGGER IF EXISTS "{track}_log_del";
 
 -- @drop-log
 DROP TABLE IF EXISTS {log};
+DROP TABLE IF EXISTS {workers};
+
+-- @workers
+-- Keep-fresh workers' heartbeats (ChangeTracking::beat), one row per worker process.
+CREATE TABLE IF NOT EXISTS {workers} (
+    "worker" text NOT NULL PRIMARY KEY,
+    "host" text NOT NULL,
+    "pid" bigint NOT NULL,
+    "active" integer NOT NULL,
+    "queued" bigint NOT NULL,
+    "lag_ms" bigint NOT NULL,
+    "refreshed" bigint NOT NULL,
+    "errors" bigint NOT NULL,
+    "started_at" text NOT NULL,
+    "seen_at" text NOT NULL
+);
 
 -- @install
 -- AUTOINCREMENT: ids are never reused, even after prune() removed the newest rows, so a

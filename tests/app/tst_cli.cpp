@@ -430,9 +430,15 @@ private slots:
         QVERIFY(execSql(db, { QStringLiteral("UPDATE api_baz SET name = 'kept fresh' WHERE id IN (SELECT baz_id FROM api_zab_bazs LIMIT 1)") }));
         QTRY_VERIFY_WITH_TIMEOUT(allFresh(), 20000);
         QCOMPARE(preserve(QStringList { QStringLiteral("verify") } + onDb).exitCode, 0);
+        // status names who keeps it fresh, from the heartbeat; the row goes with a clean stop.
+        const QByteArray running = preserve(QStringList { QStringLiteral("status") } + onDb).out;
+        QVERIFY2(running.contains("\nKeep-fresh workers: 1 running: ") && running.contains(QByteArray::number(serve.processId()) + " (active, queue "),
+                 running.right(300).constData());
         serve.terminate();
         QVERIFY(serve.waitForFinished(30000));
         QCOMPARE(serve.exitCode(), 0);
+        const QByteArray stopped = preserve(QStringList { QStringLiteral("status") } + onDb).out;
+        QVERIFY2(stopped.contains("\nKeep-fresh workers: none running\n"), stopped.constData());
     }
 
     // worker --port: /metrics and /healthz of the worker, nothing else; a change shows in the counters.

@@ -17,6 +17,7 @@
 #include "items/consolesession.h"
 #include "items/footreemodel.h"
 #include "serialize/serializer.h"
+#include "staleness/changetracking.h"
 #include "testsupport.h"
 
 #include <QAction>
@@ -154,6 +155,7 @@ private slots:
     void maskPasswords_data();
     void maskPasswords();
     void chartsLeaveRoomAndStayEmptyWhenStopped();
+    void keepFreshHere();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
@@ -815,6 +817,58 @@ void TestMainWindow::chartsLeaveRoomAndStayEmptyWhenStopped()
     QCOMPARE(requests->count(), 1);
     QCOMPARE(requests->at(0).y(), 0.0);
     QCOMPARE(dock->hitRateSeries()->count(), 0); // no requests, no rate
+}
+
+// Cache ▸ Keep Fresh Here runs a worker in the console: the status bar says so (from the
+// heartbeat it leaves in the database), every entry becomes fresh, a change is refreshed by
+// itself, and unchecking stops it (the heartbeat goes). Without tracking it refuses, unchecked.
+void TestMainWindow::keepFreshHere()
+{
+    const QString path = copyOfSmall(QStringLiteral("keepfresh.sqlite3"));
+    QVERIFY(!path.isEmpty());
+    MainWindow window;
+    window.show();
+    open(window, path);
+    auto *label = window.findChild<QLabel *>(QStringLiteral("workersLabel"));
+    auto *keepFresh = window.findChild<QAction *>(QStringLiteral("keepFresh"));
+    QVERIFY(label && keepFresh);
+    QTRY_VERIFY2(label->text().contains(QLatin1String("none")), qPrintable(label->text()));
+    keepFresh->trigger();
+    QVERIFY(!keepFresh->isChecked()); // no tracking: refused
+    QVERIFY(window.statusBar()->currentMessage().contains(QLatin1String("preserve track install")));
+
+    {
+        auto database = Database::open(*DatabaseConfig::parse(path));
+        QVERIFY(database && ChangeTracking::install(**database));
+    }
+    keepFresh->trigger();
+    QVERIFY(keepFresh->isChecked());
+    QTRY_VERIFY_WITH_TIMEOUT(label->text().contains(QLatin1String("Workers: 1 running")), 10000);
+    FooTreeModel *model = window.browser()->model();
+    const auto allFresh = [model] {
+        for (int row = 0; row < model->rowCount(); ++row) {
+            if (model->index(row, 0).data(FooTreeModel::StateRole).value<EntryState>() != EntryState::Fresh)
+                return false;
+        }
+        return true;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(allFresh(), 20000);
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("keepfresh"));
+        db.setDatabaseName(path);
+        QVERIFY(db.open());
+        QSqlQuery query(db);
+        QVERIFY(query.exec(QStringLiteral("UPDATE api_foo SET name = 'renamed by hand' WHERE id = (SELECT min(id) FROM api_foo)")));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("keepfresh"));
+    const qint64 first = model->index(0, 0).data(FooTreeModel::FooIdRole).toLongLong();
+    QSignalSpy refreshed(&window.session()->service(), &CacheService::entryRefreshed);
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(refreshed.cbegin(), refreshed.cend(), [first](const QList<QVariant> &args) { return args.at(1).toLongLong() == first; }), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(allFresh(), 20000);
+    keepFresh->trigger();
+    QVERIFY(!keepFresh->isChecked());
+    QTRY_VERIFY_WITH_TIMEOUT(label->text().contains(QLatin1String("none")), 10000);
 }
 
 QTEST_MAIN(TestMainWindow)

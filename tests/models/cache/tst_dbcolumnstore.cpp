@@ -112,6 +112,7 @@ private slots:
     void removeEntry();
     void getManyLeavesOutMissingAndCorrupt();
     void twoStoresSeeEachOther();
+    void olderNeverOverNewer();
     void sqliteWatcherSeesOtherConnections();
     void sqliteWatcherRetriesUntilTheFileExists();
     void largestMediumEntry();
@@ -539,6 +540,45 @@ void TestDbColumnStore::twoStoresSeeEachOther()
     QVERIFY(read && !*read);
 }
 
+// Invariant: no older body over a newer one. A put whose change position is below the stored
+// entry's (a refresh from an older snapshot finishing last) keeps the newer entry, body and side
+// row; equal or later positions replace it, and an untracked one (-1) always does.
+// positions() tells each entry's position without reading bodies, leaving out Foos with none.
+void TestDbColumnStore::olderNeverOverNewer()
+{
+    auto first = openStore(m_sqlite->config());
+    auto second = openStore(m_sqlite->config());
+    QVERIFY(first && second);
+    const qint64 pk = m_sqliteIds[2];
+    const EntryPtr newer = makeEntry(pk, "{\"name\":\"newer\",\"bar_set\":[]}", sampleMetadata(50));
+    const EntryPtr older = makeEntry(pk, "{\"name\":\"older\",\"bar_set\":[]}", sampleMetadata(49));
+    QVERIFY(first->put(newer));
+    const Status kept = second->put(older);
+    QVERIFY2(kept, qPrintable(why(kept)));
+    auto read = first->get(pk);
+    QVERIFY(read && *read);
+    COMPARE_BODIES((*read)->body, newer->body);
+    QCOMPARE((*read)->changePosition, 50);
+    // putMany, one transaction: the older one is left out, the others are written.
+    const qint64 other = m_sqliteIds[3];
+    const EntryPtr otherEntry = makeEntry(other, "{\"name\":\"other\",\"bar_set\":[]}", sampleMetadata(49));
+    const QList<Status> many = second->putMany({ older, otherEntry });
+    QVERIFY(many.size() == 2 && many[0] && many[1]);
+    read = first->get(pk);
+    QVERIFY(read && *read);
+    COMPARE_BODIES((*read)->body, newer->body);
+    auto positions = first->positions({ pk, other, m_sqliteIds[4] });
+    QVERIFY2(positions, qPrintable(why(positions)));
+    QCOMPARE(*positions, (QHash<qint64, qint64> { { pk, 50 }, { other, 49 } }));
+
+    const EntryPtr same = makeEntry(pk, "{\"name\":\"same\",\"bar_set\":[]}", sampleMetadata(50));
+    QVERIFY(second->put(same));
+    COMPARE_BODIES(first->get(pk).value()->body, same->body);
+    const EntryPtr untracked = makeEntry(pk, "{\"name\":\"untracked\",\"bar_set\":[]}", sampleMetadata(-1));
+    QVERIFY(second->put(untracked));
+    COMPARE_BODIES(first->get(pk).value()->body, untracked->body);
+}
+
 void TestDbColumnStore::sqliteWatcherSeesOtherConnections()
 {
     auto store = openStore(m_sqlite->config());
@@ -756,7 +796,7 @@ void TestDbColumnStore::postgresFailuresLeaveEntriesIntact()
     const auto noFoo = store->put(makeEntry(999999, "{\"name\":\"x\",\"bar_set\":[]}", sampleMetadata()));
     QVERIFY(!noFoo);
     QCOMPARE(noFoo.error().kind, Error::Kind::NotFound);
-    const auto notJson = store->put(makeEntry(ids[2], "{not json", sampleMetadata(7)));
+    const auto notJson = store->put(makeEntry(ids[2], "{not json", sampleMetadata(43))); // newer: it is tried
     QVERIFY(!notJson);
     QCOMPARE(notJson.error().kind, Error::Kind::Database);
 

@@ -112,6 +112,7 @@ private slots:
     void keysAndChannel();
     void roundTrip();
     void missingAndRemove();
+    void olderNeverOverNewer();
     void putReplacesForeignValue();
     void getManyIsOneRoundTrip();
     void listUsesScan();
@@ -279,6 +280,37 @@ void TestRedisStore::roundTrip()
     QVERIFY2(again && *again, qPrintable(why(again)));
     COMPARE_BODIES((*again)->body, second->body);
     QCOMPARE((*again)->changePosition, 9002);
+}
+
+// Invariant: no older body over a newer one (see the database column store's test of the same).
+void TestRedisStore::olderNeverOverNewer()
+{
+    auto first = openStore(m_redis.url());
+    auto second = openStore(m_redis.url());
+    QVERIFY(first && second);
+    const EntryPtr newer = makeEntry(21, fooBody(21, 3), ourMetadata(500));
+    const EntryPtr older = makeEntry(21, fooBody(21, 1), ourMetadata(499));
+    QVERIFY(first->put(newer).ok());
+    const Status kept = second->put(older);
+    QVERIFY2(kept, qPrintable(why(kept)));
+    auto read = first->get(21);
+    QVERIFY(read && *read);
+    COMPARE_BODIES((*read)->body, newer->body);
+    QCOMPARE((*read)->changePosition, 500);
+    QVERIFY(first->put(makeEntry(22, fooBody(22), ourMetadata(7))).ok());
+    m_redis.command({ QStringLiteral("SET"), QStringLiteral("preserve:foo:23"), QStringLiteral("{\"name\":\"foreign\",\"bar_set\":[]}") });
+    auto positions = second->positions({ 21, 22, 23, 24 });
+    QVERIFY2(positions, qPrintable(why(positions)));
+    QCOMPARE(*positions, (QHash<qint64, qint64> { { 21, 500 }, { 22, 7 } }));
+    const EntryPtr same = makeEntry(21, fooBody(21, 2), ourMetadata(500));
+    QVERIFY(second->put(same).ok());
+    COMPARE_BODIES(first->get(21).value()->body, same->body);
+    const EntryPtr untracked = makeEntry(21, fooBody(21, 4), ourMetadata(-1));
+    QVERIFY(second->put(untracked).ok());
+    COMPARE_BODIES(first->get(21).value()->body, untracked->body);
+    // Over a foreign string: replaced, as before.
+    QVERIFY(second->put(makeEntry(23, fooBody(23), ourMetadata(1))).ok());
+    QCOMPARE(first->get(23).value()->changePosition, 1);
 }
 
 void TestRedisStore::missingAndRemove()

@@ -153,6 +153,8 @@ private slots:
     void postgresCommitOrder();
     void postgresDjangoRoleNeedsNoLogRights();
     void mediumBazUpdate();
+    void workerHeartbeats_data() { addEngineColumn(); }
+    void workerHeartbeats();
 
 private:
     // A database holding the small tree, tracking not installed: a new SQLite file or a new
@@ -937,6 +939,65 @@ void TestChangeTracking::mediumBazUpdate()
     qInfo("medium: changesSince: %.2f ms", timer.nsecsElapsed() / 1e6);
     QVERIFY2(changes, qPrintable(why(changes)));
     QCOMPARE(keys(*changes), reaching);
+}
+
+// Workers' heartbeats: install makes the table, a beat adds or updates a worker's row, workers()
+// tells each one's age by the database's clock (alive within 5 s), leave() takes a row out, and
+// uninstall drops the table (uninstallRestoresSchema checks the schema comes back whole).
+void TestChangeTracking::workerHeartbeats()
+{
+    QFETCH(QString, engine);
+    auto database = openFresh(engine);
+    QVERIFY(database);
+    auto none = ChangeTracking::workers(*database);
+    QVERIFY2(none && none->isEmpty(), qPrintable(why(none)));
+    QVERIFY(ChangeTracking::install(*database));
+    QVERIFY(ChangeTracking::prepareWorkers(*database)); // again: a no-op
+    ChangeTracking::WorkerBeat first;
+    first.id = QStringLiteral("alpha:1");
+    first.host = QStringLiteral("alpha");
+    first.pid = 1;
+    first.active = true;
+    first.queued = 3;
+    first.lagMs = 42;
+    first.refreshed = 7;
+    ChangeTracking::WorkerBeat second = first;
+    second.id = QStringLiteral("beta:2");
+    second.host = QStringLiteral("beta");
+    second.active = false;
+    QVERIFY(ChangeTracking::beat(*database, first));
+    QVERIFY(ChangeTracking::beat(*database, second));
+    first.refreshed = 9;
+    QVERIFY(ChangeTracking::beat(*database, first)); // an update, not a second row
+    auto seen = ChangeTracking::workers(*database);
+    QVERIFY2(seen, qPrintable(why(seen)));
+    QCOMPARE(seen->size(), 2);
+    const auto alpha = std::find_if(seen->cbegin(), seen->cend(), [](const auto &w) { return w.id == QLatin1String("alpha:1"); });
+    QVERIFY(alpha != seen->cend());
+    QVERIFY(alpha->alive() && alpha->active);
+    QCOMPARE(alpha->refreshed, 9);
+    QCOMPARE(alpha->lagMs, 42);
+    QCOMPARE(alpha->queued, 3);
+    QVERIFY2(alpha->ageSeconds >= 0 && alpha->ageSeconds < 5, qPrintable(QString::number(alpha->ageSeconds)));
+    QVERIFY(alpha->startedAt.isValid());
+    QVERIFY2(ChangeTracking::describeWorkers(*seen).startsWith(QLatin1String("2 running: ")), qPrintable(ChangeTracking::describeWorkers(*seen)));
+
+    // A worker silent for a minute (killed, hung) is not running.
+    const QString table = ChangeTracking::workersTableName(QStringLiteral("api"));
+    QVERIFY(database->run(engine == QLatin1String("sqlite")
+                              ? QStringLiteral("UPDATE %1 SET seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds') WHERE worker = 'beta:2'").arg(table)
+                              : QStringLiteral("UPDATE %1 SET seen_at = now() - interval '60 seconds' WHERE worker = 'beta:2'").arg(table)));
+    seen = ChangeTracking::workers(*database);
+    QVERIFY(seen && seen->size() == 2);
+    const QString line = ChangeTracking::describeWorkers(*seen);
+    QVERIFY2(line.startsWith(QLatin1String("1 running: alpha:1 (active")) && line.contains(QLatin1String("1 silent (stopped or hung): beta:2 for 60 s")),
+             qPrintable(line));
+    QVERIFY(ChangeTracking::leave(*database, QStringLiteral("alpha:1")));
+    seen = ChangeTracking::workers(*database);
+    QVERIFY(seen && seen->size() == 1);
+    QCOMPARE(ChangeTracking::describeWorkers({}), QStringLiteral("none running"));
+    QVERIFY(ChangeTracking::uninstall(*database));
+    QVERIFY(!database->tableNames()->contains(table));
 }
 
 QTEST_GUILESS_MAIN(TestChangeTracking)
