@@ -75,20 +75,18 @@ FreshnessWorker::FreshnessWorker(CacheService &service, FreshnessOptions options
     m_wake.setInterval(0);
     connect(&m_wake, &QTimer::timeout, this, &FreshnessWorker::poll);
     connect(&m_service, &CacheService::jobFinished, this, &FreshnessWorker::onJobFinished);
+    connect(&m_service, &CacheService::entryRefreshed, this, [this](int job, qint64 pk) {
+        if (m_jobs.contains(job))
+            settle(pk, job, true);
+    });
     connect(&m_service, &CacheService::entryFailed, this, [this](int job, qint64 pk, const QString &message) {
-        if (job != m_batchJob)
+        if (!m_jobs.contains(job))
             return;
         ++m_stats.errors;
         m_failures = true;
+        m_troubled = true;
         qCWarning(lcWorker).noquote() << QStringLiteral("Foo %1 not refreshed (tried again in %2 s): %3").arg(pk).arg(failureRetryMs / 1000).arg(message);
-        // Back into the queue, with what it answered: a change that came meanwhile is newer.
-        const auto answered = m_batch.take(pk);
-        Pending &pending = m_pending[pk];
-        pending.firstSeenMs = pending.lastSeenMs = m_clock.elapsed();
-        pending.notBeforeMs = m_clock.elapsed() + failureRetryMs;
-        pending.required = std::max(pending.required, answered.first);
-        if (!pending.changedAt.isValid())
-            pending.changedAt = answered.second;
+        settle(pk, job, false);
     });
 }
 
@@ -171,6 +169,18 @@ void FreshnessWorker::becomeActive()
     }
     m_cursor = *position;
     m_active = m_stats.active = true;
+    startCatchUp();
+    qCInfo(lcWorker).noquote() << (m_shared ? tr("active (sharing the work with any other worker on this database): refreshing what is stale, then following the change log")
+                                            : tr("active: refreshing what is stale, then following the change log"));
+    emit becameActive();
+}
+
+void FreshnessWorker::startCatchUp()
+{
+    if (m_planning)
+        return;
+    if (m_planner.joinable())
+        m_planner.join();
     m_planning = true;
     m_catchUpClock.start();
     const qint64 required = m_cursor;
@@ -179,9 +189,6 @@ void FreshnessWorker::becomeActive()
         QMetaObject::invokeMethod(this, [this, statuses = std::move(statuses), required] { planCatchUp(statuses, required); },
                                   Qt::QueuedConnection);
     });
-    qCInfo(lcWorker).noquote() << (m_shared ? tr("active (sharing the work with any other worker on this database): refreshing what is stale, then following the change log")
-                                            : tr("active: refreshing what is stale, then following the change log"));
-    emit becameActive();
 }
 
 void FreshnessWorker::planCatchUp(const Result<QList<EntryStatus>> &statuses, qint64 required)
@@ -280,18 +287,53 @@ QList<qint64> FreshnessWorker::claim(const QList<qint64> &candidates, int limit)
     while (query.next())
         claimed << query.integer(0);
     query.reset();
-    m_claimed = !claimed.isEmpty();
     return claimed;
 }
 
-void FreshnessWorker::releaseClaims()
+void FreshnessWorker::release(qint64 pk)
 {
-    if (!m_claimed || !m_database)
+    if (!m_database)
+        return; // the session went, and its locks with it
+    auto statement = m_database->prepare(QStringLiteral("SELECT pg_advisory_unlock(hashtext(?), CAST(? % 2147483647 AS integer))"));
+    if (statement) {
+        (*statement)->bind(0, fooLockName(m_service.config().database).toUtf8());
+        (*statement)->bind(1, pk);
+        if ((*statement)->exec())
+            (*statement)->reset();
+    }
+}
+
+// One Foo of a refresh job is done: written (its lag counts) or failed (back into the queue, with
+// what it answered: a change that came meanwhile is newer).
+void FreshnessWorker::settle(qint64 pk, int job, bool refreshed)
+{
+    const auto found = m_inFlight.constFind(pk);
+    if (found == m_inFlight.cend() || found->job != job)
         return;
-    m_claimed = false;
-    // The worker holds no other advisory lock on this session.
-    if (auto unlocked = m_database->run(QStringLiteral("SELECT pg_advisory_unlock_all()")); !unlocked)
-        qCWarning(lcWorker).noquote() << tr("cannot release the Foos' locks (the session ends with them): %1").arg(unlocked.error().message);
+    const InFlight flight = *found;
+    m_inFlight.erase(found);
+    if (flight.claimed)
+        release(pk);
+    --m_jobs[job];
+    if (refreshed) {
+        if (m_catchUpLeft.remove(pk))
+            ++m_catchUpRefreshed;
+        if (flight.changedAt.isValid()) {
+            const double seconds = std::max(0.0, double(flight.changedAt.msecsTo(QDateTime::currentDateTimeUtc())) / 1000.0);
+            m_service.telemetry().recordWorkerLag(seconds);
+            m_jobLag[job] = std::max(m_jobLag.value(job), seconds);
+        }
+    } else {
+        Pending &pending = m_pending[pk];
+        pending.firstSeenMs = pending.lastSeenMs = m_clock.elapsed();
+        pending.notBeforeMs = m_clock.elapsed() + failureRetryMs;
+        pending.required = std::max(pending.required, flight.required);
+        if (!pending.changedAt.isValid())
+            pending.changedAt = flight.changedAt;
+    }
+    // Room for more: claim the next ones now, not when the whole job is done.
+    if (m_shared)
+        startDueBatch();
 }
 
 void FreshnessWorker::beat()
@@ -304,7 +346,7 @@ void FreshnessWorker::beat()
     beat.host = QSysInfo::machineHostName();
     beat.pid = QCoreApplication::applicationPid();
     beat.active = m_active;
-    beat.queued = m_stats.queued + m_batch.size();
+    beat.queued = m_stats.queued + m_inFlight.size();
     beat.lagMs = qRound64(m_stats.lastLagSeconds * 1000);
     beat.refreshed = m_stats.refreshed;
     beat.errors = m_stats.errors;
@@ -350,7 +392,7 @@ void FreshnessWorker::poll()
     readChanges();
     publish(); // what was read counts before its refresh does (a batch may end before the next poll)
     startDueBatch();
-    if (!m_batchJob && m_database && m_sincePrune.hasExpired(m_options.pruneEveryMs))
+    if (m_jobs.isEmpty() && m_database && m_sincePrune.hasExpired(m_options.pruneEveryMs))
         pruneLog();
     finishIfDone();
 }
@@ -423,7 +465,8 @@ void FreshnessWorker::readChanges()
         if (kind == Error::Kind::Database || kind == Error::Kind::Unavailable) {
             // QPSQL keeps a dead connection after a server restart: open a new one. Its locks went
             // with the old session; the batch under way writes through the service's own connections.
-            m_claimed = false;
+            for (InFlight &flight : m_inFlight)
+                flight.claimed = false; // went with the session
             m_database.reset();
             m_sinceStandbyTry.restart();
         }
@@ -454,7 +497,14 @@ void FreshnessWorker::readChanges()
 
 void FreshnessWorker::startDueBatch()
 {
-    if (m_batchJob || m_stopping || m_pending.isEmpty() || !m_database)
+    if (m_stopping || m_pending.isEmpty() || !m_database)
+        return;
+    // SQLite: one batch at a time. PostgreSQL: about two Foos per refreshing thread in flight, so
+    // that what this worker cannot start yet stays free for the others.
+    const int threads = std::max(1, m_service.config().workers);
+    const qsizetype room = m_shared ? std::min<qsizetype>(m_options.batchSize, 2 * threads) - m_inFlight.size()
+                                    : (m_jobs.isEmpty() ? m_options.batchSize : 0);
+    if (room <= 0)
         return;
     const qint64 now = m_clock.elapsed();
     struct Due {
@@ -475,7 +525,7 @@ void FreshnessWorker::startDueBatch()
         return;
     // Hot before cold, oldest first, but a quarter of the batch for the newest: a backlog (the
     // catch-up, a burst of 100,000) never starves a single change that came after it.
-    const qsizetype batch = m_options.batchSize;
+    const qsizetype batch = room;
     if (due.size() > batch) {
         const qsizetype newest = batch / 4;
         std::nth_element(due.begin(), due.begin() + (due.size() - newest), due.end(),
@@ -517,12 +567,12 @@ void FreshnessWorker::startDueBatch()
                     m_pending.remove(pk);
                     m_catchUpLeft.remove(pk);
                     ++m_stats.doneElsewhere;
+                    release(pk);
                     return true;
                 });
             }
         }
         if (pks.isEmpty()) {
-            releaseClaims();
             m_stats.queued = int(m_pending.size());
             finishCatchUpIfDone();
             return;
@@ -531,42 +581,45 @@ void FreshnessWorker::startDueBatch()
         for (qsizetype i = 0; i < std::min(batch, due.size()); ++i)
             pks << due[i].pk;
     }
+    const int job = m_service.refresh(pks);
     for (const qint64 pk : std::as_const(pks)) {
         const Pending pending = m_pending.take(pk);
-        m_batch.insert(pk, { pending.required, pending.changedAt });
+        m_inFlight.insert(pk, { job, pending.required, pending.changedAt, m_shared });
     }
+    m_jobs.insert(job, int(pks.size()));
     m_stats.queued = int(m_pending.size());
-    m_batchJob = m_service.refresh(pks);
 }
 
 void FreshnessWorker::onJobFinished(const JobSummary &summary)
 {
-    if (summary.job != m_batchJob)
+    if (!m_jobs.contains(summary.job))
         return;
-    m_batchJob = 0;
-    releaseClaims();
-    m_stats.refreshed += summary.done;
-    const QDateTime now = QDateTime::currentDateTimeUtc();
-    double lag = 0;
-    for (auto it = m_batch.cbegin(); it != m_batch.cend(); ++it) {
-        // Failed ones went back to the queue (entryFailed took them out of m_batch).
-        if (m_catchUpLeft.remove(it.key()))
-            ++m_catchUpRefreshed;
-        const QDateTime &changedAt = it.value().second;
-        if (!changedAt.isValid())
-            continue;
-        const double seconds = std::max(0.0, double(changedAt.msecsTo(now)) / 1000.0);
-        m_service.telemetry().recordWorkerLag(seconds);
-        lag = std::max(lag, seconds);
+    // Foos the job never reported (it was cancelled, or one joined a refresh already running)
+    // go back into the queue: the position check or a refresh settles them.
+    QList<qint64> unreported;
+    for (auto it = m_inFlight.cbegin(); it != m_inFlight.cend(); ++it) {
+        if (it->job == summary.job)
+            unreported << it.key();
     }
+    for (const qint64 pk : std::as_const(unreported))
+        settle(pk, summary.job, false);
+    m_jobs.remove(summary.job);
+    const double lag = m_jobLag.take(summary.job);
+    m_stats.refreshed += summary.done;
     m_stats.lastLagSeconds = lag;
     m_stats.maxLagSeconds = std::max(m_stats.maxLagSeconds, lag);
     qCInfo(lcWorker).noquote() << tr("refreshed %1 Foo(s)%2, lag %3 ms")
                                       .arg(summary.done)
                                       .arg(summary.failed ? tr(", %1 failed").arg(summary.failed) : QString())
                                       .arg(qRound(lag * 1000));
-    m_batch.clear();
     emit batchFinished(summary.done, summary.failed);
+    // Refreshes fail no more after some did: the store or the database was away, and may have come
+    // back empty (Redis without persistence) or missed what others wrote. Look at it all again.
+    if (m_troubled && summary.failed == 0 && summary.done > 0) {
+        m_troubled = false;
+        qCInfo(lcWorker) << "refreshes succeed again: checking every entry";
+        startCatchUp();
+    }
     finishCatchUpIfDone();
     startDueBatch();
     finishIfDone();
@@ -574,7 +627,7 @@ void FreshnessWorker::onJobFinished(const JobSummary &summary)
 
 void FreshnessWorker::finishIfDone()
 {
-    if (m_finished || m_batchJob || m_planning)
+    if (m_finished || !m_jobs.isEmpty() || m_planning)
         return;
     const bool drained = m_options.once && m_active && m_readSinceActive && m_pending.isEmpty();
     if (!m_stopping && !drained)
@@ -587,6 +640,6 @@ void FreshnessWorker::finishIfDone()
         ::close(m_lockFile); // releases the flock
         m_lockFile = -1;
     }
-    releaseClaims();
-    emit finished(!m_failures);
+    // ok: nothing that failed is left undone (a refresh that failed and then succeeded is fine).
+    emit finished(!m_failures || (m_pending.isEmpty() && m_inFlight.isEmpty()));
 }

@@ -49,7 +49,8 @@ struct FreshnessOptions {
 // unknown (what a worker killed mid-batch left, what was cached before tracking), then follows the
 // log from the position it read before that: nothing is missed, nothing depends on a cursor kept
 // anywhere. A backlog never starves single changes: a quarter of each batch goes to the newest
-// pending ones. Workers leave a heartbeat (ChangeTracking::beat) about once a second. Lives on the
+// pending ones. On PostgreSQL a worker claims only about twice as many Foos as it has threads, and
+// claims more as each is written, so a burst spreads over every worker. Workers leave a heartbeat (ChangeTracking::beat) about once a second. Lives on the
 // service's thread.
 class FreshnessWorker : public QObject {
     Q_OBJECT
@@ -84,7 +85,8 @@ signals:
     // What was stale when this worker became active is refreshed (here or by another worker).
     void caughtUp();
     void batchFinished(int refreshed, int failed);
-    // After stop(), or with `once` when everything pending is done; `ok`: no refresh failed.
+    // After stop(), or with `once` when everything pending is done; `ok`: no refresh failed, or
+    // every one that did was done since.
     void finished(bool ok);
 
 private:
@@ -97,13 +99,15 @@ private:
     };
     bool tryToLead();
     void becomeActive();
+    void startCatchUp(); // reads the status on a thread of its own, then planCatchUp()
     void planCatchUp(const Result<QList<EntryStatus>> &statuses, qint64 required);
     void finishCatchUpIfDone();
     bool reconnect();
     void listen(); // PostgreSQL: the triggers' NOTIFY wakes the worker up at once
     // PostgreSQL: the advisory locks of as many of `candidates` as are free, up to `limit`.
     QList<qint64> claim(const QList<qint64> &candidates, int limit);
-    void releaseClaims();
+    void release(qint64 pk); // its advisory lock (PostgreSQL)
+    void settle(qint64 pk, int job, bool refreshed);
     void beat(); // the heartbeat row others read (ChangeTracking::workers)
     void publish(); // the stats into the service's telemetry (/metrics)
     void poll();
@@ -128,12 +132,19 @@ private:
     qint64 m_cursor = 0;
     std::thread m_planner;      // computes the status for the catch-up, off the service's thread
     bool m_planning = false;
+    bool m_troubled = false;    // refreshes failed since the last catch-up
     QSet<qint64> m_catchUpLeft; // catch-up Foos not refreshed yet
     int m_catchUpRefreshed = 0;
     QElapsedTimer m_catchUpClock;
-    int m_batchJob = 0;
-    bool m_claimed = false;     // advisory locks held for the batch
-    QHash<qint64, std::pair<qint64, QDateTime>> m_batch; // pk → the position and change time it answers
+    struct InFlight {
+        int job = 0;
+        qint64 required = 0;  // the position it answers
+        QDateTime changedAt;
+        bool claimed = false; // its advisory lock is held (PostgreSQL)
+    };
+    QHash<qint64, InFlight> m_inFlight; // Foos being refreshed, by pk
+    QHash<int, int> m_jobs;             // refresh job → its Foos not reported yet
+    QHash<int, double> m_jobLag;        // refresh job → the slowest lag among its Foos
     QHash<qint64, Pending> m_pending;
     QHash<qint64, qint64> m_handled; // per Foo, the latest change position taken
     bool m_readSinceActive = false; // the log was read after the catch-up was planned

@@ -319,9 +319,11 @@ QString workersTableName(const QString &appLabel)
 
 Status prepareWorkers(Database &database)
 {
-    if (auto quiet = hushNotices(database); !quiet)
-        return quiet;
-    return runSection(database, QStringLiteral("workers"));
+    return inTransaction(database, [&]() -> Status {
+        if (auto quiet = hushNotices(database); !quiet) // "already exists, skipping" every start
+            return quiet;
+        return runSection(database, QStringLiteral("workers"));
+    });
 }
 
 Status beat(Database &database, const WorkerBeat &worker)

@@ -8,6 +8,7 @@
 #include "servicefixture.h"
 #include "staleness/changetracking.h"
 #include "testpostgres.h"
+#include "testredis.h"
 
 #include <QDeadlineTimer>
 #include <QJsonArray>
@@ -155,6 +156,8 @@ private slots:
     // Two workers on one SQLite file: one is active, the other waits; when the active one stops,
     // the standby takes over and refreshes what changed meanwhile.
     void workersShareABurstOnPostgres();
+    void survivesAPostgresRestart();
+    void redisDownAndBack();
     void killedWorkerLosesNothingOnPostgres();
     void prunesTheLogBehindEveryEntry();
     void hotFoosFirst();
@@ -236,9 +239,8 @@ void TestFreshnessWorker::workersShareABurstOnPostgres()
 {
     TrackedPostgres db;
     QVERIFY2(db.start(), qPrintable(db.error));
-    const QStringList small { QStringLiteral("--batch"), QStringLiteral("4"), QStringLiteral("--debounce"), QStringLiteral("0") };
-    WorkerProcess first(db.url, small);
-    WorkerProcess second(db.url, small);
+    WorkerProcess first(db.url); // the defaults: each claims about two Foos per thread at a time
+    WorkerProcess second(db.url);
     QVERIFY2(first.waitFor("caught up"), first.output().constData());
     QVERIFY2(second.waitFor("caught up"), second.output().constData());
     QString error;
@@ -271,6 +273,60 @@ void TestFreshnessWorker::killedWorkerLosesNothingOnPostgres()
     QVERIFY(first.process().waitForFinished(5000));
     QTRY_VERIFY2_WITH_TIMEOUT(db.notAllFresh().isEmpty(), qPrintable(db.notAllFresh()), 30000);
     QVERIFY(second.stopAndCountRefreshes() > 0);
+}
+
+// PostgreSQL restarts under a running worker (every connection cut): it reconnects, its LISTEN too,
+// and a change after the restart is refreshed. Invariant: no lost refresh.
+void TestFreshnessWorker::survivesAPostgresRestart()
+{
+    TrackedPostgres db;
+    QVERIFY2(db.start(), qPrintable(db.error));
+    WorkerProcess worker(db.url);
+    QVERIFY2(worker.waitFor("caught up"), worker.output().constData());
+    QString error;
+    QVERIFY2(db.postgres.pause(&error), qPrintable(error));
+    QVERIFY2(db.postgres.restart(&error), qPrintable(error));
+    QVERIFY2(db.postgres.exec(QStringLiteral("kept"), QStringLiteral("UPDATE api_baz SET name = left(name, 40) || ' (restart)'"), &error),
+             qPrintable(error));
+    QTRY_VERIFY2_WITH_TIMEOUT(db.notAllFresh().isEmpty(), qPrintable(db.notAllFresh()), 30000);
+    QCOMPARE(worker.process().state(), QProcess::Running);
+    QVERIFY2(worker.stopAndCountRefreshes() > 0, worker.output().constData());
+}
+
+// The store (Redis) goes away while changes come: the refreshes fail and are tried again; when
+// Redis is back every entry ends fresh. Invariants: no lost refresh, no false fresh meanwhile.
+void TestFreshnessWorker::redisDownAndBack()
+{
+    TestRedis redis;
+    QString error;
+    QVERIFY2(redis.start(&error), qPrintable(error));
+    const QString path = m_demo.fresh();
+    QVERIFY(track(path));
+    CacheConfig config = cacheConfig(path);
+    config.store = StoreConfig::parse(QStringLiteral("redis"), redis.url()).value();
+    CacheService service(config);
+    FreshnessWorker worker(service, {});
+    QSignalSpy caughtUp(&worker, &FreshnessWorker::caughtUp);
+    QVERIFY(worker.start());
+    QVERIFY(caughtUp.wait(20000));
+    redis.stop();
+    const qint64 baz = bazOfSomeFoos(path, 3);
+    QVERIFY(sqlExec(path, QStringLiteral("UPDATE api_baz SET name = 'while Redis was down' WHERE id = %1").arg(baz)).isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(worker.stats().errors > 0, 20000);
+    QVERIFY(!service.status()); // the store is down: no state at all, never "fresh"
+    QVERIFY2(redis.restart(&error), qPrintable(error));
+    const auto allFresh = [&] {
+        const auto statuses = service.status();
+        if (!statuses)
+            return false;
+        return std::all_of(statuses->cbegin(), statuses->cend(), [](const EntryStatus &s) { return s.state == EntryState::Fresh; });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(allFresh(), 30000);
+    for (const qint64 foo : foosReaching(path, baz)) {
+        auto stored = service.get(foo);
+        QVERIFY(stored);
+        QCOMPARE(stored->entry->body, liveBody(path, foo));
+    }
 }
 
 // The log is pruned up to the oldest position an entry reflects, and not past the margin: with a
