@@ -2,21 +2,10 @@
 
 #include "cache/entry.h"
 #include "core/result.h"
+#include "staleness/entryinfo.h"
 
 #include <QHash>
 #include <QList>
-
-// What a store knows of an entry without reading its body.
-struct EntryInfo {
-    qint64 pk = 0;
-    qint64 size = 0;         // bytes of the body as stored
-    QByteArray digest;       // empty when unknown (foreign)
-    QDateTime cachedAt;
-    int serializerVersion = 0;
-    qint64 changePosition = -1;
-    bool foreign = false;
-    QString problem;         // non-empty: the entry is corrupt, and why
-};
 
 // One abstraction for every place a pre-serialized body can live (the Django column, Redis).
 // A store object belongs to the thread that opened it (it owns a connection); open one per thread.

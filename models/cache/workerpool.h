@@ -77,7 +77,6 @@ public:
     // While held, no worker starts a new task (queued ones wait; running ones finish). A test hook:
     // it lets a test queue work deterministically. The destructor drains the queue even when held.
     void setHeld(bool held);
-    int threadCount() const { return int(m_threads.size()); }
     int queued() const;
 
 private:

@@ -17,9 +17,8 @@
 // more connections than the least loaded: then the least loaded. On loopback the incoming CPU is
 // the client thread's at connect(), so when a client's threads connect from different CPUs the
 // connections of each go to one serving thread and the two can take turns on one core (nginx's
-// workers end up so by the accident of who accepts first). Measured with wrk -t2 -c64 (1 KB):
-// p99 1.1-2.8 ms in those runs against nginx's 3.6-7 ms, 6-7 ms when spread round robin (every
-// client thread then waits on every serving thread). When the client threads all connect from one
+// workers end up so by the accident of who accepts first), instead of every client thread waiting
+// on every serving thread (figures: docs/benchmarks.md). When the client threads all connect from one
 // CPU (in about half of wrk's runs here) the slack spreads them: round robin again, no worse.
 // From a network card the incoming CPU is that of the receive queue: the same locality.
 // place() on one thread; release() and open() on any.

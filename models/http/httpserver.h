@@ -28,8 +28,7 @@ struct HttpServerOptions {
     // its own (nginx's worker_cpu_affinity auto), and a connection goes to the thread of the CPU
     // its packets arrive on (ConnectionPlacement). Unpinned, the scheduler may put both serving
     // threads on one CPU and both client threads on the other: every answer then waits for a
-    // time slice. Measured with wrk -t2 on 2 CPUs, 1 KB: p99 0.13-0.43 ms pinned against
-    // 2.7-6.7 ms unpinned (-c8, 6 runs each, alternating). Other thread counts are not pinned.
+    // time slice (figures: docs/benchmarks.md). Other thread counts are not pinned.
     bool pinThreads = true;
     int liveWorkers = 2;      // threads that serialize live, list and status work (bounded concurrency)
     // Past this many open connections the server stops accepting (see Acceptor): a new connection

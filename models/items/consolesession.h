@@ -39,7 +39,7 @@ struct ConnectionSpec {
 // the GUI thread; destroying it stops the server and waits for the loaders' jobs.
 //
 // The states follow the service by themselves: when a job starts, reports an item or ends, and when
-// a watcher sees a change, statuses() reads them again, at most once per statusInterval(). That is
+// a watcher sees a change, statuses() reads them again, at most once per status interval (setStatusInterval). That is
 // a throttle, not a debounce, so the results of a long job land row by row while it runs.
 class ConsoleSession : public QObject {
     Q_OBJECT
@@ -61,7 +61,6 @@ public:
     StatusLoader &statuses() { return *m_statuses; }
 
     void setStatusInterval(int milliseconds) { m_statusThrottle.setInterval(milliseconds); }
-    int statusInterval() const { return m_statusThrottle.interval(); }
 
     // Starts the built-in server; `tokenFile` (may be empty) enables the admin endpoints.
     Result<quint16> startServer(HttpServerOptions options, const QString &tokenFile);
@@ -72,10 +71,8 @@ public:
     void stopWorker();
     bool isWorkerRunning() const { return m_worker != nullptr; }
     // Reads the heartbeats of every worker on the database (this one's too) on a thread of its own;
-    // workersRead or workersFailed follow. The session does so every workersInterval() ms.
+    // workersRead or workersFailed follow. The session does so every two seconds.
     void readWorkers();
-    void setWorkersInterval(int milliseconds) { m_workersTimer.setInterval(milliseconds); }
-    int workersInterval() const { return m_workersTimer.interval(); }
 
 signals:
     void workersRead(const QList<ChangeTracking::WorkerBeat> &workers);

@@ -18,11 +18,6 @@ void RequestLogModel::setCapacity(int rows)
     trimTo(m_capacity);
 }
 
-void RequestLogModel::setFlushInterval(int milliseconds)
-{
-    m_flushTimer.setInterval(std::max(0, milliseconds));
-}
-
 void RequestLogModel::clear()
 {
     m_queued.clear();

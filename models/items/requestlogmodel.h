@@ -24,7 +24,6 @@ public:
 
     void setCapacity(int rows); // default 10,000; trims at once
     int capacity() const { return m_capacity; }
-    void setFlushInterval(int milliseconds); // default 100
     void clear();
 
     // Queued until the next flush.

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "cache/cachestore.h"
 #include "staleness/changetracking.h"
+#include "staleness/entryinfo.h"
 
 #include <QDateTime>
 #include <QHash>

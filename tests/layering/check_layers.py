@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Fails when an #include runs against the layers' order (docs/architecture.md):
+
+    core -> db, telemetry -> serialize -> json -> staleness -> cache -> http -> items -> views -> app
+
+A file may include headers of its own folder and of any layer below its own; siblings of one rank
+(db and telemetry) do not include each other. models/ never includes a QtWidgets header.
+
+  check_layers.py ROOT            check the tree under ROOT (models/, views/, app/)
+  check_layers.py --self-test     check that a tree with a violation is refused
+"""
+import os
+import re
+import sys
+import tempfile
+
+RANK = {
+    "core": 0, "db": 1, "telemetry": 1, "serialize": 2, "json": 3, "staleness": 4, "cache": 5,
+    "http": 6, "items": 7, "views": 8, "app": 9,
+}
+WIDGETS = re.compile(r"#include <(QtWidgets/|QtCharts/)?(QWidget|QApplication|QMainWindow|QDialog|QLabel|QPushButton|QTreeView|QChart\w*)>")
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def layer_of(root, path):
+    parts = os.path.relpath(path, root).split(os.sep)
+    if parts[0] == "models":
+        return parts[1] if len(parts) > 2 else None
+    return parts[0]
+
+
+def check(root):
+    problems = []
+    for top in ("models", "views", "app"):
+        for folder, _, files in os.walk(os.path.join(root, top)):
+            for name in sorted(files):
+                if not name.endswith((".h", ".cpp")):
+                    continue
+                path = os.path.join(folder, name)
+                source = layer_of(root, path)
+                if source not in RANK:
+                    problems.append("%s: folder %s is in no layer (add it to RANK and the docs)" % (path, source))
+                    continue
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+                if top == "models" and WIDGETS.search(text):
+                    problems.append("%s: models/ includes a widget header (%s)" % (path, WIDGETS.search(text).group(0)))
+                for match in INCLUDE.finditer(text):
+                    included = match.group(1)
+                    if "/" not in included:
+                        continue  # its own folder
+                    target = included.split("/")[0]
+                    if target not in RANK:
+                        continue  # not one of ours (a test helper, a generated file)
+                    if target != source and RANK[target] >= RANK[source]:
+                        problems.append("%s: includes %s, but %s (rank %d) may not depend on %s (rank %d)"
+                                        % (os.path.relpath(path, root), included, source, RANK[source], target, RANK[target]))
+    return problems
+
+
+def self_test():
+    with tempfile.TemporaryDirectory() as root:
+        os.makedirs(os.path.join(root, "models", "db"))
+        os.makedirs(os.path.join(root, "models", "cache"))
+        with open(os.path.join(root, "models", "cache", "ok.h"), "w") as f:
+            f.write('#include "db/database.h"\n#include "local.h"\n')
+        with open(os.path.join(root, "models", "db", "bad.h"), "w") as f:
+            f.write('#include "cache/cacheservice.h"\n#include <QWidget>\n')
+        problems = check(root)
+    expected = ["may not depend on cache", "widget header"]
+    missing = [e for e in expected if not any(e in p for p in problems)]
+    if missing or len(problems) != 2:
+        print("self-test failed: expected 2 problems (%s), got:\n%s" % (", ".join(expected), "\n".join(problems)))
+        return 1
+    print("self-test: both violations found")
+    return 0
+
+
+def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    problems = check(root)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print("%d include(s) against the layers' order" % len(problems))
+        return 1
+    print("every include follows the layers' order")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
