@@ -314,7 +314,6 @@ void FreshnessWorker::settle(qint64 pk, int job, bool refreshed)
     m_inFlight.erase(found);
     if (flight.claimed)
         release(pk);
-    --m_jobs[job];
     if (refreshed) {
         if (m_catchUpLeft.remove(pk))
             ++m_catchUpRefreshed;
@@ -586,7 +585,7 @@ void FreshnessWorker::startDueBatch()
         const Pending pending = m_pending.take(pk);
         m_inFlight.insert(pk, { job, pending.required, pending.changedAt, m_shared });
     }
-    m_jobs.insert(job, int(pks.size()));
+    m_jobs.insert(job);
     m_stats.queued = int(m_pending.size());
 }
 

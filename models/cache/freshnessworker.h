@@ -143,7 +143,7 @@ private:
         bool claimed = false; // its advisory lock is held (PostgreSQL)
     };
     QHash<qint64, InFlight> m_inFlight; // Foos being refreshed, by pk
-    QHash<int, int> m_jobs;             // refresh job → its Foos not reported yet
+    QSet<int> m_jobs;                   // refresh jobs under way
     QHash<int, double> m_jobLag;        // refresh job → the slowest lag among its Foos
     QHash<qint64, Pending> m_pending;
     QHash<qint64, qint64> m_handled; // per Foo, the latest change position taken
