@@ -90,6 +90,8 @@ void MainWindow::createWidgets()
     m_cacheActions->setSelectionSource([this] { return m_browser->selectedFooIds(); });
     m_statusDelay.setSingleShot(true);
     m_statusDelay.setInterval(250);
+    m_statusRetry.setSingleShot(true);
+    m_statusRetry.setInterval(2000);
     m_documentDelay.setSingleShot(true);
     m_documentDelay.setInterval(400);
 }
@@ -225,6 +227,7 @@ void MainWindow::connectSignals()
         if (m_session)
             m_session->statuses().request();
     });
+    connect(&m_statusRetry, &QTimer::timeout, &m_statusDelay, qOverload<>(&QTimer::start));
     connect(&m_documentDelay, &QTimer::timeout, this, [this] {
         if (m_session && m_shownFoo != 0)
             m_session->documents().load(m_shownFoo);
@@ -319,12 +322,25 @@ void MainWindow::connectSession()
     });
     CacheService *service = &session->service();
     connect(&session->statuses(), &StatusLoader::loaded, this, [this](const QList<EntryStatus> &statuses) {
+        const bool wasUnreadable = !m_browser->model()->statesReadable();
+        m_statusRetry.stop();
         m_browser->updateStates(statuses);
         m_cacheActions->setFooCount(int(statuses.size()));
+        if (wasUnreadable)
+            report(tr("Cache states readable again"), false);
         emit statesUpdated();
     });
-    connect(&session->statuses(), &StatusLoader::failed, this,
-            [this](const QString &text) { report(tr("Reading the cache states: %1").arg(text), true); });
+    // Never the last states read as if they still held: every row says unknown, and why, until a
+    // read succeeds again (tried every two seconds).
+    connect(&session->statuses(), &StatusLoader::failed, this, [this](const QString &text) {
+        const QString reason = tr("cannot read the cache states: %1").arg(text);
+        if (m_browser->model()->statesReadable() || m_lastStatusError != text)
+            report(tr("Reading the cache states: %1").arg(text), true);
+        m_lastStatusError = text;
+        m_browser->model()->setStatesUnreadable(reason);
+        m_statusRetry.start();
+        emit statesUpdated();
+    });
     connect(&session->documents(), &DocumentLoader::loaded, this, &MainWindow::comparisonLoaded);
     connect(service, &CacheService::entryRefreshed, this, [this](int, qint64 pk) { entriesChanged({ pk }); });
     connect(service, &CacheService::entriesChanged, this, &MainWindow::entriesChanged);
@@ -334,9 +350,14 @@ void MainWindow::connectSession()
         report(tr("Foo %1 verified: %2").arg(pk).arg(verification.summary), !verification.identical
                    && !verification.keyOrderOnly);
     });
-    connect(service, &CacheService::storeUnavailable, this,
-            [this](const QString &text) { report(tr("Store unavailable: %1").arg(text), true); });
-    connect(service, &CacheService::storeAvailable, this, [this] { report(tr("Store available again"), false); });
+    connect(service, &CacheService::storeUnavailable, this, [this](const QString &text) {
+        report(tr("Store unavailable: %1").arg(text), true);
+        m_statusDelay.start();
+    });
+    connect(service, &CacheService::storeAvailable, this, [this] {
+        report(tr("Store available again"), false);
+        m_statusDelay.start();
+    });
 }
 
 void MainWindow::currentFooChanged(qint64 fooId, const QString &name, const QString &path)

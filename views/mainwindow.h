@@ -93,6 +93,8 @@ private:
     QAction *m_keepFresh = nullptr; // checkable: a keep-fresh worker in this process
     QTimer m_statusDelay;   // coalesces status reads after bursts of refreshes and changes
     QTimer m_documentDelay; // likewise for re-reading the Foo on screen
+    QString m_lastStatusError;
+    QTimer m_statusRetry;   // while the states cannot be read, tries again now and then
     qint64 m_shownFoo = 0;
     QString m_wantedPath;
     bool m_documentDirty = false;

@@ -1,5 +1,6 @@
 #include "dbcolumnstore.h"
 
+#include "db/bodycheck.h"
 #include "db/database.h"
 #include "json/jsonvalue.h"
 
@@ -29,16 +30,10 @@ struct SideRow {
     EntryMetadata metadata;
 };
 
-// A cheap 64-bit check of the stored bytes (zlib's CRC-32 and Adler-32 side by side, ~1 GB/s): it
-// lets get() trust the side table's digest without recomputing SHA-256, which costs ~20 ms for the
-// largest body (QCryptographicHash runs at ~90 MB/s). Deterministic on every machine.
-qint64 bodyCheck(QByteArrayView body)
+// PostgreSQL's check of a text value: the first 64 bits of its MD5, as a bigint.
+QString postgresTextCheck(const QString &text)
 {
-    const auto *data = reinterpret_cast<const Bytef *>(body.data());
-    const auto size = size_t(body.size());
-    const quint64 crc = crc32_z(crc32_z(0, nullptr, 0), data, size);
-    const quint64 adler = adler32_z(adler32_z(0, nullptr, 0), data, size);
-    return qint64(crc << 32 | adler);
+    return QStringLiteral("CAST(CAST('x' || substr(md5(%1), 1, 16) AS bit(64)) AS bigint)").arg(text);
 }
 
 // The columns every body query selects after the pk and the body, in this order.
@@ -268,14 +263,23 @@ Result<EntryPtr> DbColumnStore::Private::decode(qint64 pk, QByteArrayView stored
 
 Status DbColumnStore::Private::writeColumn(const Entry &entry)
 {
-    // SQLite's column is text (bind text, keep our bytes); PostgreSQL's is jsonb (cast the text).
+    // SQLite's column is text (bind text, keep our bytes: the side row's body_check is theirs).
+    // PostgreSQL's is jsonb (cast the text); jsonb prints its own text, so the side row gets the
+    // check of that text, for list() to see whether the column still holds what was written.
     auto update = statement(
-        QStringLiteral("UPDATE %1 SET pre_serialized = %2 WHERE id = ? RETURNING id")
-            .arg(quote(tables().foo), isSqlite() ? QStringLiteral("?") : QStringLiteral("CAST(? AS jsonb)")));
+        isSqlite()
+            ? QStringLiteral("UPDATE %1 SET pre_serialized = ? WHERE id = ? RETURNING id").arg(quote(tables().foo))
+            : QStringLiteral("WITH c AS (UPDATE %1 SET pre_serialized = CAST(? AS jsonb) WHERE id = ? "
+                             "RETURNING id, CAST(pre_serialized AS text) AS t) "
+                             "UPDATE %2 m SET body_check = %3 FROM c WHERE m.foo_id = c.id AND m.app_label = ? "
+                             "RETURNING c.id")
+                  .arg(quote(tables().foo), quote(metadataTable()), postgresTextCheck(QStringLiteral("c.t"))));
     if (!update)
         return update.error();
     (*update)->bind(0, entry.body);
     (*update)->bind(1, entry.pk);
+    if (!isSqlite())
+        (*update)->bind(2, label());
     if (auto run = (*update)->exec(); !run)
         return Error::database(
             QObject::tr("cannot write pre_serialized of Foo %1: %2").arg(entry.pk).arg(run.error().message));
@@ -561,12 +565,12 @@ Status DbColumnStore::remove(qint64 pk)
     return transaction.commit();
 }
 
-// Sizes and validity are computed by the engine, so no body crosses into this process.
-// Foreign: no side row, or (SQLite) a side row whose body_size differs from the stored size. A
-// same-size rewrite is only caught by get()'s digest check. PostgreSQL's jsonb text differs in size
-// from the canonical body by nature, so there only a missing side row marks an entry foreign.
-// `problem` is set for text that is not JSON at all (SQLite only: jsonb is always JSON) and for JSON
-// that is no Foo body at the top ([], null, a string): corrupt, as get() says, never foreign.
+// Sizes, validity and checks are computed by the engine, so no body crosses into this process.
+// Foreign: no side row, or a column whose check differs from the side row's: not the body Preserve
+// wrote (Django wrote it, or anyone rewrote it since, even to the same size). SQLite checks the bytes
+// it holds (preserve_body_check, see Database); PostgreSQL the text of its jsonb, which writeColumn()
+// recorded. `problem` is set for text that is not JSON at all (SQLite only: jsonb is always JSON) and
+// for JSON that is no Foo body at the top ([], null, a string): corrupt, as get() says, never foreign.
 Result<QList<EntryInfo>> DbColumnStore::list()
 {
     const auto withSide = d->sideTableExists();
@@ -574,7 +578,9 @@ Result<QList<EntryInfo>> DbColumnStore::list()
         return withSide.error();
     const bool sqlite = d->isSqlite();
     const QString size = sqlite ? QStringLiteral("length(CAST(f.pre_serialized AS BLOB))")
-                                : QStringLiteral("octet_length(CAST(f.pre_serialized AS text))");
+                                : QStringLiteral("octet_length(x.t)");
+    const QString check = sqlite ? QStringLiteral("preserve_body_check(f.pre_serialized)")
+                                 : postgresTextCheck(QStringLiteral("x.t"));
     // 2: a Foo body at the top (an object with a bar_set list: checkFooShape looks deeper in get()),
     // 1: JSON of another shape ([], null, "a string": corrupt, as get() says, never foreign), 0: no JSON.
     const QString valid = sqlite
@@ -583,13 +589,14 @@ Result<QList<EntryInfo>> DbColumnStore::list()
                          "json_type(CAST(f.pre_serialized AS TEXT), '$.bar_set') = 'array' THEN 2 ELSE 1 END")
         : QStringLiteral("CASE WHEN jsonb_typeof(CAST(f.pre_serialized AS jsonb)) = 'object' AND "
                          "jsonb_typeof(CAST(f.pre_serialized AS jsonb) -> 'bar_set') = 'array' THEN 2 ELSE 1 END");
+    const QString text = sqlite ? QString() : QStringLiteral(" CROSS JOIN LATERAL (SELECT CAST(f.pre_serialized AS text) AS t) x");
     const QString join = *withSide
-        ? QStringLiteral(" LEFT JOIN %1 m ON m.foo_id = f.id AND m.app_label = ?").arg(quote(metadataTable()))
-        : QString();
+        ? text + QStringLiteral(" LEFT JOIN %1 m ON m.foo_id = f.id AND m.app_label = ?").arg(quote(metadataTable()))
+        : text;
     auto query = d->statement(
-        QStringLiteral("SELECT f.id, %1, %2, %3 FROM %4 f%5 WHERE f.pre_serialized IS NOT NULL "
+        QStringLiteral("SELECT f.id, %1, %2, %3, %4 FROM %5 f%6 WHERE f.pre_serialized IS NOT NULL "
                        "ORDER BY f.id")
-            .arg(size, valid, sideColumns(*withSide), quote(d->tables().foo), join));
+            .arg(size, valid, check, sideColumns(*withSide), quote(d->tables().foo), join));
     if (!query)
         return query.error();
     Statement &row = **query;
@@ -602,8 +609,8 @@ Result<QList<EntryInfo>> DbColumnStore::list()
         EntryInfo info;
         info.pk = row.integer(0);
         info.size = row.integer(1);
-        const SideRow side = readSide(row, 3);
-        info.foreign = !side.present || (sqlite && side.bodySize != info.size);
+        const SideRow side = readSide(row, 4);
+        info.foreign = !side.present || side.bodyCheck != row.integer(3);
         if (!info.foreign) {
             info.digest = side.digest;
             info.cachedAt = side.metadata.cachedAt;

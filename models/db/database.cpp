@@ -1,7 +1,9 @@
 #include "database.h"
 
+#include "db/bodycheck.h"
 #include "db/statements.h"
 
+#include <QFile>
 #include <QFileInfo>
 #include <QLoggingCategory>
 #include <QObject>
@@ -11,6 +13,10 @@
 #include <QVariant>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -117,6 +123,14 @@ Status Database::connect()
             m_sqlite = *static_cast<sqlite3 *const *>(handle.constData());
         if (!m_sqlite)
             return Error::database(QObject::tr("the SQLite driver did not hand out its connection"));
+        struct stat file {};
+        if (::stat(QFile::encodeName(m_config.sqlitePath).constData(), &file) == 0) {
+            m_fileDevice = quint64(file.st_dev);
+            m_fileInode = quint64(file.st_ino);
+        }
+        if (!registerBodyCheck(m_sqlite))
+            return Error::database(QObject::tr("cannot add the body check function to %1: %2")
+                                       .arg(m_config.displayName(), QString::fromUtf8(sqlite3_errmsg(m_sqlite))));
         if (m_config.readOnly)
             sqlite3_exec(m_sqlite, "PRAGMA query_only = 1", nullptr, nullptr, nullptr);
         // A file that is not a database opens fine and fails on the first read: fail here, clearly.
@@ -131,6 +145,19 @@ Status Database::connect()
         if (!query.exec(QStringLiteral("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")))
             return Error::database(QObject::tr("cannot make the session read-only: %1").arg(query.lastError().text()));
     }
+    return success();
+}
+
+Status Database::stillThere() const
+{
+    if (!m_sqlite || m_fileInode == 0)
+        return success();
+    struct stat file {};
+    if (::stat(QFile::encodeName(m_config.sqlitePath).constData(), &file) != 0)
+        return Error::unavailable(QObject::tr("the database file %1 is gone: %2")
+                                      .arg(m_config.displayName(), QString::fromLocal8Bit(strerror(errno))));
+    if (quint64(file.st_dev) != m_fileDevice || quint64(file.st_ino) != m_fileInode)
+        return Error::unavailable(QObject::tr("the database file %1 was replaced").arg(m_config.displayName()));
     return success();
 }
 

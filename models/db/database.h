@@ -34,6 +34,12 @@ public:
     // The engine's own handle for SQLite (null for other engines).
     sqlite3 *sqliteHandle() const { return m_sqlite; }
 
+    // SQLite: whether the path still names the file this connection opened. A deleted or replaced
+    // file stays readable through the open connection (its old inode), so reads alone never tell;
+    // an Unavailable error then, for the caller to drop the connection and open the path again.
+    // Always success for PostgreSQL (a lost server fails the next query).
+    Status stillThere() const;
+
     Result<std::unique_ptr<Statement>> prepare(const QString &sql);
     // prepare() and exec() of a query without parameters.
     Result<std::unique_ptr<Statement>> run(const QString &sql);
@@ -59,6 +65,8 @@ private:
     QSqlDatabase m_db;
     QString m_connectionName;
     sqlite3 *m_sqlite = nullptr;
+    quint64 m_fileDevice = 0; // of the SQLite file when it was opened
+    quint64 m_fileInode = 0;
     int m_snapshotDepth = 0;
     bool m_snapshotOpen = false;
 };

@@ -56,7 +56,13 @@ public:
     // number. Reloads the Foo level.
     void setFilter(const QString &text);
     // Entry states, usually from CacheService::status(); applied to the loaded Foo rows.
+    // Clears setStatesUnreadable().
     void updateStates(const QList<EntryStatus> &statuses);
+    // The states cannot be read now (the store or the database is down, the file is gone): every
+    // Foo row shows unknown with `reason`, keeping the last state read in its tooltip, until the
+    // next updateStates(). An empty reason clears it.
+    void setStatesUnreadable(const QString &reason);
+    bool statesReadable() const;
     // Follows the job results of `service` (nullptr: none): entryVerified -> setVerification,
     // entryFailed -> setFailure, entryRefreshed -> clearOutcome. The service may be destroyed first.
     void setService(CacheService *service);

@@ -52,6 +52,7 @@ struct FooTreeModel::Private {
     QHash<qint64, EntryStatus> statuses; // by Foo pk; kept across reloads
     QHash<qint64, Node *> foos;          // loaded Foo rows by pk
     QHash<qint64, FooRowOutcome> outcomes; // by Foo pk; kept across reloads
+    QString unreadable; // why the states cannot be read now (every Foo shows unknown); empty: they can
     QPointer<CacheService> service;
     QList<QMetaObject::Connection> serviceConnections;
 
@@ -76,6 +77,11 @@ struct FooTreeModel::Private {
         const auto it = statuses.constFind(node.id);
         return it == statuses.constEnd() ? nullptr : &it.value();
     }
+
+    // What the row shows, which is never fresher than what is known: unknown while the states cannot
+    // be read, stale when a verification of this very entry found it differs from live.
+    EntryState shownState(const Node &node) const;
+    QString shownReason(const Node &node) const;
 
     bool canFetch(const Node &node) const
     {

@@ -29,12 +29,37 @@ QVariant FooTreeModel::Private::display(const Node &node, int column) const
     return {};
 }
 
+EntryState FooTreeModel::Private::shownState(const Node &node) const
+{
+    const EntryStatus *status = statusOf(node);
+    if (!status)
+        return EntryState::Unknown;
+    if (!unreadable.isEmpty())
+        return EntryState::Unknown;
+    const FooRowOutcome *outcome = outcomeFor(node);
+    if (status->state == EntryState::Fresh && outcome && outcome->verdict == Verdict::Differs)
+        return EntryState::Stale;
+    return status->state;
+}
+
+QString FooTreeModel::Private::shownReason(const Node &node) const
+{
+    const EntryStatus *status = statusOf(node);
+    if (!status)
+        return {};
+    if (!unreadable.isEmpty())
+        return FooTreeModel::tr("%1 (last read as %2)").arg(unreadable, entryStateName(status->state));
+    if (shownState(node) != status->state)
+        return FooTreeModel::tr("verified different from live since the states were last read");
+    return status->reason;
+}
+
 // "stale · differs": the state, and the verdict of the last job that reported on the Foo.
 QString FooTreeModel::Private::stateText(const Node &node) const
 {
     const EntryStatus *status = statusOf(node);
     const FooRowOutcome *outcome = outcomeFor(node);
-    QString text = status ? entryStateName(status->state) : QString();
+    QString text = status ? entryStateName(shownState(node)) : QString();
     if (outcome) {
         if (!text.isEmpty())
             text += QStringLiteral(" · ");
@@ -49,8 +74,8 @@ QVariant FooTreeModel::Private::toolTip(const Node &node, int column) const
     QStringList lines;
     if (column == NameColumn && !node.name.isEmpty())
         lines << visibleText(node.name);
-    if (const EntryStatus *status = statusOf(node))
-        lines << FooTreeModel::tr("%1: %2").arg(entryStateName(status->state), status->reason);
+    if (statusOf(node))
+        lines << FooTreeModel::tr("%1: %2").arg(entryStateName(shownState(node)), shownReason(node));
     if (const FooRowOutcome *outcome = outcomeFor(node))
         lines << outcomeLines(*outcome);
     return lines.isEmpty() ? QVariant() : QVariant(richToolTip(lines));
@@ -88,7 +113,7 @@ QVariant FooTreeModel::Private::sortKey(const Node &node, int column) const
     case NameColumn: return node.name;
     case IdColumn: return node.id;
     case ChildrenColumn: return node.childCount;
-    case StateColumn: return status ? stateRank(status->state) : stateRank(EntryState::Unknown) + 1;
+    case StateColumn: return status ? stateRank(shownState(node)) : stateRank(EntryState::Unknown) + 1;
     case AgeColumn: return status ? ageSeconds(*status) : qint64(-1);
     case SizeColumn: return status ? status->size : qint64(-1);
     default: break;
@@ -115,8 +140,25 @@ qint64 FooTreeModel::Private::fooId(const Node &node) const
     return foo->id;
 }
 
+void FooTreeModel::setStatesUnreadable(const QString &reason)
+{
+    if (reason == d->unreadable)
+        return;
+    d->unreadable = reason;
+    QList<int> rows;
+    for (const Node *foo : std::as_const(d->foos))
+        rows.append(foo->row);
+    d->rowsChanged(rows);
+}
+
+bool FooTreeModel::statesReadable() const
+{
+    return d->unreadable.isEmpty();
+}
+
 void FooTreeModel::updateStates(const QList<EntryStatus> &statuses)
 {
+    setStatesUnreadable(QString());
     QList<int> rows;
     for (const EntryStatus &status : statuses) {
         const Node *foo = d->foos.value(status.pk);
@@ -186,20 +228,20 @@ QVariant FooTreeModel::data(const QModelIndex &index, int role) const
                                                              : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
     case Qt::ToolTipRole: return d->toolTip(node, column);
     case ReasonRole:
-        if (const EntryStatus *status = d->statusOf(node))
-            return status->reason;
+        if (d->statusOf(node))
+            return d->shownReason(node);
         return {};
     case Qt::ForegroundRole:
-        if (const EntryStatus *status = d->statusOf(node); status && column == StateColumn)
-            return stateColor(status->state);
+        if (d->statusOf(node) && column == StateColumn)
+            return stateColor(d->shownState(node));
         return {};
     case KindRole: return QVariant::fromValue(node.kind);
     case IdRole: return node.id;
     case FooIdRole: return d->fooId(node);
     case JsonPathRole: return d->jsonPath(node);
     case StateRole:
-        if (const EntryStatus *status = d->statusOf(node))
-            return int(status->state);
+        if (d->statusOf(node))
+            return int(d->shownState(node));
         return {};
     case SortRole: return d->sortKey(node, column);
     case RawNameRole: return node.name;

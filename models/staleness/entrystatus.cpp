@@ -38,7 +38,7 @@ std::pair<EntryState, QString> judge(const EntryInfo &entry, const StatusInputs 
         return { EntryState::Stale, QObject::tr("differs from live (%1), verified at %2")
                                         .arg(verified->summary, when(verified->at)) };
     if (entry.foreign)
-        return { EntryState::Foreign, QObject::tr("written by someone else (no Preserve metadata)") };
+        return { EntryState::Foreign, QObject::tr("not the body Preserve wrote: written by someone else, or changed since it was cached") };
     if (inputs.trackingInstalled) {
         const auto change = inputs.changes.constFind(entry.pk);
         if (change != inputs.changes.cend() && change->position > entry.changePosition)

@@ -16,6 +16,7 @@
 #include "db/seeder.h"
 #include "items/consolesession.h"
 #include "items/footreemodel.h"
+#include "items/foorowstate.h"
 #include "serialize/serializer.h"
 #include "staleness/changetracking.h"
 #include "testsupport.h"
@@ -156,6 +157,8 @@ private slots:
     void maskPasswords();
     void chartsLeaveRoomAndStayEmptyWhenStopped();
     void keepFreshHere();
+    void rewrittenBodyIsNeverFresh();
+    void unreadableStatesAreUnknown();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
@@ -869,6 +872,90 @@ void TestMainWindow::keepFreshHere()
     keepFresh->trigger();
     QVERIFY(!keepFresh->isChecked());
     QTRY_VERIFY_WITH_TIMEOUT(label->text().contains(QLatin1String("none")), 10000);
+}
+
+// The case: an entry rewritten behind the console's back (same size), then verified. The row
+// must leave "fresh" and say why; Verify's verdict lands on it; Refresh brings it back.
+void TestMainWindow::rewrittenBodyIsNeverFresh()
+{
+    const QString path = copyOfSmall(QStringLiteral("rewritten.sqlite3"));
+    QVERIFY(!path.isEmpty());
+    {
+        auto database = Database::open(*DatabaseConfig::parse(path));
+        QVERIFY(database && ChangeTracking::install(**database));
+    }
+    MainWindow window;
+    window.show();
+    open(window, path);
+    FooTreeModel *model = window.browser()->model();
+    window.cacheActions()->setConfirmation([](const QString &) { return true; });
+    window.cacheActions()->refreshAll->trigger();
+    const auto allFresh = [model] {
+        const auto states = statesOf(model);
+        return std::all_of(states.cbegin(), states.cend(), [](EntryState state) { return state == EntryState::Fresh; });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(allFresh(), 20000);
+    const qint64 pk = selectLargest(window);
+    QVERIFY(pk > 0);
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("rewrite"));
+        db.setDatabaseName(path);
+        QVERIFY(db.open());
+        QSqlQuery query(db);
+        QVERIFY(query.exec(QStringLiteral("UPDATE api_foo SET pre_serialized = replace(pre_serialized, 'bar-', 'BAR-') "
+                                          "WHERE id = %1 AND pre_serialized LIKE '%bar-%'").arg(pk)));
+        QCOMPARE(query.numRowsAffected(), 1);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("rewrite"));
+    window.findChild<QAction *>(QStringLiteral("reload"))->trigger(); // F5
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(model, pk), EntryState::Foreign, 15000);
+    window.cacheActions()->verify->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(model->fooIndex(pk).data(FooTreeModel::VerdictRole).toInt(),
+                              int(FooTreeModel::Verdict::Differs), 15000);
+    const QModelIndex state = model->fooIndex(pk, FooTreeModel::StateColumn);
+    QCOMPARE(state.data().toString(), QStringLiteral("foreign · differs"));
+    QVERIFY(state.data(Qt::ForegroundRole).value<QColor>() != stateColor(EntryState::Fresh));
+    const QString tip = state.data(Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(QLatin1String("not the body Preserve wrote")) && tip.contains(QLatin1String("differs from live")),
+             qPrintable(tip));
+    QCOMPARE(stateOf(model, pk), EntryState::Foreign); // the next status read agrees
+    window.cacheActions()->refreshSelected->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(model, pk), EntryState::Fresh, 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(model->fooIndex(pk).data(FooTreeModel::VerdictRole), QVariant(), 15000);
+}
+
+// The database file goes away under an open console: every row turns unknown with the reason, and
+// the states come back by themselves when the file does.
+void TestMainWindow::unreadableStatesAreUnknown()
+{
+    const QString path = copyOfSmall(QStringLiteral("vanishing.sqlite3"));
+    QVERIFY(!path.isEmpty());
+    MainWindow window;
+    window.show();
+    open(window, path);
+    FooTreeModel *model = window.browser()->model();
+    const QHash<qint64, EntryState> before = statesOf(model);
+    QVERIFY(!before.isEmpty());
+    QVERIFY(!before.values().contains(EntryState::Unknown)); // missing, all of them: never cached
+    const QString away = path + QStringLiteral(".away");
+    QVERIFY(QFile::rename(path, away));
+    window.findChild<QAction *>(QStringLiteral("reload"))->trigger(); // F5
+    const auto allUnknown = [model] {
+        const auto states = statesOf(model);
+        return !states.isEmpty()
+            && std::all_of(states.cbegin(), states.cend(), [](EntryState state) { return state == EntryState::Unknown; });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(allUnknown(), 15000);
+    const QModelIndex first = model->index(0, FooTreeModel::StateColumn);
+    const QString reason = first.data(FooTreeModel::ReasonRole).toString();
+    QVERIFY2(reason.contains(QLatin1String("is gone")) || reason.contains(QLatin1String("no SQLite database")),
+             qPrintable(reason));
+    QVERIFY2(reason.contains(QLatin1String("last read as missing")), qPrintable(reason));
+    QCOMPARE(first.data(Qt::ForegroundRole).value<QColor>(), stateColor(EntryState::Unknown));
+    QVERIFY(QFile::rename(away, path));
+    QTRY_VERIFY_WITH_TIMEOUT(statesOf(model) == before, 15000); // no F5: it tries again by itself
+    QVERIFY(model->statesReadable());
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -3,11 +3,13 @@
 // outcome of verify jobs landing row by row from a real CacheService.
 
 #include "cache/cacheservice.h"
+#include "items/foorowstate.h"
 #include "items/footreemodel.h"
 #include "items/itemformat.h"
 #include "treefixture.h"
 
 #include <QAbstractItemModelTester>
+#include <QSignalSpy>
 #include <QTest>
 
 #include <algorithm>
@@ -41,6 +43,7 @@ private slots:
     void elideText();
     void hardNamesAreSafe();
     void verifyResultsLandPerRow();
+    void neverShownFresherThanKnown();
 };
 
 void TestFooTreeRows::visibleText_data()
@@ -240,6 +243,71 @@ void TestFooTreeRows::verifyResultsLandPerRow()
     service.verify({ same });
     QVERIFY(finished.wait(10000));
     QCOMPARE(verdict(same), FooTreeModel::Verdict::None);
+}
+
+// A status that says fresh and a verification of that same entry that says it differs: the row
+// shows stale (colour, StateRole for the filter, tooltip). States that cannot be read: unknown for
+// every row, with the reason and the last state read, until the next states arrive.
+void TestFooTreeRows::neverShownFresherThanKnown()
+{
+    QTemporaryDir dir;
+    DemoDatabase demo;
+    QVERIFY(demo.seed(dir, QStringLiteral("small")));
+    FooTreeModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setDatabase(demo.config);
+    QVERIFY(waitUntilIdle(model));
+    QVERIFY(model.rowCount() >= 2);
+    QList<EntryStatus> statuses;
+    for (int row = 0; row < model.rowCount(); ++row) {
+        EntryStatus status;
+        status.pk = model.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        status.state = EntryState::Fresh;
+        status.reason = QStringLiteral("no tracked change");
+        status.digest = "digest-" + QByteArray::number(status.pk);
+        statuses << status;
+    }
+    model.updateStates(statuses);
+    const qint64 pk = statuses[0].pk;
+    const qint64 other = statuses[1].pk;
+    const auto state = [&](qint64 foo) { return EntryState(model.fooIndex(foo).data(FooTreeModel::StateRole).toInt()); };
+    QCOMPARE(state(pk), EntryState::Fresh);
+
+    Verification verification;
+    verification.digest = statuses[0].digest;
+    verification.summary = QStringLiteral("2 changes");
+    verification.at = QDateTime::currentDateTimeUtc();
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    model.setVerification(pk, verification);
+    QVERIFY(!changed.isEmpty());
+    QCOMPARE(state(pk), EntryState::Stale);
+    const QModelIndex cell = model.fooIndex(pk, FooTreeModel::StateColumn);
+    QCOMPARE(cell.data().toString(), QStringLiteral("stale · differs"));
+    QCOMPARE(cell.data(Qt::ForegroundRole).value<QColor>(), stateColor(EntryState::Stale));
+    QVERIFY2(cell.data(FooTreeModel::ReasonRole).toString().contains(QLatin1String("verified different")),
+             qPrintable(cell.data(FooTreeModel::ReasonRole).toString()));
+    QCOMPARE(state(other), EntryState::Fresh);
+    model.updateStates(statuses); // the same entry still: still not fresh
+    QCOMPARE(state(pk), EntryState::Stale);
+    statuses[0].digest = "refreshed"; // another entry now: the verdict no longer speaks of it
+    model.updateStates(statuses);
+    QCOMPARE(state(pk), EntryState::Fresh);
+
+    changed.clear();
+    model.setStatesUnreadable(QStringLiteral("cannot read the cache states: Redis is down"));
+    QVERIFY(!model.statesReadable());
+    QVERIFY(!changed.isEmpty());
+    for (int row = 0; row < model.rowCount(); ++row) {
+        const QModelIndex foo = model.index(row, FooTreeModel::StateColumn);
+        QCOMPARE(EntryState(foo.data(FooTreeModel::StateRole).toInt()), EntryState::Unknown);
+        QCOMPARE(foo.data().toString(), QStringLiteral("unknown"));
+        QCOMPARE(foo.data(Qt::ForegroundRole).value<QColor>(), stateColor(EntryState::Unknown));
+        QCOMPARE(foo.data(FooTreeModel::ReasonRole).toString(),
+                 QStringLiteral("cannot read the cache states: Redis is down (last read as fresh)"));
+    }
+    model.updateStates(statuses);
+    QVERIFY(model.statesReadable());
+    QCOMPARE(state(pk), EntryState::Fresh);
 }
 
 QTEST_GUILESS_MAIN(TestFooTreeRows)
