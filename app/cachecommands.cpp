@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include "cache/cacheservice.h"
+#include "core/bytesize.h"
 #include "cache/storeconfig.h"
 #include "db/database.h"
 #include "db/missingfoos.h"
@@ -233,7 +234,7 @@ int Commands::status(const QStringList &arguments)
     for (const EntryStatus &status : *statuses) {
         // Padded in characters, not bytes: names are UTF-8.
         std::printf("%8lld  %-10s %10s %8s  %s %s\n", status.pk, qPrintable(entryStateName(status.state)),
-                    status.size ? qPrintable(QString::number(status.size)) : "", qPrintable(age(status.cachedAt)),
+                    status.size ? qPrintable(formatBytes(status.size)) : "", qPrintable(age(status.cachedAt)),
                     qPrintable(printable(status.name, 24).leftJustified(24)), qPrintable(printable(status.reason, 200)));
     }
     QStringList summary;

@@ -1,5 +1,7 @@
 #include "comparepanel.h"
 
+#include "core/bytesize.h"
+
 #include "jsonsnippet.h"
 #include "jsonview.h"
 
@@ -15,11 +17,6 @@
 #include <QVBoxLayout>
 
 namespace {
-
-QString sizeText(qint64 bytes)
-{
-    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat);
-}
 
 QLabel *titleLabel(QWidget *parent)
 {
@@ -77,6 +74,7 @@ void ComparePanel::createWidgets()
     m_live = new JsonView(this);
     m_live->setObjectName(QStringLiteral("liveView"));
     m_cachedTitle = titleLabel(this);
+    m_cachedTitle->setObjectName(QStringLiteral("cachedTitle"));
     m_liveTitle = titleLabel(this);
     auto *panes = new QSplitter(Qt::Horizontal, this);
     panes->addWidget(column(m_cachedTitle, m_cached, panes));
@@ -184,7 +182,9 @@ void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
 
     QString cachedInfo = tr("<b>Cached</b>");
     if (c.entry) {
-        cachedInfo += QStringLiteral(" &nbsp;·&nbsp; %1").arg(sizeText(c.entry->body.size()));
+        // The size the store holds, as the tree shows it.
+        const qint64 size = c.storedBytes.isEmpty() ? c.entry->body.size() : c.storedBytes.size();
+        cachedInfo += QStringLiteral(" &nbsp;·&nbsp; %1").arg(formatBytes(size));
         if (c.entry->cachedAt.isValid())
             cachedInfo += tr(" &nbsp;·&nbsp; cached %1")
                               .arg(QLocale().toString(c.entry->cachedAt.toLocalTime(), QLocale::ShortFormat));
@@ -192,7 +192,7 @@ void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
             cachedInfo += tr(" &nbsp;·&nbsp; written by someone else");
     }
     m_cachedTitle->setText(cachedInfo);
-    m_liveTitle->setText(c.liveError.isEmpty() ? tr("<b>Live</b> &nbsp;·&nbsp; %1").arg(sizeText(c.liveBytes))
+    m_liveTitle->setText(c.liveError.isEmpty() ? tr("<b>Live</b> &nbsp;·&nbsp; %1").arg(formatBytes(c.liveBytes))
                                                : tr("<b>Live</b>"));
 
     const bool same = f.equal || f.keyOrderOnly;
@@ -241,7 +241,7 @@ void ComparePanel::showSide(Side side)
                             "differences work as usual.");
     if (bytes > m_maxBytes) {
         view->setOversized(tr("This body is %1, more than the %2 shown here.\n%3")
-                               .arg(sizeText(bytes), sizeText(m_maxBytes), hint));
+                               .arg(formatBytes(bytes), formatBytes(m_maxBytes), hint));
         return;
     }
     if (const int longest = longestLine(document); longest > m_maxLineLength) {

@@ -1,6 +1,8 @@
 // ComparePanel's way out: Save Cached/Live Body As…, Copy as JSON, Copy JSON Path.
 #include "comparepanel.h"
 
+#include "core/bytesize.h"
+
 #include "json/jsonvalue.h"
 #include "jsonsnippet.h"
 #include "jsonview.h"
@@ -10,15 +12,6 @@
 #include <QFileDialog>
 #include <QLocale>
 #include <QSaveFile>
-
-namespace {
-
-QString sizeOf(qint64 bytes)
-{
-    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat);
-}
-
-} // namespace
 
 QString ComparePanel::sideName(Side side) const
 {
@@ -39,7 +32,7 @@ QByteArray bytesOf(const DocumentComparison &c, ComparePanel::Side side, Compare
     }
     // The store's bytes as they are, even when they are not valid JSON (a corrupt entry).
     if (side == ComparePanel::Side::Cached)
-        return c.entry ? c.entry->body : QByteArray();
+        return !c.storedBytes.isEmpty() ? c.storedBytes : c.entry ? c.entry->body : QByteArray();
     return c.liveBody; // the serializer's own bytes
 }
 
@@ -81,7 +74,7 @@ bool ComparePanel::save(const DocumentComparison &comparison, Side side, const Q
     emit message(tr("Saved the %1 body of Foo %2 (%3, %4) to %5")
                      .arg(sideName(side))
                      .arg(comparison.pk)
-                     .arg(format == Format::Compact ? tr("compact") : tr("pretty-printed"), sizeOf(bytes.size()),
+                     .arg(format == Format::Compact ? tr("compact") : tr("pretty-printed"), formatBytes(bytes.size()),
                           QDir::toNativeSeparators(fileName)),
                  false);
     return true;
@@ -160,6 +153,6 @@ void ComparePanel::copySelectionJson()
     QApplication::clipboard()->setText(json);
     const QString path = selectionPath();
     emit message(tr("Copied the JSON of %1 (%2)")
-                     .arg(path.isEmpty() ? tr("the whole document") : path, sizeOf(json.toUtf8().size())),
+                     .arg(path.isEmpty() ? tr("the whole document") : path, formatBytes(json.toUtf8().size())),
                  false);
 }

@@ -116,6 +116,7 @@ void MainWindow::createActions()
     m_copyJson->setShortcut(QKeySequence(tr("Ctrl+Shift+J")));
     m_copyJson->setStatusTip(tr("Copy the JSON of the selected node, or of the whole side"));
     m_saveCached = new QAction(tr("Save &Cached Body As…"), this);
+    m_saveCached->setObjectName(QStringLiteral("saveCached"));
     m_saveCached->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
     m_saveCached->setStatusTip(tr("Write the cached body to a file: compact, byte for byte as the store holds it, "
                                   "or pretty-printed"));

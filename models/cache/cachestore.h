@@ -7,6 +7,8 @@
 #include <QHash>
 #include <QList>
 
+#include <optional>
+
 // One abstraction for every place a pre-serialized body can live (the Django column, Redis).
 // A store object belongs to the thread that opened it (it owns a connection); open one per thread.
 // Bodies come out canonical: exactly the bytes DRF would send, whatever the store did to them
@@ -51,4 +53,16 @@ public:
     }
     // Every entry's metadata, by pk.
     virtual Result<QList<EntryInfo>> list() = 0;
+    // The entry's bytes exactly as the store holds them, not canonical: what a SELECT of the column
+    // or redis-cli shows (Save Cached Body writes these). nullopt when there is no entry.
+    virtual Result<std::optional<QByteArray>> storedBytes(qint64 pk)
+    {
+        auto entry = get(pk);
+        if (!entry)
+            return entry.error();
+        return *entry ? std::optional<QByteArray>((*entry)->body) : std::nullopt;
+    }
+    // Whether storedBytes() are the bytes that were written, key order and spacing included. Not
+    // so for PostgreSQL's jsonb, which prints every body in an order of its own.
+    virtual bool keepsBytes() const { return true; }
 };

@@ -396,6 +396,33 @@ Result<EntryPtr> DbColumnStore::get(qint64 pk)
     return entry;
 }
 
+Result<std::optional<QByteArray>> DbColumnStore::storedBytes(qint64 pk)
+{
+    auto query = d->statement(QStringLiteral("SELECT %1 FROM %2 WHERE id = ? AND pre_serialized IS NOT NULL")
+                                  .arg(d->isSqlite() ? QStringLiteral("pre_serialized")
+                                                     : QStringLiteral("CAST(pre_serialized AS text)"),
+                                       quote(d->tables().foo)));
+    if (!query)
+        return query.error();
+    Statement &row = **query;
+    row.bind(0, pk);
+    if (auto run = row.exec(); !run)
+        return Error::database(QObject::tr("cannot read the entry of Foo %1: %2").arg(pk).arg(run.error().message));
+    std::optional<QByteArray> bytes;
+    if (row.next())
+        bytes = row.text(0).toByteArray();
+    const Status status = row.status();
+    row.reset();
+    if (!status)
+        return status.error();
+    return bytes;
+}
+
+bool DbColumnStore::keepsBytes() const
+{
+    return d->isSqlite();
+}
+
 Result<QHash<qint64, EntryPtr>> DbColumnStore::getMany(const QList<qint64> &pks)
 {
     QHash<qint64, EntryPtr> entries;

@@ -39,6 +39,8 @@ public:
     Status remove(qint64 pk) override;
     Result<QHash<qint64, qint64>> positions(const QList<qint64> &pks) override;
     Result<QList<EntryInfo>> list() override;
+    Result<std::optional<QByteArray>> storedBytes(qint64 pk) override;
+    bool keepsBytes() const override;
 
     Database &database();
     static QString metadataTable() { return QStringLiteral("preserve_cache_entry"); }

@@ -664,6 +664,25 @@ Result<EntryPtr> RedisStore::get(qint64 pk)
     return strings->value(pk);
 }
 
+// Ours are hashes (the body field); someone else's, plain strings.
+Result<std::optional<QByteArray>> RedisStore::storedBytes(qint64 pk)
+{
+    const QByteArray key = d->config.key(pk);
+    auto replies = d->pipeline({ { "HGET", key, "body" } });
+    if (!replies)
+        return replies.error();
+    if (isError(replies->front().get(), "WRONGTYPE"))
+        replies = d->pipeline({ { "GET", key } });
+    if (!replies)
+        return replies.error();
+    const Reply *reply = replies->front().get();
+    if (reply->type == REDIS_REPLY_NIL)
+        return std::optional<QByteArray>();
+    if (reply->type != REDIS_REPLY_STRING)
+        return d->refused(key, reply);
+    return std::optional<QByteArray>(reply->str);
+}
+
 Result<QHash<qint64, EntryPtr>> RedisStore::getMany(const QList<qint64> &pks)
 {
     QList<qint64> unique = pks;

@@ -55,6 +55,7 @@ public:
     Result<QHash<qint64, qint64>> positions(const QList<qint64> &pks) override;
     // SCAN (never KEYS) plus one pipelined metadata read per key.
     Result<QList<EntryInfo>> list() override;
+    Result<std::optional<QByteArray>> storedBytes(qint64 pk) override;
 
 private:
     explicit RedisStore(RedisConfig config);

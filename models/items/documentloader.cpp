@@ -10,15 +10,22 @@ Q_LOGGING_CATEGORY(lcDocuments, "preserve.items.documents", QtInfoMsg)
 
 namespace {
 
-// The cached side: the memory tier's entry, else the store's (nullptr when there is none).
-Result<EntryPtr> readCached(const CacheConfig &config, EntryPtr memoryEntry, qint64 pk)
+// The cached side: the memory tier's entry, else the store's (nullptr when there is none), and the
+// bytes the store holds for it.
+Result<EntryPtr> readCached(const CacheConfig &config, EntryPtr memoryEntry, qint64 pk, DocumentComparison &result)
 {
-    if (memoryEntry)
-        return memoryEntry;
     auto store = openStore(config.store, config.database);
     if (!store)
-        return store.error();
-    return store.value()->get(pk);
+        return memoryEntry ? Result<EntryPtr>(memoryEntry) : Result<EntryPtr>(store.error());
+    auto entry = memoryEntry ? Result<EntryPtr>(memoryEntry) : store.value()->get(pk);
+    // A corrupt entry has bytes too: the ones to save and look at.
+    if ((entry && *entry) || (!entry && entry.error().kind == Error::Kind::Corrupt)) {
+        if (auto stored = store.value()->storedBytes(pk); stored && *stored) {
+            result.storedBytes = std::move(**stored);
+            result.showsStoredBytes = entry && store.value()->keepsBytes() && result.storedBytes != (*entry)->body;
+        }
+    }
+    return entry;
 }
 
 Result<QByteArray> serializeLive(const DatabaseConfig &config, qint64 pk)
@@ -47,7 +54,7 @@ DocumentComparison compareDocuments(const CacheConfig &config, EntryPtr memoryEn
     timer.start();
     DocumentComparison result;
     result.pk = pk;
-    if (auto cached = readCached(config, std::move(memoryEntry), pk))
+    if (auto cached = readCached(config, std::move(memoryEntry), pk, result))
         result.entry = cached.value();
     else
         result.cachedError = cached.error().message;
@@ -61,7 +68,15 @@ DocumentComparison compareDocuments(const CacheConfig &config, EntryPtr memoryEn
 
     const bool hasCached = result.entry && result.cachedError.isEmpty();
     const bool hasLive = result.liveError.isEmpty();
-    const JsonValue before = hasCached ? parsedOrNull(result.entry->body, result.cachedError) : JsonValue {};
+    JsonValue before;
+    if (hasCached && result.showsStoredBytes) {
+        if (auto stored = parseJson(result.storedBytes))
+            before = std::move(stored).value();
+        else
+            result.showsStoredBytes = false;
+    }
+    if (hasCached && !result.showsStoredBytes)
+        before = parsedOrNull(result.entry->body, result.cachedError);
     const JsonValue after = hasLive ? parsedOrNull(live, result.liveError) : JsonValue {};
     if (hasCached && hasLive && result.cachedError.isEmpty() && result.liveError.isEmpty()) {
         result.formatted = formatComparison(before, after);

@@ -17,6 +17,13 @@ struct DocumentComparison {
     qint64 pk = 0;
     EntryPtr entry;        // the cached entry (null when there is none)
     QString cachedError;   // empty when read (or simply missing: then entry is null)
+    // The entry's bytes as the store holds them (CacheStore::storedBytes): what Save Cached Body
+    // writes. Empty when there is no entry or they could not be read (entry->body then).
+    QByteArray storedBytes;
+    // The Cached pane shows the stored bytes, not the canonical entry, because they differ in key
+    // order or spacing (SQLite's column or Redis written by someone else): compared with live, that
+    // reads "key order only" instead of "identical".
+    bool showsStoredBytes = false;
     QByteArray liveBody;   // the serializer's bytes (implicitly shared; empty on error)
     qint64 liveBytes = 0;
     QString liveError;
@@ -26,7 +33,7 @@ struct DocumentComparison {
 using DocumentComparisonPtr = std::shared_ptr<const DocumentComparison>;
 
 // The job: reads the cached entry (`memoryEntry` when the memory tier had it, else the store through
-// a connection of its own), serializes live through a Database of its own, parses, formats and
+// a connection of its own) and the bytes the store holds for it, serializes live through a Database of its own, parses, formats and
 // compares. Takes everything by value and writes nothing (no cache on read): any thread.
 DocumentComparison compareDocuments(const CacheConfig &config, EntryPtr memoryEntry, qint64 pk);
 

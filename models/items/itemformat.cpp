@@ -6,12 +6,6 @@
 
 #include <algorithm>
 
-QString formatBytes(qint64 bytes)
-{
-    // Traditional format: 1024-based with the familiar KB/MB units, one decimal.
-    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
-}
-
 QString formatAge(qint64 seconds)
 {
     if (seconds < 0)

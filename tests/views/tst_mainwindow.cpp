@@ -11,6 +11,7 @@
 
 #include "cache/cacheservice.h"
 #include "cache/cachestore.h"
+#include "core/bytesize.h"
 #include "db/database.h"
 #include "db/databaseconfig.h"
 #include "db/seeder.h"
@@ -159,6 +160,7 @@ private slots:
     void keepFreshHere();
     void rewrittenBodyIsNeverFresh();
     void unreadableStatesAreUnknown();
+    void reorderedKeysAreShownAndSavedAsStored();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
@@ -931,6 +933,15 @@ void TestMainWindow::unreadableStatesAreUnknown()
 {
     const QString path = copyOfSmall(QStringLiteral("vanishing.sqlite3"));
     QVERIFY(!path.isEmpty());
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("vanishing"));
+        db.setDatabaseName(path);
+        QVERIFY(db.open());
+        QSqlQuery query(db);
+        QVERIFY(query.exec(QStringLiteral("UPDATE api_foo SET pre_serialized = NULL"))); // other tests cached some
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("vanishing"));
     MainWindow window;
     window.show();
     open(window, path);
@@ -956,6 +967,62 @@ void TestMainWindow::unreadableStatesAreUnknown()
     QVERIFY(QFile::rename(away, path));
     QTRY_VERIFY_WITH_TIMEOUT(statesOf(model) == before, 15000); // no F5: it tries again by itself
     QVERIFY(model->statesReadable());
+}
+
+// The column rewritten with the same values in another key order (as sqlite3 or a script would):
+// the entry as served is canonical, but the console shows and saves what the column holds, says
+// "key order only" instead of "identical", and gives the entry the tree's size.
+void TestMainWindow::reorderedKeysAreShownAndSavedAsStored()
+{
+    const QString path = copyOfSmall(QStringLiteral("reordered.sqlite3"));
+    QVERIFY(!path.isEmpty());
+    MainWindow window;
+    window.show();
+    open(window, path);
+    const qint64 pk = selectLargest(window);
+    QVERIFY(pk > 0);
+    window.cacheActions()->refreshSelected->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(window.comparePanel()->cachedView()->hasDocument(), 15000);
+    QByteArray reordered;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("reorder"));
+        db.setDatabaseName(path);
+        QVERIFY(db.open());
+        QSqlQuery query(db);
+        // {"name":…,"bar_set":[…]} becomes {"bar_set":[…],"name":…}: same values, same length.
+        QVERIFY(query.exec(QStringLiteral("UPDATE api_foo SET pre_serialized = json_object('bar_set', "
+                                          "json_extract(pre_serialized, '$.bar_set'), 'name', "
+                                          "json_extract(pre_serialized, '$.name')) WHERE id = %1").arg(pk)));
+        QVERIFY(query.exec(QStringLiteral("SELECT pre_serialized FROM api_foo WHERE id = %1").arg(pk)) && query.next());
+        reordered = query.value(0).toByteArray();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("reorder"));
+    QVERIFY(reordered.startsWith("{\"bar_set\":"));
+    QSignalSpy shown(&window, &MainWindow::comparisonShown);
+    window.findChild<QAction *>(QStringLiteral("reload"))->trigger(); // F5
+    QVERIFY(shown.wait(15000));
+    ComparePanel *panel = window.comparePanel();
+    QTRY_VERIFY_WITH_TIMEOUT(panel->summaryText().contains(QLatin1String("key order only")), 15000);
+    QVERIFY(panel->cachedView()->document().text.startsWith(QLatin1String("{\n  \"bar_set\"")));
+    QCOMPARE(panel->differenceList()->count(), 0);
+
+    panel->setFileChooser([&](ComparePanel::Side, ComparePanel::Format *format) {
+        *format = ComparePanel::Format::Compact;
+        return m_dir.filePath(QStringLiteral("reordered.json"));
+    });
+    window.findChild<QAction *>(QStringLiteral("saveCached"))->trigger();
+    QFile saved(m_dir.filePath(QStringLiteral("reordered.json")));
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QCOMPARE(saved.readAll(), reordered);
+
+    FooTreeModel *model = window.browser()->model();
+    QTRY_VERIFY_WITH_TIMEOUT(!model->fooIndex(pk, FooTreeModel::SizeColumn).data().toString().isEmpty(), 15000);
+    const QString size = model->fooIndex(pk, FooTreeModel::SizeColumn).data().toString();
+    QCOMPARE(size, formatBytes(reordered.size()));
+    auto *title = panel->findChild<QLabel *>(QStringLiteral("cachedTitle"));
+    QVERIFY(title);
+    QVERIFY2(title->text().contains(size), qPrintable(title->text() + QStringLiteral(" / ") + size));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -479,6 +479,14 @@ void TestRedisStore::foreignString()
     QCOMPARE(many->size(), 2);
     QVERIFY(many->value(8)->foreign);
     COMPARE_BODIES(many->value(8)->body, QByteArray("{\"name\":\"y\",\"bar_set\":[]}"));
+
+    // The bytes as Redis holds them, not canonical: what Save Cached Body writes.
+    const auto stored = store->storedBytes(7);
+    QVERIFY2(stored && *stored, qPrintable(why(stored)));
+    QCOMPARE(**stored, QByteArray("{\"bar_set\": [], \"name\": \"x\"}"));
+    QVERIFY(store->keepsBytes());
+    const auto none = store->storedBytes(404);
+    QVERIFY2(none && !*none, qPrintable(why(none)));
 }
 
 void TestRedisStore::foreignHash()
@@ -495,6 +503,9 @@ void TestRedisStore::foreignHash()
     QVERIFY2(read && *read, qPrintable(why(read)));
     QVERIFY((*read)->foreign);
     COMPARE_BODIES((*read)->body, QByteArray("{\"name\":\"edited\",\"bar_set\":[]}"));
+    const auto stored = store->storedBytes(9);
+    QVERIFY2(stored && *stored, qPrintable(why(stored)));
+    QCOMPARE(**stored, QByteArray("{\"bar_set\":[],\"name\":\"edited\"}"));
     QCOMPARE((*read)->digest, digestOf((*read)->body));
     COMPARE_BODIES(gzipDecompress((*read)->gzip), (*read)->body);
 

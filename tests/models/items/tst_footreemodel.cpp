@@ -562,8 +562,11 @@ void TestFooTreeModel::proxyFiltersAndSortsByState()
 void TestFooTreeModel::formats()
 {
     QLocale::setDefault(QLocale::c());
-    QCOMPARE(formatBytes(1887437), QStringLiteral("1.8 MB"));
+    // One unit system everywhere (SI): the entry read 24.9 kB in the tree, 25.5 kB elsewhere.
+    QCOMPARE(formatBytes(25543), QStringLiteral("25.5 kB"));
+    QCOMPARE(formatBytes(1887437), QStringLiteral("1.9 MB"));
     QCOMPARE(formatBytes(2048), QStringLiteral("2.0 kB"));
+    QCOMPARE(formatBytes(812), QStringLiteral("812 bytes"));
     QCOMPARE(formatAge(200), QStringLiteral("3 min"));
     QCOMPARE(formatAge(59), QStringLiteral("59 s"));
     QCOMPARE(formatAge(7300), QStringLiteral("2 h"));
