@@ -237,16 +237,7 @@ int Commands::status(const QStringList &arguments)
                     status.size ? qPrintable(formatBytes(status.size)) : "", qPrintable(age(status.cachedAt)),
                     qPrintable(printable(status.name, 24).leftJustified(24)), qPrintable(printable(status.reason, 200)));
     }
-    QStringList summary;
-    for (EntryState state : { EntryState::Fresh, EntryState::Stale, EntryState::Missing, EntryState::Corrupt,
-                              EntryState::Foreign, EntryState::Refreshing, EntryState::Unknown }) {
-        if (counts.value(state))
-            summary << QStringLiteral("%1 %2").arg(counts.value(state)).arg(entryStateName(state));
-    }
-    const int orphans = counts.value(EntryState::Orphan);
-    std::printf("%lld Foo: %s%s\n", qint64(statuses->size() - orphans), qPrintable(summary.join(QStringLiteral(", "))),
-                orphans ? qPrintable(QStringLiteral("; %1 orphan entr%2 of Foos that are gone").arg(orphans).arg(orphans == 1 ? "y" : "ies"))
-                        : "");
+    std::printf("%s\n", qPrintable(stateSummary(counts)));
     // Who keeps it fresh: the heartbeats keep-fresh workers leave in the database.
     if (auto database = Database::open(command.service->config().database)) {
         if (auto workers = ChangeTracking::workers(**database))

@@ -4,9 +4,11 @@
 #include "items/footreemodel.h"
 #include "statedelegate.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QLabel>
 #include <QLineEdit>
 #include <QStyle>
 #include <QTreeView>
@@ -29,14 +31,37 @@ void FooBrowser::createWidgets()
 {
     m_filter = new QLineEdit(this);
     m_filter->setObjectName(QStringLiteral("filter"));
-    m_filter->setPlaceholderText(tr("Filter Foos by name or id"));
+    m_filter->setPlaceholderText(tr("Name or id; bar:970, zab:x, baz:17 (Ctrl+L)"));
+    m_filter->setToolTip(tr("<p>Shows the Foos whose name contains the text, or whose id it is.</p>"
+                            "<p><b>bar:</b>, <b>zab:</b> or <b>baz:</b> and an id shows the Foos that hold that node, "
+                            "and with a name, those that hold a node whose name contains it: <i>baz:17</i> lists "
+                            "every Foo Baz 17 is in. <b>id:</b> matches a Foo's id only.</p><p>Esc clears it.</p>"));
     m_filter->setClearButtonEnabled(true);
+    auto *clear = new QAction(m_filter);
+    clear->setShortcut(QKeySequence(Qt::Key_Escape));
+    clear->setShortcutContext(Qt::WidgetShortcut);
+    connect(clear, &QAction::triggered, m_filter, &QLineEdit::clear);
+    m_filter->addAction(clear);
     m_state = new QComboBox(this);
     m_state->setObjectName(QStringLiteral("stateFilter"));
-    m_state->addItem(tr("All states"));
-    m_state->addItem(tr("Stale"), int(EntryState::Stale));
-    m_state->addItem(tr("Missing"), int(EntryState::Missing));
-    m_state->addItem(tr("Corrupt"), int(EntryState::Corrupt));
+    m_state->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    // The states, with what each shows; counts are added to the texts as the states arrive.
+    m_state->addItem(tr("All states"), QStringLiteral("all"));
+    m_state->addItem(tr("Not fresh"), QStringLiteral("notfresh"));
+    m_state->addItem(tr("Fresh"), QStringLiteral("fresh"));
+    m_state->addItem(tr("Stale"), QStringLiteral("stale"));
+    m_state->addItem(tr("Missing"), QStringLiteral("missing"));
+    m_state->addItem(tr("Corrupt"), QStringLiteral("corrupt"));
+    m_state->addItem(tr("Foreign / differs"), QStringLiteral("foreign"));
+    m_state->addItem(tr("Unknown"), QStringLiteral("unknown"));
+    for (int i = 0; i < m_state->count(); ++i)
+        m_state->setItemData(i, m_state->itemText(i), Qt::UserRole + 1); // the text without its count
+    m_noMatch = new QLabel(this);
+    m_noMatch->setObjectName(QStringLiteral("noMatch"));
+    m_noMatch->setWordWrap(true);
+    m_noMatch->setContentsMargins(4, 8, 4, 8);
+    m_noMatch->setAlignment(Qt::AlignCenter);
+    m_noMatch->hide();
     m_view = new QTreeView(this);
     m_view->setObjectName(QStringLiteral("tree"));
     m_view->setModel(m_proxy);
@@ -72,12 +97,19 @@ void FooBrowser::createWidgets()
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 0, 4);
     layout->addLayout(filters);
+    layout->addWidget(m_noMatch);
     layout->addWidget(m_view);
+    m_countDelay.setSingleShot(true);
+    m_countDelay.setInterval(100);
+    m_noMatchDelay.setSingleShot(true);
+    m_noMatchDelay.setInterval(0);
+    connect(&m_noMatchDelay, &QTimer::timeout, this, &FooBrowser::showNoMatch);
 }
 
 void FooBrowser::connectSignals()
 {
     connect(m_filter, &QLineEdit::textChanged, &m_filterDelay, qOverload<>(&QTimer::start));
+    connect(m_filter, &QLineEdit::textChanged, this, [this] { m_noMatch->hide(); });
     connect(&m_filterDelay, &QTimer::timeout, this, [this] {
         rememberCurrent(); // kept when the Foo still matches the new filter
         m_model->setFilter(m_filter->text().trimmed());
@@ -90,6 +122,71 @@ void FooBrowser::connectSignals()
     connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &FooBrowser::rowsGone);
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &FooBrowser::modelWasReset);
     connect(m_model, &FooTreeModel::loadingChanged, this, &FooBrowser::loadingChanged);
+    connect(m_model, &QAbstractItemModel::dataChanged, &m_countDelay, qOverload<>(&QTimer::start));
+    connect(&m_countDelay, &QTimer::timeout, this, &FooBrowser::updateStateCounts);
+    for (auto signal : { &QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved })
+        connect(m_proxy, signal, this, &FooBrowser::updateNoMatch);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &FooBrowser::updateNoMatch);
+    connect(m_model, &FooTreeModel::loadingChanged, this, &FooBrowser::updateNoMatch);
+}
+
+void FooBrowser::focusFilter()
+{
+    m_filter->setFocus(Qt::ShortcutFocusReason);
+    m_filter->selectAll();
+}
+
+// "Stale (40)": every Foo the states speak of, counted as their rows show them.
+void FooBrowser::updateStateCounts()
+{
+    int differing = 0;
+    const QHash<EntryState, int> counts = m_model->stateCounts(&differing);
+    int total = 0;
+    for (int count : counts)
+        total += count;
+    if (total == 0)
+        return;
+    const auto count = [&](const QString &key) {
+        if (key == QLatin1String("all"))
+            return total;
+        if (key == QLatin1String("notfresh"))
+            return total - counts.value(EntryState::Fresh);
+        if (key == QLatin1String("foreign"))
+            return differing; // foreign, or verified different
+        for (EntryState state : summaryStateOrder()) {
+            if (entryStateName(state) == key)
+                return counts.value(state);
+        }
+        return 0;
+    };
+    for (int i = 0; i < m_state->count(); ++i) {
+        const QString key = m_state->itemData(i).toString();
+        m_state->setItemText(i, tr("%1 (%2)").arg(m_state->itemData(i, Qt::UserRole + 1).toString()).arg(count(key)));
+    }
+    m_summary = stateSummary(counts);
+    emit stateSummaryChanged(m_summary);
+    updateNoMatch();
+}
+
+// Later, from the event loop: showing the label resizes the tree, which may fetch rows, whose
+// signals would come back here in the middle of the show.
+void FooBrowser::updateNoMatch()
+{
+    m_noMatchDelay.start();
+}
+
+void FooBrowser::showNoMatch()
+{
+    const bool filtered = !m_filter->text().trimmed().isEmpty() || m_state->currentIndex() > 0;
+    const bool empty = !m_model->isLoading() && m_proxy->rowCount() == 0 && filtered;
+    if (empty) {
+        const QString text = m_filter->text().trimmed();
+        const QString state = m_state->currentData(Qt::UserRole + 1).toString();
+        m_noMatch->setText(text.isEmpty() ? tr("No Foo in the state “%1”.").arg(state)
+                           : m_state->currentIndex() > 0 ? tr("No Foo matches “%1” in the state “%2”.").arg(text, state)
+                                                         : tr("No Foo matches “%1”.").arg(text));
+    }
+    m_noMatch->setVisible(empty);
 }
 
 void FooBrowser::setDatabase(const DatabaseConfig &database)
@@ -102,12 +199,26 @@ void FooBrowser::setDatabase(const DatabaseConfig &database)
 void FooBrowser::updateStates(const QList<EntryStatus> &statuses)
 {
     m_model->updateStates(statuses);
+    updateStateCounts();
 }
 
 void FooBrowser::applyStateFilter()
 {
-    const QVariant state = m_state->currentData();
-    m_proxy->setStateFilter(state.isValid() ? QSet<EntryState> { EntryState(state.toInt()) } : QSet<EntryState> {});
+    const QString key = m_state->currentData().toString();
+    QSet<EntryState> states;
+    if (key == QLatin1String("notfresh")) {
+        for (EntryState state : summaryStateOrder()) {
+            if (state != EntryState::Fresh)
+                states.insert(state);
+        }
+    } else if (key != QLatin1String("all")) {
+        for (EntryState state : summaryStateOrder()) {
+            if (entryStateName(state) == key)
+                states.insert(state);
+        }
+    }
+    m_proxy->setStateFilter(states, key == QLatin1String("foreign"));
+    updateNoMatch();
 }
 
 FooBrowser::NodeKey FooBrowser::keyOf(const QModelIndex &index) const

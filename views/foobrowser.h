@@ -9,7 +9,9 @@
 
 class FooFilterProxyModel;
 class FooTreeModel;
+class QAction;
 class QComboBox;
+class QLabel;
 class QLineEdit;
 class QModelIndex;
 class QTreeView;
@@ -40,6 +42,14 @@ public:
     bool selectFoo(qint64 pk);
     FooTreeModel *model() const { return m_model; }
     QTreeView *view() const { return m_view; }
+    // Focuses the Foo filter (Ctrl+L) with its text selected.
+    void focusFilter();
+    QLineEdit *filterEdit() const { return m_filter; }
+    QComboBox *stateBox() const { return m_state; }
+    // Shown under the filters when they leave no row: "No Foo holds Baz 17".
+    QLabel *noMatchLabel() const { return m_noMatch; }
+    // "100 Foo: 60 fresh, 40 stale", as `preserve status` ends; empty before the first states.
+    QString stateSummaryText() const { return m_summary; }
     QByteArray saveHeaderState() const;
     void restoreHeaderState(const QByteArray &state);
 
@@ -47,6 +57,7 @@ signals:
     // The selected node's Foo, that Foo's name and the node's JSON path; pk 0 when none.
     void currentChanged(qint64 fooId, const QString &fooName, const QString &path);
     void selectionChanged();
+    void stateSummaryChanged(const QString &summary);
 
 private:
     struct NodeKey {
@@ -59,6 +70,9 @@ private:
     void createWidgets();
     void connectSignals();
     void applyStateFilter();
+    void updateStateCounts();
+    void updateNoMatch();
+    void showNoMatch();
     void currentRowChanged(const QModelIndex &current);
     void restoreRows(const QModelIndex &parent, int first, int last);
     void rowsAboutToGo(const QModelIndex &parent, int first, int last);
@@ -74,7 +88,11 @@ private:
     QTreeView *m_view = nullptr;
     QLineEdit *m_filter = nullptr;
     QComboBox *m_state = nullptr;
+    QLabel *m_noMatch = nullptr;
     QTimer m_filterDelay;
+    QTimer m_countDelay; // recounts the states once after a burst of changed rows
+    QTimer m_noMatchDelay;
+    QString m_summary;
     QSet<NodeKey> m_expanded; // to re-expand after a reload, as the rows arrive
     NodeKey m_selected;          // to re-select after a reload or a filter change; id 0: none pending
     bool m_currentRemoved = false; // the current row is being removed (rowsAboutToBeRemoved → rowsRemoved)

@@ -83,7 +83,10 @@ void MainWindow::createWidgets()
     m_connectionLabel = new QLabel(tr("Not connected"), this);
     m_workersLabel = new QLabel(this);
     m_workersLabel->setObjectName(QStringLiteral("workersLabel"));
+    m_statesLabel = new QLabel(this);
+    m_statesLabel->setObjectName(QStringLiteral("statesLabel"));
     statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_statesLabel);
     statusBar()->addPermanentWidget(m_workersLabel);
     statusBar()->addPermanentWidget(m_connectionLabel);
     m_cacheActions = new CacheActions(this, m_progress);
@@ -124,6 +127,11 @@ void MainWindow::createActions()
     m_saveLive->setShortcut(QKeySequence::Save);
     m_saveLive->setStatusTip(tr("Write the live body to a file: compact, byte for byte as the serializer writes it, "
                                 "or pretty-printed"));
+    m_findFoos = new QAction(tr("&Filter Foos…"), this);
+    m_findFoos->setObjectName(QStringLiteral("filterFoos"));
+    m_findFoos->setShortcut(QKeySequence(tr("Ctrl+L")));
+    m_findFoos->setStatusTip(tr("Filter the tree: a name or id, or bar:, zab:, baz: and an id or name to list the Foos "
+                                "that hold it"));
     m_aboutAction = new QAction(tr("&About Preserve"), this);
     m_keepFresh = new QAction(tr("&Keep Fresh Here"), this);
     m_keepFresh->setCheckable(true);
@@ -145,6 +153,8 @@ void MainWindow::createMenus()
     file->addAction(m_quitAction);
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
     edit->addActions({ m_copyJson, m_copyPath });
+    edit->addSeparator();
+    edit->addAction(m_findFoos);
     edit->addSeparator();
     edit->addActions({ m_saveCached, m_saveLive });
     QMenu *cache = menuBar()->addMenu(tr("&Cache"));
@@ -183,6 +193,8 @@ void MainWindow::connectSignals()
     connect(m_connectAction, &QAction::triggered, this, [this] { showConnectDialog(); });
     connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
     connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+    connect(m_findFoos, &QAction::triggered, m_browser, &FooBrowser::focusFilter);
+    connect(m_browser, &FooBrowser::stateSummaryChanged, m_statesLabel, &QLabel::setText);
     connect(m_keepFresh, &QAction::toggled, this, [this](bool on) {
         if (!m_session || on == m_session->isWorkerRunning())
             return;

@@ -78,6 +78,7 @@ private:
     JobProgressWidget *m_progress = nullptr;
     CacheActions *m_cacheActions = nullptr;
     QLabel *m_connectionLabel = nullptr;
+    QLabel *m_statesLabel = nullptr;
     QLabel *m_workersLabel = nullptr; // the keep-fresh workers on the database (heartbeats)
     ConnectDialog *m_connectDialog = nullptr;
     QAction *m_connectAction = nullptr;
@@ -89,6 +90,7 @@ private:
     QAction *m_copyJson = nullptr;
     QAction *m_saveCached = nullptr;
     QAction *m_saveLive = nullptr;
+    QAction *m_findFoos = nullptr;
     QAction *m_aboutAction = nullptr;
     QAction *m_keepFresh = nullptr; // checkable: a keep-fresh worker in this process
     QTimer m_statusDelay;   // coalesces status reads after bursts of refreshes and changes

@@ -10,11 +10,12 @@ FooFilterProxyModel::FooFilterProxyModel(QObject *parent)
     setDynamicSortFilter(true);
 }
 
-void FooFilterProxyModel::setStateFilter(const QSet<EntryState> &states)
+void FooFilterProxyModel::setStateFilter(const QSet<EntryState> &states, bool alsoDiffering)
 {
-    if (states == m_states)
+    if (states == m_states && alsoDiffering == m_alsoDiffering)
         return;
     m_states = states;
+    m_alsoDiffering = alsoDiffering;
     invalidateFilter();
 }
 
@@ -22,7 +23,10 @@ bool FooFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex &sou
 {
     if (sourceParent.isValid() || m_states.isEmpty())
         return true;
-    const QVariant state = sourceModel()->index(sourceRow, 0, sourceParent).data(FooTreeModel::StateRole);
+    const QModelIndex foo = sourceModel()->index(sourceRow, 0, sourceParent);
+    const QVariant state = foo.data(FooTreeModel::StateRole);
+    if (m_alsoDiffering && foo.data(FooTreeModel::VerdictRole).toInt() == int(FooTreeModel::Verdict::Differs))
+        return true;
     return state.isValid() && m_states.contains(EntryState(state.toInt()));
 }
 

@@ -17,7 +17,8 @@ public:
 
     // Empty: every Foo. Otherwise only Foos whose state is in the set (Foos without a known state
     // are hidden).
-    void setStateFilter(const QSet<EntryState> &states);
+    // `alsoDiffering`: Foos a verification found different from live pass too, whatever their state.
+    void setStateFilter(const QSet<EntryState> &states, bool alsoDiffering = false);
     QSet<EntryState> stateFilter() const { return m_states; }
 
 protected:
@@ -26,4 +27,5 @@ protected:
 
 private:
     QSet<EntryState> m_states;
+    bool m_alsoDiffering = false;
 };

@@ -32,6 +32,32 @@ struct BuiltQuery {
     bool filterByName = false;
 };
 
+// The condition a Foo `f` meets when it holds a node of `level` whose id (or name) matches `match`
+// (with one parameter): a semi-join along the foreign keys, by their indexes.
+QString holdsNode(const DjangoTables &t, TreeLevel level, const QString &idMatch, const QString &nameMatch)
+{
+    const auto q = &DjangoTables::quote;
+    switch (level) {
+    case TreeLevel::Foo: break;
+    case TreeLevel::Bar:
+        return QStringLiteral("f.id IN (SELECT b.foo_id FROM %1 b WHERE %2)")
+            .arg(q(t.bar), idMatch.isEmpty() ? nameMatch.arg(QStringLiteral("b.name")) : idMatch.arg(QStringLiteral("b.id")));
+    case TreeLevel::Zab:
+        return QStringLiteral("f.id IN (SELECT b.foo_id FROM %1 b JOIN %2 z ON z.bar_id = b.id WHERE %3)")
+            .arg(q(t.bar), q(t.zab),
+                 idMatch.isEmpty() ? nameMatch.arg(QStringLiteral("z.name")) : idMatch.arg(QStringLiteral("z.id")));
+    case TreeLevel::Baz:
+        if (!idMatch.isEmpty())
+            return QStringLiteral("f.id IN (SELECT b.foo_id FROM %1 b JOIN %2 z ON z.bar_id = b.id JOIN %3 l ON "
+                                  "l.zab_id = z.id WHERE %4)")
+                .arg(q(t.bar), q(t.zab), q(t.zabBazs), idMatch.arg(QStringLiteral("l.baz_id")));
+        return QStringLiteral("f.id IN (SELECT b.foo_id FROM %1 b JOIN %2 z ON z.bar_id = b.id JOIN %3 l ON "
+                              "l.zab_id = z.id JOIN %4 n ON n.id = l.baz_id WHERE %5)")
+            .arg(q(t.bar), q(t.zab), q(t.zabBazs), q(t.baz), nameMatch.arg(QStringLiteral("n.name")));
+    }
+    return {};
+}
+
 BuiltQuery fooQuery(const Database &database, const QString &filter)
 {
     const DjangoTables &t = database.tables();
@@ -40,16 +66,27 @@ BuiltQuery fooQuery(const Database &database, const QString &filter)
     // CAST: PostgreSQL types a parameter after its column (integer, 32 bits), and the first batch's
     // afterId (the smallest qint64) or an id typed into the filter would not fit: "integer out of range".
     QString where = QStringLiteral("f.id > CAST(? AS BIGINT)");
-    const QString text = filter.trimmed();
-    if (!text.isEmpty()) {
+    const TreeSearch search = parseTreeSearch(filter);
+    if (!search.isEmpty()) {
         // SQLite's LIKE ignores ASCII case already; PostgreSQL's does not.
-        const QString like = database.isSqlite() ? QStringLiteral("f.name LIKE ? ESCAPE '!'")
-                                                 : QStringLiteral("f.name ILIKE ? ESCAPE '!'");
+        const QString like = database.isSqlite() ? QStringLiteral("%1 LIKE ? ESCAPE '!'")
+                                                 : QStringLiteral("%1 ILIKE ? ESCAPE '!'");
+        const QString equals = QStringLiteral("%1 = CAST(? AS BIGINT)");
         bool isNumber = false;
-        text.toLongLong(&isNumber);
+        search.text.toLongLong(&isNumber);
         built.filterById = isNumber;
-        built.filterByName = true;
-        where += isNumber ? QStringLiteral(" AND (f.id = CAST(? AS BIGINT) OR %1)").arg(like) : QStringLiteral(" AND %1").arg(like);
+        built.filterByName = !search.idOnly;
+        if (search.idOnly && !isNumber)
+            where += QStringLiteral(" AND 1 = 0"); // "id:abc" matches nothing
+        else if (search.level == TreeLevel::Foo && built.filterById && built.filterByName)
+            where += QStringLiteral(" AND (%1 OR %2)").arg(equals.arg(QStringLiteral("f.id")), like.arg(QStringLiteral("f.name")));
+        else if (search.level == TreeLevel::Foo)
+            where += QStringLiteral(" AND %1").arg(built.filterById ? equals.arg(QStringLiteral("f.id")) : like.arg(QStringLiteral("f.name")));
+        else
+            where += QStringLiteral(" AND %1").arg(holdsNode(t, search.level, built.filterById ? equals : QString(), like));
+        // A level's number is its id only; its name is searched when it is not a number.
+        if (search.level != TreeLevel::Foo)
+            built.filterByName = !built.filterById;
     }
     built.sql = QStringLiteral("SELECT f.id, f.name, (SELECT count(*) FROM %1 b WHERE b.foo_id = f.id) "
                                "FROM %2 f WHERE %3 ORDER BY f.id LIMIT ?")
@@ -93,15 +130,43 @@ Result<std::unique_ptr<Statement>> prepareQuery(Database &database, const ChildQ
     if (!foos)
         s.bind(parameter++, query.parentId);
     s.bind(parameter++, query.afterId);
+    const TreeSearch search = parseTreeSearch(query.filter);
     if (built.filterById)
-        s.bind(parameter++, query.filter.trimmed().toLongLong());
+        s.bind(parameter++, search.text.toLongLong());
     if (built.filterByName)
-        s.bind(parameter++, containsPattern(query.filter.trimmed()));
+        s.bind(parameter++, containsPattern(search.text));
     s.bind(parameter, qint64(query.limit) + 1);
     return statement;
 }
 
 } // namespace
+
+TreeSearch parseTreeSearch(const QString &filter)
+{
+    TreeSearch search;
+    const QString text = filter.trimmed();
+    const qsizetype colon = text.indexOf(QLatin1Char(':'));
+    const QString prefix = colon > 0 ? text.left(colon).trimmed().toLower() : QString();
+    static const std::pair<const char *, TreeLevel> prefixes[] = {
+        { "foo", TreeLevel::Foo }, { "bar", TreeLevel::Bar }, { "zab", TreeLevel::Zab }, { "baz", TreeLevel::Baz },
+    };
+    if (prefix == QLatin1String("id")) {
+        search.idOnly = true;
+        search.plain = false;
+        search.text = text.mid(colon + 1).trimmed();
+        return search;
+    }
+    for (const auto &[name, level] : prefixes) {
+        if (prefix == QLatin1String(name)) {
+            search.level = level;
+            search.plain = false;
+            search.text = text.mid(colon + 1).trimmed();
+            return search;
+        }
+    }
+    search.text = text;
+    return search;
+}
 
 Result<ChildBatch> loadChildren(Database &database, const ChildQuery &query)
 {

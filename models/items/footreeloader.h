@@ -19,13 +19,25 @@ class Database;
 
 enum class TreeLevel { Foo, Bar, Zab, Baz };
 
+// What the Foo filter asks for: Foos whose own name or id matches (level Foo), or Foos that hold a
+// Bar, Zab or Baz that does. "bar:970", "Zab: 17", "baz:red", "id:5", "foo:x"; text without a
+// known prefix is a plain Foo search (name contains it, or id equals it when it is a number).
+struct TreeSearch {
+    TreeLevel level = TreeLevel::Foo;
+    bool idOnly = false;  // "id:" or a level with a number: the id must equal it, names are not searched
+    bool plain = true;    // no prefix: name contains, or id equals a number
+    QString text;         // trimmed, without the prefix
+    bool isEmpty() const { return text.isEmpty(); }
+};
+TreeSearch parseTreeSearch(const QString &filter);
+
 // One batch of one node's children, by keyset pagination: rows with id > afterId, by id.
 struct ChildQuery {
     TreeLevel level = TreeLevel::Foo; // the level of the rows to load
     qint64 parentId = 0;              // the Foo of Bars, the Bar of Zabs, the Zab of Bazs
     qint64 afterId = std::numeric_limits<qint64>::min();
     int limit = 200;
-    QString filter;                   // Foo level only: name contains, or id equals (see FooTreeModel)
+    QString filter;                   // Foo level only: see TreeSearch
     quint64 generation = 0;           // the model's generation that asked (outdated jobs are skipped)
 };
 

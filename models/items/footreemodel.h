@@ -52,8 +52,10 @@ public:
 
     // Drops everything and starts loading Foos of `database` (filtered, see setFilter).
     void setDatabase(const DatabaseConfig &database);
-    // Server-side filter: Foo name contains `text` (case-insensitive), or id == text when it is a
-    // number. Reloads the Foo level.
+    // Server-side filter, reloading the Foo level. Plain text: the Foo's name contains it (case-
+    // insensitive), or its id equals it when it is a number. With a level, the Foos that hold a
+    // matching node: "bar:970", "zab:17", "baz:17" (by id) or "baz:red" (name contains); "id:5" and
+    // "foo:x" for the Foo itself. See parseTreeSearch().
     void setFilter(const QString &text);
     // Entry states, usually from CacheService::status(); applied to the loaded Foo rows.
     // Clears setStatesUnreadable().
@@ -63,6 +65,10 @@ public:
     // next updateStates(). An empty reason clears it.
     void setStatesUnreadable(const QString &reason);
     bool statesReadable() const;
+    // Every Foo the states speak of (not only the loaded rows), counted by the state its row shows
+    // (see StateRole). `foreignOrDiffering`: how many are foreign or were found different from live
+    // by a verification (what the console's "Foreign / differs" filter shows).
+    QHash<EntryState, int> stateCounts(int *foreignOrDiffering = nullptr) const;
     // Follows the job results of `service` (nullptr: none): entryVerified -> setVerification,
     // entryFailed -> setFailure, entryRefreshed -> clearOutcome. The service may be destroyed first.
     void setService(CacheService *service);

@@ -29,17 +29,23 @@ QVariant FooTreeModel::Private::display(const Node &node, int column) const
     return {};
 }
 
+namespace {
+
+EntryState shownStateOf(const EntryStatus &status, const FooRowOutcome *outcome, bool unreadable)
+{
+    if (unreadable)
+        return EntryState::Unknown;
+    if (status.state == EntryState::Fresh && outcome && outcome->verdict == FooTreeModel::Verdict::Differs)
+        return EntryState::Stale;
+    return status.state;
+}
+
+} // namespace
+
 EntryState FooTreeModel::Private::shownState(const Node &node) const
 {
     const EntryStatus *status = statusOf(node);
-    if (!status)
-        return EntryState::Unknown;
-    if (!unreadable.isEmpty())
-        return EntryState::Unknown;
-    const FooRowOutcome *outcome = outcomeFor(node);
-    if (status->state == EntryState::Fresh && outcome && outcome->verdict == Verdict::Differs)
-        return EntryState::Stale;
-    return status->state;
+    return status ? shownStateOf(*status, outcomeFor(node), !unreadable.isEmpty()) : EntryState::Unknown;
 }
 
 QString FooTreeModel::Private::shownReason(const Node &node) const
@@ -149,6 +155,22 @@ void FooTreeModel::setStatesUnreadable(const QString &reason)
     for (const Node *foo : std::as_const(d->foos))
         rows.append(foo->row);
     d->rowsChanged(rows);
+}
+
+QHash<EntryState, int> FooTreeModel::stateCounts(int *foreignOrDiffering) const
+{
+    QHash<EntryState, int> counts;
+    int verifiedDifferent = 0;
+    for (auto it = d->statuses.cbegin(); it != d->statuses.cend(); ++it) {
+        const auto found = d->outcomes.constFind(it.key());
+        const FooRowOutcome *outcome = found == d->outcomes.cend() ? nullptr : &found.value();
+        const EntryState state = shownStateOf(*it, outcome, !d->unreadable.isEmpty());
+        verifiedDifferent += state == EntryState::Foreign || (outcome && outcome->verdict == Verdict::Differs);
+        ++counts[state];
+    }
+    if (foreignOrDiffering)
+        *foreignOrDiffering = verifiedDifferent;
+    return counts;
 }
 
 bool FooTreeModel::statesReadable() const

@@ -17,6 +17,30 @@ QString entryStateName(EntryState state)
     return QStringLiteral("unknown");
 }
 
+const QList<EntryState> &summaryStateOrder()
+{
+    static const QList<EntryState> order { EntryState::Fresh,   EntryState::Stale,      EntryState::Missing,
+                                           EntryState::Corrupt, EntryState::Foreign,    EntryState::Refreshing,
+                                           EntryState::Unknown, EntryState::Orphan };
+    return order;
+}
+
+QString stateSummary(const QHash<EntryState, int> &counts)
+{
+    QStringList parts;
+    int foos = 0;
+    for (EntryState state : summaryStateOrder()) {
+        if (state == EntryState::Orphan || !counts.value(state))
+            continue;
+        foos += counts.value(state);
+        parts << QStringLiteral("%1 %2").arg(counts.value(state)).arg(entryStateName(state));
+    }
+    QString text = QObject::tr("%1 Foo: %2").arg(foos).arg(parts.join(QStringLiteral(", ")));
+    if (const int orphans = counts.value(EntryState::Orphan))
+        text += QObject::tr("; %1 orphan entr%2 of Foos that are gone").arg(orphans).arg(orphans == 1 ? "y" : "ies");
+    return text;
+}
+
 namespace {
 
 QString when(const QDateTime &at)

@@ -15,6 +15,8 @@
 // Orphan: an entry whose Foo no longer exists (Redis keeps them; only with StatusInputs::orphans).
 enum class EntryState { Fresh, Stale, Missing, Corrupt, Foreign, Refreshing, Unknown, Orphan };
 QString entryStateName(EntryState state); // "fresh", "stale", …
+// The states in the order a summary lists them (what needs attention after fresh), orphans last.
+const QList<EntryState> &summaryStateOrder();
 
 // For QSet<EntryState> (the console's state filter): Qt 6.4 has no qHash for enumerations.
 inline size_t qHash(EntryState state, size_t seed = 0) noexcept
@@ -62,3 +64,7 @@ struct StatusInputs {
 // stale (with the change as reason); verified different → stale; tracked with no later change →
 // fresh; otherwise unknown since the entry was cached — never a fresh that nothing proved.
 QList<EntryStatus> computeStatus(const StatusInputs &inputs);
+
+// "100 Foo: 60 fresh, 40 stale" from a count per state, as `preserve status` ends and the console's
+// status bar says; orphans (not Foos) are added after a semicolon.
+QString stateSummary(const QHash<EntryState, int> &counts);

@@ -161,6 +161,7 @@ private slots:
     void rewrittenBodyIsNeverFresh();
     void unreadableStatesAreUnknown();
     void reorderedKeysAreShownAndSavedAsStored();
+    void findFoosAndCountStates();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
@@ -1023,6 +1024,78 @@ void TestMainWindow::reorderedKeysAreShownAndSavedAsStored()
     auto *title = panel->findChild<QLabel *>(QStringLiteral("cachedTitle"));
     QVERIFY(title);
     QVERIFY2(title->text().contains(size), qPrintable(title->text() + QStringLiteral(" / ") + size));
+}
+
+// Ctrl+L, a search for the Foos that hold a Baz, "no match", Esc; the state box's counts and the
+// status bar's totals, as `preserve status` gives them.
+void TestMainWindow::findFoosAndCountStates()
+{
+    const QString path = copyOfSmall(QStringLiteral("find.sqlite3"));
+    QVERIFY(!path.isEmpty());
+    QList<qint64> holders; // the Foos that hold the Baz in the most Foos, by the tables themselves
+    qint64 baz = 0;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("find"));
+        db.setDatabaseName(path);
+        QVERIFY(db.open());
+        QSqlQuery query(db);
+        QVERIFY(query.exec(QStringLiteral("UPDATE api_foo SET pre_serialized = NULL")));
+        QVERIFY(query.exec(QStringLiteral("SELECT l.baz_id FROM api_zab_bazs l JOIN api_zab z ON z.id = l.zab_id JOIN "
+                                          "api_bar b ON b.id = z.bar_id GROUP BY l.baz_id ORDER BY count(DISTINCT b.foo_id) "
+                                          "DESC, 1 LIMIT 1")) && query.next());
+        baz = query.value(0).toLongLong();
+        QVERIFY(query.exec(QStringLiteral("SELECT DISTINCT b.foo_id FROM api_zab_bazs l JOIN api_zab z ON z.id = l.zab_id "
+                                          "JOIN api_bar b ON b.id = z.bar_id WHERE l.baz_id = %1 ORDER BY 1").arg(baz)));
+        while (query.next())
+            holders << query.value(0).toLongLong();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("find"));
+    QVERIFY(holders.size() > 1);
+
+    MainWindow window;
+    window.show();
+    window.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    open(window, path);
+    FooBrowser *browser = window.browser();
+    const int foos = window.session()->service().status()->size();
+    QTRY_COMPARE(browser->stateBox()->itemText(0), QStringLiteral("All states (%1)").arg(foos));
+    QCOMPARE(browser->stateBox()->itemText(1), QStringLiteral("Not fresh (%1)").arg(foos));
+    QCOMPARE(browser->stateBox()->itemText(4), QStringLiteral("Missing (%1)").arg(foos));
+    QCOMPARE(browser->stateBox()->itemText(2), QStringLiteral("Fresh (0)"));
+    auto *totals = window.findChild<QLabel *>(QStringLiteral("statesLabel"));
+    QVERIFY(totals);
+    QCOMPARE(totals->text(), QStringLiteral("%1 Foo: %1 missing").arg(foos));
+
+    QTest::keyClick(&window, Qt::Key_L, Qt::ControlModifier);
+    QTRY_VERIFY(browser->filterEdit()->hasFocus());
+    QTest::keyClicks(browser->filterEdit(), QStringLiteral("baz:%1").arg(baz));
+    QTreeView *tree = browser->view();
+    const auto shownFoos = [tree] {
+        QList<qint64> ids;
+        for (int row = 0; row < tree->model()->rowCount(); ++row)
+            ids << tree->model()->index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        return ids;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(shownFoos(), holders, 10000);
+    QTRY_VERIFY(browser->noMatchLabel()->isHidden());
+
+    browser->filterEdit()->setText(QStringLiteral("baz:987654321"));
+    QTRY_VERIFY_WITH_TIMEOUT(browser->noMatchLabel()->isVisible(), 10000);
+    QVERIFY2(browser->noMatchLabel()->text().contains(QStringLiteral("No Foo matches “baz:987654321”")),
+             qPrintable(browser->noMatchLabel()->text()));
+    QTest::keyClick(browser->filterEdit(), Qt::Key_Escape);
+    QVERIFY(browser->filterEdit()->text().isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(tree->model()->rowCount(), foos, 10000);
+    QTRY_VERIFY(browser->noMatchLabel()->isHidden());
+
+    browser->stateBox()->setCurrentIndex(2); // Fresh: none
+    QTRY_VERIFY(browser->noMatchLabel()->isVisible());
+    QCOMPARE(tree->model()->rowCount(), 0);
+    browser->stateBox()->setCurrentIndex(1); // Not fresh: all
+    QCOMPARE(tree->model()->rowCount(), foos);
+    QTRY_VERIFY(browser->noMatchLabel()->isHidden());
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -2,6 +2,7 @@
 #include "db/database.h"
 #include "db/seeder.h"
 #include "items/foofilterproxymodel.h"
+#include "items/footreeloader.h"
 #include "items/footreemodel.h"
 #include "items/itemformat.h"
 #include "json/jsonvalue.h"
@@ -93,6 +94,7 @@ private slots:
     void bigFooLoadsInBatches();
     void filter_data();
     void filter();
+    void searchByLevel();
     void outdatedResultsAreDropped();
     void statesUpdateOnlyChangedRows();
     void proxyFiltersAndSortsByState();
@@ -376,6 +378,61 @@ void TestFooTreeModel::filter()
     QCOMPARE(shown, expected);
     if (isNumber)
         QVERIFY(shown.contains(id));
+}
+
+// "Which Foos contain Baz 17 / a Zab named x / Bar 970?": each level by id or by name, checked
+// against the same question asked of the tables directly.
+void TestFooTreeModel::searchByLevel()
+{
+    Database &db = *m_smallDb;
+    const auto ids = [&db](const QString &sql, std::optional<qint64> parameter = {}) {
+        QList<qint64> out;
+        for (const auto &[id, name] : queryRows(db, sql, parameter))
+            out << id;
+        return out;
+    };
+    // A Baz linked from more than one Foo, a Zab, a Bar, and a Baz name shared by several Bazs.
+    const qint64 baz = ids(QStringLiteral("SELECT l.baz_id, count(DISTINCT b.foo_id) FROM api_zab_bazs l JOIN api_zab z "
+                                          "ON z.id = l.zab_id JOIN api_bar b ON b.id = z.bar_id GROUP BY l.baz_id "
+                                          "ORDER BY 2 DESC, 1 LIMIT 1")).value(0);
+    const qint64 zab = ids(QStringLiteral("SELECT max(id), 'x' FROM api_zab")).value(0);
+    const qint64 bar = ids(QStringLiteral("SELECT max(id), 'x' FROM api_bar")).value(0);
+    QVERIFY(baz > 0 && zab > 0 && bar > 0);
+    const QString fooOfBaz = QStringLiteral("SELECT DISTINCT b.foo_id, 'x' FROM api_zab_bazs l JOIN api_zab z ON z.id = "
+                                            "l.zab_id JOIN api_bar b ON b.id = z.bar_id WHERE %1 ORDER BY 1");
+    const QList<std::pair<QString, QList<qint64>>> cases = {
+        { QStringLiteral("baz:%1").arg(baz), ids(fooOfBaz.arg(QStringLiteral("l.baz_id = ?")), baz) },
+        { QStringLiteral("Baz: baz-1"), ids(QStringLiteral("SELECT DISTINCT b.foo_id, 'x' FROM api_zab_bazs l JOIN api_zab z "
+                                                           "ON z.id = l.zab_id JOIN api_bar b ON b.id = z.bar_id JOIN api_baz "
+                                                           "n ON n.id = l.baz_id WHERE n.name LIKE '%baz-1%' ORDER BY 1")) },
+        { QStringLiteral("zab:%1").arg(zab), ids(QStringLiteral("SELECT b.foo_id, 'x' FROM api_zab z JOIN api_bar b ON "
+                                                                "b.id = z.bar_id WHERE z.id = ?"), zab) },
+        { QStringLiteral("bar:%1").arg(bar), ids(QStringLiteral("SELECT foo_id, 'x' FROM api_bar WHERE id = ?"), bar) },
+        { QStringLiteral("id:3"), { 3 } },
+        { QStringLiteral("id:abc"), {} },
+        { QStringLiteral("bar:no such bar"), {} },
+    };
+    for (int i = 0; i < 4; ++i)
+        QVERIFY2(!cases[i].second.isEmpty(), qPrintable(cases[i].first)); // the cases ask something
+    QVERIFY(cases[0].second.size() > 1); // a Baz in several Foos
+    for (const auto &[text, expected] : cases) {
+        FooTreeModel model;
+        model.setAutoFetchChildren(false);
+        model.setDatabase(m_small);
+        model.setFilter(text);
+        QVERIFY(waitUntilIdle(model));
+        while (model.canFetchMore({})) {
+            model.fetchMore({});
+            QVERIFY(waitUntilIdle(model));
+        }
+        QList<qint64> shown;
+        for (int row = 0; row < model.rowCount(); ++row)
+            shown.append(model.index(row, 0).data(FooTreeModel::IdRole).toLongLong());
+        QVERIFY2(shown == expected, qPrintable(text));
+    }
+    QVERIFY(parseTreeSearch(QStringLiteral("baz:17")).level == TreeLevel::Baz);
+    QVERIFY(parseTreeSearch(QStringLiteral("a:b")).plain); // an unknown prefix is text
+    QCOMPARE(parseTreeSearch(QStringLiteral("a:b")).text, QStringLiteral("a:b"));
 }
 
 // setDatabase/setFilter/reload drop what was asked before them, whenever it arrives.

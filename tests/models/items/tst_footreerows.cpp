@@ -3,6 +3,7 @@
 // outcome of verify jobs landing row by row from a real CacheService.
 
 #include "cache/cacheservice.h"
+#include "items/foofilterproxymodel.h"
 #include "items/foorowstate.h"
 #include "items/footreemodel.h"
 #include "items/itemformat.h"
@@ -287,6 +288,19 @@ void TestFooTreeRows::neverShownFresherThanKnown()
     QVERIFY2(cell.data(FooTreeModel::ReasonRole).toString().contains(QLatin1String("verified different")),
              qPrintable(cell.data(FooTreeModel::ReasonRole).toString()));
     QCOMPARE(state(other), EntryState::Fresh);
+    // Counted as shown, and found by the console's "Foreign / differs" filter.
+    int foreignOrDiffering = 0;
+    const QHash<EntryState, int> counts = model.stateCounts(&foreignOrDiffering);
+    QCOMPARE(counts.value(EntryState::Stale), 1);
+    QCOMPARE(counts.value(EntryState::Fresh), int(statuses.size()) - 1);
+    QCOMPARE(foreignOrDiffering, 1);
+    FooFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    proxy.setStateFilter({ EntryState::Foreign }, true);
+    QCOMPARE(proxy.rowCount(), 1);
+    QCOMPARE(proxy.index(0, 0).data(FooTreeModel::IdRole).toLongLong(), pk);
+    proxy.setStateFilter({ EntryState::Foreign }, false);
+    QCOMPARE(proxy.rowCount(), 0);
     model.updateStates(statuses); // the same entry still: still not fresh
     QCOMPARE(state(pk), EntryState::Stale);
     statuses[0].digest = "refreshed"; // another entry now: the verdict no longer speaks of it
