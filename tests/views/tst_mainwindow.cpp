@@ -597,7 +597,7 @@ void TestMainWindow::vanishingSelectionClearsThePanes()
     FooBrowser *browser = window.browser();
     auto *stateFilter = browser->findChild<QComboBox *>(QStringLiteral("stateFilter"));
     QVERIFY(stateFilter);
-    stateFilter->setCurrentIndex(stateFilter->findData(int(EntryState::Missing)));
+    stateFilter->setCurrentIndex(stateFilter->findData(QStringLiteral("missing")));
     QTreeView *tree = browser->view();
     const int rows = tree->model()->rowCount();
     QVERIFY2(rows > 3, "the demo is not cached: every Foo is missing and shown");
