@@ -2,6 +2,7 @@
 
 #include "core/bytesize.h"
 
+#include "findbar.h"
 #include "jsonsnippet.h"
 #include "jsonview.h"
 
@@ -90,9 +91,13 @@ void ComparePanel::createWidgets()
     m_splitter->setStretchFactor(0, 4);
     m_splitter->setStretchFactor(1, 1);
 
+    m_find = new FindBar(this);
+    m_find->setViews({ m_cached, m_live });
+
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(header);
+    layout->addWidget(m_find);
     layout->addWidget(m_splitter);
 }
 
@@ -108,6 +113,32 @@ void ComparePanel::connectSignals()
         connect(viewOf(side), &JsonView::copied, this,
                 [this](const QString &what) { emit message(tr("Copied %1").arg(what), false); });
     }
+}
+
+void ComparePanel::find()
+{
+    // The pane that has the focus; from the bar itself (Ctrl+F again) or elsewhere, the same as before.
+    for (JsonView *view : { m_cached, m_live }) {
+        if (view->hasFocus())
+            m_find->setTarget(view);
+    }
+    m_find->open();
+}
+
+void ComparePanel::findNext()
+{
+    if (m_find->isHidden())
+        find();
+    else
+        m_find->findNext();
+}
+
+void ComparePanel::findPrevious()
+{
+    if (m_find->isHidden())
+        find();
+    else
+        m_find->findPrevious();
 }
 
 void ComparePanel::setSummary(const QString &text, const QString &tone)
@@ -207,6 +238,7 @@ void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
     // The list only takes room when there is something in it.
     m_differences->setVisible(!f.differences.isEmpty());
     setHasDifferences(!f.differences.isEmpty());
+    m_find->refresh();
 }
 
 void ComparePanel::setLayoutLimits(qint64 bytes, int lineLength)

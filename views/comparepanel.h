@@ -6,6 +6,7 @@
 
 #include <functional>
 
+class FindBar;
 class JsonView;
 class QLabel;
 class QListWidget;
@@ -63,6 +64,7 @@ public:
     QString selectionJson() const;
     QString selectionPath() const;
     bool hasPaneFocus() const { return focusedView() != nullptr; }
+    FindBar *findBar() const { return m_find; }
 
 public slots:
     void nextDifference();
@@ -70,6 +72,11 @@ public slots:
     // Asks for a file name (FileChooser) and saves.
     void saveSideAs(Side side);
     void copySelectionJson();
+    // Edit → Find (Ctrl+F): opens the find bar on the focused pane (the Cached one otherwise);
+    // F3 / Shift+F3 walk its matches.
+    void find();
+    void findNext();
+    void findPrevious();
 
 signals:
     void message(const QString &text, bool error);
@@ -108,6 +115,7 @@ private:
     QToolButton *m_next = nullptr;
     QListWidget *m_differences = nullptr;
     QSplitter *m_splitter = nullptr;
+    FindBar *m_find = nullptr;
     DocumentComparisonPtr m_comparison;
     FileChooser m_chooser;
     QString m_shownPath;

@@ -2,6 +2,8 @@
 
 #include "jsonsnippet.h"
 
+#include <algorithm>
+
 #include <QApplication>
 #include <QClipboard>
 #include <QContextMenuEvent>
@@ -62,7 +64,7 @@ std::pair<qsizetype, Token> nextToken(QStringView line, qsizetype at)
 
 struct JsonView::Colours {
     QColor text, key, string, number, literal, gutter, gutterText;
-    QColor changed, added, removed, highlight, selection;
+    QColor changed, added, removed, highlight, selection, match, currentMatch;
 
     explicit Colours(const QPalette &palette)
     {
@@ -79,6 +81,9 @@ struct JsonView::Colours {
         removed = dark ? QColor(0xf8, 0x51, 0x49, 70) : QColor(0xff, 0x8a, 0x80, 110);
         highlight = tint(palette.color(QPalette::Highlight), 30);
         selection = tint(palette.color(QPalette::Highlight), 80);
+        // Pink: not a colour the differences use (amber, green, red) nor the selection's.
+        match = QColor(0xf4, 0x8f, 0xb1, 140);
+        currentMatch = QColor(0xec, 0x40, 0x7a, 190);
     }
 
     QColor forMark(char mark) const
@@ -120,6 +125,10 @@ void JsonView::setDocument(const FormattedJson &document, const QByteArray &mark
     m_oversized = false;
     m_saveButton->hide();
     m_current = m_anchor = m_highlightFirst = m_highlightLast = -1;
+    m_matches.clear();
+    m_currentMatch = -1;
+    if (!m_findText.isEmpty()) // a new document keeps the search: its matches are found again
+        setFindText(m_findText);
     m_longestLine = 0;
     for (int line = 0; line < m_document.lineCount(); ++line)
         m_longestLine = qMax(m_longestLine, int(m_document.line(line).size()));
@@ -150,6 +159,63 @@ void JsonView::placeSaveButton()
     const QSize size = m_saveButton->sizeHint();
     const QRect area = viewport()->rect();
     m_saveButton->setGeometry(QRect(QPoint((area.width() - size.width()) / 2, area.height() / 2 + 8), size));
+}
+
+int JsonView::setFindText(const QString &text, Qt::CaseSensitivity sensitivity)
+{
+    m_findText = text;
+    m_matches.clear();
+    m_currentMatch = -1;
+    if (!text.isEmpty()) {
+        for (qsizetype at = m_document.text.indexOf(text, 0, sensitivity); at >= 0;
+             at = m_document.text.indexOf(text, at + text.size(), sensitivity))
+            m_matches.append(at);
+    }
+    viewport()->update();
+    return int(m_matches.size());
+}
+
+bool JsonView::findNext(bool backward, bool *wrapped)
+{
+    if (wrapped)
+        *wrapped = false;
+    if (m_matches.isEmpty())
+        return false;
+    int next = 0;
+    if (m_currentMatch >= 0) {
+        next = m_currentMatch + (backward ? -1 : 1);
+    } else {
+        // From the top of the view: the first match on screen or after it (or before it, backwards).
+        const qsizetype from = m_document.lineStarts.value(topLine());
+        next = int(std::lower_bound(m_matches.cbegin(), m_matches.cend(), from) - m_matches.cbegin());
+        if (backward)
+            --next;
+    }
+    const int count = int(m_matches.size());
+    if (next < 0 || next >= count) {
+        next = (next + count) % count;
+        if (wrapped)
+            *wrapped = true;
+    }
+    showMatch(next);
+    return true;
+}
+
+void JsonView::showMatch(int match)
+{
+    m_currentMatch = match;
+    const qsizetype offset = m_matches.at(match);
+    const int line = int(std::upper_bound(m_document.lineStarts.cbegin(), m_document.lineStarts.cend(), offset)
+                         - m_document.lineStarts.cbegin()) - 1;
+    if (line < topLine() || line >= topLine() + visibleLines())
+        scrollToLine(qMax(0, line - visibleLines() / 3));
+    // And sideways, so the match is on screen in a long line.
+    const int column = int(offset - m_document.lineStarts.at(line));
+    const int x = textMargin + column * m_charWidth;
+    const int width = viewport()->width() - m_gutterWidth;
+    if (x < horizontalScrollBar()->value() || x + int(m_findText.size()) * m_charWidth > horizontalScrollBar()->value() + width)
+        horizontalScrollBar()->setValue(qMax(0, x - width / 3));
+    viewport()->update();
 }
 
 int JsonView::topLine() const
@@ -284,6 +350,20 @@ void JsonView::paintLine(QPainter &painter, int line, int y, const Colours &colo
         painter.fillRect(row, colours.highlight);
     if (m_current >= 0 && line >= qMin(m_current, m_anchor) && line <= qMax(m_current, m_anchor))
         painter.fillRect(row, colours.selection);
+    if (!m_matches.isEmpty()) {
+        // Every match on this line, as the text's columns (a fixed-width font); the current one stronger.
+        const qsizetype start = m_document.lineStarts.at(line);
+        const qsizetype end = start + m_document.line(line).size();
+        auto it = std::lower_bound(m_matches.cbegin(), m_matches.cend(), start);
+        for (; it != m_matches.cend() && *it < end; ++it) {
+            const int column = int(*it - start);
+            const int length = int(qMin<qsizetype>(m_findText.size(), end - *it));
+            const QRect box(m_gutterWidth + textMargin - horizontalScrollBar()->value() + column * m_charWidth, y,
+                            length * m_charWidth, m_lineHeight);
+            const bool current = int(it - m_matches.cbegin()) == m_currentMatch;
+            painter.fillRect(box, current ? colours.currentMatch : colours.match);
+        }
+    }
     const QStringView text = m_document.line(line);
     const QFontMetrics metrics(font());
     const int baseline = y + metrics.ascent() + (m_lineHeight - metrics.height()) / 2;

@@ -36,6 +36,16 @@ public:
     // Scrolls so `first` shows near the top and tints first..last (a selected Bar or Zab).
     void highlightRange(int first, int last);
     int currentLine() const { return m_current; }
+
+    // Find: every occurrence of `text` in the document is tinted (none for an empty text); returns
+    // how many there are. The current match, when there is one, is tinted more strongly.
+    int setFindText(const QString &text, Qt::CaseSensitivity sensitivity = Qt::CaseInsensitive);
+    int matchCount() const { return int(m_matches.size()); }
+    int currentMatch() const { return m_currentMatch; } // -1: none yet
+    // Makes the next (previous) match after the current one, or after the top of the view, current
+    // and scrolls to it. Returns false when there is no match; `wrapped` says it went round the end.
+    bool findNext(bool backward = false, bool *wrapped = nullptr);
+    QString findText() const { return m_findText; }
     QString selectedText() const;
     // The JSON of the node on the current line (the whole document when no line is current), and
     // that node's path; empty without a document.
@@ -70,6 +80,7 @@ private:
     void copySelection();
     void copy(const QString &text, const QString &what);
     void placeSaveButton();
+    void showMatch(int match);
 
     FormattedJson m_document;
     QByteArray m_marks;
@@ -83,5 +94,8 @@ private:
     int m_highlightFirst = -1;
     int m_highlightLast = -1;
     bool m_oversized = false;
+    QString m_findText;
+    QList<qsizetype> m_matches; // offsets of the find text's occurrences in m_document.text
+    int m_currentMatch = -1;
     QPushButton *m_saveButton = nullptr;
 };

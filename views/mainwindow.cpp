@@ -127,6 +127,14 @@ void MainWindow::createActions()
     m_saveLive->setShortcut(QKeySequence::Save);
     m_saveLive->setStatusTip(tr("Write the live body to a file: compact, byte for byte as the serializer writes it, "
                                 "or pretty-printed"));
+    m_find = new QAction(tr("&Find in Panes…"), this);
+    m_find->setObjectName(QStringLiteral("find"));
+    m_find->setShortcut(QKeySequence::Find);
+    m_find->setStatusTip(tr("Find text in the Cached and Live panes"));
+    m_findNext = new QAction(tr("Find &Next"), this);
+    m_findNext->setShortcut(QKeySequence::FindNext);
+    m_findPrevious = new QAction(tr("Find Pre&vious"), this);
+    m_findPrevious->setShortcut(QKeySequence::FindPrevious);
     m_findFoos = new QAction(tr("&Filter Foos…"), this);
     m_findFoos->setObjectName(QStringLiteral("filterFoos"));
     m_findFoos->setShortcut(QKeySequence(tr("Ctrl+L")));
@@ -154,7 +162,7 @@ void MainWindow::createMenus()
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
     edit->addActions({ m_copyJson, m_copyPath });
     edit->addSeparator();
-    edit->addAction(m_findFoos);
+    edit->addActions({ m_find, m_findNext, m_findPrevious, m_findFoos });
     edit->addSeparator();
     edit->addActions({ m_saveCached, m_saveLive });
     QMenu *cache = menuBar()->addMenu(tr("&Cache"));
@@ -194,6 +202,9 @@ void MainWindow::connectSignals()
     connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
     connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
     connect(m_findFoos, &QAction::triggered, m_browser, &FooBrowser::focusFilter);
+    connect(m_find, &QAction::triggered, m_compare, &ComparePanel::find);
+    connect(m_findNext, &QAction::triggered, m_compare, &ComparePanel::findNext);
+    connect(m_findPrevious, &QAction::triggered, m_compare, &ComparePanel::findPrevious);
     connect(m_browser, &FooBrowser::stateSummaryChanged, m_statesLabel, &QLabel::setText);
     connect(m_keepFresh, &QAction::toggled, this, [this](bool on) {
         if (!m_session || on == m_session->isWorkerRunning())

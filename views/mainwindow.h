@@ -91,6 +91,9 @@ private:
     QAction *m_saveCached = nullptr;
     QAction *m_saveLive = nullptr;
     QAction *m_findFoos = nullptr;
+    QAction *m_find = nullptr;
+    QAction *m_findNext = nullptr;
+    QAction *m_findPrevious = nullptr;
     QAction *m_aboutAction = nullptr;
     QAction *m_keepFresh = nullptr; // checkable: a keep-fresh worker in this process
     QTimer m_statusDelay;   // coalesces status reads after bursts of refreshes and changes

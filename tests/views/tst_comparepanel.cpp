@@ -1,6 +1,7 @@
 // The Cached/Live panes on their own, offscreen: comparisons built from known bodies (no database),
 // so what is saved, copied or refused can be checked byte for byte.
 #include "comparepanel.h"
+#include "findbar.h"
 #include "jsonsnippet.h"
 #include "jsonview.h"
 
@@ -11,6 +12,8 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QFile>
+#include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -78,6 +81,7 @@ private slots:
     void nothingToSave();
     void longLineShowsSavePlaceholder();
     void largeBodyShowsSavePlaceholder();
+    void findBarCountsStepsAndWraps();
 
 private:
     QTemporaryDir m_dir;
@@ -315,6 +319,57 @@ void TestComparePanel::largeBodyShowsSavePlaceholder()
     // A new comparison under the same limits is judged again.
     panel.setComparison(comparisonOf(cachedBody, cachedBody));
     QVERIFY(!panel.isOversized(ComparePanel::Side::Live));
+}
+
+// Ctrl+F over the panes: every match counted in the target pane and tinted in both, "2 of 3" as
+// Enter walks them, the wrap said aloud, the search kept for the next document, Esc clearing it all.
+void TestComparePanel::findBarCountsStepsAndWraps()
+{
+    ComparePanel panel;
+    panel.resize(900, 600);
+    panel.show();
+    panel.activateWindow(); // focus goes to the active window only
+    QVERIFY(QTest::qWaitForWindowActive(&panel));
+    panel.setComparison(comparisonOf(fooBody("bar-1"), fooBody("baz-9")));
+    FindBar *bar = panel.findBar();
+    QVERIFY(bar->isHidden());
+    panel.cachedView()->setFocus();
+    panel.find();
+    QVERIFY(bar->isVisible());
+    QCOMPARE(bar->target(), panel.cachedView());
+    QTRY_VERIFY(bar->edit()->hasFocus());
+    QTest::keyClicks(bar->edit(), QStringLiteral("BAZ-"));
+    // Case ignored: the cached body holds baz-1 and baz-2; the live one baz-9 too.
+    QCOMPARE(panel.cachedView()->matchCount(), 2);
+    QCOMPARE(panel.liveView()->matchCount(), 3);
+    QCOMPARE(bar->countText(), QStringLiteral("1 of 2"));
+    QTest::keyClick(bar->edit(), Qt::Key_Return);
+    QCOMPARE(bar->countText(), QStringLiteral("2 of 2"));
+    const int line = panel.cachedView()->document().text.left(
+        panel.cachedView()->document().text.indexOf(QLatin1String("baz-2"))).count(QLatin1Char('\n'));
+    QVERIFY(line >= panel.cachedView()->topLine()); // on screen
+    QTest::keyClick(bar->edit(), Qt::Key_Return);
+    QCOMPARE(bar->countText(), QStringLiteral("1 of 2 (wrapped)"));
+    QTest::keyClick(bar->edit(), Qt::Key_Return, Qt::ShiftModifier);
+    QCOMPARE(bar->countText(), QStringLiteral("2 of 2 (wrapped)"));
+
+    // The live pane as the target.
+    panel.liveView()->setFocus();
+    QTRY_VERIFY(panel.liveView()->hasFocus());
+    panel.find();
+    QCOMPARE(bar->target(), panel.liveView());
+    panel.findNext();
+    QVERIFY2(bar->countText().endsWith(QLatin1String("of 3")), qPrintable(bar->countText()));
+
+    // Another Foo: the search stays and counts again.
+    panel.setComparison(comparisonOf(fooBody("bar-1"), fooBody("bar-1")));
+    QCOMPARE(panel.liveView()->matchCount(), 2);
+    bar->edit()->setText(QStringLiteral("no such text"));
+    QCOMPARE(bar->countText(), QStringLiteral("No matches"));
+    QTest::keyClick(bar->edit(), Qt::Key_Escape);
+    QVERIFY(bar->isHidden());
+    QCOMPARE(panel.cachedView()->matchCount(), 0);
+    QCOMPARE(panel.liveView()->matchCount(), 0);
 }
 
 QTEST_MAIN(TestComparePanel)
