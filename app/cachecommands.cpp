@@ -246,6 +246,39 @@ int Commands::status(const QStringList &arguments)
     return Ok;
 }
 
+int Commands::impact(const QStringList &arguments)
+{
+    CacheCommand command(QStringLiteral("Prints which Foos a change to one Bar, Zab or Baz reaches, and the bytes their "
+                                        "entries hold: what a refresh after that change re-serializes."),
+                         false);
+    command.parser.addPositionalArgument(QStringLiteral("level"), QStringLiteral("bar, zab or baz."));
+    command.parser.addPositionalArgument(QStringLiteral("id"), QStringLiteral("The node's primary key."));
+    if (auto code = command.start(QStringLiteral("impact"), arguments))
+        return *code;
+    const QStringList positional = command.parser.positionalArguments();
+    const auto level = positional.size() == 2 ? nodeLevelNamed(positional[0]) : std::nullopt;
+    bool number = false;
+    const qint64 id = positional.value(1).toLongLong(&number);
+    if (!level || !number) {
+        printError(QStringLiteral("usage: preserve impact bar|zab|baz ID (e.g. preserve impact baz 17)"));
+        return Usage;
+    }
+    const auto impact = command.service->impact(*level, id);
+    if (!impact)
+        return exitCodeFor(impact.error());
+    if (command.wantsJson()) {
+        std::printf("%s\n", impact->toJson().constData());
+    } else {
+        std::printf("%s\n", qPrintable(impact->sentence()));
+        if (!impact->foos.isEmpty())
+            std::printf("%8s  %10s  %s\n", "pk", "cached", "name");
+        for (const Impact::Foo &foo : impact->foos)
+            std::printf("%8lld  %10s  %s\n", foo.pk, foo.bytes < 0 ? "-" : qPrintable(formatBytes(foo.bytes)),
+                        qPrintable(printable(foo.name, 60)));
+    }
+    return impact->nodeName ? Ok : NotFound;
+}
+
 int Commands::warm(const QStringList &arguments)
 {
     CacheCommand command(QStringLiteral("Serializes Foos live and writes them to the store (all of them, or with "

@@ -25,6 +25,7 @@ const std::map<QString, Command> &commands()
         { QStringLiteral("dump"), { "print the live DRF body of one Foo (or --all: the list)", Commands::dump } },
         { QStringLiteral("info"), { "check a database's Django tables and print what it holds", Commands::info } },
         { QStringLiteral("status"), { "the state of every cache entry: fresh, stale and why, missing, …", Commands::status } },
+        { QStringLiteral("impact"), { "which Foos a change to one Bar, Zab or Baz reaches, and their bytes", Commands::impact } },
         { QStringLiteral("warm"), { "refresh all (or --stale-only) cache entries in the background", Commands::warm } },
         { QStringLiteral("verify"), { "re-serialize and compare with the cached entries", Commands::verify } },
         { QStringLiteral("invalidate"), { "remove cache entries", Commands::invalidate } },

@@ -121,6 +121,21 @@ void CacheActions::startRefresh()
     m_session->service().refresh(pks);
 }
 
+void CacheActions::refreshFoos(const QList<qint64> &pks, const QString &what)
+{
+    if (!m_session || pks.isEmpty())
+        return;
+    if (m_session->isReadOnly()) {
+        emit message(tr("%1: the connection is read-only, nothing is refreshed").arg(what), true);
+        return;
+    }
+    m_progress->expectJob(what);
+    m_session->service().refresh(pks);
+    emit message(pks.size() == 1 ? tr("%1: refreshing 1 Foo").arg(what)
+                                 : tr("%1: refreshing %2 Foos").arg(what).arg(pks.size()),
+                 false);
+}
+
 void CacheActions::startRefreshStale()
 {
     if (!m_session || m_session->isReadOnly())

@@ -27,6 +27,10 @@ public:
     void setFooCount(int count);
     // Enables what applies to the current selection and connection.
     void updateEnabled();
+    // Refreshes these Foos (the ones a change to a node reaches), as a job named `what`.
+    void refreshFoos(const QList<qint64> &pks, const QString &what);
+    // A question with Yes and Cancel (or the tests' answer): true for Yes.
+    bool confirm(const QString &question);
     // Tests answer the confirmations themselves.
     void setConfirmation(std::function<bool(const QString &question)> confirm);
 
@@ -47,7 +51,6 @@ private:
     void startVerify();
     void startInvalidate();
     void jobFinished(const JobSummary &summary);
-    bool confirm(const QString &question);
 
     QWidget *m_window;
     JobProgressWidget *m_progress;

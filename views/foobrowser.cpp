@@ -10,6 +10,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QStyle>
 #include <QTreeView>
 #include <QVBoxLayout>
@@ -99,6 +100,23 @@ void FooBrowser::createWidgets()
     layout->addLayout(filters);
     layout->addWidget(m_noMatch);
     layout->addWidget(m_view);
+    m_impactBar = new QWidget(this);
+    m_impactBar->setObjectName(QStringLiteral("impactBar"));
+    m_impact = new QLabel(m_impactBar);
+    m_impact->setObjectName(QStringLiteral("impact"));
+    m_impact->setWordWrap(true);
+    m_impact->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_showImpact = new QPushButton(tr("Show These"), m_impactBar);
+    m_showImpact->setToolTip(tr("List these Foos in the tree (the filter for this node)"));
+    m_refreshImpact = new QPushButton(tr("Refresh These"), m_impactBar);
+    m_refreshImpact->setToolTip(tr("Refresh every Foo this node is in"));
+    auto *impactLayout = new QHBoxLayout(m_impactBar);
+    impactLayout->setContentsMargins(0, 2, 0, 0);
+    impactLayout->addWidget(m_impact, 1);
+    impactLayout->addWidget(m_showImpact);
+    impactLayout->addWidget(m_refreshImpact);
+    m_impactBar->hide();
+    layout->addWidget(m_impactBar);
     m_countDelay.setSingleShot(true);
     m_countDelay.setInterval(100);
     m_noMatchDelay.setSingleShot(true);
@@ -128,6 +146,50 @@ void FooBrowser::connectSignals()
         connect(m_proxy, signal, this, &FooBrowser::updateNoMatch);
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &FooBrowser::updateNoMatch);
     connect(m_model, &FooTreeModel::loadingChanged, this, &FooBrowser::updateNoMatch);
+    connect(m_showImpact, &QPushButton::clicked, this, [this] {
+        if (m_shownImpact)
+            m_filter->setText(QStringLiteral("%1:%2").arg(nodeLevelName(m_shownImpact->level)).arg(m_shownImpact->id));
+    });
+    connect(m_refreshImpact, &QPushButton::clicked, this, [this] {
+        if (!m_shownImpact)
+            return;
+        QString node = nodeLevelName(m_shownImpact->level);
+        node[0] = node[0].toUpper();
+        emit refreshRequested(m_shownImpact->pks(), tr("Refresh what %1 %2 reaches").arg(node).arg(m_shownImpact->id));
+    });
+}
+
+void FooBrowser::showImpact(const Impact &impact)
+{
+    // Only the node still current: an answer for one clicked past is dropped.
+    const QModelIndex current = m_view->currentIndex();
+    const auto kind = current.data(FooTreeModel::KindRole).value<FooTreeModel::Kind>();
+    const int level = kind == FooTreeModel::Kind::Bar ? int(NodeLevel::Bar)
+        : kind == FooTreeModel::Kind::Zab            ? int(NodeLevel::Zab)
+        : kind == FooTreeModel::Kind::Baz            ? int(NodeLevel::Baz)
+                                                     : -1;
+    if (level != int(impact.level) || current.data(FooTreeModel::IdRole).toLongLong() != impact.id)
+        return;
+    m_shownImpact = impact;
+    m_impact->setText(impact.sentence());
+    m_showImpact->setEnabled(!impact.foos.isEmpty());
+    m_refreshImpact->setEnabled(!impact.foos.isEmpty());
+    m_impactBar->show();
+}
+
+void FooBrowser::showImpactText(const QString &text)
+{
+    m_shownImpact.reset();
+    m_impact->setText(text);
+    m_showImpact->setEnabled(false);
+    m_refreshImpact->setEnabled(false);
+    m_impactBar->show();
+}
+
+void FooBrowser::hideImpact()
+{
+    m_shownImpact.reset();
+    m_impactBar->hide();
 }
 
 void FooBrowser::focusFilter()
@@ -320,6 +382,16 @@ void FooBrowser::currentRowChanged(const QModelIndex &current)
     if (!current.isValid()) {
         emit currentChanged(0, QString(), QString());
         return;
+    }
+    const auto kind = current.data(FooTreeModel::KindRole).value<FooTreeModel::Kind>();
+    if (kind == FooTreeModel::Kind::Foo) {
+        hideImpact();
+    } else {
+        const NodeLevel level = kind == FooTreeModel::Kind::Bar ? NodeLevel::Bar
+            : kind == FooTreeModel::Kind::Zab                   ? NodeLevel::Zab
+                                                                : NodeLevel::Baz;
+        m_shownImpact.reset();
+        emit impactWanted(level, current.data(FooTreeModel::IdRole).toLongLong());
     }
     QModelIndex foo = current.siblingAtColumn(0);
     while (foo.parent().isValid())

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cache/impact.h"
 #include "db/databaseconfig.h"
 #include "staleness/entrystatus.h"
 
@@ -13,6 +14,7 @@ class QAction;
 class QComboBox;
 class QLabel;
 class QLineEdit;
+class QPushButton;
 class QModelIndex;
 class QTreeView;
 
@@ -50,6 +52,14 @@ public:
     QLabel *noMatchLabel() const { return m_noMatch; }
     // "100 Foo: 60 fresh, 40 stale", as `preserve status` ends; empty before the first states.
     QString stateSummaryText() const { return m_summary; }
+    // Under the tree, for a selected Bar, Zab or Baz: "Baz 17 is in 37 Foos, 4.2 MB cached", with
+    // Show These (the tree lists them: the filter "baz:17") and Refresh These. Hidden for a Foo.
+    void showImpact(const Impact &impact);
+    void showImpactText(const QString &text);
+    void hideImpact();
+    QLabel *impactLabel() const { return m_impact; }
+    QPushButton *showImpactButton() const { return m_showImpact; }
+    QPushButton *refreshImpactButton() const { return m_refreshImpact; }
     QByteArray saveHeaderState() const;
     void restoreHeaderState(const QByteArray &state);
 
@@ -58,6 +68,10 @@ signals:
     void currentChanged(qint64 fooId, const QString &fooName, const QString &path);
     void selectionChanged();
     void stateSummaryChanged(const QString &summary);
+    // A Bar, Zab or Baz became current: what does a change to it reach?
+    void impactWanted(NodeLevel level, qint64 id);
+    // Refresh These, with the job's name ("Refresh what Baz 17 reaches").
+    void refreshRequested(const QList<qint64> &pks, const QString &what);
 
 private:
     struct NodeKey {
@@ -89,6 +103,11 @@ private:
     QLineEdit *m_filter = nullptr;
     QComboBox *m_state = nullptr;
     QLabel *m_noMatch = nullptr;
+    QWidget *m_impactBar = nullptr;
+    QLabel *m_impact = nullptr;
+    QPushButton *m_showImpact = nullptr;
+    QPushButton *m_refreshImpact = nullptr;
+    std::optional<Impact> m_shownImpact;
     QTimer m_filterDelay;
     QTimer m_countDelay; // recounts the states once after a burst of changed rows
     QTimer m_noMatchDelay;

@@ -206,6 +206,11 @@ void MainWindow::connectSignals()
     connect(m_findNext, &QAction::triggered, m_compare, &ComparePanel::findNext);
     connect(m_findPrevious, &QAction::triggered, m_compare, &ComparePanel::findPrevious);
     connect(m_browser, &FooBrowser::stateSummaryChanged, m_statesLabel, &QLabel::setText);
+    connect(m_browser, &FooBrowser::impactWanted, this, [this](NodeLevel level, qint64 id) {
+        if (m_session)
+            m_session->readImpact(level, id);
+    });
+    connect(m_browser, &FooBrowser::refreshRequested, m_cacheActions, &CacheActions::refreshFoos);
     connect(m_keepFresh, &QAction::toggled, this, [this](bool on) {
         if (!m_session || on == m_session->isWorkerRunning())
             return;
@@ -305,6 +310,12 @@ void MainWindow::showConnectDialog(const QString &error)
 
 void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
 {
+    // A server running for the old connection moves to the new one, on the same port, and says so:
+    // its clients' next requests are answered from the new connection instead of failing.
+    const std::optional<quint16> servedPort = m_session && m_session->server().isRunning()
+        ? std::optional<quint16>(m_session->server().port())
+        : std::nullopt;
+    const QString servedFrom = m_session ? m_session->spec().displayName() : QString();
     m_serverDock->setSession(nullptr);
     m_progress->setService(nullptr);
     m_cacheActions->setSession(nullptr);
@@ -328,6 +339,13 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
     m_workersLabel->setText(tr("Workers: …"));
     m_session->readWorkers();
     report(tr("Connected to %1").arg(spec.displayName()), false);
+    if (servedPort) {
+        m_serverDock->startServer(*servedPort);
+        report(m_session->server().isRunning()
+                   ? tr("The built-in server moved from %1 to %2, on port %3").arg(servedFrom, spec.displayName()).arg(*servedPort)
+                   : tr("The built-in server for %1 stopped; it could not start again on port %2").arg(servedFrom).arg(*servedPort),
+               !m_session->server().isRunning());
+    }
     updateActions();
     emit connected();
 }
@@ -340,6 +358,9 @@ void MainWindow::connectSession()
         m_keepFresh->setChecked(false);
     }
     connect(session, &ConsoleSession::workersRead, this, &MainWindow::showWorkers);
+    connect(session, &ConsoleSession::impactRead, m_browser, &FooBrowser::showImpact);
+    connect(session, &ConsoleSession::impactFailed, m_browser,
+            [this](const QString &text) { m_browser->showImpactText(tr("Cannot tell what it reaches: %1").arg(text)); });
     connect(session, &ConsoleSession::workersFailed, this, [this](const QString &text) {
         m_workersLabel->setText(tr("Workers: unknown"));
         m_workersLabel->setToolTip(tr("Cannot read the workers' heartbeats: %1").arg(text));
@@ -523,8 +544,16 @@ void MainWindow::saveSettings() const
     settings.setValue(QStringLiteral("treeHeader"), m_browser->saveHeaderState());
 }
 
+// Quitting cancels the jobs under way: ask first (entries not yet refreshed keep their old body).
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    const int jobs = m_session ? m_session->service().runningJobs() : 0;
+    if (jobs > 0
+        && !m_cacheActions->confirm((jobs == 1 ? tr("1 job still running.") : tr("%1 jobs still running.").arg(jobs))
+                                    + tr(" Quit and cancel it? The entries not refreshed yet keep their previous body."))) {
+        event->ignore();
+        return;
+    }
     saveSettings();
     event->accept();
 }

@@ -115,6 +115,12 @@ bool CacheService::isRunning(int jobId) const
     return m_jobs.contains(jobId);
 }
 
+int CacheService::runningJobs() const
+{
+    std::lock_guard lock(m_mutex);
+    return int(m_jobs.size());
+}
+
 std::shared_ptr<CacheService::Job> CacheService::createJob(JobKind kind)
 {
     auto job = std::make_shared<Job>();

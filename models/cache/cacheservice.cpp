@@ -152,6 +152,21 @@ Result<CacheService::Lookup> CacheService::get(qint64 pk)
     return future.get();
 }
 
+Result<Impact> CacheService::impact(NodeLevel level, qint64 id)
+{
+    auto promise = std::make_shared<std::promise<Result<Impact>>>();
+    auto future = promise->get_future();
+    m_pool->post([promise, level, id](WorkerContext &context) {
+        if (!context.database)
+            promise->set_value(Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError)));
+        else if (!context.store)
+            promise->set_value(Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError)));
+        else
+            promise->set_value(computeImpact(*context.database, *context.store, level, id));
+    }, WorkerPool::Priority::Urgent);
+    return future.get();
+}
+
 void CacheService::holdWorkers(bool held)
 {
     m_pool->setHeld(held);

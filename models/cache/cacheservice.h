@@ -2,6 +2,7 @@
 
 #include "cache/entry.h"
 #include "cache/groupcommit.h"
+#include "cache/impact.h"
 #include "cache/memorytier.h"
 #include "cache/storeconfig.h"
 #include "core/result.h"
@@ -88,10 +89,14 @@ public:
     int verify(const QList<qint64> &pks);
     void cancel(int job);
     bool isRunning(int job) const;
+    // Jobs started and not finished (refreshes, invalidations, verifications).
+    int runningJobs() const;
 
     // The state of every Foo's entry (and, `withOrphans`, of entries whose Foo is gone, after
     // them). Blocking; runs on a worker.
     Result<QList<EntryStatus>> status(bool withOrphans = false);
+    // What a change to one Bar, Zab or Baz reaches (see Impact). Blocking; runs on a worker.
+    Result<Impact> impact(NodeLevel level, qint64 id);
 
     // Test hook: while held, the workers start no new task, so a test can queue work (two refreshes
     // of one pk, a job to cancel) deterministically. get() and status() block while held.

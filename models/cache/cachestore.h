@@ -6,6 +6,7 @@
 
 #include <QHash>
 #include <QList>
+#include <QSet>
 
 #include <optional>
 
@@ -53,6 +54,21 @@ public:
     }
     // Every entry's metadata, by pk.
     virtual Result<QList<EntryInfo>> list() = 0;
+    // Per pk, the size of its stored body, for entries that exist (others are left out). Cheap: no
+    // body crosses into this process where the store can tell (the column's length, HSTRLEN).
+    virtual Result<QHash<qint64, qint64>> sizes(const QList<qint64> &pks)
+    {
+        auto infos = list();
+        if (!infos)
+            return infos.error();
+        const QSet<qint64> wanted(pks.cbegin(), pks.cend());
+        QHash<qint64, qint64> sizes;
+        for (const EntryInfo &info : *infos) {
+            if (wanted.contains(info.pk))
+                sizes.insert(info.pk, info.size);
+        }
+        return sizes;
+    }
     // The entry's bytes exactly as the store holds them, not canonical: what a SELECT of the column
     // or redis-cli shows (Save Cached Body writes these). nullopt when there is no entry.
     virtual Result<std::optional<QByteArray>> storedBytes(qint64 pk)

@@ -40,6 +40,7 @@ public:
     Result<QHash<qint64, qint64>> positions(const QList<qint64> &pks) override;
     Result<QList<EntryInfo>> list() override;
     Result<std::optional<QByteArray>> storedBytes(qint64 pk) override;
+    Result<QHash<qint64, qint64>> sizes(const QList<qint64> &pks) override;
     bool keepsBytes() const override;
 
     Database &database();

@@ -664,6 +664,43 @@ Result<EntryPtr> RedisStore::get(qint64 pk)
     return strings->value(pk);
 }
 
+// HSTRLEN of our hashes' body; a key holding a string (someone else's) answers WRONGTYPE and is
+// asked STRLEN in a second round trip.
+Result<QHash<qint64, qint64>> RedisStore::sizes(const QList<qint64> &pks)
+{
+    QHash<qint64, qint64> sizes;
+    if (pks.isEmpty())
+        return sizes;
+    std::vector<Command> commands;
+    for (qint64 pk : pks)
+        commands.push_back({ "HSTRLEN", d->config.key(pk), "body" });
+    auto replies = d->pipeline(commands);
+    if (!replies)
+        return replies.error();
+    std::vector<Command> strings;
+    QList<qint64> stringPks;
+    for (qsizetype i = 0; i < pks.size(); ++i) {
+        const Reply *reply = (*replies)[size_t(i)].get();
+        if (isError(reply, "WRONGTYPE")) {
+            strings.push_back({ "STRLEN", d->config.key(pks[i]) });
+            stringPks << pks[i];
+        } else if (reply->type == REDIS_REPLY_INTEGER && reply->integer > 0) {
+            sizes.insert(pks[i], reply->integer);
+        }
+    }
+    if (!strings.empty()) {
+        auto more = d->pipeline(strings);
+        if (!more)
+            return more.error();
+        for (qsizetype i = 0; i < stringPks.size(); ++i) {
+            const Reply *reply = (*more)[size_t(i)].get();
+            if (reply->type == REDIS_REPLY_INTEGER && reply->integer > 0)
+                sizes.insert(stringPks[i], reply->integer);
+        }
+    }
+    return sizes;
+}
+
 // Ours are hashes (the body field); someone else's, plain strings.
 Result<std::optional<QByteArray>> RedisStore::storedBytes(qint64 pk)
 {

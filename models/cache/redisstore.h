@@ -56,6 +56,7 @@ public:
     // SCAN (never KEYS) plus one pipelined metadata read per key.
     Result<QList<EntryInfo>> list() override;
     Result<std::optional<QByteArray>> storedBytes(qint64 pk) override;
+    Result<QHash<qint64, qint64>> sizes(const QList<qint64> &pks) override;
 
 private:
     explicit RedisStore(RedisConfig config);

@@ -33,6 +33,8 @@ AdminRoute describe(const QByteArray &route)
 {
     if (route == "status")
         return { "GET", "GET, HEAD, OPTIONS", "Status" };
+    if (route.startsWith("impact-"))
+        return { "GET", "GET, HEAD, OPTIONS", "Impact" };
     if (route == "invalidate")
         return { "DELETE", "DELETE, OPTIONS", "Cache" };
     return { "POST", "POST, OPTIONS", "Refresh" };
@@ -199,6 +201,21 @@ std::optional<Reply> Endpoints::admin(const ApiSharedPtr &api, WorkerPool &pool,
         pool.post([api, deferral](WorkerContext &) {
             const auto statuses = api->service.status(); // blocks this worker, not a serving thread
             deferral->complete(statuses ? HttpResponses::json(MHD_HTTP_OK, statusJson(*statuses)) : serverError(statuses.error().message));
+        });
+        return std::nullopt;
+    }
+    if (route.startsWith("impact-")) {
+        // GET /api/impact/<bar|zab|baz>/<id>/: what `preserve impact` prints with --json.
+        const auto level = nodeLevelNamed(QString::fromLatin1(route.mid(7)));
+        auto deferral = exchange.defer();
+        pool.post([api, deferral, level, pk](WorkerContext &) {
+            const auto impact = api->service.impact(*level, pk); // blocks this worker, not a serving thread
+            if (!impact)
+                deferral->complete(serverError(impact.error().message));
+            else if (!impact->nodeName)
+                deferral->complete(HttpResponses::error(MHD_HTTP_NOT_FOUND, "Not found.", "GET, HEAD, OPTIONS"));
+            else
+                deferral->complete(HttpResponses::json(MHD_HTTP_OK, impact->toJson()));
         });
         return std::nullopt;
     }

@@ -179,6 +179,18 @@ std::optional<Reply> ApiRouter::route(HttpExchange &exchange)
             return Endpoints::admin(m_api, *m_pool, exchange, "refresh-many", 0);
         if (path == "/api/status/")
             return Endpoints::admin(m_api, *m_pool, exchange, "status", 0);
+        if (path.startsWith("/api/impact/")) {
+            // "/api/impact/baz/17/" → "baz", "17", ""
+            const QList<QByteArray> parts = path.mid(12).split('/');
+            const auto id = parts.size() >= 2 ? primaryKey(parts[1]) : std::nullopt;
+            if (parts.size() < 2 || parts.size() > 3 || !nodeLevelNamed(QString::fromLatin1(parts[0])) || !id)
+                return HttpResponses::notFound();
+            if (parts.size() == 2)
+                return appendSlash(request);
+            if (!parts[2].isEmpty())
+                return HttpResponses::notFound();
+            return Endpoints::admin(m_api, *m_pool, exchange, "impact-" + parts[0].toLower(), *id);
+        }
     }
     return HttpResponses::notFound();
 }

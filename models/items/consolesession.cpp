@@ -1,5 +1,6 @@
 #include "consolesession.h"
 
+#include "cache/cachestore.h"
 #include "cache/freshnessworker.h"
 #include "cache/storeconfig.h"
 #include "db/database.h"
@@ -135,6 +136,37 @@ void ConsoleSession::stopWorker()
     worker->setParent(this);
     worker->stop();
     emit workerStateChanged(false);
+}
+
+void ConsoleSession::readImpact(NodeLevel level, qint64 id)
+{
+    const quint64 serial = ++m_impactSerial;
+    auto promise = std::make_shared<QPromise<Result<Impact>>>();
+    QFuture<Result<Impact>> future = promise->future();
+    promise->start();
+    QThreadPool::globalInstance()->start([config = m_service->config(), promise, level, id] {
+        Result<Impact> impact = Error::unavailable(QString());
+        if (auto database = Database::open(config.database); !database)
+            impact = database.error();
+        else if (auto store = openStore(config.store, config.database); !store)
+            impact = store.error();
+        else
+            impact = computeImpact(**database, **store, level, id);
+        promise->addResult(impact);
+        promise->finish();
+    });
+    auto *watcher = new QFutureWatcher<Result<Impact>>(this);
+    connect(watcher, &QFutureWatcher<Result<Impact>>::finished, this, [this, watcher, serial] {
+        watcher->deleteLater();
+        if (serial != m_impactSerial || watcher->future().resultCount() == 0)
+            return;
+        const Result<Impact> impact = watcher->future().result();
+        if (impact)
+            emit impactRead(*impact);
+        else
+            emit impactFailed(impact.error().message);
+    });
+    watcher->setFuture(future);
 }
 
 void ConsoleSession::readWorkers()

@@ -73,8 +73,13 @@ public:
     // Reads the heartbeats of every worker on the database (this one's too) on a thread of its own;
     // workersRead or workersFailed follow. The session does so every two seconds.
     void readWorkers();
+    // What a change to this node reaches (Impact), on a thread of its own with its own connections;
+    // impactRead or impactFailed follow, for the latest request only.
+    void readImpact(NodeLevel level, qint64 id);
 
 signals:
+    void impactRead(const Impact &impact);
+    void impactFailed(const QString &message);
     void workersRead(const QList<ChangeTracking::WorkerBeat> &workers);
     void workersFailed(const QString &message);
     void workerStateChanged(bool running);
@@ -91,4 +96,5 @@ private:
     std::unique_ptr<FreshnessWorker> m_worker;
     QTimer m_workersTimer;
     bool m_readingWorkers = false;
+    quint64 m_impactSerial = 0;
 };

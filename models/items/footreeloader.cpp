@@ -2,6 +2,7 @@
 
 #include "db/database.h"
 #include "db/djangotables.h"
+#include "db/reach.h"
 
 #include <QLoggingCategory>
 #include <QMetaObject>
@@ -11,6 +12,11 @@
 Q_LOGGING_CATEGORY(lcItems, "preserve.items", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
 namespace {
+
+NodeLevel nodeLevelOf(TreeLevel level)
+{
+    return level == TreeLevel::Bar ? NodeLevel::Bar : level == TreeLevel::Zab ? NodeLevel::Zab : NodeLevel::Baz;
+}
 
 // LIKE pattern for "contains `text`", with '!' as the escape character (a backslash would mean
 // different things to SQLite and to PostgreSQL with standard_conforming_strings off).
@@ -31,32 +37,6 @@ struct BuiltQuery {
     bool filterById = false;
     bool filterByName = false;
 };
-
-// The condition a Foo `f` meets when it holds a node of `level` whose id (or name) matches `match`
-// (with one parameter): a semi-join along the foreign keys, by their indexes.
-QString holdsNode(const DjangoTables &t, TreeLevel level, const QString &idMatch, const QString &nameMatch)
-{
-    const auto q = &DjangoTables::quote;
-    switch (level) {
-    case TreeLevel::Foo: break;
-    case TreeLevel::Bar:
-        return QStringLiteral("f.id IN (SELECT b.foo_id FROM %1 b WHERE %2)")
-            .arg(q(t.bar), idMatch.isEmpty() ? nameMatch.arg(QStringLiteral("b.name")) : idMatch.arg(QStringLiteral("b.id")));
-    case TreeLevel::Zab:
-        return QStringLiteral("f.id IN (SELECT b.foo_id FROM %1 b JOIN %2 z ON z.bar_id = b.id WHERE %3)")
-            .arg(q(t.bar), q(t.zab),
-                 idMatch.isEmpty() ? nameMatch.arg(QStringLiteral("z.name")) : idMatch.arg(QStringLiteral("z.id")));
-    case TreeLevel::Baz:
-        if (!idMatch.isEmpty())
-            return QStringLiteral("f.id IN (SELECT b.foo_id FROM %1 b JOIN %2 z ON z.bar_id = b.id JOIN %3 l ON "
-                                  "l.zab_id = z.id WHERE %4)")
-                .arg(q(t.bar), q(t.zab), q(t.zabBazs), idMatch.arg(QStringLiteral("l.baz_id")));
-        return QStringLiteral("f.id IN (SELECT b.foo_id FROM %1 b JOIN %2 z ON z.bar_id = b.id JOIN %3 l ON "
-                              "l.zab_id = z.id JOIN %4 n ON n.id = l.baz_id WHERE %5)")
-            .arg(q(t.bar), q(t.zab), q(t.zabBazs), q(t.baz), nameMatch.arg(QStringLiteral("n.name")));
-    }
-    return {};
-}
 
 BuiltQuery fooQuery(const Database &database, const QString &filter)
 {
@@ -83,7 +63,7 @@ BuiltQuery fooQuery(const Database &database, const QString &filter)
         else if (search.level == TreeLevel::Foo)
             where += QStringLiteral(" AND %1").arg(built.filterById ? equals.arg(QStringLiteral("f.id")) : like.arg(QStringLiteral("f.name")));
         else
-            where += QStringLiteral(" AND %1").arg(holdsNode(t, search.level, built.filterById ? equals : QString(), like));
+            where += QStringLiteral(" AND %1").arg(holdsNodeCondition(t, nodeLevelOf(search.level), !built.filterById, like));
         // A level's number is its id only; its name is searched when it is not a number.
         if (search.level != TreeLevel::Foo)
             built.filterByName = !built.filterById;

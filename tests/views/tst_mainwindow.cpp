@@ -41,6 +41,7 @@
 #include <QToolButton>
 #include <QElapsedTimer>
 #include <QListWidget>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -162,6 +163,9 @@ private slots:
     void unreadableStatesAreUnknown();
     void reorderedKeysAreShownAndSavedAsStored();
     void findFoosAndCountStates();
+    void whatAChangeReaches();
+    void quittingDuringAJobAsks();
+    void reconnectingMovesTheServer();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
@@ -1096,6 +1100,134 @@ void TestMainWindow::findFoosAndCountStates()
     browser->stateBox()->setCurrentIndex(1); // Not fresh: all
     QCOMPARE(tree->model()->rowCount(), foos);
     QTRY_VERIFY(browser->noMatchLabel()->isHidden());
+}
+
+// Select a Baz: the strip under the tree says how many Foos it is in (as `preserve impact` does),
+// Show These lists them in the tree, Refresh These refreshes exactly them.
+void TestMainWindow::whatAChangeReaches()
+{
+    const QString path = copyOfSmall(QStringLiteral("impact.sqlite3"));
+    QVERIFY(!path.isEmpty());
+    MainWindow window;
+    window.show();
+    open(window, path);
+    const qint64 pk = selectLargest(window);
+    QVERIFY(pk > 0);
+    FooBrowser *browser = window.browser();
+    QTreeView *tree = browser->view();
+    QVERIFY(browser->impactLabel()->isHidden() || !browser->impactLabel()->isVisible());
+    // Down to the first Baz of the first Zab of the first Bar.
+    QModelIndex node = tree->currentIndex().siblingAtColumn(0);
+    for (int depth = 0; depth < 3; ++depth) {
+        tree->expand(node);
+        QTRY_VERIFY_WITH_TIMEOUT(tree->model()->rowCount(node) > 0, 15000);
+        node = tree->model()->index(0, 0, node);
+    }
+    QCOMPARE(node.data(FooTreeModel::KindRole).value<FooTreeModel::Kind>(), FooTreeModel::Kind::Baz);
+    const qint64 baz = node.data(FooTreeModel::IdRole).toLongLong();
+    tree->setCurrentIndex(node);
+    const auto expected = window.session()->service().impact(NodeLevel::Baz, baz);
+    QVERIFY(expected && expected->pks().contains(pk));
+    QTRY_COMPARE_WITH_TIMEOUT(browser->impactLabel()->text(), expected->sentence(), 10000);
+    QVERIFY(browser->impactLabel()->isVisible());
+
+    browser->showImpactButton()->click();
+    QCOMPARE(browser->filterEdit()->text(), QStringLiteral("baz:%1").arg(baz));
+    const auto shownFoos = [tree] {
+        QList<qint64> ids;
+        for (int row = 0; row < tree->model()->rowCount(); ++row)
+            ids << tree->model()->index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        return ids;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(shownFoos(), expected->pks(), 10000);
+
+    // Back on the Baz (the filter keeps its Foo), then Refresh These.
+    browser->filterEdit()->clear();
+    QTRY_COMPARE_WITH_TIMEOUT(tree->model()->rowCount(), int(window.session()->service().status()->size()), 10000);
+    QVERIFY(browser->selectFoo(pk));
+    node = tree->currentIndex().siblingAtColumn(0);
+    for (int depth = 0; depth < 3; ++depth) {
+        tree->expand(node);
+        QTRY_VERIFY_WITH_TIMEOUT(tree->model()->rowCount(node) > 0, 15000);
+        node = tree->model()->index(0, 0, node);
+    }
+    tree->setCurrentIndex(node);
+    QTRY_VERIFY_WITH_TIMEOUT(browser->refreshImpactButton()->isEnabled() && browser->impactLabel()->isVisible(), 10000);
+    QSignalSpy refreshed(&window.session()->service(), &CacheService::entryRefreshed);
+    QSignalSpy finished(&window.session()->service(), &CacheService::jobFinished);
+    browser->refreshImpactButton()->click();
+    QVERIFY(finished.wait(20000));
+    QList<qint64> pks;
+    for (const QList<QVariant> &arguments : std::as_const(refreshed))
+        pks << arguments.at(1).toLongLong();
+    std::sort(pks.begin(), pks.end());
+    QCOMPARE(pks, expected->pks());
+
+    // A Foo again: the strip goes.
+    QVERIFY(browser->selectFoo(pk));
+    QTRY_VERIFY(!browser->impactLabel()->isVisible());
+}
+
+void TestMainWindow::quittingDuringAJobAsks()
+{
+    MainWindow window;
+    window.show();
+    open(window, m_small);
+    QStringList asked;
+    bool answer = false;
+    window.cacheActions()->setConfirmation([&](const QString &question) {
+        asked << question;
+        return answer;
+    });
+    QVERIFY(window.close()); // nothing running: no question
+    QVERIFY(asked.isEmpty());
+    window.show();
+    CacheService &service = window.session()->service();
+    service.holdWorkers(true); // the job stays under way
+    QSignalSpy finished(&service, &CacheService::jobFinished);
+    service.refresh({ 1, 2 });
+    QVERIFY(!window.close());
+    QCOMPARE(asked.size(), 1);
+    QVERIFY2(asked[0].contains(QLatin1String("1 job still running")), qPrintable(asked[0]));
+    QVERIFY(window.isVisible());
+    answer = true;
+    QVERIFY(window.close());
+    service.holdWorkers(false);
+    QVERIFY(finished.wait(15000));
+}
+
+// Connecting elsewhere while the built-in server runs moves it to the new connection, on the same
+// port, and logs it: a client's next request is answered from the new database.
+void TestMainWindow::reconnectingMovesTheServer()
+{
+    const QString other = copyOfSmall(QStringLiteral("other.sqlite3"));
+    QVERIFY(!other.isEmpty());
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("other"));
+        db.setDatabaseName(other);
+        QVERIFY(db.open());
+        QSqlQuery query(db);
+        QVERIFY(query.exec(QStringLiteral("UPDATE api_foo SET name = 'in the other database', pre_serialized = NULL WHERE id = 1")));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("other"));
+    MainWindow window;
+    window.show();
+    open(window, m_small);
+    window.serverDock()->startServer(0);
+    QVERIFY(window.serverDock()->isServing());
+    const quint16 port = window.session()->server().port();
+    open(window, other);
+    QVERIFY(window.serverDock()->isServing());
+    QCOMPARE(window.session()->server().port(), port);
+    QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("moved")),
+             qPrintable(window.statusBar()->currentMessage()));
+    QNetworkAccessManager client;
+    QNetworkReply *reply = client.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/foos/1/").arg(port))));
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    QVERIFY(done.wait(15000));
+    QVERIFY2(reply->readAll().contains("in the other database"), "served from the new connection");
+    reply->deleteLater();
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -54,6 +54,7 @@ private slots:
     void init();
 
     void getCachesOnRead();
+    void impactMatchesTheTables();
     void singleFlight();
     void lookupsGoBeforeQueuedRefreshes();
     void refreshJobs();
@@ -94,6 +95,40 @@ JobSummary TestCacheService::run(CacheService &, JobRecorder &recorder, int job)
     if (!recorder.wait(job))
         qWarning("job %d did not finish", job);
     return recorder.summary(job);
+}
+
+// The Foos a Baz, a Zab and a Bar reach, as the tables say; their bytes, as the store holds them
+// (some cached, some not); a node that does not exist reaches nothing and says so.
+void TestCacheService::impactMatchesTheTables()
+{
+    const qint64 baz = integers(m_path, QStringLiteral("SELECT l.baz_id FROM api_zab_bazs l JOIN api_zab z ON z.id = l.zab_id "
+                                                       "JOIN api_bar b ON b.id = z.bar_id GROUP BY l.baz_id "
+                                                       "ORDER BY count(DISTINCT b.foo_id) DESC, 1 LIMIT 1")).value(0);
+    const QList<qint64> reached = integers(m_path, QStringLiteral("SELECT DISTINCT b.foo_id FROM api_zab_bazs l JOIN api_zab z "
+                                                                  "ON z.id = l.zab_id JOIN api_bar b ON b.id = z.bar_id "
+                                                                  "WHERE l.baz_id = %1 ORDER BY 1").arg(baz));
+    QVERIFY(reached.size() >= 3);
+    CacheService service(cacheConfig(m_path));
+    JobRecorder recorder(service);
+    run(service, recorder, service.refresh(reached.mid(0, 2))); // two of them cached
+    const auto impact = service.impact(NodeLevel::Baz, baz);
+    QVERIFY2(impact, qPrintable(why(impact)));
+    QVERIFY(impact->nodeName.has_value());
+    QCOMPARE(impact->pks(), reached);
+    QCOMPARE(impact->uncached, int(reached.size()) - 2);
+    const auto infos = columnStore(m_path)->list();
+    QVERIFY(infos && infos->size() == 2);
+    QCOMPARE(impact->bytes, infos->at(0).size + infos->at(1).size);
+    QVERIFY2(impact->sentence().contains(QStringLiteral("is in %1 Foos").arg(reached.size())), qPrintable(impact->sentence()));
+
+    const qint64 zab = integers(m_path, QStringLiteral("SELECT max(id) FROM api_zab")).value(0);
+    const auto zabImpact = service.impact(NodeLevel::Zab, zab);
+    QVERIFY(zabImpact);
+    QCOMPARE(zabImpact->pks(), integers(m_path, QStringLiteral("SELECT b.foo_id FROM api_zab z JOIN api_bar b ON b.id = z.bar_id "
+                                                              "WHERE z.id = %1").arg(zab)));
+    const auto none = service.impact(NodeLevel::Bar, 987654321);
+    QVERIFY(none && !none->nodeName && none->foos.isEmpty());
+    QCOMPARE(none->sentence(), QStringLiteral("There is no Bar 987654321."));
 }
 
 void TestCacheService::getCachesOnRead()

@@ -1,6 +1,8 @@
 // The admin endpoints (--token-file): what each accepts and says in Allow, OPTIONS, a read-only
 // connection (403), Foos that do not exist (404, 400) and a database that is gone (500).
 #include "httpfixture.h"
+
+#include "db/reach.h"
 #include "testredis.h"
 
 #include <QFile>
@@ -84,6 +86,36 @@ private slots:
         QTest::addRow("status OPTIONS") << "/api/status/" << QByteArray("OPTIONS") << true << 200 << status << metadata("Status");
         QTest::addRow("status without token") << "/api/status/" << QByteArray("GET") << false << 401 << status << noCredentials;
         QTest::addRow("status POST") << "/api/status/" << QByteArray("POST") << true << 405 << status << QByteArray();
+        QTest::addRow("impact OPTIONS") << "/api/impact/baz/3/" << QByteArray("OPTIONS") << true << 200 << status << metadata("Impact");
+        QTest::addRow("impact without token") << "/api/impact/baz/3/" << QByteArray("GET") << false << 401 << status << noCredentials;
+        QTest::addRow("impact POST") << "/api/impact/zab/3/" << QByteArray("POST") << true << 405 << status << QByteArray();
+        QTest::addRow("impact of nothing") << "/api/impact/bar/987654/" << QByteArray("GET") << true << 404 << status
+                                           << QByteArray("{\"detail\":\"Not found.\"}");
+    }
+
+    // GET /api/impact/<level>/<id>/: what `preserve impact --json` prints, for each level; malformed
+    // paths are 404s, a missing slash a redirect, as DRF's router does.
+    void impact()
+    {
+        HttpFixture f(adminOptions());
+        QVERIFY(f.ok);
+        for (const char *level : { "bar", "zab", "baz" }) {
+            const auto expected = f.service->impact(*nodeLevelNamed(QString::fromLatin1(level)), 2);
+            QVERIFY2(expected && expected->nodeName, level);
+            const HttpAnswer answer = f.get(QStringLiteral("/api/impact/%1/2/").arg(QLatin1String(level)), withToken);
+            QCOMPARE(answer.status, 200);
+            QCOMPARE(answer.header("Content-Type"), QByteArray("application/json"));
+            // The same answer, but for the time it took.
+            const auto withoutTime = [](QByteArray json) { return json.left(json.indexOf(",\"seconds\":")); };
+            QCOMPARE(withoutTime(answer.body), withoutTime(expected->toJson()));
+        }
+        const auto baz = f.service->impact(NodeLevel::Baz, 2);
+        QVERIFY(baz && !baz->foos.isEmpty());
+        QVERIFY(f.get(QStringLiteral("/api/impact/baz/2/"), withToken).body.contains("\"count\":" + QByteArray::number(baz->foos.size())));
+        QCOMPARE(f.get(QStringLiteral("/api/impact/baz/2"), withToken).status, 301);
+        for (const char *bad : { "/api/impact/qux/2/", "/api/impact/baz/x/", "/api/impact/baz/2/more/", "/api/impact/baz/-1/",
+                                 "/api/impact/" })
+            QVERIFY2(f.get(QString::fromLatin1(bad), withToken).status == 404, bad);
     }
     void allowAndOptions()
     {
