@@ -6,13 +6,16 @@
 #include "connectdialog.h"
 #include "foobrowser.h"
 #include "items/footreemodel.h"
+#include "findbar.h"
 #include "mainwindow.h"
 #include "serverdock.h"
 
 #include <QApplication>
 #include <QIcon>
 #include <QPixmap>
+#include <QLineEdit>
 #include <QTimer>
+#include <QTreeView>
 #include <QTreeView>
 
 #include <cstdio>
@@ -35,8 +38,28 @@ void takeScreenshotWhenReady(MainWindow &window, const QString &path)
         if (*selectOnce)
             window.browser()->view()->expand(window.browser()->view()->currentIndex());
     });
-    QObject::connect(&window, &MainWindow::comparisonShown, &window, [&window, path] {
+    auto shownOnce = std::make_shared<bool>(false);
+    QObject::connect(&window, &MainWindow::comparisonShown, &window, [&window, path, shownOnce] {
+        if (*shownOnce)
+            return;
+        *shownOnce = true;
         window.comparePanel()->nextDifference(); // F7: the first difference, if there is one
+        // A Baz of the first Bar selected (the strip under the tree says what a change to it
+        // reaches), and its name looked for in the panes (the find bar's tints).
+        QTreeView *tree = window.browser()->view();
+        QModelIndex node = tree->currentIndex().siblingAtColumn(0);
+        for (int depth = 0; depth < 2 && tree->model()->rowCount(node) > 0; ++depth) {
+            node = tree->model()->index(0, 0, node);
+            tree->expand(node);
+        }
+        QTimer::singleShot(500, &window, [&window, tree, node] {
+            if (!node.isValid() || tree->model()->rowCount(node) == 0)
+                return;
+            const QModelIndex baz = tree->model()->index(0, 0, node);
+            tree->setCurrentIndex(baz);
+            window.comparePanel()->find();
+            window.comparePanel()->findBar()->edit()->setText(baz.data(FooTreeModel::RawNameRole).toString());
+        });
         // Let the panes, the expanded rows and the chart paint before grabbing (longer with
         // PRESERVE_SCREENSHOT_DELAY=ms, so the server chart can gather a few seconds of traffic).
         const int delay = qEnvironmentVariableIsSet("PRESERVE_SCREENSHOT_DELAY")

@@ -67,6 +67,9 @@ void ComparePanel::createWidgets()
     header->addWidget(m_summary);
     header->addStretch();
     header->addWidget(m_timing);
+    m_position = new QLabel(this);
+    m_position->setObjectName(QStringLiteral("differencePosition"));
+    header->addWidget(m_position);
     header->addWidget(m_previous);
     header->addWidget(m_next);
 
@@ -108,6 +111,7 @@ void ComparePanel::connectSignals()
     connect(m_cached, &JsonView::topLineChanged, this, [this](int line) { syncScroll(m_cached, m_live, line); });
     connect(m_live, &JsonView::topLineChanged, this, [this](int line) { syncScroll(m_live, m_cached, line); });
     connect(m_differences, &QListWidget::currentRowChanged, this, &ComparePanel::showDifference);
+    connect(m_differences, &QListWidget::currentRowChanged, this, &ComparePanel::updatePosition);
     for (const Side side : { Side::Cached, Side::Live }) {
         connect(viewOf(side), &JsonView::saveRequested, this, [this, side] { saveSideAs(side); });
         connect(viewOf(side), &JsonView::copied, this,
@@ -170,6 +174,7 @@ void ComparePanel::clear(const QString &message)
     m_cachedTitle->setText(tr("<b>Cached</b>"));
     m_liveTitle->setText(tr("<b>Live</b>"));
     m_differences->clear();
+    updatePosition();
     m_differences->hide();
     m_timing->clear();
     setSummary(QString(), QString());
@@ -194,6 +199,7 @@ void ComparePanel::showLoading(qint64 pk, const QString &name)
         m_cached->setPlaceholder(text);
         m_live->setPlaceholder(text);
         m_differences->clear();
+        updatePosition();
         m_differences->hide();
         freeInBackground(std::move(shown));
         setHasDifferences(false);
@@ -238,6 +244,7 @@ void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
     // The list only takes room when there is something in it.
     m_differences->setVisible(!f.differences.isEmpty());
     setHasDifferences(!f.differences.isEmpty());
+    updatePosition();
     m_find->refresh();
 }
 
@@ -331,18 +338,41 @@ void ComparePanel::showDifference(int row)
     m_syncing = false;
 }
 
+// F7 / Shift+F7 go round, and say so when they pass the end: a silent wrap reads as "more changes".
 void ComparePanel::nextDifference()
 {
     const int count = m_differences->count();
-    if (count > 0)
-        m_differences->setCurrentRow((m_differences->currentRow() + 1) % count);
+    if (count == 0)
+        return;
+    const int current = m_differences->currentRow();
+    if (current == count - 1)
+        emit message(tr("Past the last difference: back at the first of %1").arg(count), false);
+    m_differences->setCurrentRow((current + 1) % count);
 }
 
 void ComparePanel::previousDifference()
 {
     const int count = m_differences->count();
-    if (count > 0)
-        m_differences->setCurrentRow(m_differences->currentRow() <= 0 ? count - 1 : m_differences->currentRow() - 1);
+    if (count == 0)
+        return;
+    const int current = m_differences->currentRow();
+    if (current == 0)
+        emit message(tr("Before the first difference: back at the last of %1").arg(count), false);
+    m_differences->setCurrentRow(current <= 0 ? count - 1 : current - 1);
+}
+
+QString ComparePanel::differencePosition() const
+{
+    return m_position->text();
+}
+
+void ComparePanel::updatePosition()
+{
+    const int count = m_differences->count();
+    const int current = m_differences->currentRow();
+    m_position->setText(count == 0 ? QString()
+                        : current < 0 ? (count == 1 ? tr("1 difference") : tr("%1 differences").arg(count))
+                                      : tr("%1 of %2").arg(current + 1).arg(count));
 }
 
 QByteArray ComparePanel::saveState() const

@@ -65,6 +65,8 @@ public:
     QString selectionPath() const;
     bool hasPaneFocus() const { return focusedView() != nullptr; }
     FindBar *findBar() const { return m_find; }
+    // "3 of 12" while F7 walks the differences; "12 differences" before; empty without any.
+    QString differencePosition() const;
 
 public slots:
     void nextDifference();
@@ -95,6 +97,7 @@ private:
     void syncScroll(JsonView *from, JsonView *to, int line);
     void setSummary(const QString &text, const QString &tone);
     void setHasDifferences(bool available);
+    void updatePosition();
     // What is on screen now, held so that it can be freed off the GUI thread once the panes show
     // something else (freeing the ~10^5 pieces of a 2 MB document took ~50 ms there).
     struct Shown {
@@ -116,6 +119,7 @@ private:
     QListWidget *m_differences = nullptr;
     QSplitter *m_splitter = nullptr;
     FindBar *m_find = nullptr;
+    QLabel *m_position = nullptr;
     DocumentComparisonPtr m_comparison;
     FileChooser m_chooser;
     QString m_shownPath;

@@ -69,6 +69,11 @@ void FindBar::setTarget(JsonView *view)
     showCount();
 }
 
+JsonView *FindBar::target() const
+{
+    return m_target;
+}
+
 void FindBar::open()
 {
     show();

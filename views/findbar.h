@@ -22,7 +22,7 @@ public:
     void setViews(const QList<JsonView *> &views);
     // The pane Next and Previous walk, and whose matches are counted.
     void setTarget(JsonView *view);
-    JsonView *target() const { return m_target; }
+    JsonView *target() const;
     // Shows the bar and focuses its text, selected.
     void open();
     void close();

@@ -82,6 +82,7 @@ private slots:
     void longLineShowsSavePlaceholder();
     void largeBodyShowsSavePlaceholder();
     void findBarCountsStepsAndWraps();
+    void f7SaysWhereItIsAndWhenItWraps();
 
 private:
     QTemporaryDir m_dir;
@@ -370,6 +371,32 @@ void TestComparePanel::findBarCountsStepsAndWraps()
     QVERIFY(bar->isHidden());
     QCOMPARE(panel.cachedView()->matchCount(), 0);
     QCOMPARE(panel.liveView()->matchCount(), 0);
+}
+
+// "3 of 12" beside the arrows, and a wrap round either end said, never silent.
+void TestComparePanel::f7SaysWhereItIsAndWhenItWraps()
+{
+    ComparePanel panel;
+    panel.setComparison(comparisonOf(fooBody("bar-1"), fooBody("bar-X").replace("baz-2", "baz-3")));
+    const int count = panel.differenceList()->count();
+    QVERIFY(count >= 2);
+    QCOMPARE(panel.differencePosition(), QStringLiteral("%1 differences").arg(count));
+    QSignalSpy messages(&panel, &ComparePanel::message);
+    panel.nextDifference();
+    QCOMPARE(panel.differencePosition(), QStringLiteral("1 of %1").arg(count));
+    for (int i = 1; i < count; ++i)
+        panel.nextDifference();
+    QCOMPARE(panel.differencePosition(), QStringLiteral("%1 of %1").arg(count));
+    QVERIFY(messages.isEmpty());
+    panel.nextDifference();
+    QCOMPARE(panel.differencePosition(), QStringLiteral("1 of %1").arg(count));
+    QCOMPARE(messages.size(), 1);
+    QVERIFY(messages.at(0).at(0).toString().contains(QLatin1String("back at the first")));
+    panel.previousDifference();
+    QCOMPARE(panel.differencePosition(), QStringLiteral("%1 of %1").arg(count));
+    QCOMPARE(messages.size(), 2);
+    panel.setComparison(comparisonOf(fooBody("bar-1"), fooBody("bar-1")));
+    QCOMPARE(panel.differencePosition(), QString());
 }
 
 QTEST_MAIN(TestComparePanel)
