@@ -279,6 +279,43 @@ int Commands::impact(const QStringList &arguments)
     return impact->nodeName ? Ok : NotFound;
 }
 
+int Commands::rollback(const QStringList &arguments)
+{
+    CacheCommand command(QStringLiteral("Puts back the entry the last refresh (or invalidation) of each Foo replaced; the "
+                                        "entry rolled back becomes the previous one, so a second rollback undoes it. "
+                                        "The state printed after is computed as always: stale if the data changed since."),
+                         false);
+    command.parser.addPositionalArgument(QStringLiteral("pk"), QStringLiteral("Foo primary keys."), QStringLiteral("pk..."));
+    if (auto code = command.start(QStringLiteral("rollback"), arguments))
+        return *code;
+    auto pks = primaryKeys(command.parser.positionalArguments());
+    if (!pks || pks->isEmpty()) {
+        printError(QStringLiteral("usage: preserve rollback PK... (Foo primary keys)"));
+        return Usage;
+    }
+    int code = Ok;
+    QList<qint64> rolled;
+    for (const qint64 pk : *pks) {
+        if (const Status done = command.service->rollback(pk); !done) {
+            printError(done.error().message);
+            code = qMax(code, int(exitCodeFor(done.error())));
+            continue;
+        }
+        rolled << pk;
+    }
+    if (rolled.isEmpty())
+        return code;
+    const auto statuses = command.service->status();
+    if (!statuses)
+        return exitCodeFor(statuses.error());
+    for (const EntryStatus &status : *statuses) {
+        if (rolled.contains(status.pk))
+            std::printf("Foo %lld rolled back: %s (%s)\n", status.pk, qPrintable(entryStateName(status.state)),
+                        qPrintable(printable(status.reason, 200)));
+    }
+    return code;
+}
+
 int Commands::warm(const QStringList &arguments)
 {
     CacheCommand command(QStringLiteral("Serializes Foos live and writes them to the store (all of them, or with "

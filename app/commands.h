@@ -10,6 +10,7 @@ int dump(const QStringList &arguments);
 int info(const QStringList &arguments);
 int status(const QStringList &arguments);
 int impact(const QStringList &arguments);
+int rollback(const QStringList &arguments);
 int warm(const QStringList &arguments);
 int verify(const QStringList &arguments);
 int invalidate(const QStringList &arguments);

@@ -28,6 +28,7 @@ const std::map<QString, Command> &commands()
         { QStringLiteral("impact"), { "which Foos a change to one Bar, Zab or Baz reaches, and their bytes", Commands::impact } },
         { QStringLiteral("warm"), { "refresh all (or --stale-only) cache entries in the background", Commands::warm } },
         { QStringLiteral("verify"), { "re-serialize and compare with the cached entries", Commands::verify } },
+        { QStringLiteral("rollback"), { "put back the entry the last refresh or invalidation replaced", Commands::rollback } },
         { QStringLiteral("invalidate"), { "remove cache entries", Commands::invalidate } },
         { QStringLiteral("serve"), { "serve the cached API over HTTP (DRF's /api/foos/), until SIGINT/SIGTERM", Commands::serve } },
         { QStringLiteral("worker"), { "keep the cache fresh by itself: follow every change and refresh what it reaches", Commands::worker } },

@@ -45,6 +45,10 @@ void CacheActions::createActions()
                         QStyle::SP_DialogApplyButton);
     invalidate = makeAction(m_window, tr("&Invalidate…"), QKeySequence::Delete,
                             tr("Remove the selected Foos' entries from the store"), QStyle::SP_TrashIcon);
+    rollback = makeAction(m_window, tr("Roll &Back to Previous Entry…"), QKeySequence(tr("Ctrl+Shift+Z")),
+                          tr("Put back the entry the last refresh (or invalidation) of the selected Foos replaced"),
+                          QStyle::SP_ArrowBack);
+    rollback->setObjectName(QStringLiteral("rollback"));
     refreshAll->setIconText(tr("Refresh All"));
     invalidate->setIconText(tr("Invalidate"));
     connect(refreshSelected, &QAction::triggered, this, &CacheActions::startRefresh);
@@ -52,6 +56,7 @@ void CacheActions::createActions()
     connect(refreshAll, &QAction::triggered, this, &CacheActions::startRefreshAll);
     connect(verify, &QAction::triggered, this, &CacheActions::startVerify);
     connect(invalidate, &QAction::triggered, this, &CacheActions::startInvalidate);
+    connect(rollback, &QAction::triggered, this, &CacheActions::startRollback);
 }
 
 void CacheActions::setSession(ConsoleSession *session)
@@ -100,6 +105,7 @@ void CacheActions::updateEnabled()
     set(refreshStale, writable, connected && !writable ? readOnly : QString());
     set(refreshAll, writable, connected && !writable ? readOnly : QString());
     set(invalidate, writable && selected, connected && !writable ? readOnly : QString());
+    set(rollback, writable && selected, connected && !writable ? readOnly : QString());
     set(verify, connected, QString());
 }
 
@@ -179,6 +185,22 @@ void CacheActions::startInvalidate()
         return;
     m_progress->expectJob(tr("Invalidating"));
     m_session->service().invalidate(pks);
+}
+
+// Each Foo's previous entry comes back (a second rollback undoes it); its state then says what it is.
+void CacheActions::startRollback()
+{
+    const QList<qint64> pks = m_selection ? m_selection() : QList<qint64>();
+    if (!m_session || pks.isEmpty() || m_session->isReadOnly())
+        return;
+    const QString question = pks.size() == 1
+        ? tr("Put back the previous entry of Foo %1, the one its last refresh or invalidation replaced? Rolling "
+             "back again undoes it.").arg(pks.first())
+        : tr("Put back the previous entries of %1 Foos? Rolling back again undoes it.").arg(pks.size());
+    if (!confirm(question))
+        return;
+    m_progress->expectJob(tr("Rolling back"));
+    m_session->service().rollbackJob(pks);
 }
 
 void CacheActions::jobFinished(const JobSummary &summary)

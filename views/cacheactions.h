@@ -39,6 +39,7 @@ public:
     QAction *refreshAll = nullptr;
     QAction *verify = nullptr;
     QAction *invalidate = nullptr;
+    QAction *rollback = nullptr;
 
 signals:
     void message(const QString &text, bool error);
@@ -50,6 +51,7 @@ private:
     void startRefreshAll();
     void startVerify();
     void startInvalidate();
+    void startRollback();
     void jobFinished(const JobSummary &summary);
 
     QWidget *m_window;

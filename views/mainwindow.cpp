@@ -168,7 +168,7 @@ void MainWindow::createMenus()
     QMenu *cache = menuBar()->addMenu(tr("&Cache"));
     cache->addActions({ m_cacheActions->refreshSelected, m_cacheActions->refreshStale, m_cacheActions->refreshAll });
     cache->addSeparator();
-    cache->addActions({ m_cacheActions->verify, m_cacheActions->invalidate });
+    cache->addActions({ m_cacheActions->verify, m_cacheActions->invalidate, m_cacheActions->rollback });
     cache->addSeparator();
     cache->addAction(m_keepFresh);
     QMenu *view = menuBar()->addMenu(tr("&View"));
@@ -193,7 +193,8 @@ void MainWindow::createMenus()
     auto *separator = new QAction(this);
     separator->setSeparator(true);
     m_browser->view()->addActions({ m_cacheActions->refreshSelected, m_cacheActions->verify,
-                                    m_cacheActions->invalidate, separator, m_copyJson, m_copyPath });
+                                    m_cacheActions->invalidate, m_cacheActions->rollback, separator, m_copyJson,
+                                    m_copyPath });
 }
 
 void MainWindow::connectSignals()
@@ -312,9 +313,7 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
 {
     // A server running for the old connection moves to the new one, on the same port, and says so:
     // its clients' next requests are answered from the new connection instead of failing.
-    const std::optional<quint16> servedPort = m_session && m_session->server().isRunning()
-        ? std::optional<quint16>(m_session->server().port())
-        : std::nullopt;
+    const int servedPort = m_session && m_session->server().isRunning() ? int(m_session->server().port()) : -1;
     const QString servedFrom = m_session ? m_session->spec().displayName() : QString();
     m_serverDock->setSession(nullptr);
     m_progress->setService(nullptr);
@@ -339,11 +338,11 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
     m_workersLabel->setText(tr("Workers: …"));
     m_session->readWorkers();
     report(tr("Connected to %1").arg(spec.displayName()), false);
-    if (servedPort) {
-        m_serverDock->startServer(*servedPort);
+    if (servedPort >= 0) {
+        m_serverDock->startServer(quint16(servedPort));
         report(m_session->server().isRunning()
-                   ? tr("The built-in server moved from %1 to %2, on port %3").arg(servedFrom, spec.displayName()).arg(*servedPort)
-                   : tr("The built-in server for %1 stopped; it could not start again on port %2").arg(servedFrom).arg(*servedPort),
+                   ? tr("The built-in server moved from %1 to %2, on port %3").arg(servedFrom, spec.displayName()).arg(servedPort)
+                   : tr("The built-in server for %1 stopped; it could not start again on port %2").arg(servedFrom).arg(servedPort),
                !m_session->server().isRunning());
     }
     updateActions();

@@ -43,6 +43,11 @@ int CacheService::invalidate(const QList<qint64> &pks)
     return startJob(JobKind::Invalidate, pks);
 }
 
+int CacheService::rollbackJob(const QList<qint64> &pks)
+{
+    return startJob(JobKind::Rollback, pks);
+}
+
 int CacheService::refreshAll()
 {
     return startPlannedJob(JobKind::Refresh, [](WorkerContext &context) { return ServiceInternals::allPks(context); });
@@ -196,6 +201,16 @@ void CacheService::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerCon
     case JobKind::Verify:
         verifyItem(job, pk, context);
         return;
+    case JobKind::Rollback: {
+        Status rolled = m_config.database.readOnly ? Status(Error::invalid(tr("read-only connection: nothing is rolled back")))
+            : context.store ? context.store->rollback(pk)
+                            : Status(Error::unavailable(tr("the store is unavailable: %1").arg(context.storeError)));
+        m_memory->remove(pk);
+        if (!rolled)
+            ServiceInternals::noteStoreError(context, rolled.error());
+        itemDone(job, pk, rolled);
+        return;
+    }
     case JobKind::Invalidate: {
         Status removed = context.store ? context.store->remove(pk)
                                        : Status(Error::unavailable(tr("the store is unavailable: %1").arg(context.storeError)));

@@ -152,6 +152,47 @@ Result<CacheService::Lookup> CacheService::get(qint64 pk)
     return future.get();
 }
 
+Result<EntryPtr> CacheService::previous(qint64 pk)
+{
+    auto promise = std::make_shared<std::promise<Result<EntryPtr>>>();
+    auto future = promise->get_future();
+    m_pool->post([promise, pk](WorkerContext &context) {
+        if (!context.store) {
+            promise->set_value(Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError)));
+            return;
+        }
+        auto previous = context.store->previous(pk);
+        if (!previous)
+            ServiceInternals::noteStoreError(context, previous.error());
+        promise->set_value(previous);
+    }, WorkerPool::Priority::Urgent);
+    return future.get();
+}
+
+Status CacheService::rollback(qint64 pk)
+{
+    if (m_config.database.readOnly)
+        return Error::invalid(QObject::tr("read-only connection: nothing is rolled back"));
+    auto promise = std::make_shared<std::promise<Status>>();
+    auto future = promise->get_future();
+    m_pool->post([promise, pk](WorkerContext &context) {
+        if (!context.store) {
+            promise->set_value(Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError)));
+            return;
+        }
+        Status rolled = context.store->rollback(pk);
+        if (!rolled)
+            ServiceInternals::noteStoreError(context, rolled.error());
+        promise->set_value(rolled);
+    }, WorkerPool::Priority::Urgent);
+    Status rolled = future.get();
+    if (rolled) {
+        m_memory->remove(pk);
+        QMetaObject::invokeMethod(this, [this, pk] { emit entriesChanged({ pk }); }, Qt::QueuedConnection);
+    }
+    return rolled;
+}
+
 Result<Impact> CacheService::impact(NodeLevel level, qint64 id)
 {
     auto promise = std::make_shared<std::promise<Result<Impact>>>();

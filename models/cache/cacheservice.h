@@ -95,6 +95,16 @@ public:
     // The state of every Foo's entry (and, `withOrphans`, of entries whose Foo is gone, after
     // them). Blocking; runs on a worker.
     Result<QList<EntryStatus>> status(bool withOrphans = false);
+    // The entry the last refresh (or invalidation) of `pk` replaced (CacheStore::previous), and
+    // putting it back (CacheStore::rollback: the two swap, so rolling back again undoes it). The
+    // entry put back keeps its own change position: status() then says stale or fresh by the usual
+    // rules. Blocking; run on a worker. Rolling back drops the memory tier's copy and announces it
+    // through entriesChanged.
+    Result<EntryPtr> previous(qint64 pk);
+    Status rollback(qint64 pk);
+    // The same as a job over several Foos (progress and entryRefreshed per Foo rolled back; a Foo
+    // without a previous entry is a failure).
+    int rollbackJob(const QList<qint64> &pks);
     // What a change to one Bar, Zab or Baz reaches (see Impact). Blocking; runs on a worker.
     Result<Impact> impact(NodeLevel level, qint64 id);
 
@@ -118,7 +128,7 @@ signals:
 private:
     struct Flight;
     struct Job;
-    enum class JobKind { Refresh, Invalidate, Verify };
+    enum class JobKind { Refresh, Invalidate, Verify, Rollback };
 
     struct RefreshFlight;
 

@@ -78,6 +78,13 @@ public:
             return entry.error();
         return *entry ? std::optional<QByteArray>((*entry)->body) : std::nullopt;
     }
+    // The previous entry: the one the last put (or remove) replaced, kept one per Foo so that a bad
+    // refresh can be undone. nullptr when there is none.
+    virtual Result<EntryPtr> previous(qint64 pk) = 0;
+    // Puts the previous entry back as the entry, and the entry it replaces becomes the previous one
+    // (a second rollback undoes the first). Whatever the change positions: an operator's decision.
+    // NotFound when there is no previous entry.
+    virtual Status rollback(qint64 pk) = 0;
     // Whether storedBytes() are the bytes that were written, key order and spacing included. Not
     // so for PostgreSQL's jsonb, which prints every body in an order of its own.
     virtual bool keepsBytes() const { return true; }

@@ -123,6 +123,7 @@ struct DbColumnStore::Private {
     // Prepared statements by SQL text; SQL that fails to prepare is never cached.
     QHash<QString, std::shared_ptr<Statement>> statements;
     bool sideTableSeen = false; // once it exists it stays (we never drop it)
+    bool previousTableSeen = false;
 
     bool isSqlite() const { return database->isSqlite(); }
     const DjangoTables &tables() const { return database->tables(); }
@@ -133,7 +134,13 @@ struct DbColumnStore::Private {
     Status createSideTable();
     Status notify(qint64 pk);
     Status writeColumn(const Entry &entry);
-    Result<bool> writeSide(const Entry &entry); // false: a newer entry is there
+    // false: a newer entry is there (never with `force`, which writes whatever is there).
+    Result<bool> writeSide(const Entry &entry, bool force = false);
+    Status ensurePreviousTable();
+    // Copies the side row of `pk` to the previous table, when it holds another body than
+    // `replacingDigest` and no later change than `position` (-1 and an empty digest: always).
+    Status keepPrevious(qint64 pk, const QByteArray &replacingDigest, qint64 position);
+    Result<EntryPtr> readPrevious(qint64 pk);
     Result<EntryPtr> decode(qint64 pk, QByteArrayView stored, const SideRow &side) const;
     QString bodyQuery(bool withSide, const QString &condition) const;
     Status refuseReadOnly(const char *what) const;
@@ -193,6 +200,103 @@ Status DbColumnStore::Private::createSideTable()
         return Error::database(QObject::tr("cannot create the table %1 in %2: %3")
                                    .arg(metadataTable(), database->config().displayName(), failure));
     return success();
+}
+
+Status DbColumnStore::Private::ensurePreviousTable()
+{
+    if (previousTableSeen)
+        return success();
+    const QString sql = QStringLiteral(
+        "CREATE TABLE IF NOT EXISTS %1 (app_label text NOT NULL, foo_id bigint NOT NULL, digest text NOT NULL, "
+        "cached_at text, serializer_version integer, built_by text, build_us bigint, change_position bigint, "
+        "body_size bigint, body_gzip %2, PRIMARY KEY (app_label, foo_id))")
+                            .arg(quote(previousTable()), isSqlite() ? QStringLiteral("blob") : QStringLiteral("bytea"));
+    QString failure;
+    if (isSqlite()) {
+        if (auto created = database->run(sql); !created)
+            failure = created.error().message;
+    } else {
+        QSqlQuery query(database->connection());
+        if (!query.exec(sql))
+            failure = query.lastError().text();
+    }
+    if (!failure.isEmpty())
+        return Error::database(QObject::tr("cannot create the table %1 in %2: %3")
+                                   .arg(previousTable(), database->config().displayName(), failure));
+    return success(); // seen once the transaction that made it commits (see committed())
+}
+
+Status DbColumnStore::Private::keepPrevious(qint64 pk, const QByteArray &replacingDigest, qint64 position)
+{
+    if (auto table = ensurePreviousTable(); !table)
+        return table;
+    const QString columns = QStringLiteral("app_label, foo_id, digest, cached_at, serializer_version, built_by, build_us, "
+                                           "change_position, body_size, body_gzip");
+    auto copy = statement(QStringLiteral(
+        "INSERT INTO %1 (%3) SELECT %3 FROM %2 m WHERE m.app_label = ? AND m.foo_id = ? AND m.body_gzip IS NOT NULL "
+        "AND m.digest <> COALESCE(?, '') AND (CAST(? AS BIGINT) < 0 OR m.change_position IS NULL OR m.change_position <= CAST(? AS BIGINT)) "
+        "ON CONFLICT (app_label, foo_id) DO UPDATE SET digest = excluded.digest, cached_at = excluded.cached_at, "
+        "serializer_version = excluded.serializer_version, built_by = excluded.built_by, build_us = excluded.build_us, "
+        "change_position = excluded.change_position, body_size = excluded.body_size, body_gzip = excluded.body_gzip")
+                              .arg(quote(previousTable()), quote(metadataTable()), columns));
+    if (!copy)
+        return copy.error();
+    Statement &s = **copy;
+    s.bind(0, label());
+    s.bind(1, pk);
+    s.bind(2, replacingDigest);
+    s.bind(3, position);
+    s.bind(4, position);
+    Status copied = s.exec();
+    s.reset();
+    if (!copied)
+        return Error::database(QObject::tr("cannot keep the previous entry of Foo %1: %2").arg(pk).arg(copied.error().message));
+    return success();
+}
+
+Result<EntryPtr> DbColumnStore::Private::readPrevious(qint64 pk)
+{
+    if (!previousTableSeen) {
+        auto probe = statement(isSqlite() ? QStringLiteral("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+                                          : QStringLiteral("SELECT 1 WHERE to_regclass(?) IS NOT NULL"));
+        if (!probe)
+            return probe.error();
+        (*probe)->bind(0, previousTable().toUtf8());
+        if (auto run = (*probe)->exec(); !run)
+            return run.error();
+        previousTableSeen = (*probe)->next();
+        (*probe)->reset();
+        if (!previousTableSeen)
+            return EntryPtr();
+    }
+    auto query = statement(QStringLiteral("SELECT digest, cached_at, serializer_version, built_by, build_us, "
+                                          "change_position, body_gzip FROM %1 WHERE app_label = ? AND foo_id = ?")
+                               .arg(quote(previousTable())));
+    if (!query)
+        return query.error();
+    Statement &row = **query;
+    row.bind(0, label());
+    row.bind(1, pk);
+    if (auto run = row.exec(); !run)
+        return Error::database(QObject::tr("cannot read the previous entry of Foo %1: %2").arg(pk).arg(run.error().message));
+    EntryPtr entry;
+    if (row.next()) {
+        EntryMetadata metadata;
+        metadata.cachedAt = QDateTime::fromString(QString::fromUtf8(row.text(1)), Qt::ISODateWithMs);
+        metadata.serializerVersion = int(row.integer(2));
+        metadata.builtBy = QString::fromUtf8(row.text(3));
+        metadata.buildMicros = row.integer(4);
+        metadata.changePosition = row.isNull(5) ? -1 : row.integer(5);
+        const QByteArray gzip = row.blob(6);
+        QByteArray body = gzipDecompress(gzip);
+        const QByteArray digest = row.text(0).toByteArray();
+        entry = makeEntry(pk, std::move(body), gzip, digest, metadata);
+    }
+    const Status status = row.status();
+    row.reset();
+    if (!status)
+        return status.error();
+    return entry;
 }
 
 Status DbColumnStore::Private::notify(qint64 pk)
@@ -296,7 +400,7 @@ Status DbColumnStore::Private::writeColumn(const Entry &entry)
 // refreshed from a newer snapshot): false then, and the caller leaves the column as it is. The
 // upsert locks the row (PostgreSQL evaluates the condition on its latest version), so two writers
 // cannot both pass it with the older body last.
-Result<bool> DbColumnStore::Private::writeSide(const Entry &entry)
+Result<bool> DbColumnStore::Private::writeSide(const Entry &entry, bool force)
 {
     auto upsert = statement(QStringLiteral(
         "INSERT INTO %1 (app_label, foo_id, digest, cached_at, serializer_version, built_by, build_us, "
@@ -306,9 +410,12 @@ Result<bool> DbColumnStore::Private::writeSide(const Entry &entry)
         "built_by = excluded.built_by, build_us = excluded.build_us, "
         "change_position = excluded.change_position, body_size = excluded.body_size, "
         "body_check = excluded.body_check, body_gzip = excluded.body_gzip "
-        "WHERE excluded.change_position < 0 OR %1.change_position IS NULL "
-        "OR %1.change_position <= excluded.change_position RETURNING foo_id")
-                                .arg(quote(metadataTable())));
+        "%2 RETURNING foo_id")
+                                .arg(quote(metadataTable()),
+                                     force ? QString()
+                                           : QStringLiteral("WHERE excluded.change_position < 0 OR %1.change_position IS NULL "
+                                                            "OR %1.change_position <= excluded.change_position")
+                                                 .arg(quote(metadataTable()))));
     if (!upsert)
         return upsert.error();
     Statement &side = **upsert;
@@ -526,6 +633,9 @@ Status DbColumnStore::put(const EntryPtr &entry)
             return created;
     }
 
+    const QByteArray digest = entry->digest.isEmpty() ? digestOf(entry->body) : entry->digest;
+    if (auto kept = d->keepPrevious(entry->pk, digest, entry->changePosition); !kept)
+        return kept;
     const auto side = d->writeSide(*entry);
     if (!side)
         return side.error();
@@ -538,6 +648,7 @@ Status DbColumnStore::put(const EntryPtr &entry)
     if (auto committed = transaction.commit(); !committed)
         return committed;
     d->sideTableSeen = true;
+    d->previousTableSeen = true;
     return success();
 }
 
@@ -554,11 +665,14 @@ QList<Status> DbColumnStore::putMany(const QList<EntryPtr> &entries)
         written = written && sideTable.ok() && (*sideTable || d->createSideTable().ok());
         for (qsizetype i = 0; written && i < entries.size(); ++i) {
             const Entry &entry = *entries[i];
-            const auto side = d->writeSide(entry);
-            written = side.ok() && (!*side || (d->writeColumn(entry).ok() && d->notify(entry.pk).ok()));
+            written = d->keepPrevious(entry.pk, entry.digest.isEmpty() ? digestOf(entry.body) : entry.digest,
+                                      entry.changePosition).ok();
+            const auto side = written ? d->writeSide(entry) : Result<bool>(false);
+            written = written && side.ok() && (!*side || (d->writeColumn(entry).ok() && d->notify(entry.pk).ok()));
         }
         if (written && transaction.commit().ok()) {
             d->sideTableSeen = true;
+            d->previousTableSeen = true;
             return QList<Status>(entries.size(), success());
         }
     }
@@ -619,6 +733,9 @@ Status DbColumnStore::remove(qint64 pk)
     if (!withSide)
         return withSide.error();
     if (*withSide) {
+        // The removed entry is the previous one now: an invalidation can be rolled back too.
+        if (auto kept = d->keepPrevious(pk, QByteArray(), -1); !kept)
+            return kept;
         auto drop = d->statement(
             QStringLiteral("DELETE FROM %1 WHERE app_label = ? AND foo_id = ?").arg(quote(metadataTable())));
         if (!drop)
@@ -631,6 +748,46 @@ Status DbColumnStore::remove(qint64 pk)
             return Error::database(
                 QObject::tr("cannot delete the metadata of Foo %1: %2").arg(pk).arg(dropped.error().message));
     }
+    if (auto sent = d->notify(pk); !sent)
+        return sent;
+    return transaction.commit();
+}
+
+Result<EntryPtr> DbColumnStore::previous(qint64 pk)
+{
+    return d->readPrevious(pk);
+}
+
+// In one transaction: the previous entry read, its row dropped, the current side row kept as the
+// previous one, then the previous entry written as the entry whatever its change position.
+Status DbColumnStore::rollback(qint64 pk)
+{
+    if (auto refused = d->refuseReadOnly("roll back"); !refused)
+        return refused;
+    WriteTransaction transaction(*d->database);
+    if (auto begun = transaction.begin(); !begun)
+        return begun;
+    const auto previous = d->readPrevious(pk);
+    if (!previous)
+        return previous.error();
+    if (!*previous)
+        return Error::notFound(QObject::tr("Foo %1 has no previous entry to roll back to").arg(pk));
+    auto drop = d->statement(
+        QStringLiteral("DELETE FROM %1 WHERE app_label = ? AND foo_id = ?").arg(quote(previousTable())));
+    if (!drop)
+        return drop.error();
+    (*drop)->bind(0, d->label());
+    (*drop)->bind(1, pk);
+    Status dropped = (*drop)->exec();
+    (*drop)->reset();
+    if (!dropped)
+        return Error::database(QObject::tr("cannot roll back Foo %1: %2").arg(pk).arg(dropped.error().message));
+    if (auto kept = d->keepPrevious(pk, QByteArray(), -1); !kept)
+        return kept;
+    if (auto side = d->writeSide(**previous, true); !side)
+        return side.error();
+    if (auto column = d->writeColumn(**previous); !column)
+        return column;
     if (auto sent = d->notify(pk); !sent)
         return sent;
     return transaction.commit();

@@ -22,7 +22,9 @@ class Database;
 // put() writes the column and the side table in one transaction (and NOTIFYs
 // preserve_cache_<label> with the pk on PostgreSQL); remove() likewise. A read-only config never
 // writes: put()/remove() return Error::Kind::Invalid. list() computes sizes in the engine (no body
-// is loaded) and so can only approximate "foreign" (see list() in the .cpp).
+// is loaded), checking each body against the side row's check (see list() in the .cpp).
+// The entry a put or remove replaces moves to `preserve_cache_previous` (its side row with the gzip'd
+// body, about a tenth of the body's size; nothing when the body did not change), for rollback().
 // Not thread-safe: one per thread. The connection is not reopened when the server drops it.
 class DbColumnStore final : public CacheStore {
 public:
@@ -41,10 +43,14 @@ public:
     Result<QList<EntryInfo>> list() override;
     Result<std::optional<QByteArray>> storedBytes(qint64 pk) override;
     Result<QHash<qint64, qint64>> sizes(const QList<qint64> &pks) override;
+    Result<EntryPtr> previous(qint64 pk) override;
+    Status rollback(qint64 pk) override;
     bool keepsBytes() const override;
 
     Database &database();
     static QString metadataTable() { return QStringLiteral("preserve_cache_entry"); }
+    // The entry each put or remove replaced, one row per Foo: its metadata and gzip'd body.
+    static QString previousTable() { return QStringLiteral("preserve_cache_previous"); }
     static QString notifyChannel(const QString &appLabel);
 
 private:

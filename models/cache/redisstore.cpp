@@ -363,6 +363,11 @@ QByteArray RedisConfig::key(qint64 pk) const
     return prefix.toUtf8() + "foo:" + QByteArray::number(pk);
 }
 
+QByteArray RedisConfig::previousKey(qint64 pk) const
+{
+    return prefix.toUtf8() + "previous:foo:" + QByteArray::number(pk);
+}
+
 QByteArray RedisConfig::channel() const
 {
     return prefix.toUtf8() + "changes";
@@ -778,13 +783,17 @@ Status RedisStore::put(const EntryPtr &entry)
         "  local stored = tonumber(redis.call('HGET', KEYS[1], 'change_position'))\n"
         "  if stored and stored > position then return {was, 0} end\n"
         "end\n"
-        "redis.call('DEL', KEYS[1])\n"
-        "redis.call('HSET', KEYS[1], unpack(ARGV, 4))\n"
+        "if was == 'hash' and redis.call('HGET', KEYS[1], 'digest') ~= ARGV[4] then\n"
+        "  redis.call('RENAME', KEYS[1], KEYS[2])\n" // the entry replaced becomes the previous one (O(1))
+        "else\n"
+        "  redis.call('DEL', KEYS[1])\n"
+        "end\n"
+        "redis.call('HSET', KEYS[1], unpack(ARGV, 5))\n"
         "redis.call('PUBLISH', ARGV[1], ARGV[3])\n"
         "return {was, 1}\n");
     const QByteArray position = QByteArray::number(entry->changePosition);
-    const Command eval { "EVAL", script, "1", key,
-                         d->config.channel(), position, QByteArray::number(entry->pk),
+    const Command eval { "EVAL", script, "2", key, d->config.previousKey(entry->pk),
+                         d->config.channel(), position, QByteArray::number(entry->pk), entry->digest,
                          "body", entry->body,
                          "gzip", entry->gzip,
                          "digest", entry->digest,
@@ -820,13 +829,65 @@ Status RedisStore::remove(qint64 pk)
     if (d->config.readOnly)
         return Error::invalid(QObject::tr("Redis is not written: the connection is read-only (--read-only)"));
     const QByteArray key = d->config.key(pk);
-    auto replies = d->pipeline({ { "DEL", key }, { "PUBLISH", d->config.channel(), QByteArray::number(pk) } });
+    // The removed entry becomes the previous one: an invalidation can be rolled back too.
+    static const QByteArray script = QByteArrayLiteral(
+        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[2]) end\n"
+        "redis.call('PUBLISH', ARGV[1], ARGV[2])\n"
+        "return 1\n");
+    auto replies = d->pipeline(
+        { { "EVAL", script, "2", key, d->config.previousKey(pk), d->config.channel(), QByteArray::number(pk) } });
     if (!replies)
         return replies.error();
     for (const ReplyPtr &reply : *replies) {
         if (isError(reply.get()))
             return d->refused(key, reply.get());
     }
+    return success();
+}
+
+Result<EntryPtr> RedisStore::previous(qint64 pk)
+{
+    auto replies = d->pipeline({ { "HGETALL", d->config.previousKey(pk) } });
+    if (!replies)
+        return replies.error();
+    const Reply *reply = replies->front().get();
+    if (isError(reply, "WRONGTYPE")) { // a foreign string that was replaced
+        auto string = d->pipeline({ { "GET", d->config.previousKey(pk) } });
+        if (!string)
+            return string.error();
+        const Reply *value = string->front().get();
+        return value->type == REDIS_REPLY_STRING ? d->foreignEntry(pk, value->str) : Result<EntryPtr>(EntryPtr());
+    }
+    return d->entryFrom(pk, reply);
+}
+
+// One script: the previous entry and the entry swap places (three O(1) RENAMEs), so a second
+// rollback undoes the first.
+Status RedisStore::rollback(qint64 pk)
+{
+    if (d->config.readOnly)
+        return Error::invalid(QObject::tr("Redis is not written: the connection is read-only (--read-only)"));
+    const QByteArray key = d->config.key(pk);
+    static const QByteArray script = QByteArrayLiteral(
+        "if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end\n"
+        "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
+        "  redis.call('RENAME', KEYS[1], KEYS[3])\n"
+        "  redis.call('RENAME', KEYS[2], KEYS[1])\n"
+        "  redis.call('RENAME', KEYS[3], KEYS[2])\n"
+        "else\n"
+        "  redis.call('RENAME', KEYS[2], KEYS[1])\n"
+        "end\n"
+        "redis.call('PUBLISH', ARGV[1], ARGV[2])\n"
+        "return 1\n");
+    auto replies = d->pipeline({ { "EVAL", script, "3", key, d->config.previousKey(pk),
+                                   d->config.previousKey(pk) + ":swap", d->config.channel(), QByteArray::number(pk) } });
+    if (!replies)
+        return replies.error();
+    const Reply *reply = replies->front().get();
+    if (reply->type != REDIS_REPLY_INTEGER)
+        return d->refused(key, reply);
+    if (reply->integer == 0)
+        return Error::notFound(QObject::tr("Foo %1 has no previous entry to roll back to").arg(pk));
     return success();
 }
 

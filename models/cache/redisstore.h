@@ -32,6 +32,9 @@ struct RedisConfig {
     // host:port or the socket path, for "Redis at … is unavailable".
     QString address() const;
     QByteArray key(qint64 pk) const;
+    // Where the entry a put or remove replaced is kept: <prefix>previous:foo:<pk> (outside the
+    // foo: keys that list() scans).
+    QByteArray previousKey(qint64 pk) const;
     QByteArray channel() const;
 };
 
@@ -57,6 +60,8 @@ public:
     Result<QList<EntryInfo>> list() override;
     Result<std::optional<QByteArray>> storedBytes(qint64 pk) override;
     Result<QHash<qint64, qint64>> sizes(const QList<qint64> &pks) override;
+    Result<EntryPtr> previous(qint64 pk) override;
+    Status rollback(qint64 pk) override;
 
 private:
     explicit RedisStore(RedisConfig config);

@@ -37,6 +37,8 @@ AdminRoute describe(const QByteArray &route)
         return { "GET", "GET, HEAD, OPTIONS", "Impact" };
     if (route == "invalidate")
         return { "DELETE", "DELETE, OPTIONS", "Cache" };
+    if (route == "rollback")
+        return { "POST", "POST, OPTIONS", "Rollback" };
     return { "POST", "POST, OPTIONS", "Refresh" };
 }
 
@@ -233,6 +235,30 @@ std::optional<Reply> Endpoints::admin(const ApiSharedPtr &api, WorkerPool &pool,
         else
             startForExistingFoos(api, pool, deferral, refresh.pks, false,
                                  [pks = refresh.pks](CacheService &service) { return service.refresh(pks); }, accepted.allow);
+        return std::nullopt;
+    }
+    if (route == "rollback") {
+        // POST /api/foos/<pk>/rollback/: 200 and the state the entry put back has, or 404.
+        auto deferral = exchange.defer();
+        pool.post([api, deferral, pk, allow = accepted.allow](WorkerContext &) {
+            const Status rolled = api->service.rollback(pk); // blocks this worker, not a serving thread
+            if (!rolled) {
+                deferral->complete(rolled.error().kind == Error::Kind::NotFound
+                                       ? HttpResponses::error(MHD_HTTP_NOT_FOUND, rolled.error().message.toUtf8(), allow)
+                                       : serverError(rolled.error().message));
+                return;
+            }
+            QJsonObject body { { QStringLiteral("pk"), pk }, { QStringLiteral("rolled_back"), true } };
+            if (const auto statuses = api->service.status()) {
+                for (const EntryStatus &status : *statuses) {
+                    if (status.pk == pk) {
+                        body.insert(QStringLiteral("state"), entryStateName(status.state));
+                        body.insert(QStringLiteral("reason"), status.reason);
+                    }
+                }
+            }
+            deferral->complete(HttpResponses::json(MHD_HTTP_OK, QJsonDocument(body).toJson(QJsonDocument::Compact), allow));
+        });
         return std::nullopt;
     }
     StartJob start = route == "refresh" ? StartJob([pk](CacheService &service) { return service.refresh({ pk }); })

@@ -202,14 +202,16 @@ std::optional<Reply> ApiRouter::routeFoos(HttpExchange &exchange, const QByteArr
     const QList<QByteArray> parts = rest.split('/'); // "/1/" → "", "1", ""
     const bool admin = !m_api->options.adminToken.isEmpty();
     if (!rest.endsWith('/')) {
-        const bool known = parts.size() <= 2 || (admin && parts.size() == 3 && (parts[2] == "refresh" || parts[2] == "cache"));
+        const bool known = parts.size() <= 2
+            || (admin && parts.size() == 3 && (parts[2] == "refresh" || parts[2] == "cache" || parts[2] == "rollback"));
         return known ? appendSlash(request) : HttpResponses::notFound();
     }
-    if (parts.size() == 4 && admin && (parts[2] == "refresh" || parts[2] == "cache")) {
+    if (parts.size() == 4 && admin && (parts[2] == "refresh" || parts[2] == "cache" || parts[2] == "rollback")) {
         const auto pk = primaryKey(parts[1]);
         if (!pk)
             return HttpResponses::notFound();
-        return Endpoints::admin(m_api, *m_pool, exchange, parts[2] == "refresh" ? "refresh" : "invalidate", *pk);
+        return Endpoints::admin(m_api, *m_pool, exchange,
+                                parts[2] == "refresh" ? "refresh" : parts[2] == "cache" ? "invalidate" : "rollback", *pk);
     }
     if (parts.size() > 3)
         return HttpResponses::notFound();

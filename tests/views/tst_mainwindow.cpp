@@ -166,6 +166,7 @@ private slots:
     void whatAChangeReaches();
     void quittingDuringAJobAsks();
     void reconnectingMovesTheServer();
+    void rollBackAndForth();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
@@ -1228,6 +1229,43 @@ void TestMainWindow::reconnectingMovesTheServer()
     QVERIFY(done.wait(15000));
     QVERIFY2(reply->readAll().contains("in the other database"), "served from the new connection");
     reply->deleteLater();
+}
+
+// Cache ▸ Roll Back: the entry before the last refresh comes back and says what it is (stale: the
+// data changed since it was built), never assumed fresh; rolling back again undoes it.
+void TestMainWindow::rollBackAndForth()
+{
+    const QString path = copyOfSmall(QStringLiteral("rollback.sqlite3"));
+    QVERIFY(!path.isEmpty());
+    {
+        auto database = Database::open(*DatabaseConfig::parse(path));
+        QVERIFY(database && ChangeTracking::install(**database));
+    }
+    MainWindow window;
+    window.show();
+    open(window, path);
+    window.cacheActions()->setConfirmation([](const QString &) { return true; });
+    const qint64 pk = selectLargest(window);
+    QVERIFY(pk > 0);
+    FooTreeModel *model = window.browser()->model();
+    window.cacheActions()->refreshSelected->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(model, pk), EntryState::Fresh, 15000);
+    const QByteArray first = storedBody(window.session(), pk);
+    const QString renamed = renameBars(path, pk);
+    QVERIFY2(renamed.isEmpty(), qPrintable(renamed));
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(model, pk), EntryState::Stale, 15000);
+    window.cacheActions()->refreshSelected->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(model, pk), EntryState::Fresh, 15000);
+    const QByteArray second = storedBody(window.session(), pk);
+    QVERIFY(second != first);
+
+    QVERIFY(window.cacheActions()->rollback->isEnabled());
+    window.cacheActions()->rollback->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(model, pk), EntryState::Stale, 15000);
+    QCOMPARE(storedBody(window.session(), pk), first);
+    window.cacheActions()->rollback->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(model, pk), EntryState::Fresh, 15000);
+    QCOMPARE(storedBody(window.session(), pk), second);
 }
 
 QTEST_MAIN(TestMainWindow)

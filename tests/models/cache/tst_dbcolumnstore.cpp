@@ -6,6 +6,7 @@
 #include "db/seeder.h"
 #include "serialize/serializer.h"
 #include "testpostgres.h"
+#include "storecontract.h"
 #include "testsupport.h"
 
 #include <QElapsedTimer>
@@ -121,6 +122,7 @@ private slots:
     void postgresForeignAndGetMany();
     void postgresFailuresLeaveEntriesIntact();
     void postgresWatcher();
+    void previousEntryAndRollback(); // last: it leaves the side tables on PostgreSQL
 
 private:
     void fillSqlite(TestSqlite &sqlite);
@@ -251,9 +253,9 @@ void TestDbColumnStore::sqliteNeverAltersDjangoTables()
     const auto names = store->database().tableNames();
     QVERIFY(names);
     QStringList expected = *namesBefore;
-    expected << DbColumnStore::metadataTable();
+    expected << DbColumnStore::metadataTable() << DbColumnStore::previousTable();
     expected.sort();
-    QCOMPARE(*names, expected); // one table more, ours
+    QCOMPARE(*names, expected); // two tables more, ours
 }
 
 void TestDbColumnStore::foreignEntries_data()
@@ -580,6 +582,28 @@ void TestDbColumnStore::olderNeverOverNewer()
     const EntryPtr untracked = makeEntry(pk, "{\"name\":\"untracked\",\"bar_set\":[]}", sampleMetadata(-1));
     QVERIFY(second->put(untracked));
     COMPARE_BODIES(first->get(pk).value()->body, untracked->body);
+}
+
+void TestDbColumnStore::previousEntryAndRollback()
+{
+    auto sqlite = openStore(m_sqlite->config());
+    QVERIFY(sqlite);
+    const QString sqliteProblem = checkPreviousEntries(*sqlite, m_sqliteIds.last());
+    QVERIFY2(sqliteProblem.isEmpty(), qPrintable(sqliteProblem));
+    auto postgres = openStore(*DatabaseConfig::parse(m_pgUrl));
+    QVERIFY(postgres);
+    const QList<qint64> ids = pgFooIds();
+    QVERIFY(ids.size() > 5);
+    const QString postgresProblem = checkPreviousEntries(*postgres, ids[5]);
+    QVERIFY2(postgresProblem.isEmpty(), qPrintable(postgresProblem));
+    auto infos = postgres->list(); // the rolled-back entry is ours: the column check was recorded
+    QVERIFY2(infos, qPrintable(why(infos)));
+    for (const EntryInfo &info : *infos) {
+        if (info.pk == ids[5])
+            QVERIFY(!info.foreign);
+    }
+    QVERIFY(postgres->remove(ids[5]));
+    QVERIFY(sqlite->remove(m_sqliteIds.last()));
 }
 
 void TestDbColumnStore::sqliteWatcherSeesOtherConnections()

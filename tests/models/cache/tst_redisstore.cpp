@@ -3,6 +3,7 @@
 #include "db/seeder.h"
 #include "serialize/serializer.h"
 #include "testredis.h"
+#include "storecontract.h"
 #include "testsupport.h"
 
 #include <QElapsedTimer>
@@ -113,6 +114,7 @@ private slots:
     void roundTrip();
     void missingAndRemove();
     void olderNeverOverNewer();
+    void previousEntryAndRollback();
     void putReplacesForeignValue();
     void getManyIsOneRoundTrip();
     void listUsesScan();
@@ -329,6 +331,19 @@ void TestRedisStore::missingAndRemove()
     QCOMPARE(m_redis.command({ QStringLiteral("EXISTS"), QStringLiteral("preserve:foo:12") }), QByteArray("0"));
     QVERIFY2(store->remove(12), "removing a missing entry is no error");
     QVERIFY(!store->put(nullptr).ok());
+}
+
+void TestRedisStore::previousEntryAndRollback()
+{
+    auto store = openStore(m_redis.url());
+    QVERIFY(store);
+    const QString problem = checkPreviousEntries(*store, 31);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    // Kept outside the keys list() scans: one entry listed, not two.
+    auto infos = store->list();
+    QVERIFY2(infos, qPrintable(why(infos)));
+    QCOMPARE(std::count_if(infos->cbegin(), infos->cend(), [](const EntryInfo &info) { return info.pk == 31; }), 1);
+    QVERIFY(store->remove(31));
 }
 
 void TestRedisStore::putReplacesForeignValue()

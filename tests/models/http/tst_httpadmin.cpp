@@ -7,6 +7,7 @@
 
 #include <QFile>
 #include <QLoggingCategory>
+#include <QSignalSpy>
 #include <QTest>
 
 namespace {
@@ -91,6 +92,40 @@ private slots:
         QTest::addRow("impact POST") << "/api/impact/zab/3/" << QByteArray("POST") << true << 405 << status << QByteArray();
         QTest::addRow("impact of nothing") << "/api/impact/bar/987654/" << QByteArray("GET") << true << 404 << status
                                            << QByteArray("{\"detail\":\"Not found.\"}");
+    }
+
+    // POST /api/foos/<pk>/rollback/: the entry the last refresh replaced comes back (its state said),
+    // a second one undoes the first; a Foo without a previous entry is a 404; the other methods 405.
+    void rollback()
+    {
+        HttpFixture f(adminOptions());
+        QVERIFY(f.ok);
+        const auto first = f.service->get(5); // cached on read
+        QVERIFY(first);
+        const QByteArray before = first->entry->body;
+        {
+            auto database = Database::open(f.config.database);
+            QVERIFY(database);
+            auto rename = (*database)->prepare(QStringLiteral("UPDATE api_foo SET name = 'renamed for rollback' WHERE id = 5"));
+            QVERIFY(rename && (*rename)->exec());
+        }
+        QSignalSpy finished(f.service.get(), &CacheService::jobFinished);
+        f.service->refresh({ 5 });
+        QVERIFY(finished.wait(10000));
+        QVERIFY(f.get(QStringLiteral("/api/foos/5/"), withoutToken).body.contains("renamed for rollback"));
+        const HttpAnswer rolled = f.get(QStringLiteral("/api/foos/5/rollback/"), withToken, "POST");
+        QCOMPARE(rolled.status, 200);
+        QVERIFY2(rolled.body.startsWith("{\"pk\":5,\"reason\":") && rolled.body.contains("\"rolled_back\":true"),
+                 rolled.body.constData());
+        QCOMPARE(f.get(QStringLiteral("/api/foos/5/"), withoutToken).body, before); // the memory tier dropped it
+        QCOMPARE(f.get(QStringLiteral("/api/foos/5/rollback/"), withToken, "POST").status, 200);
+        QVERIFY(f.get(QStringLiteral("/api/foos/5/"), withoutToken).body.contains("renamed for rollback"));
+        const HttpAnswer none = f.get(QStringLiteral("/api/foos/6/rollback/"), withToken, "POST");
+        QCOMPARE(none.status, 404);
+        QVERIFY2(none.body.contains("no previous entry"), none.body.constData());
+        QCOMPARE(f.get(QStringLiteral("/api/foos/5/rollback/"), withToken, "GET").status, 405);
+        QCOMPARE(f.get(QStringLiteral("/api/foos/5/rollback/"), withoutToken, "POST").status, 401);
+        QCOMPARE(f.get(QStringLiteral("/api/foos/5/rollback"), withToken, "POST").status, 301);
     }
 
     // GET /api/impact/<level>/<id>/: what `preserve impact --json` prints, for each level; malformed
