@@ -131,6 +131,7 @@ struct DbColumnStore::Private {
 
     Result<std::shared_ptr<Statement>> statement(const QString &sql);
     Result<bool> sideTableExists();
+    Status createTable(const QString &table, bool withCheck);
     Status createSideTable();
     Status notify(qint64 pk);
     Status writeColumn(const Entry &entry);
@@ -177,15 +178,16 @@ Result<bool> DbColumnStore::Private::sideTableExists()
     return sideTableSeen;
 }
 
-Status DbColumnStore::Private::createSideTable()
+// Same DDL on both engines; cached_at is ISO 8601 UTC text so both sort and show it alike. The side
+// table has body_check (the previous table does not: its rows are never served).
+Status DbColumnStore::Private::createTable(const QString &table, bool withCheck)
 {
-    // Same DDL on both engines; cached_at is ISO 8601 UTC text so both sort and show it alike.
     const QString sql = QStringLiteral(
-        "CREATE TABLE IF NOT EXISTS %1 (app_label text NOT NULL, foo_id bigint NOT NULL, digest text NOT "
-        "NULL, "
+        "CREATE TABLE IF NOT EXISTS %1 (app_label text NOT NULL, foo_id bigint NOT NULL, digest text NOT NULL, "
         "cached_at text, serializer_version integer, built_by text, build_us bigint, change_position bigint, "
-        "body_size bigint, body_check bigint, body_gzip %2, PRIMARY KEY (app_label, foo_id))")
-                            .arg(quote(metadataTable()), isSqlite() ? QStringLiteral("blob") : QStringLiteral("bytea"));
+        "body_size bigint, %2body_gzip %3, PRIMARY KEY (app_label, foo_id))")
+                            .arg(quote(table), withCheck ? QStringLiteral("body_check bigint, ") : QString(),
+                                 isSqlite() ? QStringLiteral("blob") : QStringLiteral("bytea"));
     QString failure;
     if (isSqlite()) {
         if (auto created = database->run(sql); !created)
@@ -198,32 +200,19 @@ Status DbColumnStore::Private::createSideTable()
     }
     if (!failure.isEmpty())
         return Error::database(QObject::tr("cannot create the table %1 in %2: %3")
-                                   .arg(metadataTable(), database->config().displayName(), failure));
+                                   .arg(table, database->config().displayName(), failure));
     return success();
 }
 
+Status DbColumnStore::Private::createSideTable()
+{
+    return createTable(metadataTable(), true);
+}
+
+// Seen once the transaction that made it commits (put(), putMany()).
 Status DbColumnStore::Private::ensurePreviousTable()
 {
-    if (previousTableSeen)
-        return success();
-    const QString sql = QStringLiteral(
-        "CREATE TABLE IF NOT EXISTS %1 (app_label text NOT NULL, foo_id bigint NOT NULL, digest text NOT NULL, "
-        "cached_at text, serializer_version integer, built_by text, build_us bigint, change_position bigint, "
-        "body_size bigint, body_gzip %2, PRIMARY KEY (app_label, foo_id))")
-                            .arg(quote(previousTable()), isSqlite() ? QStringLiteral("blob") : QStringLiteral("bytea"));
-    QString failure;
-    if (isSqlite()) {
-        if (auto created = database->run(sql); !created)
-            failure = created.error().message;
-    } else {
-        QSqlQuery query(database->connection());
-        if (!query.exec(sql))
-            failure = query.lastError().text();
-    }
-    if (!failure.isEmpty())
-        return Error::database(QObject::tr("cannot create the table %1 in %2: %3")
-                                   .arg(previousTable(), database->config().displayName(), failure));
-    return success(); // seen once the transaction that made it commits (see committed())
+    return previousTableSeen ? success() : createTable(previousTable(), false);
 }
 
 Status DbColumnStore::Private::keepPrevious(qint64 pk, const QByteArray &replacingDigest, qint64 position)
