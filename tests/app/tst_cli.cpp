@@ -267,8 +267,27 @@ private slots:
         QCOMPARE(states(), (QMap<QString, int> { { QStringLiteral("fresh"), 20 } }));
         QCOMPARE(preserve(QStringList { QStringLiteral("verify") } + onDb).exitCode, 0);
 
+        // What the rename reached is what `impact` says Baz 5 reaches; rolling one of them back makes
+        // it stale again (its old entry, computed so), a second rollback fresh.
+        const auto impact = preserve(QStringList { QStringLiteral("impact"), QStringLiteral("baz"), QStringLiteral("5"),
+                                                   QStringLiteral("--json") } + onDb);
+        QCOMPARE(impact.exitCode, 0);
+        const QJsonArray reached = QJsonDocument::fromJson(impact.out)[QLatin1String("foos")].toArray();
+        QCOMPARE(reached.size(), afterChange.value(QStringLiteral("stale")));
+        const QString first = QString::number(reached.first()[QLatin1String("pk")].toInteger());
+        const auto back = preserve(QStringList { QStringLiteral("rollback"), first } + onDb);
+        QCOMPARE(back.exitCode, 0);
+        QVERIFY2(back.out.contains("rolled back: stale (Baz 5 updated"), back.out.constData());
+        const auto forth = preserve(QStringList { QStringLiteral("rollback"), first } + onDb);
+        QVERIFY2(forth.out.contains("rolled back: fresh"), forth.out.constData());
+        QCOMPARE(preserve(QStringList { QStringLiteral("impact"), QStringLiteral("baz"), QStringLiteral("999999") } + onDb).exitCode, 3);
+        QCOMPARE(preserve(QStringList { QStringLiteral("impact"), QStringLiteral("qux"), QStringLiteral("1") } + onDb).exitCode, 2);
+
         QCOMPARE(preserve(QStringList { QStringLiteral("invalidate"), QStringLiteral("1"), QStringLiteral("2") } + onDb).exitCode, 0);
         QCOMPARE(states().value(QStringLiteral("missing")), 2);
+        QCOMPARE(preserve(QStringList { QStringLiteral("rollback"), QStringLiteral("2") } + onDb).exitCode, 0); // an invalidation undone
+        QCOMPARE(states().value(QStringLiteral("missing")), 1);
+        QCOMPARE(preserve(QStringList { QStringLiteral("invalidate"), QStringLiteral("2") } + onDb).exitCode, 0);
 
         const auto uninstall = preserve(QStringList { QStringLiteral("track"), QStringLiteral("uninstall") } + onDb);
         QCOMPARE(uninstall.exitCode, 0);
