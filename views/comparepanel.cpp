@@ -80,6 +80,7 @@ void ComparePanel::createWidgets()
     m_cachedTitle = titleLabel(this);
     m_cachedTitle->setObjectName(QStringLiteral("cachedTitle"));
     m_liveTitle = titleLabel(this);
+    m_liveTitle->setObjectName(QStringLiteral("liveTitle"));
     auto *panes = new QSplitter(Qt::Horizontal, this);
     panes->addWidget(column(m_cachedTitle, m_cached, panes));
     panes->addWidget(column(m_liveTitle, m_live, panes));
@@ -229,8 +230,19 @@ void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
             cachedInfo += tr(" &nbsp;·&nbsp; written by someone else");
     }
     m_cachedTitle->setText(cachedInfo);
-    m_liveTitle->setText(c.liveError.isEmpty() ? tr("<b>Live</b> &nbsp;·&nbsp; %1").arg(formatBytes(c.liveBytes))
-                                               : tr("<b>Live</b>"));
+    if (c.againstPrevious) {
+        QString previousInfo = tr("<b>Previous</b>");
+        if (c.previous) {
+            previousInfo += QStringLiteral(" &nbsp;·&nbsp; %1").arg(formatBytes(c.liveBytes));
+            if (c.previous->cachedAt.isValid())
+                previousInfo += tr(" &nbsp;·&nbsp; cached %1")
+                                    .arg(QLocale().toString(c.previous->cachedAt.toLocalTime(), QLocale::ShortFormat));
+        }
+        m_liveTitle->setText(previousInfo);
+    } else {
+        m_liveTitle->setText(c.liveError.isEmpty() ? tr("<b>Live</b> &nbsp;·&nbsp; %1").arg(formatBytes(c.liveBytes))
+                                                   : tr("<b>Live</b>"));
+    }
 
     const bool same = f.equal || f.keyOrderOnly;
     const QString tone = !f.differences.isEmpty() ? QStringLiteral("#c0392b")

@@ -135,6 +135,12 @@ void MainWindow::createActions()
     m_findNext->setShortcut(QKeySequence::FindNext);
     m_findPrevious = new QAction(tr("Find Pre&vious"), this);
     m_findPrevious->setShortcut(QKeySequence::FindPrevious);
+    m_comparePrevious = new QAction(tr("Compare with &Previous Entry"), this);
+    m_comparePrevious->setObjectName(QStringLiteral("comparePrevious"));
+    m_comparePrevious->setCheckable(true);
+    m_comparePrevious->setShortcut(QKeySequence(tr("Ctrl+Shift+P")));
+    m_comparePrevious->setStatusTip(tr("Show the entry the last refresh replaced on the right instead of a live "
+                                       "serialization: what that refresh changed (Cache ▸ Roll Back puts it back)"));
     m_findFoos = new QAction(tr("&Filter Foos…"), this);
     m_findFoos->setObjectName(QStringLiteral("filterFoos"));
     m_findFoos->setShortcut(QKeySequence(tr("Ctrl+L")));
@@ -173,6 +179,7 @@ void MainWindow::createMenus()
     cache->addAction(m_keepFresh);
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addActions({ m_nextDifference, m_previousDifference });
+    view->addAction(m_comparePrevious);
     view->addSeparator();
     view->addAction(m_serverDock->toggleViewAction());
     view->addAction(m_logDock->toggleViewAction());
@@ -203,6 +210,13 @@ void MainWindow::connectSignals()
     connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
     connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
     connect(m_findFoos, &QAction::triggered, m_browser, &FooBrowser::focusFilter);
+    connect(m_comparePrevious, &QAction::toggled, this, [this](bool on) {
+        if (!m_session)
+            return;
+        m_session->documents().setAgainstPrevious(on);
+        if (m_shownFoo != 0)
+            m_session->documents().load(m_shownFoo);
+    });
     connect(m_find, &QAction::triggered, m_compare, &ComparePanel::find);
     connect(m_findNext, &QAction::triggered, m_compare, &ComparePanel::findNext);
     connect(m_findPrevious, &QAction::triggered, m_compare, &ComparePanel::findPrevious);
@@ -325,6 +339,7 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
     m_compare->clear(tr("Select a Foo to compare its cached body with a live serialization."));
 
     m_session = std::make_unique<ConsoleSession>(spec, config);
+    m_session->documents().setAgainstPrevious(m_comparePrevious->isChecked());
     connectSession();
     m_browser->setDatabase(config.database);
     m_session->statuses().request();

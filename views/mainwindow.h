@@ -91,6 +91,7 @@ private:
     QAction *m_saveCached = nullptr;
     QAction *m_saveLive = nullptr;
     QAction *m_findFoos = nullptr;
+    QAction *m_comparePrevious = nullptr;
     QAction *m_find = nullptr;
     QAction *m_findNext = nullptr;
     QAction *m_findPrevious = nullptr;

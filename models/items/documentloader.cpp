@@ -48,7 +48,23 @@ JsonValue parsedOrNull(const QByteArray &body, QString &error)
 
 } // namespace
 
-DocumentComparison compareDocuments(const CacheConfig &config, EntryPtr memoryEntry, qint64 pk)
+// The store's previous entry of `pk`, as the right side's bytes.
+Result<QByteArray> readPrevious(const CacheConfig &config, qint64 pk, DocumentComparison &result)
+{
+    auto store = openStore(config.store, config.database);
+    if (!store)
+        return store.error();
+    auto previous = store.value()->previous(pk);
+    if (!previous)
+        return previous.error();
+    if (!*previous)
+        return Error::notFound(QObject::tr("No previous entry: Foo %1 was not refreshed or invalidated since the "
+                                           "store began keeping them").arg(pk));
+    result.previous = *previous;
+    return (*previous)->body;
+}
+
+DocumentComparison compareDocuments(const CacheConfig &config, EntryPtr memoryEntry, qint64 pk, bool againstPrevious)
 {
     QElapsedTimer timer;
     timer.start();
@@ -59,7 +75,8 @@ DocumentComparison compareDocuments(const CacheConfig &config, EntryPtr memoryEn
     else
         result.cachedError = cached.error().message;
     QByteArray live;
-    if (auto body = serializeLive(config.database, pk))
+    result.againstPrevious = againstPrevious;
+    if (auto body = againstPrevious ? readPrevious(config, pk, result) : serializeLive(config.database, pk))
         live = std::move(body).value();
     else
         result.liveError = body.error().message;
@@ -141,8 +158,8 @@ void DocumentLoader::start(qint64 pk)
     const CacheConfig config = m_service->config();
     EntryPtr memoryEntry = m_service->memory().get(pk);
     QPointer<DocumentLoader> self(this);
-    m_pool.start([self, generation, config, memoryEntry, pk] {
-        auto result = std::make_shared<const DocumentComparison>(compareDocuments(config, memoryEntry, pk));
+    m_pool.start([self, generation, config, memoryEntry, pk, previous = m_againstPrevious] {
+        auto result = std::make_shared<const DocumentComparison>(compareDocuments(config, memoryEntry, pk, previous));
         // The destructor waits for this job, so the loader is alive here; the queued call is
         // dropped if it is deleted before it runs.
         QMetaObject::invokeMethod(

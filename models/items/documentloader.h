@@ -27,6 +27,11 @@ struct DocumentComparison {
     QByteArray liveBody;   // the serializer's bytes (implicitly shared; empty on error)
     qint64 liveBytes = 0;
     QString liveError;
+    // The right side is the store's previous entry (CacheStore::previous), not a live serialization:
+    // Cached ↔ Previous, what the last refresh changed. liveBody, liveBytes and liveError then speak
+    // of it, and previous holds its metadata (null when there is none).
+    bool againstPrevious = false;
+    EntryPtr previous;
     FormattedComparison formatted; // before = cached, after = live
     double seconds = 0;    // the whole job, reading included
 };
@@ -35,7 +40,8 @@ using DocumentComparisonPtr = std::shared_ptr<const DocumentComparison>;
 // The job: reads the cached entry (`memoryEntry` when the memory tier had it, else the store through
 // a connection of its own) and the bytes the store holds for it, serializes live through a Database of its own, parses, formats and
 // compares. Takes everything by value and writes nothing (no cache on read): any thread.
-DocumentComparison compareDocuments(const CacheConfig &config, EntryPtr memoryEntry, qint64 pk);
+DocumentComparison compareDocuments(const CacheConfig &config, EntryPtr memoryEntry, qint64 pk,
+                                    bool againstPrevious = false);
 
 // Runs compareDocuments() on its own worker thread for the GUI: one job at a time, and of the
 // requests made meanwhile only the latest runs, so clicking through Foos never queues stale work.
@@ -52,6 +58,9 @@ public:
     // owner calls setService(nullptr) before deleting it, which waits for a running job).
     void setService(CacheService *service);
     void load(qint64 pk);
+    // Compare the cached entry with the previous one instead of live (takes effect with the next load).
+    void setAgainstPrevious(bool on) { m_againstPrevious = on; }
+    bool againstPrevious() const { return m_againstPrevious; }
     // Drops what is pending or running.
     void clear();
     bool isBusy() const { return m_running; }
@@ -68,5 +77,6 @@ private:
     QThreadPool m_pool;
     quint64 m_generation = 0; // results of older generations are dropped
     bool m_running = false;
+    bool m_againstPrevious = false;
     std::optional<qint64> m_pending;
 };

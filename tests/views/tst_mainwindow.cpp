@@ -1260,6 +1260,21 @@ void TestMainWindow::rollBackAndForth()
     const QByteArray second = storedBody(window.session(), pk);
     QVERIFY(second != first);
 
+    // View ▸ Compare with Previous Entry: the right pane is the entry the refresh replaced, and the
+    // differences are what that refresh changed (the renamed Bars).
+    ComparePanel *panel = window.comparePanel();
+    QSignalSpy shown(&window, &MainWindow::comparisonShown);
+    window.findChild<QAction *>(QStringLiteral("comparePrevious"))->setChecked(true);
+    QVERIFY(shown.wait(15000));
+    QTRY_VERIFY_WITH_TIMEOUT(panel->comparison() && panel->comparison()->againstPrevious, 15000);
+    QCOMPARE(panel->comparison()->liveBody, first);
+    QVERIFY(panel->findChild<QLabel *>(QStringLiteral("liveTitle"))->text().contains(QLatin1String("Previous")));
+    QVERIFY(panel->differenceList()->count() > 0);
+    QVERIFY2(panel->differenceList()->item(0)->text().contains(QLatin1String("renamed")),
+             qPrintable(panel->differenceList()->item(0)->text()));
+    window.findChild<QAction *>(QStringLiteral("comparePrevious"))->setChecked(false);
+    QTRY_VERIFY_WITH_TIMEOUT(panel->comparison() && !panel->comparison()->againstPrevious, 15000);
+
     QVERIFY(window.cacheActions()->rollback->isEnabled());
     window.cacheActions()->rollback->trigger();
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(model, pk), EntryState::Stale, 15000);
