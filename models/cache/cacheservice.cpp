@@ -152,40 +152,49 @@ Result<CacheService::Lookup> CacheService::get(qint64 pk)
     return future.get();
 }
 
+template <typename T>
+T CacheService::runUrgent(std::function<T(WorkerContext &)> task)
+{
+    auto promise = std::make_shared<std::promise<T>>();
+    auto future = promise->get_future();
+    m_pool->post([promise, task = std::move(task)](WorkerContext &context) { promise->set_value(task(context)); },
+                 WorkerPool::Priority::Urgent);
+    return future.get();
+}
+
+namespace {
+
+Error noStore(const WorkerContext &context)
+{
+    return Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError));
+}
+
+} // namespace
+
 Result<EntryPtr> CacheService::previous(qint64 pk)
 {
-    auto promise = std::make_shared<std::promise<Result<EntryPtr>>>();
-    auto future = promise->get_future();
-    m_pool->post([promise, pk](WorkerContext &context) {
-        if (!context.store) {
-            promise->set_value(Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError)));
-            return;
-        }
+    return runUrgent<Result<EntryPtr>>([pk](WorkerContext &context) -> Result<EntryPtr> {
+        if (!context.store)
+            return noStore(context);
         auto previous = context.store->previous(pk);
         if (!previous)
             ServiceInternals::noteStoreError(context, previous.error());
-        promise->set_value(previous);
-    }, WorkerPool::Priority::Urgent);
-    return future.get();
+        return previous;
+    });
 }
 
 Status CacheService::rollback(qint64 pk)
 {
     if (m_config.database.readOnly)
         return Error::invalid(QObject::tr("read-only connection: nothing is rolled back"));
-    auto promise = std::make_shared<std::promise<Status>>();
-    auto future = promise->get_future();
-    m_pool->post([promise, pk](WorkerContext &context) {
-        if (!context.store) {
-            promise->set_value(Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError)));
-            return;
-        }
-        Status rolled = context.store->rollback(pk);
-        if (!rolled)
-            ServiceInternals::noteStoreError(context, rolled.error());
-        promise->set_value(rolled);
-    }, WorkerPool::Priority::Urgent);
-    Status rolled = future.get();
+    Status rolled = runUrgent<Status>([pk](WorkerContext &context) -> Status {
+        if (!context.store)
+            return noStore(context);
+        Status done = context.store->rollback(pk);
+        if (!done)
+            ServiceInternals::noteStoreError(context, done.error());
+        return done;
+    });
     if (rolled) {
         m_memory->remove(pk);
         QMetaObject::invokeMethod(this, [this, pk] { emit entriesChanged({ pk }); }, Qt::QueuedConnection);
@@ -195,17 +204,13 @@ Status CacheService::rollback(qint64 pk)
 
 Result<Impact> CacheService::impact(NodeLevel level, qint64 id)
 {
-    auto promise = std::make_shared<std::promise<Result<Impact>>>();
-    auto future = promise->get_future();
-    m_pool->post([promise, level, id](WorkerContext &context) {
+    return runUrgent<Result<Impact>>([level, id](WorkerContext &context) -> Result<Impact> {
         if (!context.database)
-            promise->set_value(Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError)));
-        else if (!context.store)
-            promise->set_value(Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError)));
-        else
-            promise->set_value(computeImpact(*context.database, *context.store, level, id));
-    }, WorkerPool::Priority::Urgent);
-    return future.get();
+            return Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
+        if (!context.store)
+            return noStore(context);
+        return computeImpact(*context.database, *context.store, level, id);
+    });
 }
 
 void CacheService::holdWorkers(bool held)
@@ -215,8 +220,6 @@ void CacheService::holdWorkers(bool held)
 
 Result<QList<EntryStatus>> CacheService::status(bool withOrphans)
 {
-    auto promise = std::make_shared<std::promise<Result<QList<EntryStatus>>>>();
-    auto future = promise->get_future();
     StatusInputs shared;
     shared.orphans = withOrphans;
     {
@@ -225,8 +228,6 @@ Result<QList<EntryStatus>> CacheService::status(bool withOrphans)
             shared.refreshing.insert(it.key());
         shared.verifications = m_verifications;
     }
-    m_pool->post([promise, shared](WorkerContext &context) {
-        promise->set_value(ServiceInternals::status(context, shared));
-    }, WorkerPool::Priority::Urgent);
-    return future.get();
+    return runUrgent<Result<QList<EntryStatus>>>(
+        [shared](WorkerContext &context) { return ServiceInternals::status(context, shared); });
 }

@@ -132,6 +132,9 @@ private:
 
     struct RefreshFlight;
 
+    // Runs `task` on a worker ahead of queued jobs and waits for its result (not on a worker thread).
+    template <typename T>
+    T runUrgent(std::function<T(WorkerContext &)> task);
     void finishFlight(qint64 pk, const Result<Lookup> &result);
     void revalidate(qint64 pk);
     std::shared_ptr<Job> createJob(JobKind kind);

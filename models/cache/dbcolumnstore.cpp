@@ -144,6 +144,10 @@ struct DbColumnStore::Private {
     Result<EntryPtr> readPrevious(qint64 pk);
     Result<EntryPtr> decode(qint64 pk, QByteArrayView stored, const SideRow &side) const;
     QString bodyQuery(bool withSide, const QString &condition) const;
+    // "f.id is one of these pks" with one parameter, whatever their count (see Serializer::loadBazNames),
+    // and that parameter's value: a JSON array for SQLite, an array literal for PostgreSQL.
+    QString pkListCondition() const;
+    QByteArray pkListValue(const QList<qint64> &pks) const;
     Status refuseReadOnly(const char *what) const;
 };
 
@@ -534,19 +538,14 @@ Result<QHash<qint64, qint64>> DbColumnStore::sizes(const QList<qint64> &pks)
                  quote(d->tables().foo),
                  *withSide ? QStringLiteral(" LEFT JOIN %1 m ON m.foo_id = f.id AND m.app_label = ?").arg(quote(metadataTable()))
                            : QString(),
-                 sqlite ? QStringLiteral("f.id IN (SELECT value FROM json_each(?))")
-                        : QStringLiteral("f.id = ANY (CAST(? AS bigint[]))")));
+                 d->pkListCondition()));
     if (!query)
         return query.error();
-    QByteArray ids;
-    for (const qint64 pk : pks)
-        ids += QByteArray::number(pk) + ',';
-    ids.chop(1);
     Statement &row = **query;
     int parameter = 0;
     if (*withSide)
         row.bind(parameter++, d->label());
-    row.bind(parameter, sqlite ? '[' + ids + ']' : '{' + ids + '}');
+    row.bind(parameter, d->pkListValue(pks));
     if (auto run = row.exec(); !run)
         return Error::database(QObject::tr("cannot read the sizes of %1 entries: %2").arg(pks.size()).arg(run.error().message));
     while (row.next())
@@ -556,6 +555,21 @@ Result<QHash<qint64, qint64>> DbColumnStore::sizes(const QList<qint64> &pks)
     if (!status)
         return status.error();
     return sizes;
+}
+
+QString DbColumnStore::Private::pkListCondition() const
+{
+    return isSqlite() ? QStringLiteral("f.id IN (SELECT value FROM json_each(?))")
+                      : QStringLiteral("f.id = ANY (CAST(? AS bigint[]))");
+}
+
+QByteArray DbColumnStore::Private::pkListValue(const QList<qint64> &pks) const
+{
+    QByteArray ids;
+    for (const qint64 pk : pks)
+        ids += QByteArray::number(pk) + ',';
+    ids.chop(1);
+    return isSqlite() ? '[' + ids + ']' : '{' + ids + '}';
 }
 
 bool DbColumnStore::keepsBytes() const
@@ -571,21 +585,14 @@ Result<QHash<qint64, EntryPtr>> DbColumnStore::getMany(const QList<qint64> &pks)
     const auto withSide = d->sideTableExists();
     if (!withSide)
         return withSide.error();
-    // All pks as one array value: one statement whatever the count (see Serializer::loadBazNames).
-    const QString condition = d->isSqlite() ? QStringLiteral("f.id IN (SELECT value FROM json_each(?))")
-                                            : QStringLiteral("f.id = ANY (CAST(? AS bigint[]))");
-    auto query = d->statement(d->bodyQuery(*withSide, condition));
+    auto query = d->statement(d->bodyQuery(*withSide, d->pkListCondition()));
     if (!query)
         return query.error();
-    QByteArray ids;
-    for (const qint64 pk : pks)
-        ids += QByteArray::number(pk) + ',';
-    ids.chop(1);
     Statement &row = **query;
     int parameter = 0;
     if (*withSide)
         row.bind(parameter++, d->label());
-    row.bind(parameter, d->isSqlite() ? '[' + ids + ']' : '{' + ids + '}');
+    row.bind(parameter, d->pkListValue(pks));
     if (auto run = row.exec(); !run)
         return Error::database(
             QObject::tr("cannot read %1 entries: %2").arg(pks.size()).arg(run.error().message));
