@@ -199,10 +199,6 @@ Result<QList<EntryStatus>> ServiceInternals::status(WorkerContext &context, Stat
         return Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
     if (!context.store)
         return Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError));
-    if (auto there = context.database->stillThere(); !there) {
-        dropDatabaseIfBroken(context, there.error());
-        return there.error();
-    }
     Database &database = *context.database;
     auto names = database.run(QStringLiteral("SELECT id, name FROM %1 ORDER BY id").arg(DjangoTables::quote(database.tables().foo)));
     if (!names) {

@@ -88,6 +88,17 @@ void ReconnectGate::succeeded()
 
 void WorkerPool::ensureOpen(Context &context)
 {
+    // An SQLite file replaced or deleted under us: the open connections (the database's and a
+    // column store's) would keep reading, and writing, the old inode. Drop both; open anew below.
+    if (context.database) {
+        if (auto there = context.database->stillThere(); !there) {
+            context.serializer.reset();
+            context.database.reset();
+            context.databaseError = there.error().message;
+            if (context.store && context.store->kind() == QLatin1String("db"))
+                context.storeBroken = true;
+        }
+    }
     if (!context.database && m_databaseGate.mayTry(&context.databaseError)) {
         auto database = Database::open(m_databaseConfig);
         if (database) {
