@@ -206,8 +206,6 @@ void FooBrowser::updateStateCounts()
     int total = 0;
     for (int count : counts)
         total += count;
-    if (total == 0)
-        return;
     const auto count = [&](const QString &key) {
         if (key == QLatin1String("all"))
             return total;

@@ -146,6 +146,11 @@ void FooTreeModel::setDatabase(const DatabaseConfig &database)
 {
     d->loader.setDatabase(database);
     d->hasDatabase = true;
+    // The states and verdicts spoke of the last connection's entries, which may share pks.
+    d->statuses.clear();
+    d->outcomes.clear();
+    d->statesRead = false;
+    d->unreadable.clear();
     d->reset();
 }
 

@@ -49,7 +49,8 @@ struct FooTreeModel::Private {
     bool reportedLoading = false; // what loadingChanged said last
     int batchSize = 200;
     bool autoFetchChildren = true;
-    QHash<qint64, EntryStatus> statuses; // by Foo pk; kept across reloads
+    QHash<qint64, EntryStatus> statuses; // by Foo pk, as last read; kept across reloads, not connections
+    bool statesRead = false;             // statuses holds a whole read (before it: no state shown)
     QHash<qint64, Node *> foos;          // loaded Foo rows by pk
     QHash<qint64, FooRowOutcome> outcomes; // by Foo pk; kept across reloads
     QString unreadable; // why the states cannot be read now (every Foo shows unknown); empty: they can
@@ -77,6 +78,10 @@ struct FooTreeModel::Private {
         const auto it = statuses.constFind(node.id);
         return it == statuses.constEnd() ? nullptr : &it.value();
     }
+
+    // Whether the row shows a state: every Foo row once the states were read, those the read did
+    // not list (created since) as unknown.
+    bool hasState(const Node &node) const { return node.kind == Kind::Foo && statesRead; }
 
     // What the row shows, which is never fresher than what is known: unknown while the states cannot
     // be read, stale when a verification of this very entry found it differs from live.

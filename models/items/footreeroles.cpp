@@ -3,6 +3,8 @@
 #include "cache/cacheservice.h"
 #include "itemformat.h"
 
+#include <QSet>
+
 #include <algorithm>
 
 // What the rows show (data(), headerData()) and what feeds the Foo rows' state and outcome columns.
@@ -51,8 +53,11 @@ EntryState FooTreeModel::Private::shownState(const Node &node) const
 QString FooTreeModel::Private::shownReason(const Node &node) const
 {
     const EntryStatus *status = statusOf(node);
-    if (!status)
-        return {};
+    if (!status) {
+        if (!unreadable.isEmpty())
+            return unreadable;
+        return FooTreeModel::tr("not among the states last read (created since?); they are read again on the next change");
+    }
     if (!unreadable.isEmpty())
         return FooTreeModel::tr("%1 (last read as %2)").arg(unreadable, entryStateName(status->state));
     if (shownState(node) != status->state)
@@ -65,7 +70,7 @@ QString FooTreeModel::Private::stateText(const Node &node) const
 {
     const EntryStatus *status = statusOf(node);
     const FooRowOutcome *outcome = outcomeFor(node);
-    QString text = status ? entryStateName(shownState(node)) : QString();
+    QString text = status || hasState(node) ? entryStateName(shownState(node)) : QString();
     if (outcome) {
         if (!text.isEmpty())
             text += QStringLiteral(" · ");
@@ -80,7 +85,7 @@ QVariant FooTreeModel::Private::toolTip(const Node &node, int column) const
     QStringList lines;
     if (column == NameColumn && !node.name.isEmpty())
         lines << visibleText(node.name);
-    if (statusOf(node))
+    if (hasState(node))
         lines << FooTreeModel::tr("%1: %2").arg(entryStateName(shownState(node)), shownReason(node));
     if (const FooRowOutcome *outcome = outcomeFor(node))
         lines << outcomeLines(*outcome);
@@ -182,6 +187,25 @@ void FooTreeModel::updateStates(const QList<EntryStatus> &statuses)
 {
     setStatesUnreadable(QString());
     QList<int> rows;
+    if (!d->statesRead) {
+        d->statesRead = true;
+        for (const Node *foo : std::as_const(d->foos))
+            rows.append(foo->row);
+    }
+    // A whole read replaces the last one: a Foo it no longer lists (deleted) keeps no state.
+    QSet<qint64> listed;
+    listed.reserve(statuses.size());
+    for (const EntryStatus &status : statuses)
+        listed.insert(status.pk);
+    for (auto it = d->statuses.begin(); it != d->statuses.end();) {
+        if (listed.contains(it.key())) {
+            ++it;
+            continue;
+        }
+        if (const Node *foo = d->foos.value(it.key()))
+            rows.append(foo->row);
+        it = d->statuses.erase(it);
+    }
     for (const EntryStatus &status : statuses) {
         const Node *foo = d->foos.value(status.pk);
         // A verification speaks of the entry it compared; once the entry is another, it says nothing.
@@ -250,11 +274,11 @@ QVariant FooTreeModel::data(const QModelIndex &index, int role) const
                                                              : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
     case Qt::ToolTipRole: return d->toolTip(node, column);
     case ReasonRole:
-        if (d->statusOf(node))
+        if (d->hasState(node))
             return d->shownReason(node);
         return {};
     case Qt::ForegroundRole:
-        if (d->statusOf(node) && column == StateColumn)
+        if (d->hasState(node) && column == StateColumn)
             return stateColor(d->shownState(node));
         return {};
     case KindRole: return QVariant::fromValue(node.kind);
@@ -262,7 +286,7 @@ QVariant FooTreeModel::data(const QModelIndex &index, int role) const
     case FooIdRole: return d->fooId(node);
     case JsonPathRole: return d->jsonPath(node);
     case StateRole:
-        if (d->statusOf(node))
+        if (d->hasState(node))
             return int(d->shownState(node));
         return {};
     case SortRole: return d->sortKey(node, column);

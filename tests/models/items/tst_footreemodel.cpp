@@ -548,7 +548,7 @@ void TestFooTreeModel::proxyFiltersAndSortsByState()
     const int foos = model.rowCount();
     QVERIFY(foos >= 12);
 
-    // The last Foo gets no state at all.
+    // The last Foo is not in the read (created since, say).
     const QList<EntryState> cycle { EntryState::Fresh, EntryState::Stale, EntryState::Missing, EntryState::Corrupt };
     const QDateTime now = QDateTime::currentDateTimeUtc();
     QList<EntryStatus> statuses;
@@ -606,14 +606,18 @@ void TestFooTreeModel::proxyFiltersAndSortsByState()
         QVERIFY(proxy.index(row - 1, 0, withChildren).data(FooTreeModel::IdRole).toLongLong()
                 < proxy.index(row, 0, withChildren).data(FooTreeModel::IdRole).toLongLong());
 
-    // A fresh Foo turns stale: it joins the filtered rows, no reload.
-    EntryStatus turned = statuses[0];
-    QCOMPARE(turned.state, EntryState::Fresh);
-    turned.state = EntryState::Stale;
-    model.updateStates({ turned });
+    // A fresh Foo turns stale in the next read: it joins the filtered rows, no reload.
+    QCOMPARE(statuses[0].state, EntryState::Fresh);
+    statuses[0].state = EntryState::Stale;
+    model.updateStates(statuses);
     QCOMPARE(proxy.rowCount(), expected + 1);
+    // The Foo the read did not list is unknown, so "Unknown" finds it.
+    proxy.setStateFilter({ EntryState::Unknown });
+    QCOMPARE(proxy.rowCount(), 1);
+    QCOMPARE(proxy.index(0, 0).data(FooTreeModel::IdRole).toLongLong(),
+             model.index(foos - 1, 0).data(FooTreeModel::IdRole).toLongLong());
     proxy.setStateFilter({});
-    QCOMPARE(proxy.rowCount(), foos); // including the one without a state
+    QCOMPARE(proxy.rowCount(), foos);
 }
 
 void TestFooTreeModel::formats()

@@ -45,6 +45,7 @@ private slots:
     void hardNamesAreSafe();
     void verifyResultsLandPerRow();
     void neverShownFresherThanKnown();
+    void statesAreTheLastWholeRead();
 };
 
 void TestFooTreeRows::visibleText_data()
@@ -322,6 +323,65 @@ void TestFooTreeRows::neverShownFresherThanKnown()
     model.updateStates(statuses);
     QVERIFY(model.statesReadable());
     QCOMPARE(state(pk), EntryState::Fresh);
+}
+
+// Each read of the states replaces the last: a Foo it does not list (created since, or the read
+// came from another connection) shows unknown and is found by the "Not fresh" and "Unknown"
+// filters; another connection starts with no states at all, not the old one's.
+void TestFooTreeRows::statesAreTheLastWholeRead()
+{
+    QTemporaryDir dir;
+    DemoDatabase demo;
+    QVERIFY(demo.seed(dir, QStringLiteral("small")));
+    FooTreeModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setDatabase(demo.config);
+    QVERIFY(waitUntilIdle(model));
+    QVERIFY(model.rowCount() >= 3);
+    const QModelIndex firstState = model.index(0, FooTreeModel::StateColumn);
+    QVERIFY(!firstState.data(FooTreeModel::StateRole).isValid()); // not read yet: no state shown
+    QList<EntryStatus> statuses;
+    for (int row = 0; row < model.rowCount(); ++row) {
+        EntryStatus status;
+        status.pk = model.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        status.state = EntryState::Fresh;
+        status.reason = QStringLiteral("no tracked change");
+        status.digest = "digest-" + QByteArray::number(status.pk);
+        statuses << status;
+    }
+    model.updateStates(statuses);
+    const auto state = [&](qint64 foo) { return model.fooIndex(foo).data(FooTreeModel::StateRole); };
+    const qint64 gone = statuses.takeLast().pk;
+    QCOMPARE(state(gone).toInt(), int(EntryState::Fresh));
+    model.updateStates(statuses);
+    QCOMPARE(state(gone).toInt(), int(EntryState::Unknown));
+    const QModelIndex cell = model.fooIndex(gone, FooTreeModel::StateColumn);
+    QCOMPARE(cell.data().toString(), QStringLiteral("unknown"));
+    QCOMPARE(cell.data(Qt::ForegroundRole).value<QColor>(), stateColor(EntryState::Unknown));
+    QVERIFY2(cell.data(FooTreeModel::ReasonRole).toString().contains(QLatin1String("not among the states last read")),
+             qPrintable(cell.data(FooTreeModel::ReasonRole).toString()));
+    QCOMPARE(model.stateCounts().value(EntryState::Fresh), int(statuses.size()));
+    FooFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    QSet<EntryState> notFresh { EntryState::Stale, EntryState::Missing, EntryState::Corrupt, EntryState::Foreign,
+                                EntryState::Unknown };
+    proxy.setStateFilter(notFresh, false);
+    QCOMPARE(proxy.rowCount(), 1);
+    QCOMPARE(proxy.index(0, 0).data(FooTreeModel::IdRole).toLongLong(), gone);
+    proxy.setStateFilter({ EntryState::Fresh }, false);
+    QCOMPARE(proxy.rowCount(), int(statuses.size()));
+
+    Verification verification;
+    verification.digest = statuses[0].digest;
+    verification.summary = QStringLiteral("2 changes");
+    verification.at = QDateTime::currentDateTimeUtc();
+    model.setVerification(statuses[0].pk, verification);
+    QCOMPARE(state(statuses[0].pk).toInt(), int(EntryState::Stale));
+    model.setDatabase(demo.config); // another connection (here the same file): nothing carried over
+    QVERIFY(model.stateCounts().isEmpty());
+    QVERIFY(waitUntilIdle(model));
+    QVERIFY(!state(statuses[0].pk).isValid());
+    QVERIFY(model.fooIndex(statuses[0].pk, FooTreeModel::StateColumn).data().toString().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestFooTreeRows)
