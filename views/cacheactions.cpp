@@ -1,7 +1,7 @@
 #include "cacheactions.h"
 
 #include "items/consolesession.h"
-#include "jobprogresswidget.h"
+#include "items/joblistmodel.h"
 
 #include <QAction>
 #include <QHash>
@@ -23,13 +23,14 @@ QAction *makeAction(QWidget *window, const QString &text, const QKeySequence &sh
 
 } // namespace
 
-CacheActions::CacheActions(QWidget *window, JobProgressWidget *progress)
+CacheActions::CacheActions(QWidget *window, JobListModel *jobs)
     : QObject(window)
     , m_window(window)
-    , m_progress(progress)
+    , m_jobs(jobs)
 {
     createActions();
     updateEnabled();
+    connect(jobs, &JobListModel::jobEnded, this, [this](int, const QString &text, bool failed) { emit message(text, failed); });
 }
 
 void CacheActions::createActions()
@@ -66,8 +67,7 @@ void CacheActions::setSession(ConsoleSession *session)
     m_connections.clear();
     m_session = session;
     if (session) {
-        m_connections << connect(&session->service(), &CacheService::jobFinished, this, &CacheActions::jobFinished)
-                      << connect(&session->service(), &CacheService::entryFailed, this,
+        m_connections << connect(&session->service(), &CacheService::entryFailed, this,
                                  [this](int, qint64 pk, const QString &text) {
                                      emit message(tr("Foo %1: %2").arg(pk).arg(text), true);
                                  });
@@ -118,13 +118,57 @@ bool CacheActions::confirm(const QString &question)
         == QMessageBox::Yes;
 }
 
+void CacheActions::started(int job, const QString &what, int count)
+{
+    m_jobs->nameJob(job, what, true, count > 0 ? count : -1);
+    if (count > 0)
+        emit message(count == 1 ? tr("%1 (job %2): 1 Foo queued").arg(what).arg(job)
+                                : tr("%1 (job %2): %3 Foos queued").arg(what).arg(job).arg(count),
+                     false);
+    else
+        emit message(tr("%1 (job %2) started").arg(what).arg(job), false);
+}
+
+QList<qint64> CacheActions::notQueued(const QList<qint64> &pks, const QString &what)
+{
+    const QHash<qint64, int> queued = m_session->service().queuedRefreshes();
+    QList<qint64> left;
+    QList<qint64> already;
+    for (const qint64 pk : pks)
+        (queued.contains(pk) ? already : left) << pk;
+    if (already.size() == 1)
+        emit message(tr("%1: Foo %2 is already queued in “%3” (job %4), not queued again")
+                         .arg(what)
+                         .arg(already.first())
+                         .arg(m_jobs->name(queued.value(already.first())))
+                         .arg(queued.value(already.first())),
+                     false);
+    else if (!already.isEmpty())
+        emit message(tr("%1: %2 Foos are already queued, not queued again").arg(what).arg(already.size()), false);
+    return left;
+}
+
+bool CacheActions::alreadyRunning(const QStringList &names, const QString &what)
+{
+    for (const int job : m_jobs->running()) {
+        if (names.contains(m_jobs->name(job))) {
+            emit message(tr("%1: “%2” (job %3) is still running, nothing more to queue").arg(what, m_jobs->name(job)).arg(job),
+                         false);
+            return true;
+        }
+    }
+    return false;
+}
+
 void CacheActions::startRefresh()
 {
     const QList<qint64> pks = m_selection ? m_selection() : QList<qint64>();
     if (!m_session || pks.isEmpty() || m_session->isReadOnly())
         return;
-    m_progress->expectJob(tr("Refreshing"));
-    m_session->service().refresh(pks);
+    const QString what = tr("Refresh selected");
+    const QList<qint64> left = notQueued(pks, what);
+    if (!left.isEmpty())
+        started(m_session->service().refresh(left), what, int(left.size()));
 }
 
 void CacheActions::refreshFoos(const QList<qint64> &pks, const QString &what)
@@ -135,24 +179,26 @@ void CacheActions::refreshFoos(const QList<qint64> &pks, const QString &what)
         emit message(tr("%1: the connection is read-only, nothing is refreshed").arg(what), true);
         return;
     }
-    m_progress->expectJob(what);
-    m_session->service().refresh(pks);
-    emit message(pks.size() == 1 ? tr("%1: refreshing 1 Foo").arg(what)
-                                 : tr("%1: refreshing %2 Foos").arg(what).arg(pks.size()),
-                 false);
+    const QList<qint64> left = notQueued(pks, what);
+    if (!left.isEmpty())
+        started(m_session->service().refresh(left), what, int(left.size()));
 }
 
 void CacheActions::startRefreshStale()
 {
     if (!m_session || m_session->isReadOnly())
         return;
-    m_progress->expectJob(tr("Refreshing stale"));
-    m_session->service().refreshStale();
+    const QString what = tr("Refresh stale");
+    if (!alreadyRunning({ what, tr("Refresh all") }, what))
+        started(m_session->service().refreshStale(), what, 0);
 }
 
 void CacheActions::startRefreshAll()
 {
     if (!m_session || m_session->isReadOnly())
+        return;
+    const QString what = tr("Refresh all");
+    if (alreadyRunning({ what }, what))
         return;
     // No English translation is loaded to pick the plural of "%n Foo(s)": the text chooses it.
     const QString question = m_fooCount == 1
@@ -160,16 +206,15 @@ void CacheActions::startRefreshAll()
         : tr("Refresh all %n Foos? Every entry is serialized again and replaced.", nullptr, m_fooCount);
     if (!confirm(question))
         return;
-    m_progress->expectJob(tr("Refreshing all"));
-    m_session->service().refreshAll();
+    started(m_session->service().refreshAll(), what, 0);
 }
 
 void CacheActions::startVerify()
 {
     if (!m_session)
         return;
-    m_progress->expectJob(tr("Verifying"));
-    m_session->service().verify(m_selection ? m_selection() : QList<qint64>());
+    const QList<qint64> pks = m_selection ? m_selection() : QList<qint64>();
+    started(m_session->service().verify(pks), pks.isEmpty() ? tr("Verify all") : tr("Verify"), int(pks.size()));
 }
 
 void CacheActions::startInvalidate()
@@ -183,8 +228,7 @@ void CacheActions::startInvalidate()
         : tr("Remove the cache entries of %n Foos? The API serializes them live until refreshed.", nullptr, count);
     if (!confirm(question))
         return;
-    m_progress->expectJob(tr("Invalidating"));
-    m_session->service().invalidate(pks);
+    started(m_session->service().invalidate(pks), tr("Invalidate"), count);
 }
 
 // Each Foo's previous entry comes back (a second rollback undoes it); its state then says what it is.
@@ -199,20 +243,5 @@ void CacheActions::startRollback()
         : tr("Put back the previous entries of %1 Foos? Rolling back again undoes it.").arg(pks.size());
     if (!confirm(question))
         return;
-    m_progress->expectJob(tr("Rolling back"));
-    m_session->service().rollbackJob(pks);
-}
-
-void CacheActions::jobFinished(const JobSummary &summary)
-{
-    QString text = summary.cancelled
-        ? tr("Job %1 cancelled: %2 of %3 done, the others keep their previous entries")
-              .arg(summary.job)
-              .arg(summary.done)
-              .arg(summary.total)
-        : tr("Job %1: %2 of %3 done").arg(summary.job).arg(summary.done).arg(summary.total);
-    if (summary.failed > 0)
-        text += tr(", %1 failed (%2)").arg(summary.failed).arg(summary.firstError);
-    text += tr(" in %1 s").arg(summary.seconds, 0, 'f', 2);
-    emit message(text, summary.failed > 0);
+    started(m_session->service().rollbackJob(pks), tr("Roll back"), int(pks.size()));
 }

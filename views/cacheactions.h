@@ -5,20 +5,20 @@
 #include <functional>
 
 class ConsoleSession;
-class JobProgressWidget;
+class JobListModel;
 class QAction;
 class QWidget;
-struct JobSummary;
 
 // The cache's write and check actions with their shortcuts, confirmations and read-only rule:
 // Refresh Selected (Ctrl+R), Refresh Stale (Ctrl+Shift+R), Refresh All…, Verify (Ctrl+Shift+V),
-// Invalidate… (Del). They start CacheService jobs; results arrive as the service's signals and
-// end up in message() (the window puts them in the status bar and the log).
+// Invalidate… (Del). They start CacheService jobs, named in the job list after the action; a Foo
+// already queued for a refresh is not queued again, nor is a second Refresh Stale or All started
+// while one runs. Results end up in message() (the window puts them in the status bar and the log).
 class CacheActions : public QObject {
     Q_OBJECT
 
 public:
-    CacheActions(QWidget *window, JobProgressWidget *progress);
+    CacheActions(QWidget *window, JobListModel *jobs);
 
     void setSession(ConsoleSession *session);
     // The Foos the selection-based actions apply to.
@@ -52,10 +52,15 @@ private:
     void startVerify();
     void startInvalidate();
     void startRollback();
-    void jobFinished(const JobSummary &summary);
+    // Names `job` after `what` and logs its start.
+    void started(int job, const QString &what, int count);
+    // `pks` without those already queued for a refresh (said in the log).
+    QList<qint64> notQueued(const QList<qint64> &pks, const QString &what);
+    // Whether a job named one of `names` runs (said in the log as the reason nothing starts).
+    bool alreadyRunning(const QStringList &names, const QString &what);
 
     QWidget *m_window;
-    JobProgressWidget *m_progress;
+    JobListModel *m_jobs;
     ConsoleSession *m_session = nullptr;
     std::function<QList<qint64>()> m_selection;
     std::function<bool(const QString &)> m_confirm;

@@ -256,6 +256,12 @@ void FooBrowser::setDatabase(const DatabaseConfig &database)
     m_model->setDatabase(database);
 }
 
+void FooBrowser::holdRows(bool held)
+{
+    m_proxy->setHeld(held);
+    updateNoMatch();
+}
+
 void FooBrowser::updateStates(const QList<EntryStatus> &statuses)
 {
     m_model->updateStates(statuses);

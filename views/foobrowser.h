@@ -43,6 +43,9 @@ public:
     bool selectLargestFoo();
     bool selectFoo(qint64 pk);
     FooTreeModel *model() const { return m_model; }
+    FooFilterProxyModel *proxy() const { return m_proxy; }
+    // While jobs run, the rows shown stay shown (FooFilterProxyModel::setHeld).
+    void holdRows(bool held);
     QTreeView *view() const { return m_view; }
     // Focuses the Foo filter (Ctrl+L) with its text selected.
     void focusFilter();

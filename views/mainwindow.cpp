@@ -7,7 +7,9 @@
 #include "foobrowser.h"
 #include "items/documentloader.h"
 #include "items/footreemodel.h"
+#include "items/joblistmodel.h"
 #include "items/statusloader.h"
+#include "jobdock.h"
 #include "jobprogresswidget.h"
 #include "logdock.h"
 #include "serverdock.h"
@@ -53,7 +55,7 @@ MainWindow::~MainWindow()
 {
     // The session's server and loaders go first, while the widgets that listen to them still exist.
     m_serverDock->setSession(nullptr);
-    m_progress->setService(nullptr);
+    m_jobs->setService(nullptr);
     m_cacheActions->setSession(nullptr);
     m_browser->model()->setService(nullptr);
     m_session.reset();
@@ -76,10 +78,14 @@ void MainWindow::createWidgets()
     m_logDock = new LogDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, m_serverDock);
     addDockWidget(Qt::BottomDockWidgetArea, m_logDock);
+    m_jobs = new JobListModel(this);
+    m_jobDock = new JobDock(m_jobs, this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_jobDock);
     tabifyDockWidget(m_serverDock, m_logDock);
+    tabifyDockWidget(m_logDock, m_jobDock);
     m_serverDock->raise();
 
-    m_progress = new JobProgressWidget(this);
+    m_progress = new JobProgressWidget(m_jobs, this);
     m_connectionLabel = new QLabel(tr("Not connected"), this);
     m_workersLabel = new QLabel(this);
     m_workersLabel->setObjectName(QStringLiteral("workersLabel"));
@@ -89,7 +95,7 @@ void MainWindow::createWidgets()
     statusBar()->addPermanentWidget(m_statesLabel);
     statusBar()->addPermanentWidget(m_workersLabel);
     statusBar()->addPermanentWidget(m_connectionLabel);
-    m_cacheActions = new CacheActions(this, m_progress);
+    m_cacheActions = new CacheActions(this, m_jobs);
     m_cacheActions->setSelectionSource([this] { return m_browser->selectedFooIds(); });
     m_statusDelay.setSingleShot(true);
     m_statusDelay.setInterval(250);
@@ -183,6 +189,7 @@ void MainWindow::createMenus()
     view->addSeparator();
     view->addAction(m_serverDock->toggleViewAction());
     view->addAction(m_logDock->toggleViewAction());
+    view->addAction(m_jobDock->toggleViewAction());
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(m_aboutAction);
     help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
@@ -210,6 +217,11 @@ void MainWindow::connectSignals()
     connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
     connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
     connect(m_findFoos, &QAction::triggered, m_browser, &FooBrowser::focusFilter);
+    connect(m_jobs, &JobListModel::runningChanged, m_browser, &FooBrowser::holdRows);
+    connect(m_progress, &JobProgressWidget::showJobs, this, [this] {
+        m_jobDock->show();
+        m_jobDock->raise();
+    });
     connect(m_comparePrevious, &QAction::toggled, this, [this](bool on) {
         if (!m_session)
             return;
@@ -286,6 +298,10 @@ void MainWindow::openConnection(const ConnectionSpec &spec)
         emit connectionFailed(config.error().message);
         return;
     }
+    if (!mayEndJobs(tr("Connect to %1").arg(spec.displayName()))) {
+        emit connectionFailed(tr("kept the current connection: its jobs are still running"));
+        return;
+    }
     m_connectionLabel->setText(tr("Connecting to %1…").arg(spec.displayName()));
     ConsoleSession::probe(*config, this, [this, spec, config = *config](const Status &status) {
         if (status) {
@@ -330,7 +346,7 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
     const int servedPort = m_session && m_session->server().isRunning() ? int(m_session->server().port()) : -1;
     const QString servedFrom = m_session ? m_session->spec().displayName() : QString();
     m_serverDock->setSession(nullptr);
-    m_progress->setService(nullptr);
+    m_jobs->setService(nullptr);
     m_cacheActions->setSession(nullptr);
     m_browser->model()->setService(nullptr);
     m_session.reset();
@@ -344,7 +360,7 @@ void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)
     m_browser->setDatabase(config.database);
     m_session->statuses().request();
     m_serverDock->setSession(m_session.get());
-    m_progress->setService(&m_session->service());
+    m_jobs->setService(&m_session->service());
     m_cacheActions->setSession(m_session.get());
     m_browser->model()->setService(&m_session->service()); // verify outcomes land per row
     ConnectDialog::remember(spec);
@@ -372,6 +388,8 @@ void MainWindow::connectSession()
         m_keepFresh->setChecked(false);
     }
     connect(session, &ConsoleSession::workersRead, this, &MainWindow::showWorkers);
+    connect(session, &ConsoleSession::keepFreshJobStarted, m_jobs,
+            [this](int job) { m_jobs->nameJob(job, tr("Keep fresh"), false); });
     connect(session, &ConsoleSession::impactRead, m_browser, &FooBrowser::showImpact);
     connect(session, &ConsoleSession::impactFailed, m_browser,
             [this](const QString &text) { m_browser->showImpactText(tr("Cannot tell what it reaches: %1").arg(text)); });
@@ -558,13 +576,23 @@ void MainWindow::saveSettings() const
     settings.setValue(QStringLiteral("treeHeader"), m_browser->saveHeaderState());
 }
 
+// Quitting or connecting elsewhere cancels the jobs an operator started: ask first (entries not
+// yet refreshed keep their old body). Keep-fresh batches end without asking: the worker is gone too.
+bool MainWindow::mayEndJobs(const QString &what)
+{
+    const QList<int> jobs = m_jobs->running(true);
+    if (jobs.isEmpty())
+        return true;
+    const QString running = jobs.size() == 1 ? tr("“%1” is still running.").arg(m_jobs->title(jobs.first()))
+                                             : tr("%1 jobs are still running.").arg(jobs.size());
+    return m_cacheActions->confirm(tr("%1 %2 and cancel %3? The entries not refreshed yet keep their previous body.")
+                                       .arg(running, what, jobs.size() == 1 ? tr("it") : tr("them")));
+}
+
 // Quitting cancels the jobs under way: ask first (entries not yet refreshed keep their old body).
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    const int jobs = m_session ? m_session->service().runningJobs() : 0;
-    if (jobs > 0
-        && !m_cacheActions->confirm((jobs == 1 ? tr("1 job still running.") : tr("%1 jobs still running.").arg(jobs))
-                                    + tr(" Quit and cancel it? The entries not refreshed yet keep their previous body."))) {
+    if (!mayEndJobs(tr("Quit"))) {
         event->ignore();
         return;
     }

@@ -12,6 +12,8 @@ class CacheActions;
 class ComparePanel;
 class ConnectDialog;
 class FooBrowser;
+class JobDock;
+class JobListModel;
 class JobProgressWidget;
 class LogDock;
 class QLabel;
@@ -39,6 +41,8 @@ public:
     CacheActions *cacheActions() const { return m_cacheActions; }
     ServerDock *serverDock() const { return m_serverDock; }
     LogDock *logDock() const { return m_logDock; }
+    JobDock *jobDock() const { return m_jobDock; }
+    JobListModel *jobs() const { return m_jobs; }
 
 signals:
     void connected();
@@ -64,6 +68,8 @@ private:
     void comparisonLoaded(const DocumentComparisonPtr &comparison);
     void entriesChanged(const QList<qint64> &pks);
     void report(const QString &text, bool error);
+    // Asks before an action that ends the running jobs (`what`: "Quit", "Connect"); true: go on.
+    bool mayEndJobs(const QString &what);
     void showAbout();
     void showWorkers(const QList<ChangeTracking::WorkerBeat> &workers);
     void restoreSettings();
@@ -75,6 +81,8 @@ private:
     ComparePanel *m_compare = nullptr;
     ServerDock *m_serverDock = nullptr;
     LogDock *m_logDock = nullptr;
+    JobListModel *m_jobs = nullptr;
+    JobDock *m_jobDock = nullptr;
     JobProgressWidget *m_progress = nullptr;
     CacheActions *m_cacheActions = nullptr;
     QLabel *m_connectionLabel = nullptr;

@@ -126,6 +126,25 @@ int CacheService::runningJobs() const
     return int(m_jobs.size());
 }
 
+QHash<qint64, int> CacheService::queuedRefreshes() const
+{
+    std::lock_guard lock(m_mutex);
+    QHash<qint64, int> queued;
+    for (auto it = m_refreshing.cbegin(); it != m_refreshing.cend(); ++it) {
+        const RefreshFlight &flight = *it.value();
+        const RefreshFlight *waiting = flight.running ? flight.next.get() : &flight;
+        if (!waiting)
+            continue;
+        for (const auto &job : waiting->jobs) {
+            if (!job->cancelled) {
+                queued.insert(it.key(), job->id);
+                break;
+            }
+        }
+    }
+    return queued;
+}
+
 std::shared_ptr<CacheService::Job> CacheService::createJob(JobKind kind)
 {
     auto job = std::make_shared<Job>();

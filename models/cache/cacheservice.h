@@ -91,6 +91,9 @@ public:
     bool isRunning(int job) const;
     // Jobs started and not finished (refreshes, invalidations, verifications).
     int runningJobs() const;
+    // The Foos whose refresh is queued and not started yet (a refresh asked for now would join it),
+    // with the job that queued each first.
+    QHash<qint64, int> queuedRefreshes() const;
 
     // The state of every Foo's entry (and, `withOrphans`, of entries whose Foo is gone, after
     // them). Blocking; runs on a worker.

@@ -587,6 +587,7 @@ void FreshnessWorker::startDueBatch()
     }
     m_jobs.insert(job);
     m_stats.queued = int(m_pending.size());
+    emit batchStarted(job, int(pks.size()));
 }
 
 void FreshnessWorker::onJobFinished(const JobSummary &summary)

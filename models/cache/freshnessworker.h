@@ -84,6 +84,8 @@ signals:
     void becameActive();
     // What was stale when this worker became active is refreshed (here or by another worker).
     void caughtUp();
+    // A refresh job this worker started for `count` Foos (the console names it in its job list).
+    void batchStarted(int job, int count);
     void batchFinished(int refreshed, int failed);
     // After stop(), or with `once` when everything pending is done; `ok`: no refresh failed, or
     // every one that did was done since.

@@ -119,6 +119,7 @@ Status ConsoleSession::startWorker()
     auto worker = std::make_unique<FreshnessWorker>(*m_service, options);
     if (auto started = worker->start(); !started)
         return started;
+    connect(worker.get(), &FreshnessWorker::batchStarted, this, [this](int job) { emit keepFreshJobStarted(job); });
     m_worker = std::move(worker);
     emit workerStateChanged(true);
     readWorkers();

@@ -83,6 +83,8 @@ signals:
     void workersRead(const QList<ChangeTracking::WorkerBeat> &workers);
     void workersFailed(const QString &message);
     void workerStateChanged(bool running);
+    // The keep-fresh worker started refresh job `job`.
+    void keepFreshJobStarted(int job);
 
 private:
     void statesMayHaveChanged();

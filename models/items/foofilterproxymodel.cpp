@@ -16,7 +16,29 @@ void FooFilterProxyModel::setStateFilter(const QSet<EntryState> &states, bool al
         return;
     m_states = states;
     m_alsoDiffering = alsoDiffering;
+    m_held.clear(); // a filter chosen during a job: hold what it shows
     invalidateFilter();
+    if (m_holding)
+        holdShownRows();
+}
+
+void FooFilterProxyModel::setHeld(bool held)
+{
+    if (held == m_holding)
+        return;
+    m_holding = held;
+    if (held) {
+        holdShownRows();
+        return;
+    }
+    m_held.clear();
+    invalidateFilter();
+}
+
+void FooFilterProxyModel::holdShownRows()
+{
+    for (int row = 0; row < rowCount(); ++row)
+        m_held.insert(index(row, 0).data(FooTreeModel::IdRole).toLongLong());
 }
 
 bool FooFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
@@ -24,6 +46,8 @@ bool FooFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex &sou
     if (sourceParent.isValid() || m_states.isEmpty())
         return true;
     const QModelIndex foo = sourceModel()->index(sourceRow, 0, sourceParent);
+    if (!m_held.isEmpty() && m_held.contains(foo.data(FooTreeModel::IdRole).toLongLong()))
+        return true;
     const QVariant state = foo.data(FooTreeModel::StateRole);
     if (m_alsoDiffering && foo.data(FooTreeModel::VerdictRole).toInt() == int(FooTreeModel::Verdict::Differs))
         return true;

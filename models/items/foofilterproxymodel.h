@@ -15,17 +15,26 @@ class FooFilterProxyModel : public QSortFilterProxyModel {
 public:
     explicit FooFilterProxyModel(QObject *parent = nullptr);
 
-    // Empty: every Foo. Otherwise only Foos whose state is in the set (Foos without a known state
-    // are hidden).
+    // Empty: every Foo. Otherwise only Foos whose state is in the set (Foos whose states were not
+    // read yet are hidden; once read, a Foo the read did not list is unknown).
     // `alsoDiffering`: Foos a verification found different from live pass too, whatever their state.
     void setStateFilter(const QSet<EntryState> &states, bool alsoDiffering = false);
     QSet<EntryState> stateFilter() const { return m_states; }
+    // While held (a job runs), the Foos shown when the hold began stay, whatever their state
+    // becomes: a refresh under the Stale filter does not pull rows from under the operator. Foos
+    // that come to match join as usual. Released, the filter applies again.
+    void setHeld(bool held);
+    bool isHeld() const { return m_holding; }
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
     bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
 
 private:
+    void holdShownRows();
+
     QSet<EntryState> m_states;
+    bool m_holding = false;
+    QSet<qint64> m_held; // Foo pks
     bool m_alsoDiffering = false;
 };

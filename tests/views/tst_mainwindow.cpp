@@ -4,8 +4,10 @@
 #include "comparepanel.h"
 #include "connectdialog.h"
 #include "foobrowser.h"
+#include "jobdock.h"
 #include "jobprogresswidget.h"
 #include "jsonview.h"
+#include "logdock.h"
 #include "mainwindow.h"
 #include "serverdock.h"
 
@@ -16,8 +18,10 @@
 #include "db/databaseconfig.h"
 #include "db/seeder.h"
 #include "items/consolesession.h"
-#include "items/footreemodel.h"
+#include "items/foofilterproxymodel.h"
 #include "items/foorowstate.h"
+#include "items/footreemodel.h"
+#include "items/joblistmodel.h"
 #include "serialize/serializer.h"
 #include "staleness/changetracking.h"
 #include "testsupport.h"
@@ -28,6 +32,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QScopeGuard>
 #include <QScreen>
 #include <QSettings>
 #include <QSplitter>
@@ -187,6 +192,7 @@ private slots:
     void quittingDuringAJobAsks();
     void reconnectingMovesTheServer();
     void rollBackAndForth();
+    void jobPanel();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
@@ -430,7 +436,8 @@ void TestMainWindow::cancelRefreshAllKeepsPreviousEntries()
     auto *progress = window.findChild<JobProgressWidget *>();
     QVERIFY(progress);
     QTRY_VERIFY_WITH_TIMEOUT(progress->isVisible(), 15000);
-    QVERIFY2(progress->text().contains(QStringLiteral("0 / %1").arg(states.size())), qPrintable(progress->text()));
+    QTRY_VERIFY2_WITH_TIMEOUT(progress->text().contains(QStringLiteral("Refresh all 0 / %1").arg(states.size())),
+                              qPrintable(progress->text()), 15000);
     QTest::mouseClick(progress->cancelButton(), Qt::LeftButton);
     service.holdWorkers(false);
     QVERIFY(finished.wait(15000));
@@ -1198,15 +1205,91 @@ void TestMainWindow::quittingDuringAJobAsks()
     CacheService &service = window.session()->service();
     service.holdWorkers(true); // the job stays under way
     QSignalSpy finished(&service, &CacheService::jobFinished);
-    service.refresh({ 1, 2 });
+    service.refresh({ 3 }); // background work (the server's, say): quitting does not ask about it
+    QVERIFY(window.close());
+    QVERIFY(asked.isEmpty());
+    window.show();
+    QVERIFY(window.browser()->selectFoo(1));
+    window.cacheActions()->refreshSelected->trigger();
     QVERIFY(!window.close());
     QCOMPARE(asked.size(), 1);
-    QVERIFY2(asked[0].contains(QLatin1String("1 job still running")), qPrintable(asked[0]));
+    QVERIFY2(asked[0].contains(QStringLiteral("“Refresh selected: 1 Foo” is still running. Quit and cancel it?")),
+             qPrintable(asked[0]));
     QVERIFY(window.isVisible());
     answer = true;
     QVERIFY(window.close());
     service.holdWorkers(false);
-    QVERIFY(finished.wait(15000));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 15000);
+}
+
+// The job panel: jobs named after their action, a Foo already queued not queued again, a second
+// Refresh Stale refused while one runs, one job cancelled from its own row while the other goes
+// on, the log saying which action ended how, the filtered rows held while jobs run, and
+// connecting elsewhere asking first.
+void TestMainWindow::jobPanel()
+{
+    const QString path = copyOfSmall(QStringLiteral("jobs.sqlite3"));
+    QVERIFY(!path.isEmpty());
+    QVERIFY(execSql(path, { QStringLiteral("UPDATE api_foo SET pre_serialized = NULL") }).isEmpty());
+    MainWindow window;
+    window.show();
+    open(window, path);
+    QStringList asked;
+    window.cacheActions()->setConfirmation([&](const QString &question) {
+        asked << question;
+        return false;
+    });
+    JobListModel *jobs = window.jobs();
+    CacheService &service = window.session()->service();
+    FooBrowser *browser = window.browser();
+    browser->stateBox()->setCurrentIndex(browser->stateBox()->findData(QStringLiteral("missing")));
+    const int missing = browser->proxy()->rowCount();
+    QVERIFY(missing > 3);
+    service.holdWorkers(true);
+    const auto release = qScopeGuard([&service] { service.holdWorkers(false); }); // also when a check fails
+    QVERIFY(browser->selectFoo(2));
+    QSignalSpy jobStarted(&service, &CacheService::jobStarted);
+    window.cacheActions()->refreshSelected->trigger();
+    QVERIFY(jobStarted.wait(15000)); // its Foos are queued now
+    QCOMPARE(jobs->rowCount(), 1);
+    const int first = jobs->index(0, 0).data(JobListModel::JobIdRole).toInt();
+    QCOMPARE(jobs->title(first), QStringLiteral("Refresh selected: 1 Foo"));
+    QVERIFY(browser->proxy()->isHeld());
+    window.cacheActions()->refreshSelected->trigger(); // Foo 2 is queued already
+    QCOMPARE(jobs->rowCount(), 1);
+    QCOMPARE(jobs->runningTotal(), 1);
+    QVERIFY2(window.logDock()->text().contains(QStringLiteral("Foo 2 is already queued in “Refresh selected” (job %1)").arg(first)),
+             qPrintable(window.logDock()->text()));
+    window.cacheActions()->refreshStale->trigger();
+    QCOMPARE(jobs->rowCount(), 2);
+    const int stale = jobs->index(1, 0).data(JobListModel::JobIdRole).toInt();
+    window.cacheActions()->refreshStale->trigger(); // one is running
+    QCOMPARE(jobs->rowCount(), 2);
+    QVERIFY(window.logDock()->text().contains(QStringLiteral("“Refresh stale” (job %1) is still running").arg(stale)));
+    QCOMPARE(jobs->title(stale), QStringLiteral("Refresh stale")); // planned on a worker, held
+
+    ConnectionSpec elsewhere;
+    elsewhere.database = m_small;
+    QSignalSpy failed(&window, &MainWindow::connectionFailed);
+    window.openConnection(elsewhere); // refused: asked, answered no
+    QCOMPARE(failed.size(), 1);
+    QCOMPARE(asked.size(), 1);
+    QVERIFY2(asked[0].contains(QStringLiteral("2 jobs are still running. Connect to")), qPrintable(asked[0]));
+    QCOMPARE(window.session()->spec().database, path);
+
+    JobDock *dock = window.jobDock();
+    QVERIFY(dock->cancelButton(stale));
+    QTest::mouseClick(dock->cancelButton(stale), Qt::LeftButton);
+    QSignalSpy ended(jobs, &JobListModel::jobEnded);
+    service.holdWorkers(false);
+    QTRY_COMPARE_WITH_TIMEOUT(ended.size(), 2, 15000);
+    QVERIFY2(jobs->title(stale).startsWith(QStringLiteral("Refresh stale: ")), qPrintable(jobs->title(stale)));
+    const QString log = window.logDock()->text();
+    QVERIFY2(log.contains(QStringLiteral("Refresh selected (job %1): 1 of 1 done").arg(first)), qPrintable(log));
+    QVERIFY2(log.contains(QStringLiteral("Refresh stale (job %1): cancelled").arg(stale)), qPrintable(log));
+    QVERIFY(!dock->cancelButton(first));
+    QVERIFY(!browser->proxy()->isHeld());
+    QTRY_COMPARE_WITH_TIMEOUT(browser->proxy()->rowCount(), missing - 1, 15000); // Foo 2 is fresh now
 }
 
 // Connecting elsewhere while the built-in server runs moves it to the new connection, on the same

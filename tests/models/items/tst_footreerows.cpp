@@ -46,6 +46,7 @@ private slots:
     void verifyResultsLandPerRow();
     void neverShownFresherThanKnown();
     void statesAreTheLastWholeRead();
+    void heldRowsStayUnderTheFilter();
 };
 
 void TestFooTreeRows::visibleText_data()
@@ -382,6 +383,45 @@ void TestFooTreeRows::statesAreTheLastWholeRead()
     QVERIFY(waitUntilIdle(model));
     QVERIFY(!state(statuses[0].pk).isValid());
     QVERIFY(model.fooIndex(statuses[0].pk, FooTreeModel::StateColumn).data().toString().isEmpty());
+}
+
+// While held (a job runs), a Foo shown under the Stale filter stays when it turns fresh, a Foo that
+// turns stale joins; released, the filter applies again.
+void TestFooTreeRows::heldRowsStayUnderTheFilter()
+{
+    QTemporaryDir dir;
+    DemoDatabase demo;
+    QVERIFY(demo.seed(dir, QStringLiteral("small")));
+    FooTreeModel model;
+    model.setDatabase(demo.config);
+    QVERIFY(waitUntilIdle(model));
+    FooFilterProxyModel proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&model);
+    QList<EntryStatus> statuses;
+    for (int row = 0; row < model.rowCount(); ++row) {
+        EntryStatus status;
+        status.pk = model.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        status.state = row < 3 ? EntryState::Stale : EntryState::Fresh;
+        statuses << status;
+    }
+    model.updateStates(statuses);
+    proxy.setStateFilter({ EntryState::Stale });
+    QCOMPARE(proxy.rowCount(), 3);
+    proxy.setHeld(true);
+    statuses[0].state = EntryState::Fresh; // refreshed by the job
+    statuses[1].state = EntryState::Fresh;
+    statuses[5].state = EntryState::Stale; // changed meanwhile
+    model.updateStates(statuses);
+    QCOMPARE(proxy.rowCount(), 4);
+    QList<qint64> shown;
+    for (int row = 0; row < proxy.rowCount(); ++row)
+        shown << proxy.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+    QVERIFY(shown.contains(statuses[0].pk) && shown.contains(statuses[1].pk) && shown.contains(statuses[5].pk));
+    proxy.setHeld(false);
+    QCOMPARE(proxy.rowCount(), 2);
+    QCOMPARE(proxy.index(0, 0).data(FooTreeModel::IdRole).toLongLong(), statuses[2].pk);
+    QCOMPARE(proxy.index(1, 0).data(FooTreeModel::IdRole).toLongLong(), statuses[5].pk);
 }
 
 QTEST_GUILESS_MAIN(TestFooTreeRows)
