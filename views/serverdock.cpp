@@ -1,5 +1,8 @@
 #include "serverdock.h"
 
+#include "requestlogpanel.h"
+#include "segmentedline.h"
+
 #include "items/consolesession.h"
 #include "items/requestlogmodel.h"
 
@@ -9,16 +12,12 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
-#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
-#include <QLineSeries>
 #include <QLogValueAxis>
 #include <QPushButton>
-#include <QScrollBar>
 #include <QSpinBox>
 #include <QSplitter>
-#include <QTableView>
 #include <QValueAxis>
 
 #include <algorithm>
@@ -26,8 +25,6 @@
 #include <tuple>
 
 namespace {
-
-constexpr int windowSeconds = 60;
 
 struct Totals {
     qint64 hits = 0;
@@ -44,20 +41,6 @@ Totals totals(const Telemetry::Snapshot &snapshot)
             result.served += store.requests[size_t(outcome)];
     }
     return result;
-}
-
-// 1, 2, 5 times a power of ten, the smallest at or above `value` (and at least `smallest`), so
-// the axis labels stay round.
-double niceCeiling(double value, double smallest)
-{
-    double step = smallest;
-    for (int decade = 0; decade < 30; ++decade, step *= 10) {
-        for (const double factor : { 1.0, 2.0, 5.0 }) {
-            if (value <= step * factor)
-                return step * factor;
-        }
-    }
-    return value;
 }
 
 // Nearest rank: the smallest value with at least `fraction` of the values at or below it.
@@ -77,17 +60,6 @@ QValueAxis *valueAxis(QChart *chart, double maximum, const QString &format, cons
     axis->setTickCount(3);
     axis->setTitleText(title);
     return axis;
-}
-
-// The series moved one second to the left, without what fell out of the window.
-QList<QPointF> shifted(const QLineSeries *series)
-{
-    QList<QPointF> points = series->points();
-    for (QPointF &point : points)
-        point.rx() -= 1;
-    while (!points.isEmpty() && points.first().x() < -windowSeconds)
-        points.removeFirst();
-    return points;
 }
 
 } // namespace
@@ -133,37 +105,10 @@ void ServerDock::createWidgets()
     controls->addSpacing(12);
     controls->addWidget(m_url);
 
-    m_table = new QTableView(this);
-    m_table->setModel(m_log);
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
-    m_table->horizontalHeader()->setStretchLastSection(false);
-    m_table->horizontalHeader()->setSectionResizeMode(RequestLogModel::PathColumn, QHeaderView::Stretch);
-    // Columns sized for their widest usual value (not ResizeToContents: that measures every row of
-    // a log that grows by thousands), so the path gets the rest of the width.
-    const QFontMetrics metrics = m_table->fontMetrics();
-    const std::pair<int, const char *> widest[] = {
-        { RequestLogModel::TimeColumn, "00:00:00.000" }, { RequestLogModel::MethodColumn, "DELETE" },
-        { RequestLogModel::StatusColumn, "Status" },     { RequestLogModel::BytesColumn, "999.9 kB" },
-        { RequestLogModel::MillisecondsColumn, "9999.99" }, { RequestLogModel::CacheColumn, "BYPASS" },
-    };
-    for (const auto &[column, text] : widest)
-        m_table->horizontalHeader()->resizeSection(column, metrics.horizontalAdvance(QLatin1String(text)) + 18);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setAlternatingRowColors(true);
-    m_table->setWordWrap(false);
-    // Follow the newest request while the view is at the bottom; leave it alone when scrolled up.
-    auto follow = std::make_shared<bool>(true);
-    connect(m_log, &QAbstractItemModel::rowsAboutToBeInserted, m_table, [this, follow] {
-        *follow = m_table->verticalScrollBar()->value() >= m_table->verticalScrollBar()->maximum();
-    });
-    connect(m_log, &QAbstractItemModel::rowsInserted, m_table, [this, follow] {
-        if (*follow)
-            m_table->scrollToBottom();
-    });
+    m_logPanel = new RequestLogPanel(m_log, this);
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
-    splitter->addWidget(m_table);
+    splitter->addWidget(m_logPanel);
     splitter->addWidget(createCharts());
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
@@ -194,10 +139,8 @@ QChart *ServerDock::newChart()
 QWidget *ServerDock::createCharts()
 {
     QChart *traffic = newChart();
-    m_hitRate = new QLineSeries(traffic);
-    m_hitRate->setName(tr("Hit rate"));
-    m_requests = new QLineSeries(traffic);
-    m_requests->setName(tr("Requests/s"));
+    m_hitRate = new SegmentedLine(tr("Hit rate"), traffic);
+    m_requests = new SegmentedLine(tr("Requests/s"), traffic);
     // Headroom above 100 %: a warm cache's line would lie on the plot's top edge, invisible.
     QValueAxis *percent = valueAxis(traffic, 105, QStringLiteral("%d%%"), tr("hit rate"));
     percent->setTickType(QValueAxis::TicksDynamic);
@@ -208,10 +151,8 @@ QWidget *ServerDock::createCharts()
     traffic->addAxis(m_rateAxis, Qt::AlignRight);
 
     QChart *latency = newChart();
-    m_p50 = new QLineSeries(latency);
-    m_p50->setName(tr("Median"));
-    m_p99 = new QLineSeries(latency);
-    m_p99->setName(tr("99th percentile"));
+    m_p50 = new SegmentedLine(tr("Median"), latency);
+    m_p99 = new SegmentedLine(tr("99th percentile"), latency);
     m_latencyAxis = new QLogValueAxis(latency);
     m_latencyAxis->setBase(10);
     m_latencyAxis->setRange(latencyFloor, 10);
@@ -219,15 +160,12 @@ QWidget *ServerDock::createCharts()
     m_latencyAxis->setTitleText(tr("latency (ms)"));
     latency->addAxis(m_latencyAxis, Qt::AlignLeft);
 
-    const std::tuple<QChart *, QLineSeries *, QAbstractAxis *> attached[] = { { traffic, m_hitRate, percent },
-                                                                          { traffic, m_requests, m_rateAxis },
-                                                                          { latency, m_p50, m_latencyAxis },
-                                                                          { latency, m_p99, m_latencyAxis } };
-    for (const auto &[chart, series, axis] : attached) {
-        chart->addSeries(series);
-        series->attachAxis(chart->axes(Qt::Horizontal).constFirst());
-        series->attachAxis(axis);
-    }
+    const std::tuple<QChart *, SegmentedLine *, QAbstractAxis *> attached[] = { { traffic, m_hitRate, percent },
+                                                                            { traffic, m_requests, m_rateAxis },
+                                                                            { latency, m_p50, m_latencyAxis },
+                                                                            { latency, m_p99, m_latencyAxis } };
+    for (const auto &[chart, line, axis] : attached)
+        line->attachAxes(chart->axes(Qt::Horizontal).constFirst(), axis);
 
     auto *charts = new QWidget(this);
     auto *layout = new QHBoxLayout(charts);
@@ -249,7 +187,9 @@ QWidget *ServerDock::createCharts()
         }
         auto *view = new QChartView(chart, charts);
         view->setRenderHint(QPainter::Antialiasing);
-        view->setMinimumSize(260, 170);
+        // Narrow enough that at a 1024-pixel window the log beside them keeps a readable path; the
+        // traffic chart has an axis on each side and needs more to show "100%" whole.
+        view->setMinimumSize(chart == traffic ? 255 : 180, 170);
         layout->addWidget(view);
     }
     return charts;
@@ -268,10 +208,10 @@ void ServerDock::setSession(ConsoleSession *session)
     m_logConnections.clear();
     m_session = session;
     m_log->clear();
-    for (QLineSeries *series : { m_hitRate, m_requests, m_p50, m_p99 })
-        series->clear();
+    for (SampleWindow *samples : { &m_hitRateSamples, &m_requestSamples, &m_p50Samples, &m_p99Samples })
+        samples->clear();
+    drawSamples();
     m_milliseconds.clear();
-    m_seconds = 0;
     if (session) {
         m_logConnections << connect(&session->server(), &HttpServer::requestServed, m_log, &RequestLogModel::append)
                          << connect(&session->server(), &HttpServer::requestServed, this, &ServerDock::logged);
@@ -352,7 +292,8 @@ void ServerDock::logged(const HttpLogEntry &entry)
 
 // Once a second: the requests served since the last sample, how many were memory hits, and the
 // latency of those the log reported meanwhile (it arrives in batches: a request may count in the
-// second after it was served).
+// second after it was served). A second without requests has no hit rate and no latency, and a
+// stopped server serves no requests: those are gaps, not zeros.
 void ServerDock::sample()
 {
     if (!m_session)
@@ -361,34 +302,32 @@ void ServerDock::sample()
     const Totals before = totals(m_last);
     const Totals after = totals(now);
     m_last = now;
-    ++m_seconds;
     const qint64 served = after.served - before.served;
-    // While stopped the seconds pass without points: a line at 0 would claim an idle server.
     const bool serving = m_session->server().isRunning();
-    QList<QPointF> requests = shifted(m_requests);
-    if (serving || served > 0)
-        requests.append({ 0, double(served) });
-    QList<QPointF> hitRate = shifted(m_hitRate);
-    if (served > 0)
-        hitRate.append({ 0, 100.0 * double(after.hits - before.hits) / double(served) });
-    QList<QPointF> p50 = shifted(m_p50);
-    QList<QPointF> p99 = shifted(m_p99);
+    using Sample = std::optional<double>;
+    m_requestSamples.advance(serving || served > 0 ? Sample(double(served)) : std::nullopt);
+    m_hitRateSamples.advance(served > 0 ? Sample(100.0 * double(after.hits - before.hits) / double(served))
+                                        : std::nullopt);
+    Sample p50;
+    Sample p99;
     if (!m_milliseconds.isEmpty()) {
-        p50.append({ 0, qMax(latencyFloor, percentile(m_milliseconds, 0.5)) });
-        p99.append({ 0, qMax(latencyFloor, percentile(m_milliseconds, 0.99)) });
+        p50 = qMax(latencyFloor, percentile(m_milliseconds, 0.5));
+        p99 = qMax(latencyFloor, percentile(m_milliseconds, 0.99));
         m_milliseconds.clear();
     }
-    double peak = 0;
-    for (const QPointF &point : std::as_const(requests))
-        peak = qMax(peak, point.y());
-    m_rateAxis->setRange(0, niceCeiling(peak, 10));
-    double slowest = 0;
-    for (const QPointF &point : std::as_const(p99))
-        slowest = qMax(slowest, point.y());
-    // A power of ten (a log axis labels those), at least 10 ms.
-    m_latencyAxis->setRange(latencyFloor, slowest <= 10 ? 10.0 : std::pow(10.0, std::ceil(std::log10(slowest))));
-    m_requests->replace(requests);
-    m_hitRate->replace(hitRate);
-    m_p50->replace(p50);
-    m_p99->replace(p99);
+    m_p50Samples.advance(p50);
+    m_p99Samples.advance(p99);
+    drawSamples();
+}
+
+// The axes follow the samples still in the window: after a burst has scrolled out, the scale
+// comes back down.
+void ServerDock::drawSamples()
+{
+    m_rateAxis->setRange(0, m_requestSamples.roundCeiling(10));
+    m_latencyAxis->setRange(latencyFloor, m_p99Samples.decadeCeiling(10));
+    m_requests->setSegments(m_requestSamples.segments());
+    m_hitRate->setSegments(m_hitRateSamples.segments());
+    m_p50->setSegments(m_p50Samples.segments());
+    m_p99->setSegments(m_p99Samples.segments());
 }

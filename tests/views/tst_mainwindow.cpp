@@ -9,6 +9,8 @@
 #include "jsonview.h"
 #include "logdock.h"
 #include "mainwindow.h"
+#include "requestlogpanel.h"
+#include "segmentedline.h"
 #include "serverdock.h"
 
 #include "cache/cacheservice.h"
@@ -22,6 +24,8 @@
 #include "items/foorowstate.h"
 #include "items/footreemodel.h"
 #include "items/joblistmodel.h"
+#include "items/requestlogfiltermodel.h"
+#include "items/requestlogmodel.h"
 #include "serialize/serializer.h"
 #include "staleness/changetracking.h"
 #include "testsupport.h"
@@ -50,6 +54,7 @@
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -158,6 +163,43 @@ QString renameBars(const QString &file, qint64 fooId)
     return error;
 }
 
+// Every point a chart line draws, its segments one after the other.
+QList<QPointF> pointsOf(const SegmentedLine *line)
+{
+    QList<QPointF> points;
+    for (const QList<QPointF> &segment : line->segments())
+        points += segment;
+    return points;
+}
+
+// GETs `target` `times` times, one after the other (requests at once may share one lookup, which
+// telemetry counts once); the number answered 200. The service counts a request before it answers,
+// so the next sample() sees them all.
+int fetch(ConsoleSession *session, const QString &target, int times)
+{
+    QNetworkAccessManager client;
+    int ok = 0;
+    for (int i = 0; i < times; ++i) {
+        QNetworkReply *reply = client.get(QNetworkRequest(session->server().url().resolved(target)));
+        if (!QTest::qWaitFor([reply] { return reply->isFinished(); }, 15000))
+            return -1;
+        ok += reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 200;
+        delete reply;
+    }
+    return ok;
+}
+
+HttpLogEntry logEntry(int number, int status, const QByteArray &cache)
+{
+    HttpLogEntry entry;
+    entry.at = QDateTime::currentDateTimeUtc();
+    entry.method = "GET";
+    entry.target = "/api/foos/" + QByteArray::number(number) + "/";
+    entry.status = status;
+    entry.cache = cache;
+    return entry;
+}
+
 } // namespace
 
 class TestMainWindow : public QObject {
@@ -183,6 +225,9 @@ private slots:
     void maskPasswords_data();
     void maskPasswords();
     void chartsLeaveRoomAndStayEmptyWhenStopped();
+    void idleSecondsAreGapsAndAxesComeDown();
+    void requestLogFiltersAndFollows();
+    void requestPathsReadableAt1024();
     void keepFreshHere();
     void rewrittenBodyIsNeverFresh();
     void unreadableStatesAreUnknown();
@@ -537,19 +582,21 @@ void TestMainWindow::latencyChartFollowsServedRequests()
     }
     QTRY_COMPARE_WITH_TIMEOUT(answered, 18, 15000);
     QTRY_COMPARE_WITH_TIMEOUT(logged.size(), 18, 15000);
-    QLineSeries *median = dock->medianLatencySeries();
-    QLineSeries *tail = dock->tailLatencySeries();
-    QTRY_VERIFY_WITH_TIMEOUT(median->count() > 0 && tail->count() == median->count(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(!pointsOf(dock->medianLatencyLine()).isEmpty()
+                                 && pointsOf(dock->tailLatencyLine()).size() == pointsOf(dock->medianLatencyLine()).size(),
+                             5000);
+    const QList<QPointF> median = pointsOf(dock->medianLatencyLine());
+    const QList<QPointF> tail = pointsOf(dock->tailLatencyLine());
     // The chart shows nothing below its floor.
     const double fastest = qMax(ServerDock::latencyFloor, *std::min_element(logged.cbegin(), logged.cend()));
     const double slowest = qMax(ServerDock::latencyFloor, *std::max_element(logged.cbegin(), logged.cend()));
-    for (int i = 0; i < median->count(); ++i) {
-        const double p50 = median->at(i).y();
-        const double p99 = tail->at(i).y();
+    for (int i = 0; i < median.size(); ++i) {
+        const double p50 = median.at(i).y();
+        const double p99 = tail.at(i).y();
         QVERIFY2(p50 >= fastest && p50 <= p99 && p99 <= slowest,
                  qPrintable(QStringLiteral("%1 / %2 not within %3..%4").arg(p50).arg(p99).arg(fastest).arg(slowest)));
     }
-    QTRY_VERIFY_WITH_TIMEOUT(dock->hitRateSeries()->count() > 0, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(!dock->hitRateLine()->segments().isEmpty(), 5000);
 }
 
 // The largest Foo of the medium demo (1.85 MB, ~100,000 formatted lines) is read, parsed, formatted
@@ -847,7 +894,7 @@ void TestMainWindow::chartsLeaveRoomAndStayEmptyWhenStopped()
     window.show();
     open(window, m_small);
     ServerDock *dock = window.serverDock();
-    const auto axes = dock->hitRateSeries()->attachedAxes();
+    const auto axes = dock->hitRateLine()->legendSeries()->attachedAxes();
     const auto vertical = std::find_if(axes.cbegin(), axes.cend(),
                                        [](QAbstractAxis *axis) { return axis->orientation() == Qt::Vertical; });
     QVERIFY(vertical != axes.cend());
@@ -855,20 +902,123 @@ void TestMainWindow::chartsLeaveRoomAndStayEmptyWhenStopped()
     QVERIFY(percent && percent->max() > 100 && percent->max() <= 110 && percent->min() == 0);
     QVERIFY(percent->labelFormat().contains(QStringLiteral("%%")));
 
-    QLineSeries *requests = dock->requestRateSeries();
+    SegmentedLine *requests = dock->requestRateLine();
     dock->sample();
     dock->sample();
-    QCOMPARE(requests->count(), 0);
-    QCOMPARE(dock->hitRateSeries()->count(), 0);
+    QVERIFY(requests->segments().isEmpty());
+    QVERIFY(dock->hitRateLine()->segments().isEmpty());
     dock->startServer(0);
     QVERIFY(dock->isServing());
     dock->sample();
-    QCOMPARE(requests->count(), 1);
-    QCOMPARE(requests->at(0).y(), 0.0);
-    QCOMPARE(dock->hitRateSeries()->count(), 0); // no requests, no rate
+    QCOMPARE(pointsOf(requests).size(), 1);
+    QCOMPARE(pointsOf(requests).at(0).y(), 0.0);
+    QVERIFY(dock->hitRateLine()->segments().isEmpty()); // no requests, no rate
 }
 
-// Cache ▸ Keep Fresh Here runs a worker in the console: the status bar says so (from the
+// A second without requests is a gap in the hit rate (no 0 %, no line across it), and the
+// requests/s axis comes back down once a burst has left the 60-second window. The dock's own
+// timer may sample in between too: it can only add idle seconds, which changes none of this.
+void TestMainWindow::idleSecondsAreGapsAndAxesComeDown()
+{
+    MainWindow window;
+    window.show();
+    open(window, m_small);
+    ServerDock *dock = window.serverDock();
+    dock->startServer(0);
+    QVERIFY(dock->isServing());
+    QCOMPARE(fetch(window.session(), QStringLiteral("/api/foos/1/"), 1), 1); // a miss: loads the entry
+    dock->setSession(window.session()); // the charts start over, the miss left out
+    QCOMPARE(fetch(window.session(), QStringLiteral("/api/foos/1/"), 3), 3);
+    dock->sample();
+    dock->sample(); // idle
+    QCOMPARE(fetch(window.session(), QStringLiteral("/api/foos/1/"), 2), 2);
+    dock->sample();
+    QCOMPARE(dock->hitRateLine()->segments().size(), 2);
+    for (const QPointF &point : pointsOf(dock->hitRateLine()))
+        QCOMPARE(point.y(), 100.0);
+    QCOMPARE(dock->requestRateLine()->segments().size(), 1); // a serving server's idle second: 0 requests/s
+
+    QCOMPARE(fetch(window.session(), QStringLiteral("/api/foos/1/"), 40), 40);
+    dock->sample();
+    QVERIFY2(dock->requestRateAxis()->max() > 10, qPrintable(QString::number(dock->requestRateAxis()->max())));
+    for (int second = 0; second <= 60; ++second)
+        dock->sample();
+    QCOMPARE(dock->requestRateAxis()->max(), 10.0);
+    QVERIFY(dock->hitRateLine()->segments().isEmpty());
+}
+
+// The filter bar above the log narrows the table (status, path, X-Cache values the log has shown),
+// and the table still follows the newest row through the filter, unless scrolled up.
+void TestMainWindow::requestLogFiltersAndFollows()
+{
+    MainWindow window;
+    window.resize(1024, 768);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    ServerDock *dock = window.serverDock();
+    RequestLogModel *log = dock->requestLog();
+    auto *status = dock->findChild<QComboBox *>(QStringLiteral("statusFilter"));
+    auto *path = dock->findChild<QLineEdit *>(QStringLiteral("pathFilter"));
+    auto *cache = dock->findChild<QComboBox *>(QStringLiteral("cacheFilter"));
+    QTableView *table = dock->requestLogPanel()->table();
+    QVERIFY(status && path && cache && table->isVisible());
+    const auto appendRows = [log](int from, int to) {
+        for (int number = from; number <= to; ++number)
+            log->append(logEntry(number, number % 2 ? 404 : 200, number % 3 ? "HIT" : "MISS"));
+        log->flush();
+    };
+    appendRows(1, 300);
+    QCOMPARE(cache->count(), 3); // any, HIT, MISS
+    status->setCurrentIndex(status->findData(int(RequestLogFilterModel::StatusClass::ClientError)));
+    QCOMPARE(table->model()->rowCount(), 150);
+    cache->setCurrentIndex(cache->findData(QStringLiteral("MISS")));
+    QCOMPARE(table->model()->rowCount(), 50); // odd multiples of 3
+    path->setText(QStringLiteral("/api/foos/9"));
+    QCOMPARE(table->model()->rowCount(), 3); // 9, 93, 99
+
+    path->clear();
+    cache->setCurrentIndex(0);
+    QCOMPARE(table->model()->rowCount(), 150);
+    QScrollBar *scroll = table->verticalScrollBar();
+    QTRY_VERIFY(scroll->maximum() > 0 && scroll->value() == scroll->maximum());
+    const int maximum = scroll->maximum();
+    appendRows(301, 320);
+    QTRY_VERIFY(scroll->maximum() > maximum && scroll->value() == scroll->maximum());
+    QCOMPARE(table->model()->index(table->model()->rowCount() - 1, RequestLogModel::PathColumn).data().toString(),
+             QStringLiteral("/api/foos/319/"));
+    scroll->setValue(0);
+    appendRows(321, 340);
+    QTRY_COMPARE(table->model()->rowCount(), 170);
+    QCOMPARE(scroll->value(), 0);
+}
+
+// At a 1024-pixel-wide window the request log's Path column keeps room for a detail path beside
+// the charts (it was squeezed to "/…").
+void TestMainWindow::requestPathsReadableAt1024()
+{
+    MainWindow window;
+    window.show();
+    window.resize(1024, 768);
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QTRY_COMPARE(window.width(), 1024);
+    QTableView *table = window.serverDock()->requestLogPanel()->table();
+    QVERIFY(table->isVisible());
+    // Enough rows for a scroll bar, which takes its width from the path too.
+    for (int number = 12000; number <= 12345; ++number)
+        window.serverDock()->requestLog()->append(logEntry(number, 200, "HIT"));
+    window.serverDock()->requestLog()->flush();
+    QTRY_VERIFY(table->verticalScrollBar()->isVisible());
+    const QModelIndex cell = table->model()->index(table->model()->rowCount() - 1, RequestLogModel::PathColumn);
+    QCOMPARE(cell.data().toString(), QStringLiteral("/api/foos/12345/"));
+    // The delegate's text margin: the focus frame's and one pixel, each side.
+    const int margin = table->style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, table) + 1;
+    const int needed = table->fontMetrics().horizontalAdvance(cell.data().toString()) + 2 * margin;
+    QTRY_VERIFY2(table->visualRect(cell).width() >= needed,
+                 qPrintable(QStringLiteral("path %1 px, needs %2; table %3 of window %4")
+                                .arg(table->visualRect(cell).width()).arg(needed).arg(table->width()).arg(window.width())));
+}
+
+// Cache ▸ Keep Fresh Here runs a worker// Cache ▸ Keep Fresh Here runs a worker in the console: the status bar says so (from the
 // heartbeat it leaves in the database), every entry becomes fresh, a change is refreshed by
 // itself, and unchecking stops it (the heartbeat goes). Without tracking it refuses, unchecked.
 void TestMainWindow::keepFreshHere()
