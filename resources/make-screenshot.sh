@@ -3,7 +3,8 @@
 # change tracking installed, then a Bar, a Zab and a Baz renamed (so Foo 28, the largest, is stale
 # with real differences) and ten entries invalidated (so some requests miss); the console opens it,
 # serves it while a client fetches bodies, selects the largest Foo and grabs its own window
-# (PRESERVE_SCREENSHOT). Needs xvfb-run, sqlite3 and curl.
+# (PRESERVE_SCREENSHOT). Needs xvfb-run, sqlite3 and curl. OUT=file.png SCREEN=1024x700 for a
+# small screen's view.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${PRESERVE_BUILD_DIR:-build}
@@ -41,6 +42,6 @@ mapfile -t pks < <("$preserve" status --db "$db" | awk '$2 == "fresh" || $2 == "
 ) &
 client=$!
 
-HOME=$work/home XDG_CONFIG_HOME=$work/config PRESERVE_SCREENSHOT=resources/screenshot.png \
+HOME=$work/home XDG_CONFIG_HOME=$work/config PRESERVE_SCREENSHOT=${OUT:-resources/screenshot.png} \
     PRESERVE_SCREENSHOT_DELAY=${DELAY:-40000} \
-    xvfb-run -a -s "-screen 0 1600x1000x24" "$preserve" gui --db "$db" --serve "$port"
+    xvfb-run -a -s "-screen 0 ${SCREEN:-1600x1000}x24" "$preserve" gui --db "$db" --serve "$port"
