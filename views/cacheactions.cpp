@@ -51,6 +51,7 @@ void CacheActions::createActions()
                           QStyle::SP_ArrowBack);
     rollback->setObjectName(QStringLiteral("rollback"));
     refreshAll->setIconText(tr("Refresh All"));
+    refreshSelected->setIconText(tr("Refresh"));
     invalidate->setIconText(tr("Invalidate"));
     connect(refreshSelected, &QAction::triggered, this, &CacheActions::startRefresh);
     connect(refreshStale, &QAction::triggered, this, &CacheActions::startRefreshStale);

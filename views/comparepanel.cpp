@@ -13,6 +13,7 @@
 #include <QLocale>
 #include <QScrollBar>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QThreadPool>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -85,18 +86,27 @@ void ComparePanel::createWidgets()
     panes->addWidget(column(m_cachedTitle, m_cached, panes));
     panes->addWidget(column(m_liveTitle, m_live, panes));
     panes->setChildrenCollapsible(false);
+    m_unified = new JsonView(this);
+    m_unified->setObjectName(QStringLiteral("unifiedView"));
+    m_unifiedTitle = titleLabel(this);
+    m_unifiedTitle->setObjectName(QStringLiteral("unifiedTitle"));
+    // Both sides' titles in one line: never let their length widen the window.
+    m_unifiedTitle->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_stack = new QStackedWidget(this);
+    m_stack->addWidget(panes);
+    m_stack->addWidget(column(m_unifiedTitle, m_unified, m_stack));
 
     m_differences = new QListWidget(this);
     m_differences->setObjectName(QStringLiteral("differences"));
     m_differences->setUniformItemSizes(true);
     m_splitter = new QSplitter(Qt::Vertical, this);
-    m_splitter->addWidget(panes);
+    m_splitter->addWidget(m_stack);
     m_splitter->addWidget(m_differences);
     m_splitter->setStretchFactor(0, 4);
     m_splitter->setStretchFactor(1, 1);
 
     m_find = new FindBar(this);
-    m_find->setViews({ m_cached, m_live });
+    m_find->setViews({ m_cached, m_live, m_unified });
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -123,10 +133,12 @@ void ComparePanel::connectSignals()
 void ComparePanel::find()
 {
     // The pane that has the focus; from the bar itself (Ctrl+F again) or elsewhere, the same as before.
-    for (JsonView *view : { m_cached, m_live }) {
+    for (JsonView *view : { m_cached, m_live, m_unified }) {
         if (view->hasFocus())
             m_find->setTarget(view);
     }
+    if (m_unifiedShown && m_find->target() != m_unified)
+        m_find->setTarget(m_unified); // the panes are not on screen
     m_find->open();
 }
 
@@ -171,9 +183,13 @@ void ComparePanel::clear(const QString &message)
     m_comparison.reset();
     m_cached->setPlaceholder(message);
     m_live->setPlaceholder(QString());
+    m_unified->setPlaceholder(message);
+    m_unifiedJson = {};
     freeInBackground(std::move(shown));
     m_cachedTitle->setText(tr("<b>Cached</b>"));
     m_liveTitle->setText(tr("<b>Live</b>"));
+    m_unifiedTitle->setText(tr("<b>Cached</b> and <b>Live</b>"));
+    m_unifiedTitle->setToolTip(QString());
     m_differences->clear();
     updatePosition();
     m_differences->hide();
@@ -199,6 +215,8 @@ void ComparePanel::showLoading(qint64 pk, const QString &name)
         Shown shown = holdShown();
         m_cached->setPlaceholder(text);
         m_live->setPlaceholder(text);
+        m_unified->setPlaceholder(text);
+        m_unifiedJson = {};
         m_differences->clear();
         updatePosition();
         m_differences->hide();
@@ -217,6 +235,8 @@ void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
     showSide(Side::Cached);
     showSide(Side::Live);
     freeInBackground(std::move(shown));
+    if (m_unifiedShown)
+        showUnified();
 
     QString cachedInfo = tr("<b>Cached</b>");
     if (c.entry) {
@@ -243,6 +263,15 @@ void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
         m_liveTitle->setText(c.liveError.isEmpty() ? tr("<b>Live</b> &nbsp;·&nbsp; %1").arg(formatBytes(c.liveBytes))
                                                    : tr("<b>Live</b>"));
     }
+    // One line for both: the kinds and sizes; the dates and who wrote it in the tooltip.
+    const QString cachedSize = c.entry ? QStringLiteral(" %1").arg(formatBytes(c.storedBytes.isEmpty() ? c.entry->body.size()
+                                                                                                    : c.storedBytes.size()))
+                                       : QString();
+    const QString liveSize = c.liveError.isEmpty() ? QStringLiteral(" %1").arg(formatBytes(c.liveBytes)) : QString();
+    m_unifiedTitle->setText(tr("<span style=\"color:#c0392b\"><b>−</b></span> <b>Cached</b>%1 &nbsp;&nbsp; "
+                               "<span style=\"color:#2e8b57\"><b>+</b></span> <b>%2</b>%3")
+                                .arg(cachedSize, c.againstPrevious ? tr("Previous") : tr("Live"), liveSize));
+    m_unifiedTitle->setToolTip(m_cachedTitle->text() + QStringLiteral("<br>") + m_liveTitle->text());
 
     const bool same = f.equal || f.keyOrderOnly;
     const QString tone = !f.differences.isEmpty() ? QStringLiteral("#c0392b")
@@ -303,7 +332,75 @@ void ComparePanel::showSide(Side side)
                                .arg(hint));
         return;
     }
-    view->setDocument(document, cached ? c.formatted.beforeMarks : c.formatted.afterMarks);
+    view->setDocument(document, cached ? c.formatted.beforeMarks : c.formatted.afterMarks,
+                      changedSpans(c.formatted, cached));
+}
+
+void ComparePanel::setPaneLayout(PaneLayout layout)
+{
+    m_layout = layout;
+    updatePaneLayout();
+}
+
+void ComparePanel::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    updatePaneLayout();
+}
+
+void ComparePanel::updatePaneLayout()
+{
+    const bool unified = m_layout == PaneLayout::Unified || (m_layout == PaneLayout::Automatic && width() < unifiedBelow);
+    if (unified == m_unifiedShown)
+        return;
+    m_unifiedShown = unified;
+    m_stack->setCurrentIndex(unified ? 1 : 0);
+    if (unified) {
+        showUnified();
+        if (m_find->target() == m_cached || m_find->target() == m_live)
+            m_find->setTarget(m_unified);
+    } else {
+        m_unifiedJson = {};
+        m_unified->setPlaceholder(QString());
+        if (m_find->target() == m_unified)
+            m_find->setTarget(m_cached);
+    }
+    emit unifiedChanged(unified);
+}
+
+// Both sides in one column; with one side only (not cached, no live body), that side as it is.
+void ComparePanel::showUnified()
+{
+    m_unifiedJson = {};
+    if (!m_comparison) {
+        m_unified->setPlaceholder(m_cached->placeholder());
+        return;
+    }
+    if (m_cached->isOversized() || m_live->isOversized()) {
+        m_unified->setPlaceholder(tr("Too large for one column: widen the window (or View → Side by Side) to save "
+                                     "the large side to a file."));
+        return;
+    }
+    const bool hasCached = m_cached->hasDocument();
+    const bool hasLive = m_live->hasDocument();
+    if (hasCached && hasLive) {
+        m_unifiedJson = unifyComparison(m_comparison->formatted);
+        m_unified->setDocument(m_unifiedJson.document, m_unifiedJson.marks, m_unifiedJson.spans);
+    } else if (hasCached || hasLive) {
+        JsonView *side = hasCached ? m_cached : m_live;
+        m_unified->setDocument(side->document(), {});
+    } else {
+        m_unified->setPlaceholder(m_cached->placeholder().isEmpty() ? m_live->placeholder() : m_cached->placeholder());
+    }
+    if (!m_shownPath.isEmpty())
+        showPath(m_shownPath);
+}
+
+int ComparePanel::unifiedLine(int cachedLine, int liveLine) const
+{
+    if (m_unifiedJson.afterLines.isEmpty()) // one side only: its own lines
+        return m_live->hasDocument() ? liveLine : cachedLine;
+    return liveLine >= 0 ? m_unifiedJson.unifiedLineOfAfter(liveLine) : m_unifiedJson.unifiedLineOfBefore(cachedLine);
 }
 
 QString ComparePanel::summaryText() const
@@ -316,6 +413,16 @@ void ComparePanel::showPath(const QString &path)
     m_shownPath = path;
     if (!m_comparison)
         return;
+    if (m_unifiedShown && m_unified->hasDocument()) {
+        const JsonView *side = m_live->hasDocument() ? m_live : m_cached;
+        const auto range = side->hasDocument() ? side->document().rangeOf(path) : FormattedJson::LineRange();
+        const bool live = side == m_live;
+        const int first = unifiedLine(live ? -1 : range.first, live ? range.first : -1);
+        const int last = unifiedLine(live ? -1 : range.last, live ? range.last : -1);
+        m_unified->highlightRange(path.isEmpty() ? -1 : first, path.isEmpty() ? -1 : last);
+        if (path.isEmpty())
+            m_unified->scrollToLine(0);
+    }
     for (JsonView *view : { m_cached, m_live }) {
         if (!view->hasDocument())
             continue;
@@ -342,6 +449,13 @@ void ComparePanel::showDifference(int row)
     if (!m_comparison || row < 0 || row >= m_comparison->formatted.differences.size())
         return;
     const FormattedDifference &difference = m_comparison->formatted.differences.at(row);
+    if (m_unifiedShown && m_unified->hasDocument()) {
+        // A changed value: its removed line first, then the added one below it.
+        const int removed = m_unifiedJson.afterLines.isEmpty() ? -1 : m_unifiedJson.unifiedLineOfBefore(difference.beforeLine);
+        const int added = unifiedLine(difference.beforeLine, difference.afterLine);
+        const int first = removed >= 0 && (added < 0 || removed < added) ? removed : added;
+        m_unified->highlightRange(first, qMax(first, added));
+    }
     m_syncing = true;
     if (m_cached->hasDocument())
         m_cached->highlightRange(difference.beforeLine, difference.beforeLine);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "items/documentloader.h"
+#include "json/jsonunified.h"
 
 #include <QWidget>
 
@@ -11,10 +12,13 @@ class JsonView;
 class QLabel;
 class QListWidget;
 class QSplitter;
+class QStackedWidget;
 class QToolButton;
 
 // The right side of the console: the Cached and Live panes side by side, scrolled together, the
-// summary ("identical", "3 changes", "key order only") and the list of differing paths. It only
+// summary ("identical", "3 changes", "key order only") and the list of differing paths. When the
+// panel is narrow (or on request) one unified column shows both sides instead, as `diff -u` does.
+// Inside a changed line, the characters that differ are marked. It only
 // shows a finished DocumentComparison; loading happens in DocumentLoader. A side too large to lay
 // out (see setLayoutLimits) shows a placeholder with "Save to File…"; the other side and the list
 // of differences work as usual.
@@ -23,6 +27,9 @@ class ComparePanel : public QWidget {
 
 public:
     enum class Side { Cached, Live };
+    // Automatic: unified below `unifiedBelow` pixels of panel width, side by side above.
+    enum class PaneLayout { Automatic, SideBySide, Unified };
+    static constexpr int unifiedBelow = 760;
     // Compact: the body's bytes as the store holds them or the serializer writes them (what the API
     // sends). Pretty: the pane's text, two-space indented, with a final newline.
     enum class Format { Compact, Pretty };
@@ -45,6 +52,11 @@ public:
     bool hasDifferences() const { return m_hasDifferences; }
     JsonView *cachedView() const { return m_cached; }
     JsonView *liveView() const { return m_live; }
+    JsonView *unifiedView() const { return m_unified; }
+    void setPaneLayout(PaneLayout layout);
+    PaneLayout paneLayout() const { return m_layout; }
+    // Whether the unified column is on screen now.
+    bool isUnified() const { return m_unifiedShown; }
     QListWidget *differenceList() const { return m_differences; }
     QByteArray saveState() const;
     void restoreState(const QByteArray &state);
@@ -83,9 +95,17 @@ public slots:
 signals:
     void message(const QString &text, bool error);
     void differencesChanged(bool available);
+    void unifiedChanged(bool unified);
+
+protected:
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
     void showSide(Side side);
+    void updatePaneLayout();
+    void showUnified();
+    // The unified column's line for a line of one side (-1: none).
+    int unifiedLine(int cachedLine, int liveLine) const;
     JsonView *viewOf(Side side) const { return side == Side::Cached ? m_cached : m_live; }
     JsonView *focusedView() const;
     QString chooseFile(Side side, Format *format);
@@ -110,8 +130,14 @@ private:
 
     JsonView *m_cached = nullptr;
     JsonView *m_live = nullptr;
+    JsonView *m_unified = nullptr;
     QLabel *m_cachedTitle = nullptr;
     QLabel *m_liveTitle = nullptr;
+    QLabel *m_unifiedTitle = nullptr;
+    QStackedWidget *m_stack = nullptr; // the two panes, or the unified column
+    UnifiedJson m_unifiedJson;
+    PaneLayout m_layout = PaneLayout::Automatic;
+    bool m_unifiedShown = false;
     QLabel *m_summary = nullptr;
     QLabel *m_timing = nullptr;
     QToolButton *m_previous = nullptr;

@@ -117,10 +117,11 @@ JsonView::JsonView(QWidget *parent)
     connect(m_saveButton, &QPushButton::clicked, this, &JsonView::saveRequested);
 }
 
-void JsonView::setDocument(const FormattedJson &document, const QByteArray &marks)
+void JsonView::setDocument(const FormattedJson &document, const QByteArray &marks, const QList<CharSpan> &spans)
 {
     m_document = document;
     m_marks = marks;
+    m_spans = spans;
     m_placeholder.clear();
     m_oversized = false;
     m_saveButton->hide();
@@ -350,6 +351,15 @@ void JsonView::paintLine(QPainter &painter, int line, int y, const Colours &colo
         painter.fillRect(row, colours.highlight);
     if (m_current >= 0 && line >= qMin(m_current, m_anchor) && line <= qMax(m_current, m_anchor))
         painter.fillRect(row, colours.selection);
+    const int textX = m_gutterWidth + textMargin - horizontalScrollBar()->value();
+    if (line < m_spans.size() && !m_spans.at(line).isEmpty() && line < m_marks.size()) {
+        // The characters that differ, in the line's own colour made stronger.
+        const CharSpan span = m_spans.at(line);
+        QColor strong = colours.forMark(m_marks.at(line));
+        strong.setAlpha(qMin(255, strong.alpha() * 2 + 40));
+        const int left = columnX(m_document.line(line), span.first, textX);
+        painter.fillRect(QRect(left, y, columnX(m_document.line(line), span.end, textX) - left, m_lineHeight), strong);
+    }
     if (!m_matches.isEmpty()) {
         // Every match on this line, as the text's columns (a fixed-width font); the current one stronger.
         const qsizetype start = m_document.lineStarts.at(line);
@@ -358,8 +368,8 @@ void JsonView::paintLine(QPainter &painter, int line, int y, const Colours &colo
         for (; it != m_matches.cend() && *it < end; ++it) {
             const int column = int(*it - start);
             const int length = int(qMin<qsizetype>(m_findText.size(), end - *it));
-            const QRect box(m_gutterWidth + textMargin - horizontalScrollBar()->value() + column * m_charWidth, y,
-                            length * m_charWidth, m_lineHeight);
+            const int left = columnX(m_document.line(line), column, textX);
+            const QRect box(left, y, columnX(m_document.line(line), column + length, textX) - left, m_lineHeight);
             const bool current = int(it - m_matches.cbegin()) == m_currentMatch;
             painter.fillRect(box, current ? colours.currentMatch : colours.match);
         }
@@ -398,6 +408,16 @@ void JsonView::paintLine(QPainter &painter, int line, int y, const Colours &colo
         if (x > viewport()->width())
             break;
     }
+}
+
+int JsonView::columnX(QStringView text, int column, int textX) const
+{
+    column = qBound(0, column, int(text.size()));
+    // The line's leading spaces are skipped by a fixed width in paintLine; count them the same way.
+    int spaces = 0;
+    while (spaces < column && text.at(spaces) == QLatin1Char(' '))
+        ++spaces;
+    return textX + spaces * m_charWidth + QFontMetrics(font()).horizontalAdvance(text.mid(spaces, column - spaces).toString());
 }
 
 void JsonView::setCurrent(int line, bool extend)

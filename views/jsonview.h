@@ -1,6 +1,7 @@
 #pragma once
 
 #include "json/jsonformat.h"
+#include "json/jsonunified.h"
 
 #include <QAbstractScrollArea>
 
@@ -18,8 +19,10 @@ class JsonView : public QAbstractScrollArea {
 public:
     explicit JsonView(QWidget *parent = nullptr);
 
-    // Shares the data (implicitly shared containers: no copy of the text).
-    void setDocument(const FormattedJson &document, const QByteArray &marks);
+    // Shares the data (implicitly shared containers: no copy of the text). `spans`: per line, the
+    // characters of a changed line that differ from the other side, marked more strongly.
+    void setDocument(const FormattedJson &document, const QByteArray &marks, const QList<CharSpan> &spans = {});
+    const QList<CharSpan> &charSpans() const { return m_spans; }
     // Shown instead of a document: "Not cached", an error, "Loading…".
     void setPlaceholder(const QString &text);
     // Shown instead of a side that is too large to lay out: `text` and a "Save to File…" button
@@ -81,9 +84,13 @@ private:
     void copy(const QString &text, const QString &what);
     void placeSaveButton();
     void showMatch(int match);
+    // The x of `column` on a line drawn from `textX`: by the font's advances, so wide characters
+    // (CJK, emoji) keep the tints on the characters they belong to.
+    int columnX(QStringView text, int column, int textX) const;
 
     FormattedJson m_document;
     QByteArray m_marks;
+    QList<CharSpan> m_spans;
     QString m_placeholder;
     int m_lineHeight = 16;
     int m_charWidth = 8;

@@ -14,6 +14,7 @@
 #include "logdock.h"
 #include "serverdock.h"
 
+#include <QActionGroup>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
@@ -115,8 +116,10 @@ void MainWindow::createActions()
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
     m_nextDifference = new QAction(style()->standardIcon(QStyle::SP_ArrowDown), tr("&Next Difference"), this);
+    m_nextDifference->setIconText(tr("Next")); // the toolbar's text: it fits a 1024-pixel screen
     m_nextDifference->setShortcut(QKeySequence(Qt::Key_F7));
     m_previousDifference = new QAction(style()->standardIcon(QStyle::SP_ArrowUp), tr("&Previous Difference"), this);
+    m_previousDifference->setIconText(tr("Previous"));
     m_previousDifference->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F7));
     m_copyPath = new QAction(tr("Copy JSON &Path"), this);
     m_copyPath->setShortcut(QKeySequence(tr("Ctrl+Shift+C")));
@@ -141,6 +144,22 @@ void MainWindow::createActions()
     m_findNext->setShortcut(QKeySequence::FindNext);
     m_findPrevious = new QAction(tr("Find Pre&vious"), this);
     m_findPrevious->setShortcut(QKeySequence::FindPrevious);
+    // Narrow windows get one unified column (Automatic); either layout can be chosen for good.
+    m_paneLayouts = new QActionGroup(this);
+    const QList<std::pair<QString, ComparePanel::PaneLayout>> layouts {
+        { tr("&Automatic (One Column When Narrow)"), ComparePanel::PaneLayout::Automatic },
+        { tr("&Side by Side"), ComparePanel::PaneLayout::SideBySide },
+        { tr("&One Column (Unified)"), ComparePanel::PaneLayout::Unified },
+    };
+    for (const auto &[text, layout] : layouts) {
+        QAction *action = m_paneLayouts->addAction(text);
+        action->setCheckable(true);
+        action->setData(int(layout));
+        action->setObjectName(QStringLiteral("paneLayout%1").arg(int(layout)));
+        action->setChecked(layout == ComparePanel::PaneLayout::Automatic);
+    }
+    connect(m_paneLayouts, &QActionGroup::triggered, this,
+            [this](QAction *action) { m_compare->setPaneLayout(ComparePanel::PaneLayout(action->data().toInt())); });
     m_comparePrevious = new QAction(tr("Compare with &Previous Entry"), this);
     m_comparePrevious->setObjectName(QStringLiteral("comparePrevious"));
     m_comparePrevious->setCheckable(true);
@@ -186,6 +205,8 @@ void MainWindow::createMenus()
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addActions({ m_nextDifference, m_previousDifference });
     view->addAction(m_comparePrevious);
+    QMenu *panes = view->addMenu(tr("P&anes"));
+    panes->addActions(m_paneLayouts->actions());
     view->addSeparator();
     view->addAction(m_serverDock->toggleViewAction());
     view->addAction(m_logDock->toggleViewAction());
@@ -556,11 +577,18 @@ void MainWindow::restoreSettings()
             move(available.topLeft() + QPoint((available.width() - width()) / 2, (available.height() - height()) / 2));
         }
     }
-    if (!restoreState(settings.value(QStringLiteral("state")).toByteArray()))
-        resizeDocks({ m_serverDock }, { 250 }, Qt::Vertical);
+    if (!restoreState(settings.value(QStringLiteral("state")).toByteArray())) // a small screen keeps room for the panes
+        resizeDocks({ m_serverDock }, { qBound(170, height() * 3 / 10, 250) }, Qt::Vertical);
     if (auto *splitter = findChild<QSplitter *>(QStringLiteral("mainSplitter")))
         splitter->restoreState(settings.value(QStringLiteral("splitter")).toByteArray());
     m_compare->restoreState(settings.value(QStringLiteral("compare")).toByteArray());
+    const int layout = settings.value(QStringLiteral("paneLayout"), int(ComparePanel::PaneLayout::Automatic)).toInt();
+    for (QAction *action : m_paneLayouts->actions()) {
+        if (action->data().toInt() == layout) {
+            action->setChecked(true);
+            m_compare->setPaneLayout(ComparePanel::PaneLayout(layout));
+        }
+    }
     m_browser->restoreHeaderState(settings.value(QStringLiteral("treeHeader")).toByteArray());
 }
 
@@ -573,6 +601,7 @@ void MainWindow::saveSettings() const
     if (auto *splitter = findChild<QSplitter *>(QStringLiteral("mainSplitter")))
         settings.setValue(QStringLiteral("splitter"), splitter->saveState());
     settings.setValue(QStringLiteral("compare"), m_compare->saveState());
+    settings.setValue(QStringLiteral("paneLayout"), int(m_compare->paneLayout()));
     settings.setValue(QStringLiteral("treeHeader"), m_browser->saveHeaderState());
 }
 

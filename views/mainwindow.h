@@ -16,6 +16,7 @@ class JobDock;
 class JobListModel;
 class JobProgressWidget;
 class LogDock;
+class QActionGroup;
 class QLabel;
 class ServerDock;
 
@@ -100,6 +101,7 @@ private:
     QAction *m_saveLive = nullptr;
     QAction *m_findFoos = nullptr;
     QAction *m_comparePrevious = nullptr;
+    QActionGroup *m_paneLayouts = nullptr; // View → Panes
     QAction *m_find = nullptr;
     QAction *m_findNext = nullptr;
     QAction *m_findPrevious = nullptr;

@@ -39,6 +39,7 @@
 #include <QScopeGuard>
 #include <QScreen>
 #include <QSettings>
+#include <QToolBar>
 #include <QSplitter>
 #include <QValueAxis>
 #include <QNetworkAccessManager>
@@ -238,6 +239,7 @@ private slots:
     void reconnectingMovesTheServer();
     void rollBackAndForth();
     void jobPanel();
+    void smallScreenShowsOneColumn();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
@@ -1018,7 +1020,7 @@ void TestMainWindow::requestPathsReadableAt1024()
                                 .arg(table->visualRect(cell).width()).arg(needed).arg(table->width()).arg(window.width())));
 }
 
-// Cache ▸ Keep Fresh Here runs a worker// Cache ▸ Keep Fresh Here runs a worker in the console: the status bar says so (from the
+// Cache ▸ Keep Fresh Here runs a worker in the console: the status bar says so (from the
 // heartbeat it leaves in the database), every entry becomes fresh, a change is refreshed by
 // itself, and unchecking stops it (the heartbeat goes). Without tracking it refuses, unchecked.
 void TestMainWindow::keepFreshHere()
@@ -1440,6 +1442,70 @@ void TestMainWindow::jobPanel()
     QVERIFY(!dock->cancelButton(first));
     QVERIFY(!browser->proxy()->isHeld());
     QTRY_COMPARE_WITH_TIMEOUT(browser->proxy()->rowCount(), missing - 1, 15000); // Foo 2 is fresh now
+}
+
+// At 1024×700 the toolbar shows every action and the compare panel one unified column (both
+// sides, changed characters marked) instead of two 100-pixel panes; wide again, side by side;
+// View → Panes → One Column keeps it unified at any width.
+void TestMainWindow::smallScreenShowsOneColumn()
+{
+    const QString path = copyOfSmall(QStringLiteral("narrow.sqlite3"));
+    QVERIFY(!path.isEmpty());
+    MainWindow window;
+    window.show();
+    window.resize(1024, 700);
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QTRY_COMPARE(window.width(), 1024);
+    open(window, path);
+    const qint64 pk = selectLargest(window);
+    QVERIFY(pk > 0);
+    window.cacheActions()->refreshSelected->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(window.comparePanel()->cachedView()->hasDocument(), 15000);
+    QVERIFY(renameBars(path, pk).isEmpty());
+    QSignalSpy shown(&window, &MainWindow::comparisonShown);
+    window.findChild<QAction *>(QStringLiteral("reload"))->trigger();
+    ComparePanel *compare = window.comparePanel();
+    QTRY_VERIFY_WITH_TIMEOUT(compare->hasDifferences(), 15000);
+
+    QVERIFY2(compare->isUnified(), qPrintable(QStringLiteral("panel %1 px wide").arg(compare->width())));
+    JsonView *unified = compare->unifiedView();
+    QVERIFY(unified->isVisible());
+    QVERIFY(!compare->liveView()->isVisible());
+    QVERIFY(unified->width() >= compare->width() - 20);
+    const FormattedJson &document = unified->document();
+    int removed = -1;
+    for (int line = 0; line < document.lineCount() && removed < 0; ++line) {
+        if (document.line(line).startsWith(u"- ") && document.line(line + 1).startsWith(u"+ "))
+            removed = line;
+    }
+    QVERIFY2(removed >= 0, "no changed line in the unified column");
+    QVERIFY(document.line(removed + 1).contains(u"(renamed)"));
+    const CharSpan span = unified->charSpans().at(removed + 1);
+    QCOMPARE(document.line(removed + 1).mid(span.first, span.end - span.first).toString(), QStringLiteral(" (renamed)"));
+    compare->nextDifference();
+    QVERIFY(compare->differencePosition().startsWith(QStringLiteral("1 of ")));
+    const int top = unified->topLine();
+    QVERIFY(top <= removed + 1);
+
+    auto *tools = window.findChild<QToolBar *>(QStringLiteral("mainToolBar"));
+    QVERIFY(tools);
+    for (QAction *action : tools->actions()) {
+        if (action->isSeparator() || !action->isVisible())
+            continue;
+        QWidget *button = tools->widgetForAction(action);
+        QVERIFY2(button && button->isVisible() && tools->rect().contains(button->geometry()),
+                 qPrintable(action->iconText() + QStringLiteral(" is not on the toolbar at 1024 px")));
+    }
+
+    window.resize(1600, 1000);
+    QTRY_VERIFY(!compare->isUnified());
+    QVERIFY(compare->liveView()->isVisible());
+    QVERIFY(compare->liveView()->hasDocument());
+    window.findChild<QAction *>(QStringLiteral("paneLayout%1").arg(int(ComparePanel::PaneLayout::Unified)))->trigger();
+    QVERIFY(compare->isUnified());
+    QVERIFY(unified->hasDocument());
+    window.findChild<QAction *>(QStringLiteral("paneLayout%1").arg(int(ComparePanel::PaneLayout::Automatic)))->trigger();
+    QVERIFY(!compare->isUnified());
 }
 
 // Connecting elsewhere while the built-in server runs moves it to the new connection, on the same
