@@ -128,8 +128,8 @@ void JsonView::setDocument(const FormattedJson &document, const QByteArray &mark
     m_current = m_anchor = m_highlightFirst = m_highlightLast = -1;
     m_matches.clear();
     m_currentMatch = -1;
-    if (!m_findText.isEmpty()) // a new document keeps the search: its matches are found again
-        setFindText(m_findText);
+    if (!m_findText.isEmpty()) // a new document keeps the search, case option too: its matches are found again
+        setFindText(m_findText, m_findSensitivity);
     m_longestLine = 0;
     for (int line = 0; line < m_document.lineCount(); ++line)
         m_longestLine = qMax(m_longestLine, int(m_document.line(line).size()));
@@ -165,6 +165,7 @@ void JsonView::placeSaveButton()
 int JsonView::setFindText(const QString &text, Qt::CaseSensitivity sensitivity)
 {
     m_findText = text;
+    m_findSensitivity = sensitivity;
     m_matches.clear();
     m_currentMatch = -1;
     if (!text.isEmpty()) {
@@ -319,6 +320,7 @@ void JsonView::paintEvent(QPaintEvent *)
                              Qt::AlignHCenter | Qt::AlignBottom | Qt::TextWordWrap, m_placeholder);
         else
             painter.drawText(area.adjusted(16, 16, -16, -16), Qt::AlignCenter | Qt::TextWordWrap, m_placeholder);
+        paintFocusFrame(painter);
         return;
     }
     const Colours colours(palette());
@@ -340,6 +342,31 @@ void JsonView::paintEvent(QPaintEvent *)
         painter.drawText(QRect(0, y, m_gutterWidth - textMargin, m_lineHeight), Qt::AlignRight | Qt::AlignVCenter,
                          QString::number(line + 1));
     }
+    paintFocusFrame(painter);
+}
+
+// The keyboard's pane, visible at a glance: two pixels of the highlight colour around it (the
+// styles' own frame is one grey pixel, easily missed between two panes).
+void JsonView::paintFocusFrame(QPainter &painter) const
+{
+    if (!hasFocus())
+        return;
+    painter.setClipping(false);
+    painter.setPen(QPen(palette().color(QPalette::Highlight), 2));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawRect(viewport()->rect().adjusted(1, 1, -1, -1));
+}
+
+void JsonView::focusInEvent(QFocusEvent *event)
+{
+    QAbstractScrollArea::focusInEvent(event);
+    viewport()->update();
+}
+
+void JsonView::focusOutEvent(QFocusEvent *event)
+{
+    QAbstractScrollArea::focusOutEvent(event);
+    viewport()->update();
 }
 
 void JsonView::paintLine(QPainter &painter, int line, int y, const Colours &colours) const
@@ -408,6 +435,11 @@ void JsonView::paintLine(QPainter &painter, int line, int y, const Colours &colo
         if (x > viewport()->width())
             break;
     }
+}
+
+int JsonView::xOfColumn(int line, int column) const
+{
+    return columnX(m_document.line(line), column, m_gutterWidth + textMargin - horizontalScrollBar()->value());
 }
 
 int JsonView::columnX(QStringView text, int column, int textX) const

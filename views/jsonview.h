@@ -5,6 +5,7 @@
 
 #include <QAbstractScrollArea>
 
+class QPainter;
 class QPushButton;
 
 // A read-only view of a FormattedJson that paints only the lines on screen: syntax colours, line
@@ -49,6 +50,9 @@ public:
     // and scrolls to it. Returns false when there is no match; `wrapped` says it went round the end.
     bool findNext(bool backward = false, bool *wrapped = nullptr);
     QString findText() const { return m_findText; }
+    Qt::CaseSensitivity findSensitivity() const { return m_findSensitivity; }
+    // Where `column` of `line` is drawn, in viewport pixels (tints start there).
+    int xOfColumn(int line, int column) const;
     QString selectedText() const;
     // The JSON of the node on the current line (the whole document when no line is current), and
     // that node's path; empty without a document.
@@ -71,6 +75,8 @@ protected:
     void keyPressEvent(QKeyEvent *event) override;
     void contextMenuEvent(QContextMenuEvent *event) override;
     void changeEvent(QEvent *event) override;
+    void focusInEvent(QFocusEvent *event) override;
+    void focusOutEvent(QFocusEvent *event) override;
 
 private:
     struct Colours;
@@ -84,6 +90,7 @@ private:
     void copy(const QString &text, const QString &what);
     void placeSaveButton();
     void showMatch(int match);
+    void paintFocusFrame(QPainter &painter) const;
     // The x of `column` on a line drawn from `textX`: by the font's advances, so wide characters
     // (CJK, emoji) keep the tints on the characters they belong to.
     int columnX(QStringView text, int column, int textX) const;
@@ -102,6 +109,7 @@ private:
     int m_highlightLast = -1;
     bool m_oversized = false;
     QString m_findText;
+    Qt::CaseSensitivity m_findSensitivity = Qt::CaseInsensitive;
     QList<qsizetype> m_matches; // offsets of the find text's occurrences in m_document.text
     int m_currentMatch = -1;
     QPushButton *m_saveButton = nullptr;

@@ -13,6 +13,7 @@
 #include "jobprogresswidget.h"
 #include "logdock.h"
 #include "serverdock.h"
+#include "shortcutsdialog.h"
 
 #include <QActionGroup>
 #include <QApplication>
@@ -212,6 +213,10 @@ void MainWindow::createMenus()
     view->addAction(m_logDock->toggleViewAction());
     view->addAction(m_jobDock->toggleViewAction());
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    QAction *shortcuts = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
+    shortcuts->setShortcut(QKeySequence::HelpContents);
+    shortcuts->setObjectName(QStringLiteral("keyboardShortcuts"));
+    help->addSeparator();
     help->addAction(m_aboutAction);
     help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 
@@ -550,6 +555,14 @@ void MainWindow::report(const QString &text, bool error)
     const QString shown = UrlPasswords::mask(text);
     statusBar()->showMessage(shown, error ? 15000 : 5000);
     m_logDock->append(shown, error);
+}
+
+void MainWindow::showShortcuts()
+{
+    auto *dialog = new ShortcutsDialog(menuBar(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setObjectName(QStringLiteral("shortcutsDialog"));
+    dialog->show();
 }
 
 void MainWindow::showAbout()

@@ -72,6 +72,7 @@ private:
     // Asks before an action that ends the running jobs (`what`: "Quit", "Connect"); true: go on.
     bool mayEndJobs(const QString &what);
     void showAbout();
+    void showShortcuts();
     void showWorkers(const QList<ChangeTracking::WorkerBeat> &workers);
     void restoreSettings();
     void saveSettings() const;

@@ -83,6 +83,9 @@ private slots:
     void largeBodyShowsSavePlaceholder();
     void findBarCountsStepsAndWraps();
     void f7SaysWhereItIsAndWhenItWraps();
+    void focusedPaneHasAFrame();
+    void newDocumentKeepsTheCaseOption();
+    void tintsFollowWideCharacters();
 
 private:
     QTemporaryDir m_dir;
@@ -397,6 +400,74 @@ void TestComparePanel::f7SaysWhereItIsAndWhenItWraps()
     QCOMPARE(messages.size(), 2);
     panel.setComparison(comparisonOf(fooBody("bar-1"), fooBody("bar-1")));
     QCOMPARE(panel.differencePosition(), QString());
+}
+
+// The pane with the keyboard focus is framed in the highlight colour; the other is not.
+void TestComparePanel::focusedPaneHasAFrame()
+{
+    ComparePanel panel;
+    panel.resize(900, 600);
+    panel.show();
+    panel.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&panel));
+    panel.setComparison(comparisonOf(fooBody("bar-1"), fooBody("baz-9")));
+    const QColor highlight = panel.palette().color(QPalette::Highlight);
+    const auto framed = [&](JsonView *view) {
+        const QImage image = view->viewport()->grab().toImage();
+        return QColor(image.pixel(1, image.height() / 2)) == highlight && QColor(image.pixel(image.width() - 2, 1)) == highlight;
+    };
+    panel.liveView()->setFocus();
+    QTRY_VERIFY(panel.liveView()->hasFocus());
+    QTRY_VERIFY(framed(panel.liveView()));
+    QVERIFY(!framed(panel.cachedView()));
+    panel.cachedView()->setFocus();
+    QTRY_VERIFY(framed(panel.cachedView()));
+    QVERIFY(!framed(panel.liveView()));
+}
+
+// Find with Case on, then another Foo: its matches are found with Case still on.
+void TestComparePanel::newDocumentKeepsTheCaseOption()
+{
+    ComparePanel panel;
+    panel.resize(900, 600);
+    panel.show();
+    panel.setComparison(comparisonOf(fooBody("bar-1"), fooBody("baz-9")));
+    JsonView *view = panel.cachedView();
+    QCOMPARE(view->setFindText(QStringLiteral("BAZ-"), Qt::CaseSensitive), 0);
+    QCOMPARE(view->setFindText(QStringLiteral("BAZ-"), Qt::CaseInsensitive), 2);
+    view->setFindText(QStringLiteral("BAZ-"), Qt::CaseSensitive);
+    panel.setComparison(comparisonOf(fooBody("bar-2"), fooBody("baz-9")));
+    QCOMPARE(view->findSensitivity(), Qt::CaseSensitive);
+    QCOMPARE(view->matchCount(), 0);
+}
+
+// A match after combining accents and wide characters is tinted where its characters are drawn
+// (by the font's advances), not a column count of average widths further right.
+void TestComparePanel::tintsFollowWideCharacters()
+{
+    ComparePanel panel;
+    panel.resize(900, 600);
+    panel.show();
+    const QByteArray wide = QString::fromUtf16(u"{\"name\":\"e\u0301e\u0301e\u0301e\u0301e\u0301e\u0301\u5bbd\u5bbd zz\",\"bar_set\":[]}").toUtf8();
+    panel.setComparison(comparisonOf(wide, wide));
+    JsonView *view = panel.cachedView();
+    int line = -1;
+    for (int i = 0; i < view->document().lineCount(); ++i) {
+        if (view->document().line(i).contains(u"zz"))
+            line = i;
+    }
+    QVERIFY(line >= 0);
+    const QStringView text = view->document().line(line);
+    const int column = int(text.indexOf(u"zz"));
+    const QFontMetrics metrics(view->font());
+    const int start = view->xOfColumn(line, 0);
+    int spaces = 0;
+    while (text.at(spaces) == QLatin1Char(' '))
+        ++spaces;
+    const int drawn = spaces * metrics.horizontalAdvance(QLatin1Char(' '))
+        + metrics.horizontalAdvance(text.mid(spaces, column - spaces).toString());
+    QVERIFY(qAbs(drawn - column * metrics.horizontalAdvance(QLatin1Char('0'))) > 8); // wide enough to tell
+    QCOMPARE(view->xOfColumn(line, column) - start, drawn);
 }
 
 QTEST_MAIN(TestComparePanel)

@@ -12,6 +12,7 @@
 #include "requestlogpanel.h"
 #include "segmentedline.h"
 #include "serverdock.h"
+#include "shortcutsdialog.h"
 
 #include "cache/cacheservice.h"
 #include "cache/cachestore.h"
@@ -39,6 +40,9 @@
 #include <QScopeGuard>
 #include <QScreen>
 #include <QSettings>
+#include <QMenu>
+#include <QTreeWidget>
+#include <QMenuBar>
 #include <QToolBar>
 #include <QSplitter>
 #include <QValueAxis>
@@ -240,6 +244,7 @@ private slots:
     void rollBackAndForth();
     void jobPanel();
     void smallScreenShowsOneColumn();
+    void shortcutsPageListsTheMenus();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
@@ -1506,6 +1511,45 @@ void TestMainWindow::smallScreenShowsOneColumn()
     QVERIFY(unified->hasDocument());
     window.findChild<QAction *>(QStringLiteral("paneLayout%1").arg(int(ComparePanel::PaneLayout::Automatic)))->trigger();
     QVERIFY(!compare->isUnified());
+}
+
+// Help → Keyboard Shortcuts (F1) lists what the menus bind, read from them.
+void TestMainWindow::shortcutsPageListsTheMenus()
+{
+    MainWindow window;
+    window.show();
+    QAction *help = window.findChild<QAction *>(QStringLiteral("keyboardShortcuts"));
+    QVERIFY(help);
+    QCOMPARE(help->shortcut(), QKeySequence(QKeySequence::HelpContents));
+    help->trigger();
+    auto *dialog = window.findChild<ShortcutsDialog *>(QStringLiteral("shortcutsDialog"));
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->isVisible());
+    QCOMPARE(dialog->shortcutOf(QStringLiteral("Refresh Selected")), QKeySequence(tr("Ctrl+R")).toString(QKeySequence::NativeText));
+    QCOMPARE(dialog->shortcutOf(QStringLiteral("Next Difference")), QStringLiteral("F7"));
+    QCOMPARE(dialog->shortcutOf(QStringLiteral("Roll Back to Previous Entry")),
+             QKeySequence(tr("Ctrl+Shift+Z")).toString(QKeySequence::NativeText));
+    QVERIFY(!dialog->shortcutOf(QStringLiteral("Find in Panes")).isEmpty());
+    QVERIFY(!dialog->shortcutOf(QStringLiteral("Keyboard Shortcuts")).isEmpty());
+    // Every menu action with a shortcut is there.
+    int bound = 0;
+    for (QAction *top : window.menuBar()->actions()) {
+        const std::function<void(QMenu *)> count = [&](QMenu *menu) {
+            for (QAction *action : menu->actions()) {
+                if (action->menu())
+                    count(action->menu());
+                else if (!action->isSeparator() && !action->shortcuts().isEmpty())
+                    ++bound;
+            }
+        };
+        if (top->menu())
+            count(top->menu());
+    }
+    int listed = 0;
+    for (int group = 0; group < dialog->list()->topLevelItemCount() - 1; ++group) // the last: widget keys
+        listed += dialog->list()->topLevelItem(group)->childCount();
+    QVERIFY(bound >= 15);
+    QCOMPARE(listed, bound);
 }
 
 // Connecting elsewhere while the built-in server runs moves it to the new connection, on the same
