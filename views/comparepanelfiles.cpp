@@ -15,7 +15,9 @@
 
 QString ComparePanel::sideName(Side side) const
 {
-    return side == Side::Cached ? tr("cached") : tr("live");
+    if (side == Side::Cached)
+        return tr("cached");
+    return m_comparison && m_comparison->againstPrevious ? tr("previous") : tr("live");
 }
 
 namespace {
@@ -87,13 +89,18 @@ void ComparePanel::setFileChooser(FileChooser chooser)
 
 QString ComparePanel::chooseFile(Side side, Format *format)
 {
-    const QString compact = tr("Compact JSON, the bytes the API sends (*.json)");
+    // Say which bytes "compact" means: a store that keeps parsed JSON (PostgreSQL's jsonb) has no
+    // bytes of its own, so its compact form is the canonical one, not what was written.
+    const bool canonical = side == Side::Cached && m_comparison->storedBytes.isEmpty();
+    const QString compact = canonical ? tr("Compact JSON, canonical: this store keeps parsed JSON, not bytes (*.json)")
+                                      : tr("Compact JSON, byte for byte as stored or sent (*.json)");
     const QString pretty = tr("Pretty-printed JSON, as shown (*.json)");
     QString filter = compact;
-    const QString suggested = QStringLiteral("foo-%1-%2.json")
-                                  .arg(m_comparison->pk)
-                                  .arg(side == Side::Cached ? QStringLiteral("cached") : QStringLiteral("live"));
-    const QString title = side == Side::Cached ? tr("Save Cached Body") : tr("Save Live Body");
+    const QString name = sideName(side);
+    const QString suggested = QStringLiteral("foo-%1-%2.json").arg(m_comparison->pk).arg(name);
+    const QString title = side == Side::Cached ? tr("Save Cached Body")
+                          : name == tr("previous") ? tr("Save Previous Entry")
+                                                   : tr("Save Live Body");
     const QString file = QFileDialog::getSaveFileName(this, title, suggested, compact + QStringLiteral(";;") + pretty,
                                                       &filter);
     *format = filter == pretty ? Format::Pretty : Format::Compact;

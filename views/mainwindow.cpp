@@ -134,6 +134,7 @@ void MainWindow::createActions()
     m_saveCached->setStatusTip(tr("Write the cached body to a file: compact, byte for byte as the store holds it, "
                                   "or pretty-printed"));
     m_saveLive = new QAction(tr("Save &Live Body As…"), this);
+    m_saveLive->setObjectName(QStringLiteral("saveLive"));
     m_saveLive->setShortcut(QKeySequence::Save);
     m_saveLive->setStatusTip(tr("Write the live body to a file: compact, byte for byte as the serializer writes it, "
                                 "or pretty-printed"));
@@ -249,6 +250,11 @@ void MainWindow::connectSignals()
         m_jobDock->raise();
     });
     connect(m_comparePrevious, &QAction::toggled, this, [this](bool on) {
+        // The right side is the previous entry now: its save action says so.
+        m_saveLive->setText(on ? tr("Save &Previous Entry As…") : tr("Save &Live Body As…"));
+        m_saveLive->setStatusTip(on ? tr("Write the previous entry (the one the last refresh replaced) to a file")
+                                    : tr("Write the live body to a file: compact, byte for byte as the serializer "
+                                         "writes it, or pretty-printed"));
         if (!m_session)
             return;
         m_session->documents().setAgainstPrevious(on);

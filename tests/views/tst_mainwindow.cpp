@@ -1615,7 +1615,24 @@ void TestMainWindow::rollBackAndForth()
     QVERIFY(panel->differenceList()->count() > 0);
     QVERIFY2(panel->differenceList()->item(0)->text().contains(QLatin1String("renamed")),
              qPrintable(panel->differenceList()->item(0)->text()));
+    // Saving the right side saves the previous entry, and says so.
+    QAction *saveRight = window.findChild<QAction *>(QStringLiteral("saveLive"));
+    QVERIFY(saveRight);
+    QCOMPARE(saveRight->text(), QStringLiteral("Save &Previous Entry As…"));
+    QString savedAs;
+    panel->setFileChooser([&](ComparePanel::Side, ComparePanel::Format *format) {
+        *format = ComparePanel::Format::Compact;
+        savedAs = m_dir.filePath(QStringLiteral("previous.json"));
+        return savedAs;
+    });
+    saveRight->trigger();
+    QFile saved(savedAs);
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QCOMPARE(saved.readAll(), first);
+    QVERIFY2(window.statusBar()->currentMessage().contains(QLatin1String("previous body of Foo")),
+             qPrintable(window.statusBar()->currentMessage()));
     window.findChild<QAction *>(QStringLiteral("comparePrevious"))->setChecked(false);
+    QCOMPARE(saveRight->text(), QStringLiteral("Save &Live Body As…"));
     QTRY_VERIFY_WITH_TIMEOUT(panel->comparison() && !panel->comparison()->againstPrevious, 15000);
 
     QVERIFY(window.cacheActions()->rollback->isEnabled());
