@@ -21,7 +21,7 @@ int Commands::seed(const QStringList &arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Writes the deterministic demo database: a SQLite file with "
                                                     "Django's schema for the Foo/Bar/Zab/Baz models."));
-    const QCommandLineOption scale(QStringLiteral("scale"), QStringLiteral("small, medium (default) or large."),
+    const QCommandLineOption scale(QStringLiteral("scale"), QStringLiteral("small, medium (default), large or wide (100,000 Foos)."),
                                    QStringLiteral("scale"), QStringLiteral("medium"));
     const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("File to write (default: the demo database)."),
                                  QStringLiteral("file"));

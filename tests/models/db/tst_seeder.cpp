@@ -57,7 +57,14 @@ private slots:
     void scales()
     {
         QCOMPARE(Seeder::scaleNames(), (QStringList { QStringLiteral("small"), QStringLiteral("medium"),
-                                                      QStringLiteral("large") }));
+                                                      QStringLiteral("large"), QStringLiteral("wide") }));
+        // wide: many Foos, sized by the same power law (and the same largest Foo) as medium.
+        const auto medium = *Seeder::scale(QStringLiteral("medium"));
+        const auto wide = *Seeder::scale(QStringLiteral("wide"));
+        QCOMPARE(wide.foos, 100000);
+        QCOMPARE(wide.maxBars, medium.maxBars);
+        QCOMPARE(wide.power, medium.power);
+        QCOMPARE(wide.largestZabs * wide.largestLinks, medium.largestZabs * medium.largestLinks);
         for (const QString &name : Seeder::scaleNames())
             QVERIFY(Seeder::scale(name).ok());
         const auto unknown = Seeder::scale(QStringLiteral("huge"));
