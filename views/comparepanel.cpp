@@ -139,6 +139,7 @@ void ComparePanel::find()
     }
     if (m_unifiedShown && m_find->target() != m_unified)
         m_find->setTarget(m_unified); // the panes are not on screen
+    ensureFindTarget();
     m_find->open();
 }
 
@@ -286,7 +287,20 @@ void ComparePanel::setComparison(const DocumentComparisonPtr &comparison)
     m_differences->setVisible(!f.differences.isEmpty());
     setHasDifferences(!f.differences.isEmpty());
     updatePosition();
+    ensureFindTarget();
     m_find->refresh();
+}
+
+// A side without a document ("Not cached") finds nothing: search the other side instead, or the
+// bar says "No matches" beside a pane full of them.
+void ComparePanel::ensureFindTarget()
+{
+    JsonView *target = m_find->target();
+    if (m_unifiedShown || !target || target->hasDocument())
+        return;
+    JsonView *other = target == m_cached ? m_live : m_cached;
+    if (other->hasDocument())
+        m_find->setTarget(other);
 }
 
 void ComparePanel::setLayoutLimits(qint64 bytes, int lineLength)

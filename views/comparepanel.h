@@ -103,6 +103,7 @@ protected:
 private:
     void showSide(Side side);
     void updatePaneLayout();
+    void ensureFindTarget();
     void showUnified();
     // The unified column's line for a line of one side (-1: none).
     int unifiedLine(int cachedLine, int liveLine) const;

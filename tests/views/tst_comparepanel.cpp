@@ -86,6 +86,7 @@ private slots:
     void focusedPaneHasAFrame();
     void newDocumentKeepsTheCaseOption();
     void tintsFollowWideCharacters();
+    void findSearchesTheSideThereIs();
 
 private:
     QTemporaryDir m_dir;
@@ -468,6 +469,20 @@ void TestComparePanel::tintsFollowWideCharacters()
         + metrics.horizontalAdvance(text.mid(spaces, column - spaces).toString());
     QVERIFY(qAbs(drawn - column * metrics.horizontalAdvance(QLatin1Char('0'))) > 8); // wide enough to tell
     QCOMPARE(view->xOfColumn(line, column) - start, drawn);
+}
+
+// Not cached: the find bar searches the Live pane, never "No matches" beside a pane full of them.
+void TestComparePanel::findSearchesTheSideThereIs()
+{
+    ComparePanel panel;
+    panel.resize(900, 600);
+    panel.show();
+    panel.setComparison(comparisonOf(QByteArray(), fooBody("baz-9")));
+    QVERIFY(!panel.cachedView()->hasDocument());
+    panel.find();
+    QCOMPARE(panel.findBar()->target(), panel.liveView());
+    QTest::keyClicks(panel.findBar()->edit(), QStringLiteral("baz-"));
+    QCOMPARE(panel.findBar()->countText(), QStringLiteral("1 of 3"));
 }
 
 QTEST_MAIN(TestComparePanel)
