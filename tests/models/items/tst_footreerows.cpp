@@ -32,6 +32,21 @@ QList<qint64> integers(Database &database, const QString &sql)
     return out;
 }
 
+// A fresh status for every loaded Foo row, each with its own digest.
+QList<EntryStatus> freshStatuses(const FooTreeModel &model)
+{
+    QList<EntryStatus> statuses;
+    for (int row = 0; row < model.rowCount(); ++row) {
+        EntryStatus status;
+        status.pk = model.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        status.state = EntryState::Fresh;
+        status.reason = QStringLiteral("no tracked change");
+        status.digest = "digest-" + QByteArray::number(status.pk);
+        statuses << status;
+    }
+    return statuses;
+}
+
 } // namespace
 
 class TestFooTreeRows : public QObject {
@@ -261,15 +276,7 @@ void TestFooTreeRows::neverShownFresherThanKnown()
     model.setDatabase(demo.config);
     QVERIFY(waitUntilIdle(model));
     QVERIFY(model.rowCount() >= 2);
-    QList<EntryStatus> statuses;
-    for (int row = 0; row < model.rowCount(); ++row) {
-        EntryStatus status;
-        status.pk = model.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
-        status.state = EntryState::Fresh;
-        status.reason = QStringLiteral("no tracked change");
-        status.digest = "digest-" + QByteArray::number(status.pk);
-        statuses << status;
-    }
+    QList<EntryStatus> statuses = freshStatuses(model);
     model.updateStates(statuses);
     const qint64 pk = statuses[0].pk;
     const qint64 other = statuses[1].pk;
@@ -341,15 +348,7 @@ void TestFooTreeRows::statesAreTheLastWholeRead()
     QVERIFY(model.rowCount() >= 3);
     const QModelIndex firstState = model.index(0, FooTreeModel::StateColumn);
     QVERIFY(!firstState.data(FooTreeModel::StateRole).isValid()); // not read yet: no state shown
-    QList<EntryStatus> statuses;
-    for (int row = 0; row < model.rowCount(); ++row) {
-        EntryStatus status;
-        status.pk = model.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
-        status.state = EntryState::Fresh;
-        status.reason = QStringLiteral("no tracked change");
-        status.digest = "digest-" + QByteArray::number(status.pk);
-        statuses << status;
-    }
+    QList<EntryStatus> statuses = freshStatuses(model);
     model.updateStates(statuses);
     const auto state = [&](qint64 foo) { return model.fooIndex(foo).data(FooTreeModel::StateRole); };
     const qint64 gone = statuses.takeLast().pk;
@@ -398,13 +397,9 @@ void TestFooTreeRows::heldRowsStayUnderTheFilter()
     FooFilterProxyModel proxy;
     QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
     proxy.setSourceModel(&model);
-    QList<EntryStatus> statuses;
-    for (int row = 0; row < model.rowCount(); ++row) {
-        EntryStatus status;
-        status.pk = model.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
-        status.state = row < 3 ? EntryState::Stale : EntryState::Fresh;
-        statuses << status;
-    }
+    QList<EntryStatus> statuses = freshStatuses(model);
+    for (int row = 0; row < 3; ++row)
+        statuses[row].state = EntryState::Stale;
     model.updateStates(statuses);
     proxy.setStateFilter({ EntryState::Stale });
     QCOMPARE(proxy.rowCount(), 3);
