@@ -2,6 +2,7 @@
 
 #include "json/jsonvalue.h"
 
+#include <QCryptographicHash>
 #include <QLoggingCategory>
 #include <QObject>
 #include <QSet>
@@ -798,6 +799,7 @@ Status RedisStore::put(const EntryPtr &entry)
                          "gzip", entry->gzip,
                          "digest", entry->digest,
                          "seal", seal,
+                         "body_sha1", QCryptographicHash::hash(entry->body, QCryptographicHash::Sha1).toHex(),
                          "cached_at", isoUtc(entry->cachedAt).toLatin1(),
                          "version", QByteArray::number(entry->serializerVersion),
                          "built_by", entry->builtBy.toUtf8(),
@@ -895,7 +897,17 @@ namespace {
 
 // From the replies to TYPE, HMGET digest cached_at version change_position, HSTRLEN body, STRLEN.
 // The two that do not fit the key's type answered WRONGTYPE: that costs less than a second round trip.
-std::optional<EntryInfo> infoOf(qint64 pk, const Reply *const replies[4])
+// Whether the body field is still the one put() wrote, checked on the server so no body crosses
+// the network: 1 yes, 0 no (HSET behind our back), -1 no hash, -2 no body_sha1 (an older layout).
+const QByteArray bodyCheckScript = QByteArrayLiteral(
+    "if redis.call('TYPE', KEYS[1])['ok'] ~= 'hash' then return -1 end\n"
+    "local want = redis.call('HGET', KEYS[1], 'body_sha1')\n"
+    "if not want then return -2 end\n"
+    "local body = redis.call('HGET', KEYS[1], 'body')\n"
+    "if body and redis.sha1hex(body) == want then return 1 end\n"
+    "return 0\n");
+
+std::optional<EntryInfo> infoOf(qint64 pk, const Reply *const replies[5])
 {
     const QByteArray type = text(replies[0]);
     if (type == "none")
@@ -911,7 +923,11 @@ std::optional<EntryInfo> infoOf(qint64 pk, const Reply *const replies[4])
         bool number = false;
         const qint64 position = text(fields->at(3)).toLongLong(&number);
         info.changePosition = number ? position : -1;
-        info.foreign = info.digest.isEmpty() || (!info.cachedAt.isValid() && info.serializerVersion == 0);
+        // A body set behind our back is foreign at once. A hash without body_sha1 (written before
+        // it existed, or by someone following the layout) is judged as before, by its metadata;
+        // get() checks its seal or digest.
+        const bool bodyOurs = replies[4]->type == REDIS_REPLY_INTEGER && (replies[4]->integer == 1 || replies[4]->integer == -2);
+        info.foreign = !bodyOurs || info.digest.isEmpty() || (!info.cachedAt.isValid() && info.serializerVersion == 0);
         if (info.size == 0)
             info.problem = QObject::tr("the hash has no body field");
     } else if (type == "string") {
@@ -939,24 +955,28 @@ QByteArray globEscaped(const QByteArray &text)
 
 } // namespace
 
-// Metadata of one SCAN page's keys, in one pipeline of four commands per key.
+// Metadata of one SCAN page's keys, in one pipeline of five commands per key (the last checks the
+// body on the server).
 Result<QList<EntryInfo>> RedisStore::Private::describe(const QList<std::pair<qint64, QByteArray>> &keys)
 {
     std::vector<Command> commands;
-    commands.reserve(size_t(keys.size()) * 4);
+    constexpr size_t perKey = 5;
+    commands.reserve(size_t(keys.size()) * perKey);
     for (const auto &[pk, key] : keys) {
         commands.push_back({ "TYPE", key });
         commands.push_back({ "HMGET", key, "digest", "cached_at", "version", "change_position" });
         commands.push_back({ "HSTRLEN", key, "body" });
         commands.push_back({ "STRLEN", key });
+        commands.push_back({ "EVAL", bodyCheckScript, "1", key });
     }
     auto replies = pipeline(commands);
     if (!replies)
         return replies.error();
     QList<EntryInfo> infos;
     for (qsizetype i = 0; i < keys.size(); ++i) {
-        const Reply *const ofKey[4] = { (*replies)[size_t(i) * 4].get(), (*replies)[size_t(i) * 4 + 1].get(),
-                                        (*replies)[size_t(i) * 4 + 2].get(), (*replies)[size_t(i) * 4 + 3].get() };
+        const Reply *ofKey[perKey];
+        for (size_t j = 0; j < perKey; ++j)
+            ofKey[j] = (*replies)[size_t(i) * perKey + j].get();
         if (auto info = infoOf(keys[i].first, ofKey))
             infos << *info;
     }

@@ -518,6 +518,16 @@ void TestRedisStore::foreignHash()
     QVERIFY2(read && *read, qPrintable(why(read)));
     QVERIFY((*read)->foreign);
     COMPARE_BODIES((*read)->body, QByteArray("{\"name\":\"edited\",\"bar_set\":[]}"));
+    // list() says so too, without reading the body: the server checks it against body_sha1. An
+    // entry nobody touched is not foreign.
+    QVERIFY(store->put(makeEntry(8, fooBody(8), ourMetadata())).ok());
+    const auto listed = store->list();
+    QVERIFY2(listed, qPrintable(why(listed)));
+    QHash<qint64, bool> foreign;
+    for (const EntryInfo &info : *listed)
+        foreign.insert(info.pk, info.foreign);
+    QCOMPARE(foreign.value(9, false), true);
+    QCOMPARE(foreign.value(8, true), false);
     const auto stored = store->storedBytes(9);
     QVERIFY2(stored && *stored, qPrintable(why(stored)));
     QCOMPARE(**stored, QByteArray("{\"bar_set\":[],\"name\":\"edited\"}"));
