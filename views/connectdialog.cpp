@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QVBoxLayout>
@@ -41,35 +42,30 @@ ConnectDialog::ConnectDialog(const QString &demoDatabase, QWidget *parent)
         setSpec(demo);
     }
     updateStoreFields();
+    refreshRecent();
     createHint();
 }
 
-// First start: nothing recent and no demo file. Say how to get one instead of an empty form.
+// First start: nothing recent and no demo file. Offer to write one instead of an empty form (the
+// hint sits above the form, so the form is "below").
 void ConnectDialog::createHint()
 {
     if (!recentConnections().isEmpty() || (!m_demoDatabase.isEmpty() && QFileInfo::exists(m_demoDatabase)))
         return;
-    QString text = tr("No demo database yet: run <code>preserve seed</code> (or <code>./dev run</code> in a "
-                      "source tree) to write one");
-    text += m_demoDatabase.isEmpty()
-        ? tr(", or choose a Django database above.")
-        : tr(" to <code>%1</code>; it is offered here then. Or choose a Django database above.")
+    const QString text = m_demoDatabase.isEmpty()
+        ? tr("No demo database yet: run <code>preserve seed</code> to write one, or choose a Django database below.")
+        : tr("No demo database yet. Create Demo Database writes one to <code>%1</code> (as <code>preserve seed</code> "
+             "does, in a few seconds) and connects to it; or choose a Django database below.")
               .arg(QDir::toNativeSeparators(m_demoDatabase).toHtmlEscaped());
     m_hint->setText(text);
     m_hint->show();
+    m_createDemo->setVisible(!m_demoDatabase.isEmpty());
 }
 
 void ConnectDialog::createWidgets()
 {
     m_recent = new QComboBox(this);
-    m_recent->addItem(tr("Choose a recent connection…"));
-    for (const ConnectionSpec &spec : recentConnections())
-        m_recent->addItem(spec.displayName(), spec.toVariant());
-    if (!m_demoDatabase.isEmpty() && QFileInfo::exists(m_demoDatabase)) {
-        ConnectionSpec demo;
-        demo.database = m_demoDatabase;
-        m_recent->addItem(tr("Demo database (%1)").arg(m_demoDatabase), demo.toVariant());
-    }
+    m_recent->setObjectName(QStringLiteral("recent"));
     m_database = new QLineEdit(this);
     m_database->setPlaceholderText(tr("/path/to/db.sqlite3 or postgresql://user:password@host:5432/dbname"));
     m_database->setMinimumWidth(420);
@@ -96,8 +92,24 @@ void ConnectDialog::createWidgets()
     m_hint->setTextFormat(Qt::RichText);
     m_hint->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_hint->hide();
+    m_createDemo = new QPushButton(tr("Create Demo Database"), this);
+    m_createDemo->setObjectName(QStringLiteral("createDemo"));
+    m_createDemo->hide();
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Connect"));
+    m_busyText = new QLabel(this);
+    m_busyText->setObjectName(QStringLiteral("busyText"));
+    auto *busyBar = new QProgressBar(this);
+    busyBar->setRange(0, 0); // busy: no end known
+    busyBar->setMaximumHeight(12);
+    busyBar->setTextVisible(false);
+    m_busyRow = new QWidget(this);
+    m_busyRow->setObjectName(QStringLiteral("busy"));
+    auto *busyLayout = new QHBoxLayout(m_busyRow);
+    busyLayout->setContentsMargins(0, 0, 0, 0);
+    busyLayout->addWidget(m_busyText, 1);
+    busyLayout->addWidget(busyBar, 1);
+    m_busyRow->hide();
 
     auto *form = new QFormLayout;
     form->addRow(tr("&Recent:"), m_recent);
@@ -110,17 +122,25 @@ void ConnectDialog::createWidgets()
     form->addRow(tr("Redis &URL:"), m_redisUrl);
     form->addRow(tr("Key &prefix:"), m_redisPrefix);
     form->addRow(QString(), m_readOnly);
+    m_form = new QWidget(this);
+    m_form->setLayout(form);
+    form->setContentsMargins(0, 0, 0, 0);
+    auto *hintRow = new QHBoxLayout;
+    hintRow->addWidget(m_hint, 1);
+    hintRow->addWidget(m_createDemo, 0, Qt::AlignTop);
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(m_hint);
-    layout->addLayout(form);
+    layout->addLayout(hintRow);
+    layout->addWidget(m_form);
     layout->addWidget(m_error);
+    layout->addWidget(m_busyRow);
     layout->addWidget(m_buttons);
 }
 
 void ConnectDialog::connectSignals()
 {
     connect(m_buttons, &QDialogButtonBox::accepted, this, &ConnectDialog::requestConnection);
-    connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &ConnectDialog::reject);
+    connect(m_createDemo, &QPushButton::clicked, this, &ConnectDialog::createDemoRequested);
     connect(m_store, &QComboBox::currentIndexChanged, this, &ConnectDialog::updateStoreFields);
     // Typed passwords are masked once the field is left (or Enter pressed); spec() restores them.
     connect(m_database, &QLineEdit::editingFinished, this,
@@ -185,17 +205,61 @@ void ConnectDialog::requestConnection()
         connectionFailed(config.error().message);
         return;
     }
-    m_buttons->setEnabled(false);
-    setCursor(Qt::BusyCursor);
     emit connectRequested(current);
+}
+
+void ConnectDialog::connectNow()
+{
+    requestConnection();
 }
 
 void ConnectDialog::connectionFailed(const QString &message)
 {
-    m_buttons->setEnabled(true);
-    unsetCursor();
+    setBusy(QString());
     m_error->setText(UrlPasswords::mask(message));
-    m_error->show();
+    m_error->setVisible(!message.isEmpty());
+}
+
+void ConnectDialog::setBusy(const QString &text)
+{
+    m_busy = !text.isEmpty();
+    m_busyText->setText(text);
+    m_busyRow->setVisible(m_busy);
+    m_form->setEnabled(!m_busy);
+    m_createDemo->setEnabled(!m_busy);
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!m_busy);
+    if (m_busy) {
+        m_error->hide();
+        setCursor(Qt::BusyCursor);
+    } else {
+        unsetCursor();
+    }
+}
+
+void ConnectDialog::reject()
+{
+    if (m_busy) {
+        emit cancelRequested();
+        return;
+    }
+    QDialog::reject();
+}
+
+void ConnectDialog::refreshRecent()
+{
+    m_recent->clear();
+    m_recent->addItem(tr("Choose a recent connection…"));
+    for (const ConnectionSpec &spec : recentConnections())
+        m_recent->addItem(spec.displayName(), spec.toVariant());
+    if (!m_demoDatabase.isEmpty() && QFileInfo::exists(m_demoDatabase)) {
+        ConnectionSpec demo;
+        demo.database = m_demoDatabase;
+        m_recent->addItem(tr("Demo database (%1)").arg(m_demoDatabase), demo.toVariant());
+    }
+    if (m_hint->isVisible() && (!recentConnections().isEmpty() || QFileInfo::exists(m_demoDatabase))) {
+        m_hint->hide(); // written or connected since: nothing to offer any more
+        m_createDemo->hide();
+    }
 }
 
 QList<ConnectionSpec> ConnectDialog::recentConnections()
@@ -205,6 +269,11 @@ QList<ConnectionSpec> ConnectDialog::recentConnections()
     for (const QVariant &entry : list)
         result << ConnectionSpec::fromVariant(entry.toMap());
     return result;
+}
+
+void ConnectDialog::clearRecent()
+{
+    QSettings(settingsOrganization, settingsApplication).remove(recentKey);
 }
 
 void ConnectDialog::remember(const ConnectionSpec &spec)

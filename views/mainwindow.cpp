@@ -20,6 +20,10 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QLabel>
+#include <QMenu>
+#include <QToolButton>
+#include <QProgressBar>
+#include <QHBoxLayout>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QScreen>
@@ -93,10 +97,28 @@ void MainWindow::createWidgets()
     m_workersLabel->setObjectName(QStringLiteral("workersLabel"));
     m_statesLabel = new QLabel(this);
     m_statesLabel->setObjectName(QStringLiteral("statesLabel"));
+    // While a connection is tried: a busy bar and Cancel (the attempt may come from --db, not the dialog).
+    m_connectingBar = new QWidget(this);
+    m_connectingBar->setObjectName(QStringLiteral("connecting"));
+    auto *busy = new QProgressBar(m_connectingBar);
+    busy->setRange(0, 0);
+    busy->setMaximumSize(80, 14);
+    busy->setTextVisible(false);
+    auto *cancelConnect = new QToolButton(m_connectingBar);
+    cancelConnect->setText(tr("Cancel"));
+    cancelConnect->setObjectName(QStringLiteral("cancelConnecting"));
+    cancelConnect->setToolTip(tr("Stop trying this connection: the current one stays"));
+    connect(cancelConnect, &QToolButton::clicked, this, &MainWindow::cancelConnecting);
+    auto *connectingLayout = new QHBoxLayout(m_connectingBar);
+    connectingLayout->setContentsMargins(0, 0, 0, 0);
+    connectingLayout->addWidget(busy);
+    connectingLayout->addWidget(cancelConnect);
+    m_connectingBar->hide();
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_statesLabel);
     statusBar()->addPermanentWidget(m_workersLabel);
     statusBar()->addPermanentWidget(m_connectionLabel);
+    statusBar()->addPermanentWidget(m_connectingBar);
     m_cacheActions = new CacheActions(this, m_jobs);
     m_cacheActions->setSelectionSource([this] { return m_browser->selectedFooIds(); });
     m_statusDelay.setSingleShot(true);
@@ -189,6 +211,9 @@ void MainWindow::createMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_connectAction);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    m_recentMenu->setObjectName(QStringLiteral("recentMenu"));
+    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
     file->addAction(m_reloadAction);
     file->addSeparator();
     file->addAction(m_quitAction);
@@ -324,28 +349,90 @@ void MainWindow::connectSignals()
 
 void MainWindow::openConnection(const ConnectionSpec &spec)
 {
+    tryConnection(spec, false);
+}
+
+// One attempt at a time: a newer one, or Cancel, makes the answer of an older one arrive to
+// nobody (the attempt number no longer matches), so a cancelled connection is never adopted.
+void MainWindow::tryConnection(const ConnectionSpec &spec, bool fromDialog)
+{
+    const auto fail = [this, fromDialog](const QString &text, const QString &why) {
+        report(text, true);
+        emit connectionFailed(text);
+        if (fromDialog)
+            m_connectDialog->connectionFailed(why);
+    };
     const auto config = spec.cacheConfig();
-    if (!config) {
-        report(config.error().message, true);
-        emit connectionFailed(config.error().message);
-        return;
-    }
-    if (!mayEndJobs(tr("Connect to %1").arg(spec.displayName()))) {
-        emit connectionFailed(tr("kept the current connection: its jobs are still running"));
-        return;
-    }
-    m_connectionLabel->setText(tr("Connecting to %1…").arg(spec.displayName()));
-    ConsoleSession::probe(*config, this, [this, spec, config = *config](const Status &status) {
+    if (!config)
+        return fail(config.error().message, config.error().message);
+    if (!mayEndJobs(tr("Connect to %1").arg(spec.displayName())))
+        return fail(tr("Kept the current connection: its jobs are still running"), tr("Kept the current connection: its jobs are still running."));
+    const quint64 attempt = ++m_attempt;
+    setConnecting(spec.displayName());
+    ConsoleSession::probe(*config, this, [this, spec, fromDialog, attempt, config = *config](const Status &status) {
+        if (attempt != m_attempt) {
+            report(tr("%1 answered after that attempt was cancelled or replaced: not used").arg(spec.displayName()), false);
+            return;
+        }
+        setConnecting(QString());
         if (status) {
+            if (fromDialog) {
+                m_connectDialog->connectionFailed(QString());
+                m_connectDialog->accept();
+            }
             adopt(spec, config);
             return;
         }
         const QString text = tr("Cannot connect to %1: %2").arg(spec.displayName(), status.error().message);
-        m_connectionLabel->setText(m_session ? m_session->spec().displayName() : tr("Not connected"));
         report(text, true);
         emit connectionFailed(text);
-        showConnectDialog(status.error().message);
-        m_connectDialog->setSpec(spec);
+        if (!fromDialog) {
+            showConnectDialog(status.error().message);
+            m_connectDialog->setSpec(spec);
+        } else {
+            m_connectDialog->connectionFailed(status.error().message);
+        }
+    });
+}
+
+void MainWindow::cancelConnecting()
+{
+    if (m_connecting.isEmpty())
+        return;
+    ++m_attempt;
+    report(tr("Connecting to %1 cancelled").arg(m_connecting), false);
+    setConnecting(QString());
+    emit connectionFailed(tr("cancelled"));
+}
+
+// "Connecting to X…" in the status bar with a busy bar and Cancel, and in the dialog; empty: done.
+void MainWindow::setConnecting(const QString &name)
+{
+    m_connecting = name;
+    m_connectingBar->setVisible(!name.isEmpty());
+    m_connectionLabel->setText(!name.isEmpty() ? tr("Connecting to %1…").arg(name)
+                               : m_session     ? m_session->spec().displayName()
+                                               : tr("Not connected"));
+    if (m_connectDialog)
+        m_connectDialog->setBusy(name.isEmpty() ? QString() : tr("Connecting to %1…").arg(name));
+}
+
+void MainWindow::createDemo()
+{
+    m_connectDialog->setBusy(tr("Writing the demo database…"));
+    report(tr("Writing the demo database to %1").arg(m_demoDatabase), false);
+    ConsoleSession::createDemo(m_demoDatabase, this, [this](const Status &written) {
+        if (!written) {
+            report(tr("Cannot write the demo database: %1").arg(written.error().message), true);
+            m_connectDialog->connectionFailed(written.error().message);
+            return;
+        }
+        ConnectionSpec demo;
+        demo.database = m_demoDatabase;
+        m_connectDialog->setBusy(QString());
+        m_connectDialog->refreshRecent();
+        m_connectDialog->setSpec(demo);
+        m_connectDialog->connectNow();
     });
 }
 
@@ -353,22 +440,30 @@ void MainWindow::showConnectDialog(const QString &error)
 {
     if (!m_connectDialog) {
         m_connectDialog = new ConnectDialog(m_demoDatabase, this);
-        connect(m_connectDialog, &ConnectDialog::connectRequested, this, [this](const ConnectionSpec &spec) {
-            const auto config = spec.cacheConfig();
-            ConsoleSession::probe(*config, m_connectDialog, [this, spec, config = *config](const Status &status) {
-                if (!status) {
-                    m_connectDialog->connectionFailed(status.error().message);
-                    return;
-                }
-                m_connectDialog->connectionFailed(QString());
-                m_connectDialog->accept();
-                adopt(spec, config);
-            });
-        });
+        connect(m_connectDialog, &ConnectDialog::connectRequested, this,
+                [this](const ConnectionSpec &spec) { tryConnection(spec, true); });
+        connect(m_connectDialog, &ConnectDialog::cancelRequested, this, &MainWindow::cancelConnecting);
+        connect(m_connectDialog, &ConnectDialog::createDemoRequested, this, &MainWindow::createDemo);
     }
+    m_connectDialog->refreshRecent();
     if (!error.isEmpty())
         m_connectDialog->connectionFailed(error);
+    m_connectDialog->setBusy(m_connecting.isEmpty() ? QString() : tr("Connecting to %1…").arg(m_connecting));
     m_connectDialog->open();
+}
+
+// File → Open Recent: the last connections, newest first, read when the menu opens.
+void MainWindow::fillRecentMenu()
+{
+    m_recentMenu->clear();
+    const QList<ConnectionSpec> recent = ConnectDialog::recentConnections();
+    for (const ConnectionSpec &spec : recent)
+        m_recentMenu->addAction(spec.displayName(), this, [this, spec] { openConnection(spec); });
+    if (recent.isEmpty())
+        m_recentMenu->addAction(tr("No recent connections"))->setEnabled(false);
+    m_recentMenu->addSeparator();
+    QAction *clear = m_recentMenu->addAction(tr("&Clear Recent"), this, [] { ConnectDialog::clearRecent(); });
+    clear->setEnabled(!recent.isEmpty());
 }
 
 void MainWindow::adopt(const ConnectionSpec &spec, const CacheConfig &config)

@@ -17,6 +17,7 @@ class JobListModel;
 class JobProgressWidget;
 class LogDock;
 class QActionGroup;
+class QMenu;
 class QLabel;
 class ServerDock;
 
@@ -61,6 +62,11 @@ private:
     void createWidgets();
     void connectSignals();
     void adopt(const ConnectionSpec &spec, const CacheConfig &config);
+    void tryConnection(const ConnectionSpec &spec, bool fromDialog);
+    void cancelConnecting();
+    void setConnecting(const QString &name);
+    void createDemo();
+    void fillRecentMenu();
     void connectSession();
     void currentFooChanged(qint64 fooId, const QString &name, const QString &path);
     void showNoFoo();
@@ -91,6 +97,10 @@ private:
     QLabel *m_statesLabel = nullptr;
     QLabel *m_workersLabel = nullptr; // the keep-fresh workers on the database (heartbeats)
     ConnectDialog *m_connectDialog = nullptr;
+    QMenu *m_recentMenu = nullptr;    // File → Open Recent
+    QWidget *m_connectingBar = nullptr; // status bar: busy and Cancel while a connection is tried
+    quint64 m_attempt = 0;            // the connection attempt whose answer counts
+    QString m_connecting;             // its name while it is tried; empty: none
     QAction *m_connectAction = nullptr;
     QAction *m_reloadAction = nullptr;
     QAction *m_quitAction = nullptr;

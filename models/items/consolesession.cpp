@@ -4,10 +4,13 @@
 #include "cache/freshnessworker.h"
 #include "cache/storeconfig.h"
 #include "db/database.h"
+#include "db/seeder.h"
 #include "items/documentloader.h"
 #include "items/statusloader.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLoggingCategory>
 #include <QFuture>
 #include <QFutureWatcher>
@@ -214,20 +217,18 @@ void ConsoleSession::statesMayHaveChanged()
         m_statusThrottle.start();
 }
 
-void ConsoleSession::probe(const CacheConfig &config, QObject *context, std::function<void(const Status &)> done)
+namespace {
+
+// Runs `work` on a worker; its error text (empty: fine) travels through a QFuture to a watcher
+// owned by the context, so the worker never touches a QObject and a context destroyed first simply
+// never hears back.
+void runInBackground(std::function<QString()> work, QObject *context, std::function<void(const Status &)> done)
 {
-    // The error text (empty: fine) travels through a QFuture to a watcher owned by the context, so
-    // the worker never touches a QObject and a context destroyed first simply never hears back.
     auto promise = std::make_shared<QPromise<QString>>();
     QFuture<QString> future = promise->future();
     promise->start();
-    QThreadPool::globalInstance()->start([config, promise] {
-        QString error;
-        if (auto database = Database::open(config.database); !database)
-            error = database.error().message;
-        else if (auto store = openStore(config.store, config.database); !store)
-            error = store.error().message;
-        promise->addResult(error);
+    QThreadPool::globalInstance()->start([work = std::move(work), promise] {
+        promise->addResult(work());
         promise->finish();
     });
     auto *watcher = new QFutureWatcher<QString>(context);
@@ -237,6 +238,30 @@ void ConsoleSession::probe(const CacheConfig &config, QObject *context, std::fun
         done(error.isEmpty() ? success() : Status(Error::unavailable(error)));
     });
     watcher->setFuture(future);
+}
+
+} // namespace
+
+void ConsoleSession::probe(const CacheConfig &config, QObject *context, std::function<void(const Status &)> done)
+{
+    const auto open = [config]() -> QString {
+        if (auto database = Database::open(config.database); !database)
+            return database.error().message;
+        if (auto store = openStore(config.store, config.database); !store)
+            return store.error().message;
+        return {};
+    };
+    runInBackground(open, context, std::move(done));
+}
+
+void ConsoleSession::createDemo(const QString &path, QObject *context, std::function<void(const Status &)> done)
+{
+    const auto write = [path]() -> QString {
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        const auto written = Seeder::write(path, *Seeder::scale(QStringLiteral("medium")), QStringLiteral("api"));
+        return written ? QString() : written.error().message;
+    };
+    runInBackground(write, context, std::move(done));
 }
 
 Result<quint16> ConsoleSession::startServer(HttpServerOptions options, const QString &tokenFile)

@@ -51,6 +51,9 @@ public:
     // Opens the database (schema checked) and the store on a worker, so a refused or slow server
     // never freezes the window. `done` runs on `context`'s thread, unless it is gone by then.
     static void probe(const CacheConfig &config, QObject *context, std::function<void(const Status &)> done);
+    // Writes the demo database to `path` (what `preserve seed` does, at its default scale) on a
+    // worker; `done` as for probe().
+    static void createDemo(const QString &path, QObject *context, std::function<void(const Status &)> done);
 
     const ConnectionSpec &spec() const { return m_spec; }
     bool isReadOnly() const { return m_spec.readOnly; }

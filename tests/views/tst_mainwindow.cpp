@@ -40,6 +40,8 @@
 #include <QScopeGuard>
 #include <QScreen>
 #include <QSettings>
+#include <QHostAddress>
+#include <QTcpServer>
 #include <QMenu>
 #include <QTreeWidget>
 #include <QMenuBar>
@@ -245,6 +247,9 @@ private slots:
     void jobPanel();
     void smallScreenShowsOneColumn();
     void shortcutsPageListsTheMenus();
+    void connectingCanBeCancelled();
+    void recentConnectionsAtOnce();
+    void firstStartCreatesTheDemo();
 
 private:
     // Opens `database` in `window` and waits for the tree and its states.
@@ -1550,6 +1555,108 @@ void TestMainWindow::shortcutsPageListsTheMenus()
         listed += dialog->list()->topLevelItem(group)->childCount();
     QVERIFY(bound >= 15);
     QCOMPARE(listed, bound);
+}
+
+// A PostgreSQL server that accepts and never answers: libpq waits its connect_timeout (5 s). Cancel
+// (status bar, or the dialog's Cancel) ends the wait at once, keeps the current connection, and
+// the late answer is logged and never adopted.
+void TestMainWindow::connectingCanBeCancelled()
+{
+    QTcpServer silent;
+    QVERIFY(silent.listen(QHostAddress::LocalHost));
+    MainWindow window;
+    window.show();
+    open(window, m_small);
+    ConnectionSpec hung;
+    hung.database = QStringLiteral("postgresql://user:secret@127.0.0.1:%1/db").arg(silent.serverPort());
+    QSignalSpy connected(&window, &MainWindow::connected);
+    window.openConnection(hung);
+    auto *busy = window.findChild<QWidget *>(QStringLiteral("connecting"));
+    QVERIFY(busy && busy->isVisible());
+    QTest::mouseClick(window.findChild<QToolButton *>(QStringLiteral("cancelConnecting")), Qt::LeftButton);
+    QVERIFY(!busy->isVisible());
+    QVERIFY2(window.logDock()->text().contains(QStringLiteral("Connecting to ")), qPrintable(window.logDock()->text()));
+    QVERIFY(window.logDock()->text().contains(QStringLiteral("cancelled")));
+    QVERIFY(!window.logDock()->text().contains(QStringLiteral("secret")));
+
+    // The same from the dialog: busy while trying, Cancel abandons it and the dialog stays.
+    window.showConnectDialog();
+    auto *dialog = window.findChild<ConnectDialog *>();
+    QVERIFY(dialog);
+    dialog->setSpec(hung);
+    dialog->connectNow();
+    QVERIFY(dialog->isBusy());
+    QVERIFY(dialog->findChild<QWidget *>(QStringLiteral("busy"))->isVisible());
+    dialog->reject(); // Cancel
+    QVERIFY(!dialog->isBusy());
+    QVERIFY(dialog->isVisible());
+    dialog->QDialog::reject();
+    // Both late answers arrive (after libpq's timeout) and are dropped.
+    QTRY_COMPARE_WITH_TIMEOUT(window.logDock()->text().count(QStringLiteral("answered after that attempt was cancelled")), 2, 20000);
+    QCOMPARE(connected.size(), 0);
+    QCOMPARE(window.session()->spec().database, m_small);
+}
+
+// After a connection, File → Open Recent and the dialog's Recent list have it first, at once;
+// choosing an entry connects to it; Clear Recent empties the list.
+void TestMainWindow::recentConnectionsAtOnce()
+{
+    ConnectDialog::clearRecent();
+    const QString other = copyOfSmall(QStringLiteral("recent.sqlite3"));
+    QVERIFY(!other.isEmpty());
+    MainWindow window;
+    window.show();
+    open(window, m_small);
+    open(window, other);
+    auto *menu = window.findChild<QMenu *>(QStringLiteral("recentMenu"));
+    QVERIFY(menu);
+    emit menu->aboutToShow();
+    QList<QAction *> actions = menu->actions();
+    QVERIFY(actions.size() >= 4); // two connections, a separator, Clear Recent
+    ConnectionSpec small;
+    small.database = m_small;
+    ConnectionSpec recent;
+    recent.database = other;
+    QCOMPARE(actions[0]->text(), recent.displayName());
+    QCOMPARE(actions[1]->text(), small.displayName());
+    window.showConnectDialog();
+    auto *combo = window.findChild<ConnectDialog *>()->findChild<QComboBox *>(QStringLiteral("recent"));
+    QVERIFY(combo->count() >= 3);
+    QCOMPARE(combo->itemText(1), recent.displayName());
+    window.findChild<ConnectDialog *>()->QDialog::reject();
+    QSignalSpy connected(&window, &MainWindow::connected);
+    actions[1]->trigger();
+    QVERIFY(connected.wait(15000));
+    QCOMPARE(window.session()->spec().database, m_small);
+    emit menu->aboutToShow();
+    menu->actions().constLast()->trigger(); // Clear Recent
+    QVERIFY(ConnectDialog::recentConnections().isEmpty());
+}
+
+// First start, no demo database: the dialog offers Create Demo Database, which writes it (as
+// `preserve seed` does) without blocking the window, then connects to it.
+void TestMainWindow::firstStartCreatesTheDemo()
+{
+    ConnectDialog::clearRecent();
+    const QString demo = m_dir.filePath(QStringLiteral("first/start/demo.sqlite3"));
+    MainWindow window(demo);
+    window.show();
+    window.showConnectDialog();
+    auto *dialog = window.findChild<ConnectDialog *>();
+    QVERIFY(dialog);
+    QPushButton *create = dialog->createDemoButton();
+    QVERIFY(create->isVisible());
+    auto *hint = dialog->findChild<QLabel *>(QStringLiteral("hint"));
+    QVERIFY2(hint->text().contains(QStringLiteral("below")) && !hint->text().contains(QStringLiteral("above")),
+             qPrintable(hint->text()));
+    QSignalSpy connected(&window, &MainWindow::connected);
+    QTest::mouseClick(create, Qt::LeftButton);
+    QVERIFY(dialog->isBusy()); // writing, on a worker
+    QVERIFY(connected.wait(60000));
+    QVERIFY(QFile::exists(demo));
+    QCOMPARE(window.session()->spec().database, demo);
+    QVERIFY(!dialog->isVisible());
+    QCOMPARE(window.browser()->model()->rowCount() > 0 || window.browser()->model()->isLoading(), true);
 }
 
 // Connecting elsewhere while the built-in server runs moves it to the new connection, on the same
