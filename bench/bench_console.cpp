@@ -7,7 +7,10 @@
 //     none over 50 ms), seen by a 5 ms timer.
 // Prints one line per figure (medians of --rounds runs where it makes sense).
 //
-//   bench_console [--rounds N] [--keep DIR]
+//   - Refresh All in the console against `preserve warm --jobs 2` on a copy of the same file, both
+//     from nothing cached, interleaved round by round (--against-warm SCALE; target ≤ 1.2×).
+//
+//   bench_console [--rounds N] [--against-warm medium|large]
 #include "cacheactions.h"
 #include "comparepanel.h"
 #include "foobrowser.h"
@@ -25,6 +28,8 @@
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QProcess>
+#include <QFile>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -130,6 +135,75 @@ double showFoo(MainWindow &window, qint64 pk)
     return double(timer.nsecsElapsed()) / 1e6;
 }
 
+// Seconds of the console's Refresh All on a fresh copy of `source`, until the job ends.
+double consoleRefreshAll(MainWindow &window, const QString &source, const QString &copy, qint64 *stallMs)
+{
+    QFile::remove(copy);
+    if (!QFile::copy(source, copy))
+        fail("cannot copy the database");
+    bool connected = false;
+    const auto connection = QObject::connect(&window, &MainWindow::connected, [&] { connected = true; });
+    ConnectionSpec spec;
+    spec.database = copy;
+    window.openConnection(spec);
+    FooTreeModel *model = window.browser()->model();
+    if (!waitUntil([&] { return connected && model->rowCount() > 0 && !model->isLoading(); }))
+        fail("the copy did not open");
+    QObject::disconnect(connection);
+    bool finished = false;
+    const auto done = QObject::connect(&window.session()->service(), &CacheService::jobFinished, [&] { finished = true; });
+    window.cacheActions()->setConfirmation([](const QString &) { return true; });
+    StallWatch watch;
+    watch.start();
+    QElapsedTimer timer;
+    timer.start();
+    window.cacheActions()->refreshAll->trigger();
+    if (!waitUntil([&] { return finished; }, 600000))
+        fail("refresh-all did not finish");
+    const double seconds = double(timer.nsecsElapsed()) / 1e9;
+    watch.stop();
+    QObject::disconnect(done);
+    *stallMs = watch.longest();
+    return seconds;
+}
+
+// Seconds of `preserve warm --jobs 2` on a fresh copy of `source` (the process's wall time).
+double cliWarm(const QString &preserve, const QString &source, const QString &copy)
+{
+    QFile::remove(copy);
+    if (!QFile::copy(source, copy))
+        fail("cannot copy the database");
+    QProcess warm;
+    QElapsedTimer timer;
+    timer.start();
+    warm.start(preserve, { QStringLiteral("warm"), QStringLiteral("--db"), copy, QStringLiteral("--jobs"), QStringLiteral("2") });
+    if (!warm.waitForFinished(600000) || warm.exitCode() != 0)
+        fail("preserve warm failed");
+    return double(timer.nsecsElapsed()) / 1e9;
+}
+
+// The console's Refresh All against the CLI's warm on the same data, round by round.
+void againstWarm(MainWindow &window, const QString &scale, int rounds, const QString &dir)
+{
+    const QString source = dir + QStringLiteral("/against-") + scale + QStringLiteral(".sqlite3");
+    if (!Seeder::write(source, *Seeder::scale(scale), QStringLiteral("api"), true))
+        fail("cannot seed the scale");
+    const QString preserve = QCoreApplication::applicationDirPath() + QStringLiteral("/../preserve");
+    QList<double> console, cli;
+    qint64 longest = 0;
+    for (int round = 0; round < rounds; ++round) {
+        qint64 stall = 0;
+        console.append(consoleRefreshAll(window, source, dir + QStringLiteral("/console-%1.sqlite3").arg(round), &stall));
+        cli.append(cliWarm(preserve, source, dir + QStringLiteral("/cli-%1.sqlite3").arg(round)));
+        longest = qMax(longest, stall);
+        std::printf("  %s round %d: console Refresh All %.2f s, preserve warm --jobs 2 %.2f s\n", qPrintable(scale),
+                    round + 1, console.last(), cli.last());
+    }
+    std::printf("refresh all of %s from nothing cached: console %.2f s, warm --jobs 2 %.2f s (medians of %d): %.2f× "
+                "(target ≤ 1.2×); longest GUI-thread stall %lld ms\n",
+                qPrintable(scale), median(console), median(cli), rounds, median(console) / median(cli), longest);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -143,8 +217,20 @@ int main(int argc, char **argv)
     const QCommandLineOption roundsOption(QStringLiteral("rounds"), QStringLiteral("Runs per figure."), QStringLiteral("N"),
                                           QStringLiteral("5"));
     parser.addOption(roundsOption);
+    const QCommandLineOption againstOption(QStringLiteral("against-warm"),
+                                           QStringLiteral("Only compare Refresh All with preserve warm on this scale."),
+                                           QStringLiteral("scale"));
+    parser.addOption(againstOption);
     parser.process(app);
     const int rounds = qMax(1, parser.value(roundsOption).toInt());
+    if (parser.isSet(againstOption)) {
+        QTemporaryDir scratch;
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        againstWarm(window, parser.value(againstOption), rounds, scratch.path());
+        return 0;
+    }
 
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("medium.sqlite3"));

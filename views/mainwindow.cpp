@@ -548,8 +548,6 @@ void MainWindow::connectSession()
     connect(&session->documents(), &DocumentLoader::loaded, this, &MainWindow::comparisonLoaded);
     connect(service, &CacheService::entryRefreshed, this, [this](int, qint64 pk) { entriesChanged({ pk }); });
     connect(service, &CacheService::entriesChanged, this, &MainWindow::entriesChanged);
-    connect(service, &CacheService::jobStarted, &m_statusDelay, qOverload<>(&QTimer::start));
-    connect(service, &CacheService::jobFinished, &m_statusDelay, qOverload<>(&QTimer::start));
     connect(service, &CacheService::entryVerified, this, [this](int, qint64 pk, const Verification &verification) {
         report(tr("Foo %1 verified: %2").arg(pk).arg(verification.summary), !verification.identical
                    && !verification.keyOrderOnly);
@@ -643,9 +641,10 @@ void MainWindow::comparisonLoaded(const DocumentComparisonPtr &comparison)
 
 // A refresh here or a write by another process: states are read again, and the Foo on screen
 // too when it is among the changed ones (an empty list: unknown which).
+// The states are read again by the session (ConsoleSession::statesMayHaveChanged: never while a
+// job runs, spaced by their cost); the Foo on screen is read again here.
 void MainWindow::entriesChanged(const QList<qint64> &pks)
 {
-    m_statusDelay.start();
     if (m_shownFoo != 0 && (pks.isEmpty() || pks.contains(m_shownFoo)))
         m_documentDelay.start();
 }

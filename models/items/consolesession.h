@@ -91,6 +91,10 @@ signals:
 
 private:
     void statesMayHaveChanged();
+    void jobEnded();
+
+    static constexpr qint64 minStatusSpacingMs = 200;
+    static constexpr qint64 maxStatusSpacingMs = 30000;
 
     ConnectionSpec m_spec;
     std::unique_ptr<CacheService> m_service;

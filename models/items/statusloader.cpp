@@ -36,6 +36,7 @@ void StatusLoader::request()
 void StatusLoader::start()
 {
     m_running = true;
+    m_clock.start();
     const quint64 generation = m_generation;
     // status() is thread-safe; the service outlives the job (setService/destructor wait for it).
     CacheService *service = m_service.data();
@@ -54,6 +55,7 @@ void StatusLoader::start()
 void StatusLoader::finished(quint64 generation, const Result<QList<EntryStatus>> &result)
 {
     m_running = false;
+    m_lastReadMs = m_clock.elapsed();
     if (m_pending && m_service) {
         m_pending = false;
         start();

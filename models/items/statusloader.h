@@ -2,6 +2,7 @@
 
 #include "staleness/entrystatus.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
 #include <QThreadPool>
@@ -23,6 +24,9 @@ public:
     // Must outlive its use here: the owner calls setService(nullptr) (which waits) before deleting it.
     void setService(CacheService *service);
     void request();
+    // How long the last read took (0 before the first): reads take a cache worker, so callers
+    // space them by it.
+    qint64 lastReadMs() const { return m_lastReadMs; }
 
 signals:
     void loaded(const QList<EntryStatus> &statuses);
@@ -37,4 +41,6 @@ private:
     quint64 m_generation = 0;
     bool m_running = false;
     bool m_pending = false;
+    QElapsedTimer m_clock; // of the read under way
+    qint64 m_lastReadMs = 0;
 };
