@@ -1,5 +1,7 @@
 #include "comparepanel.h"
 
+#include "core/background.h"
+
 #include "core/bytesize.h"
 
 #include "findbar.h"
@@ -14,7 +16,6 @@
 #include <QScrollBar>
 #include <QSplitter>
 #include <QStackedWidget>
-#include <QThreadPool>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -174,8 +175,7 @@ void ComparePanel::freeInBackground(Shown shown)
 {
     if (!shown.comparison && shown.cached.lineCount() == 0 && shown.live.lineCount() == 0)
         return;
-    auto parcel = std::make_shared<Shown>(std::move(shown));
-    QThreadPool::globalInstance()->start([parcel]() mutable { parcel.reset(); });
+    releaseInBackground(std::make_shared<Shown>(std::move(shown)));
 }
 
 void ComparePanel::clear(const QString &message)

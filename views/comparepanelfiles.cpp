@@ -2,6 +2,7 @@
 #include "comparepanel.h"
 
 #include "core/bytesize.h"
+#include "core/savefile.h"
 
 #include "json/jsonvalue.h"
 #include "jsonsnippet.h"
@@ -9,9 +10,9 @@
 
 #include <QApplication>
 #include <QClipboard>
+#include <QDir>
 #include <QFileDialog>
 #include <QLocale>
-#include <QSaveFile>
 
 QString ComparePanel::sideName(Side side) const
 {
@@ -62,14 +63,9 @@ bool ComparePanel::save(const DocumentComparison &comparison, Side side, const Q
                      true);
         return false;
     }
-    // All or nothing: QSaveFile writes a temporary file and renames it over the target on commit;
-    // without a commit the target stays as it was.
-    QSaveFile file(fileName);
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-        emit message(tr("Cannot save the %1 body of Foo %2 to %3: %4")
-                         .arg(sideName(side))
-                         .arg(comparison.pk)
-                         .arg(QDir::toNativeSeparators(fileName), file.errorString()),
+    // All or nothing: a failed write leaves the target as it was.
+    if (const Status saved = saveFile(fileName, bytes); !saved) {
+        emit message(tr("Cannot save the %1 body of Foo %2 to %3").arg(sideName(side)).arg(comparison.pk).arg(saved.error().message),
                      true);
         return false;
     }

@@ -4,7 +4,9 @@
     core -> db, telemetry -> serialize -> json -> staleness -> cache -> http -> items -> views -> app
 
 A file may include headers of its own folder and of any layer below its own; siblings of one rank
-(db and telemetry) do not include each other. models/ never includes a QtWidgets header.
+(db and telemetry) do not include each other. models/ never includes a QtWidgets header, and
+views/ neither writes files nor starts threads (no QFile, QSaveFile, QThread, QThreadPool,
+QtConcurrent): that work lives in models/, behind signals.
 
   check_layers.py ROOT            check the tree under ROOT (models/, views/, app/)
   check_layers.py --self-test     check that a tree with a violation is refused
@@ -19,6 +21,7 @@ RANK = {
     "http": 6, "items": 7, "views": 8, "app": 9,
 }
 WIDGETS = re.compile(r"#include <(QtWidgets/|QtCharts/)?(QWidget|QApplication|QMainWindow|QDialog|QLabel|QPushButton|QTreeView|QChart\w*)>")
+VIEW_IO = re.compile(r"#include <(QtCore/)?(QFile|QSaveFile|QThread|QThreadPool|QtConcurrent\w*)>")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -45,6 +48,8 @@ def check(root):
                     text = f.read()
                 if top == "models" and WIDGETS.search(text):
                     problems.append("%s: models/ includes a widget header (%s)" % (path, WIDGETS.search(text).group(0)))
+                if top == "views" and VIEW_IO.search(text):
+                    problems.append("%s: views/ does file or thread work (%s): move it to models/" % (path, VIEW_IO.search(text).group(0)))
                 for match in INCLUDE.finditer(text):
                     included = match.group(1)
                     if "/" not in included:
@@ -62,17 +67,20 @@ def self_test():
     with tempfile.TemporaryDirectory() as root:
         os.makedirs(os.path.join(root, "models", "db"))
         os.makedirs(os.path.join(root, "models", "cache"))
+        os.makedirs(os.path.join(root, "views"))
+        with open(os.path.join(root, "views", "pane.cpp"), "w") as f:
+            f.write('#include "cache/cacheservice.h"\n#include <QThreadPool>\n')
         with open(os.path.join(root, "models", "cache", "ok.h"), "w") as f:
             f.write('#include "db/database.h"\n#include "local.h"\n')
         with open(os.path.join(root, "models", "db", "bad.h"), "w") as f:
             f.write('#include "cache/cacheservice.h"\n#include <QWidget>\n')
         problems = check(root)
-    expected = ["may not depend on cache", "widget header"]
+    expected = ["may not depend on cache", "widget header", "file or thread work"]
     missing = [e for e in expected if not any(e in p for p in problems)]
-    if missing or len(problems) != 2:
-        print("self-test failed: expected 2 problems (%s), got:\n%s" % (", ".join(expected), "\n".join(problems)))
+    if missing or len(problems) != 3:
+        print("self-test failed: expected 3 problems (%s), got:\n%s" % (", ".join(expected), "\n".join(problems)))
         return 1
-    print("self-test: both violations found")
+    print("self-test: all three violations found")
     return 0
 
 

@@ -1,0 +1,7 @@
+#pragma once
+
+#include <memory>
+
+// Drops the last reference to `parcel` on a pool thread: freeing the ~10^5 pieces of a 2 MB
+// formatted document took ~50 ms, which the GUI thread must not spend.
+void releaseInBackground(std::shared_ptr<void> parcel);
