@@ -63,11 +63,6 @@ SideRow readSide(Statement &row, int first)
     return side;
 }
 
-QString isoUtc(const QDateTime &time)
-{
-    return time.isValid() ? time.toUTC().toString(Qt::ISODateWithMs) : QString();
-}
-
 // One write transaction, rolled back unless commit() succeeded. SQLite takes the write lock up front
 // (BEGIN IMMEDIATE), so two writers queue on the busy timeout instead of failing on lock upgrade.
 class WriteTransaction {

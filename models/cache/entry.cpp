@@ -90,3 +90,8 @@ QString builderName()
              QSysInfo::machineHostName())
         .arg(QCoreApplication::applicationPid());
 }
+
+QString isoUtc(const QDateTime &time)
+{
+    return time.isValid() ? time.toUTC().toString(Qt::ISODateWithMs) : QString();
+}

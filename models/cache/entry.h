@@ -44,5 +44,7 @@ QByteArray digestOf(QByteArrayView body);
 QByteArray gzipCompress(QByteArrayView data, int level = 1);
 // Empty on a corrupt stream (tests and verification use it).
 QByteArray gzipDecompress(QByteArrayView data);
+// cached_at as every store writes it: UTC, ISO 8601 with milliseconds; empty when not set.
+QString isoUtc(const QDateTime &time);
 // "preserve <version> on <host> (pid <pid>)", for Entry::builtBy.
 QString builderName();

@@ -125,11 +125,6 @@ timeval toTimeval(int ms)
     return { ms / 1000, (ms % 1000) * 1000 };
 }
 
-QString isoUtc(const QDateTime &time)
-{
-    return time.isValid() ? time.toUTC().toString(Qt::ISODateWithMs) : QString();
-}
-
 // XXH64 (byte for byte the reference algorithm, checked against libxxhash): 10 GB/s where zlib's
 // CRC-32 does 4 and SHA-256 0.2. Not a defence against malice (anyone who may write to Redis may
 // write a matching seal), only against a body, gzip or digest changed by someone else.
