@@ -113,7 +113,7 @@ void JobDock::updateCancelButtons()
         const bool running = outcome.data(JobListModel::RunningRole).toBool();
         holder->setVisible(running);
         if (auto *cancel = holder->findChild<QToolButton *>())
-            cancel->setEnabled(running && outcome.data().toString() != tr("cancelling…"));
+            cancel->setEnabled(outcome.data(JobListModel::CancellableRole).toBool());
     }
 }
 

@@ -356,17 +356,17 @@ void MainWindow::openConnection(const ConnectionSpec &spec)
 // nobody (the attempt number no longer matches), so a cancelled connection is never adopted.
 void MainWindow::tryConnection(const ConnectionSpec &spec, bool fromDialog)
 {
-    const auto fail = [this, fromDialog](const QString &text, const QString &why) {
+    const auto fail = [this, fromDialog](const QString &text) {
         report(text, true);
         emit connectionFailed(text);
         if (fromDialog)
-            m_connectDialog->connectionFailed(why);
+            m_connectDialog->connectionFailed(text);
     };
     const auto config = spec.cacheConfig();
     if (!config)
-        return fail(config.error().message, config.error().message);
+        return fail(config.error().message);
     if (!mayEndJobs(tr("Connect to %1").arg(spec.displayName())))
-        return fail(tr("Kept the current connection: its jobs are still running"), tr("Kept the current connection: its jobs are still running."));
+        return fail(tr("Kept the current connection: its jobs are still running"));
     const quint64 attempt = ++m_attempt;
     setConnecting(spec.displayName());
     ConsoleSession::probe(*config, this, [this, spec, fromDialog, attempt, config = *config](const Status &status) {

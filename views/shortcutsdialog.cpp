@@ -36,6 +36,17 @@ void addMenuActions(const QMenu *menu, QTreeWidgetItem *group)
     }
 }
 
+// A bold group row spanning both columns.
+QTreeWidgetItem *groupItem(QTreeWidget *list, const QString &title)
+{
+    auto *group = new QTreeWidgetItem(list, { title });
+    QFont bold = group->font(0);
+    bold.setBold(true);
+    group->setFont(0, bold);
+    group->setFirstColumnSpanned(true);
+    return group;
+}
+
 } // namespace
 
 ShortcutsDialog::ShortcutsDialog(const QMenuBar *menus, QWidget *parent)
@@ -65,11 +76,7 @@ void ShortcutsDialog::addMenus(const QMenuBar *menus)
     for (QAction *top : menus->actions()) {
         if (!top->menu())
             continue;
-        auto *group = new QTreeWidgetItem(m_list, { plain(top->text()) });
-        QFont bold = group->font(0);
-        bold.setBold(true);
-        group->setFont(0, bold);
-        group->setFirstColumnSpanned(true);
+        QTreeWidgetItem *group = groupItem(m_list, plain(top->text()));
         addMenuActions(top->menu(), group);
         if (group->childCount() == 0)
             delete group;
@@ -78,11 +85,7 @@ void ShortcutsDialog::addMenus(const QMenuBar *menus)
 
 void ShortcutsDialog::addWidgetKeys()
 {
-    auto *group = new QTreeWidgetItem(m_list, { tr("In the tree, the find bar and the panes") });
-    QFont bold = group->font(0);
-    bold.setBold(true);
-    group->setFont(0, bold);
-    group->setFirstColumnSpanned(true);
+    QTreeWidgetItem *group = groupItem(m_list, tr("In the tree, the find bar and the panes"));
     const QList<std::pair<QString, QString>> keys {
         { tr("Clear the tree's filter (in the filter)"), tr("Esc") },
         { tr("Next match (in the find bar)"), tr("Enter, F3") },

@@ -322,6 +322,8 @@ QVariant JobListModel::data(const QModelIndex &index, int role) const
         return row.total < 0 ? -1.0 : row.total == 0 ? 1.0 : double(row.done + row.failed) / double(row.total);
     case RunningRole:
         return !row.finished;
+    case CancellableRole:
+        return !row.finished && !row.cancelRequested;
     default:
         return {};
     }

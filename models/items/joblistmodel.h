@@ -21,6 +21,7 @@ public:
         JobIdRole = Qt::UserRole + 1,
         FractionRole, // done / total as a double in [0, 1]; -1 while the job plans its Foos
         RunningRole,  // bool
+        CancellableRole, // bool: running, and no Cancel asked for yet
     };
     static constexpr int keptFinished = 20;
 
