@@ -1,5 +1,6 @@
 #include "serializer.h"
 
+#include "core/largebuffer.h"
 #include "db/database.h"
 #include "serialize/jsonstring.h"
 
@@ -22,16 +23,14 @@ Serializer::Serializer(Database &database)
 
 Serializer::~Serializer() = default;
 
-Status Serializer::prepare()
+std::array<QString, 5> Serializer::queries(const Database &database)
 {
-    if (m_statements)
-        return success();
-    const DjangoTables &t = m_database.tables();
+    const DjangoTables &t = database.tables();
     const auto q = &DjangoTables::quote;
     // ORDER BY matches the natural nested-loop order over Django's indexes (bar.foo_id, zab.bar_id and
     // the unique (zab_id, baz_id) index), so SQLite streams the rows without sorting; the order is
     // what makes the output right, whatever plan the engine picks.
-    const QString sql[] = {
+    return {
         QStringLiteral("SELECT name FROM %1 WHERE id = ?").arg(q(t.foo)),
         QStringLiteral("SELECT b.id, b.name FROM %1 b WHERE b.foo_id = ? ORDER BY b.id").arg(q(t.bar)),
         QStringLiteral("SELECT b.id, z.id, z.name FROM %1 b JOIN %2 z ON z.bar_id = b.id "
@@ -41,10 +40,17 @@ Status Serializer::prepare()
                        "JOIN %3 l ON l.zab_id = z.id WHERE b.foo_id = ? ORDER BY b.id, z.id, l.baz_id")
             .arg(q(t.bar), q(t.zab), q(t.zabBazs)),
         // One query for a whole set of Bazs, the ids bound as one array value.
-        m_database.isSqlite()
+        database.isSqlite()
             ? QStringLiteral("SELECT id, name FROM %1 WHERE id IN (SELECT value FROM json_each(?))").arg(q(t.baz))
             : QStringLiteral("SELECT id, name FROM %1 WHERE id = ANY (CAST(? AS bigint[]))").arg(q(t.baz)),
     };
+}
+
+Status Serializer::prepare()
+{
+    if (m_statements)
+        return success();
+    const std::array<QString, 5> sql = queries(m_database);
     auto statements = std::make_unique<Statements>();
     std::unique_ptr<Statement> *targets[] = { &statements->foo, &statements->bars, &statements->zabs,
                                               &statements->links, &statements->bazs };
@@ -211,6 +217,7 @@ Result<QByteArray> Serializer::list()
     for (qsizetype i = 0; i < ids->size(); ++i) {
         if (i > 0)
             out.append(',');
+        reserveLarge(out, 4 * 1024 * 1024);
         if (auto written = appendFoo(out, ids->at(i)); !written) {
             m_inList = false;
             return written.error();

@@ -6,6 +6,7 @@
 #include <QHash>
 #include <QList>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -23,6 +24,11 @@ public:
     // Bumped whenever the output's shape or bytes change, so that caches built by an older
     // version are never taken for fresh.
     static constexpr int version = 1;
+
+    // The five queries, in order: the Foo, its Bars, its Zabs, its Zab→Baz links (each bound to the
+    // Foo's pk) and a set of Bazs (bound to an id array). Public so the bench can time the engine
+    // alone on the very same statements.
+    static std::array<QString, 5> queries(const Database &database);
 
     explicit Serializer(Database &database);
     ~Serializer();
