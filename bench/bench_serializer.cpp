@@ -92,17 +92,21 @@ public:
     {
         QSet<qint64> seen;
         for (qint64 foo : foos) {
-            QByteArray ids;
+            QList<qint64> fresh;
             sqlite3_stmt *links = m_statements[3];
             sqlite3_bind_int64(links, 1, foo);
             while (sqlite3_step(links) == SQLITE_ROW) {
                 const qint64 baz = sqlite3_column_int64(links, 2);
                 if (!seen.contains(baz)) {
                     seen.insert(baz);
-                    ids += QByteArray::number(baz) + ',';
+                    fresh << baz;
                 }
             }
             sqlite3_reset(links);
+            std::sort(fresh.begin(), fresh.end()); // in the order the serializer asks for them
+            QByteArray ids;
+            for (qint64 baz : fresh)
+                ids += QByteArray::number(baz) + ',';
             ids.chop(1);
             m_bazIds.insert(foo, '[' + ids + ']');
         }

@@ -1,9 +1,9 @@
 #pragma once
 
 #include "core/result.h"
+#include "serialize/idordinals.h"
 
 #include <QByteArray>
-#include <QHash>
 #include <QList>
 
 #include <array>
@@ -56,11 +56,17 @@ private:
     };
     struct Link {
         Position position;
-        qint64 baz;
+        int baz; // ordinal in m_bazOrdinals
+    };
+    // Where a Baz's `{"name":…}` sits in m_bazArena; length -1 while unknown or when it does not exist.
+    struct BazJson {
+        qsizetype offset = 0;
+        int length = -1;
     };
 
     Status prepare();
     Status loadBazNames();
+    void forgetBazs();
     Status writeFoo(QByteArray &out, qint64 pk);
     Status runQuery(Statement &statement, qint64 pk);
     void appendName(QByteArray &out, Statement &statement, int column);
@@ -68,7 +74,10 @@ private:
     Database &m_database;
     std::unique_ptr<Statements> m_statements;
     std::vector<Link> m_links;
-    QHash<qint64, QByteArray> m_bazJson; // `{"name":…}` per Baz id; empty while being looked up
+    IdOrdinals m_bazOrdinals;        // Baz id → ordinal, for the Bazs of this call
+    std::vector<BazJson> m_bazJson;  // by ordinal
+    std::vector<qint64> m_newBazIds; // met in the current Foo, not yet looked up
+    QByteArray m_bazArena;
     bool m_inList = false;
     int m_queryCount = 0;
     int m_replaced = 0;
