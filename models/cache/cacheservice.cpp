@@ -27,6 +27,10 @@ CacheService::CacheService(CacheConfig config, Telemetry *telemetry, QObject *pa
     , m_memory(std::make_unique<MemoryTier>(m_config.memoryBytes))
     , m_pool(std::make_unique<WorkerPool>(m_config.database, m_config.store, m_config.workers))
 {
+    m_pool->setWhenIdle([this](WorkerContext &context) {
+        if (context.store)
+            m_groupCommit.flush(*context.store);
+    });
 }
 
 CacheService::~CacheService()

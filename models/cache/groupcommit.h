@@ -8,18 +8,32 @@
 
 // Group commit for writes from several worker threads: entries submitted while another thread is
 // writing wait for it and then go out together in one CacheStore::putMany. A lone write goes out at
-// once (a batch of one); under a warm of many entries, one sync to disk serves many of them.
+// once (a batch of one). When more work is queued behind an entry, it may also wait for the next
+// ones, up to a batch of maxEntries or maxBytes: each commit of a rollback-journal SQLite file
+// waits for every reader and empties every other connection's page cache, so a warm that committed
+// each entry on its own spent more time handing the lock over than writing.
 class GroupCommit {
 public:
     using Done = std::function<void(const Status &)>;
+    static constexpr size_t maxEntries = 16;
+    static constexpr qsizetype maxBytes = 24 * 1024 * 1024;
 
     // Thread-safe. `store` belongs to the calling thread. Either this thread writes (then it keeps
     // writing batches until nothing is pending, its own entry among them) or the thread that is
-    // writing takes the entry along; `done` runs on whichever thread wrote it.
-    void submit(CacheStore &store, EntryPtr entry, Done done);
+    // writing takes the entry along; `done` runs on whichever thread wrote it. With `mayWait` the
+    // entry may stay pending until a later submit() or flush() fills or ends the batch.
+    void submit(CacheStore &store, EntryPtr entry, Done done, bool mayWait = false);
+    // Writes whatever is pending, unless another thread is writing it already. Workers call it
+    // when they find no more work, so a waiting entry never outlives the work queued behind it.
+    void flush(CacheStore &store);
+    // Entries waiting for a batch (tests).
+    size_t pending() const;
 
 private:
-    std::mutex m_mutex;
+    void writeAll(std::unique_lock<std::mutex> &lock, CacheStore &store);
+
+    mutable std::mutex m_mutex;
     std::vector<std::pair<EntryPtr, Done>> m_pending;
+    qsizetype m_pendingBytes = 0;
     bool m_writing = false;
 };

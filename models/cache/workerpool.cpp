@@ -56,6 +56,12 @@ int WorkerPool::queued() const
     return int(m_tasks.size() + m_urgent.size());
 }
 
+bool WorkerPool::onlyBackgroundQueued() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_urgent.empty() && !m_tasks.empty();
+}
+
 bool ReconnectGate::mayTry(QString *lastError, Clock::time_point now)
 {
     std::lock_guard lock(m_mutex);
@@ -145,6 +151,15 @@ void WorkerPool::run()
         }
         ensureOpen(context);
         task(context);
+        if (m_whenIdle) {
+            bool idle = false;
+            {
+                std::lock_guard lock(m_mutex);
+                idle = m_urgent.empty() && m_tasks.empty();
+            }
+            if (idle)
+                m_whenIdle(context);
+        }
     }
     context.store.reset();
     context.serializer.reset();

@@ -78,6 +78,11 @@ public:
     // it lets a test queue work deterministically. The destructor drains the queue even when held.
     void setHeld(bool held);
     int queued() const;
+    // Whether tasks of normal priority wait and none urgent: a client is not waiting on anyone.
+    bool onlyBackgroundQueued() const;
+    // Runs on a worker, with its context, whenever it finishes a task and finds the queues empty.
+    // Set before the first post().
+    void setWhenIdle(Task task) { m_whenIdle = std::move(task); }
 
 private:
     void run();
@@ -94,4 +99,5 @@ private:
     bool m_stopping = false;
     bool m_held = false;
     std::vector<std::thread> m_threads;
+    Task m_whenIdle;
 };
