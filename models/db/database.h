@@ -10,6 +10,7 @@
 #include <QSqlDatabase>
 #include <QStringList>
 
+#include <chrono>
 #include <memory>
 
 struct sqlite3;
@@ -51,6 +52,13 @@ public:
     Result<QList<qint64>> fooIds();
     Result<Counts> counts();
 
+    // How long SQLite waits for another connection's lock before it says "database is locked".
+    static constexpr std::chrono::milliseconds lockTimeout { 5000 };
+    // The pause before the next try, once a lock has been waited for `waited` (0: give up). Short
+    // at first: a commit or a read of one Foo takes milliseconds, and SQLite's own handler slept up
+    // to 100 ms between tries.
+    static std::chrono::microseconds lockRetryDelay(std::chrono::microseconds waited);
+
     // See ReadSnapshot; nested calls share the outermost transaction.
     void beginSnapshot();
     void endSnapshot();
@@ -59,6 +67,7 @@ private:
     Database(DatabaseConfig config, QSqlDatabase db);
     Status connect();
     Status checkSchema();
+    static int waitForLock(void *self, int attempt);
 
     DatabaseConfig m_config;
     DjangoTables m_tables;
@@ -67,6 +76,7 @@ private:
     sqlite3 *m_sqlite = nullptr;
     quint64 m_fileDevice = 0; // of the SQLite file when it was opened
     quint64 m_fileInode = 0;
+    std::chrono::steady_clock::time_point m_lockWaitStart {};
     int m_snapshotDepth = 0;
     bool m_snapshotOpen = false;
 };

@@ -53,6 +53,7 @@ class TestDatabase : public QObject {
     Q_OBJECT
 
 private slots:
+    void lockRetriesAreShortThenGiveUp();
     void initTestCase();
     void init();
     void cleanup();
@@ -527,6 +528,16 @@ void TestDatabase::readSnapshotInsideForeignTransaction()
     QVERIFY(connection.rollback());
     QVERIFY(sqlite3_get_autocommit(db.sqliteHandle()) != 0);
     QCOMPARE(bazCount(db), 0);
+}
+
+void TestDatabase::lockRetriesAreShortThenGiveUp()
+{
+    using namespace std::chrono_literals;
+    QCOMPARE(Database::lockRetryDelay(0us), 100us);
+    QCOMPARE(Database::lockRetryDelay(9ms), 100us);
+    QCOMPARE(Database::lockRetryDelay(10ms), 1000us);
+    QCOMPARE(Database::lockRetryDelay(4999ms), 1000us);
+    QCOMPARE(Database::lockRetryDelay(Database::lockTimeout), 0us);
 }
 
 QTEST_GUILESS_MAIN(TestDatabase)
