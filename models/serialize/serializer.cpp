@@ -17,6 +17,7 @@ struct Serializer::Statements {
     std::unique_ptr<Statement> zabs;
     std::unique_ptr<Statement> links;
     std::unique_ptr<Statement> bazs;
+    std::unique_ptr<Statement> fewBazs;
 };
 
 Serializer::Serializer(Database &database)
@@ -26,7 +27,7 @@ Serializer::Serializer(Database &database)
 
 Serializer::~Serializer() = default;
 
-std::array<QString, 5> Serializer::queries(const Database &database)
+std::array<QString, 6> Serializer::queries(const Database &database)
 {
     const DjangoTables &t = database.tables();
     const auto q = &DjangoTables::quote;
@@ -48,6 +49,9 @@ std::array<QString, 5> Serializer::queries(const Database &database)
         database.isSqlite()
             ? QStringLiteral("SELECT b.id, b.name FROM json_each(?) AS j CROSS JOIN %1 AS b ON b.id = j.value").arg(q(t.baz))
             : QStringLiteral("SELECT id, name FROM %1 WHERE id = ANY (CAST(? AS bigint[]))").arg(q(t.baz)),
+        // Up to fewBazs of them, each bound on its own: most Foos of a large table reach one to
+        // four Bazs, and setting up json_each cost more than the lookups.
+        QStringLiteral("SELECT id, name FROM %1 WHERE id IN (%2)").arg(q(t.baz), QStringLiteral("?, ").repeated(fewBazs - 1) + QLatin1Char('?')),
     };
 }
 
@@ -55,11 +59,11 @@ Status Serializer::prepare()
 {
     if (m_statements)
         return success();
-    const std::array<QString, 5> sql = queries(m_database);
+    const std::array<QString, 6> sql = queries(m_database);
     auto statements = std::make_unique<Statements>();
     std::unique_ptr<Statement> *targets[] = { &statements->foo, &statements->bars, &statements->zabs,
-                                              &statements->links, &statements->bazs };
-    for (int i = 0; i < 5; ++i) {
+                                              &statements->links, &statements->bazs, &statements->fewBazs };
+    for (int i = 0; i < 6; ++i) {
         auto prepared = m_database.prepare(sql[i]);
         if (!prepared)
             return prepared.error();
@@ -101,7 +105,7 @@ Status Serializer::appendFoo(QByteArray &out, qint64 pk)
     ReadSnapshot snapshot(m_database);
     const auto resetAll = qScopeGuard([this] {
         for (auto *statement : { m_statements->foo.get(), m_statements->bars.get(), m_statements->zabs.get(),
-                                 m_statements->links.get(), m_statements->bazs.get() })
+                                 m_statements->links.get(), m_statements->bazs.get(), m_statements->fewBazs.get() })
             statement->reset();
     });
     // Baz names are remembered for one call only (a list shares them across its Foos), so a
@@ -129,19 +133,24 @@ Status Serializer::loadBazNames()
     if (m_newBazIds.empty())
         return success();
     std::sort(m_newBazIds.begin(), m_newBazIds.end());
-    QByteArray ids(qsizetype(m_newBazIds.size()) * 21 + 2, Qt::Uninitialized);
-    char *write = ids.data();
-    *write++ = m_database.isSqlite() ? '[' : '{';
-    for (qint64 id : m_newBazIds) {
-        write = std::to_chars(write, ids.data() + ids.size(), id).ptr;
-        *write++ = ',';
+    const bool few = m_newBazIds.size() <= size_t(fewBazs);
+    Statement &bazs = few ? *m_statements->fewBazs : *m_statements->bazs;
+    if (few) {
+        for (int i = 0; i < fewBazs; ++i) // the spare places repeat the last id
+            bazs.bind(i, m_newBazIds[std::min(size_t(i), m_newBazIds.size() - 1)]);
+    } else {
+        QByteArray ids(qsizetype(m_newBazIds.size()) * 21 + 2, Qt::Uninitialized);
+        char *write = ids.data();
+        *write++ = m_database.isSqlite() ? '[' : '{';
+        for (qint64 id : m_newBazIds) {
+            write = std::to_chars(write, ids.data() + ids.size(), id).ptr;
+            *write++ = ',';
+        }
+        write[-1] = m_database.isSqlite() ? ']' : '}';
+        ids.truncate(write - ids.data());
+        bazs.bind(0, ids);
     }
-    write[-1] = m_database.isSqlite() ? ']' : '}';
-    ids.truncate(write - ids.data());
     m_newBazIds.clear();
-
-    Statement &bazs = *m_statements->bazs;
-    bazs.bind(0, ids);
     ++m_queryCount;
     if (auto started = bazs.exec(); !started)
         return started;
