@@ -65,6 +65,7 @@ Database::Database(DatabaseConfig config, QSqlDatabase db)
 
 Database::~Database()
 {
+    m_cached.clear(); // statements go before their connection
     m_db.close();
     m_db = QSqlDatabase();
     QSqlDatabase::removeDatabase(m_connectionName);
@@ -195,6 +196,20 @@ Result<std::unique_ptr<Statement>> Database::prepare(const QString &sql)
     if (m_sqlite)
         return prepareSqliteStatement(m_sqlite, sql);
     return prepareQtStatement(m_db, sql);
+}
+
+Result<Statement *> Database::prepareCached(const QString &sql)
+{
+    if (auto found = m_cached.find(sql); found != m_cached.end()) {
+        found->second->reset();
+        return found->second.get();
+    }
+    auto prepared = prepare(sql);
+    if (!prepared)
+        return prepared.error();
+    Statement *statement = prepared->get();
+    m_cached.emplace(sql, std::move(*prepared));
+    return statement;
 }
 
 Result<std::unique_ptr<Statement>> Database::run(const QString &sql)

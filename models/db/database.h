@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <memory>
+#include <unordered_map>
 
 struct sqlite3;
 
@@ -42,6 +43,10 @@ public:
     Status stillThere() const;
 
     Result<std::unique_ptr<Statement>> prepare(const QString &sql);
+    // A statement prepared once per connection and kept by it, reset and ready to bind: for the
+    // small queries asked once per entry (change-tracking position). The caller resets it when done
+    // with its rows; valid while this Database lives.
+    Result<Statement *> prepareCached(const QString &sql);
     // prepare() and exec() of a query without parameters.
     Result<std::unique_ptr<Statement>> run(const QString &sql);
 
@@ -76,6 +81,7 @@ private:
     sqlite3 *m_sqlite = nullptr;
     quint64 m_fileDevice = 0; // of the SQLite file when it was opened
     quint64 m_fileInode = 0;
+    std::unordered_map<QString, std::unique_ptr<Statement>> m_cached;
     std::chrono::steady_clock::time_point m_lockWaitStart {};
     int m_snapshotDepth = 0;
     bool m_snapshotOpen = false;

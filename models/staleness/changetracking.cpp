@@ -7,6 +7,7 @@
 #include <QLoggingCategory>
 #include <QObject>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSet>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -62,19 +63,22 @@ Status execute(Database &database, const QString &sql)
 Result<qint64> scalar(
     Database &database, const QString &sql, const std::function<void(Statement &)> &bind = {})
 {
-    auto statement = database.prepare(sql);
-    if (!statement)
-        return statement.error();
+    // Asked once per refreshed entry (position()): prepared once per connection.
+    auto prepared = database.prepareCached(sql);
+    if (!prepared)
+        return prepared.error();
+    Statement &statement = **prepared;
+    const auto release = qScopeGuard([&] { statement.reset(); }); // no read lock kept
     if (bind)
-        bind(**statement);
-    if (auto done = (*statement)->exec(); !done)
+        bind(statement);
+    if (auto done = statement.exec(); !done)
         return done.error();
-    if (!(*statement)->next()) {
-        if (auto failed = (*statement)->status(); !failed)
+    if (!statement.next()) {
+        if (auto failed = statement.status(); !failed)
             return failed.error();
         return Error::database(QObject::tr("no row from %1").arg(sql));
     }
-    return (*statement)->integer(0);
+    return statement.integer(0);
 }
 
 Result<bool> logExists(Database &database)
