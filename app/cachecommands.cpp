@@ -68,6 +68,9 @@ struct CacheCommand {
             return Usage;
         }
         config.watch = false;
+        // A command reads each entry once: a memory tier would only hold what nobody asks for again
+        // (warm of `wide` kept 256 MB of it to the end).
+        config.memoryBytes = 0;
         // An unreachable store fails the command now, clearly, instead of once per entry.
         if (auto reachable = openStore(config.store, config.database); !reachable) {
             printError(QStringLiteral("%1 (nothing was done; run it again when the store is back)").arg(reachable.error().message));

@@ -10,12 +10,13 @@
 // writing wait for it and then go out together in one CacheStore::putMany. A lone write goes out at
 // once (a batch of one). When more work is queued behind an entry, it may also wait for the next
 // ones, up to a batch of maxEntries or maxBytes: each commit of a rollback-journal SQLite file
-// waits for every reader and empties every other connection's page cache, so a warm that committed
-// each entry on its own spent more time handing the lock over than writing.
+// waits for every reader, empties every other connection's page cache and syncs the disk two or
+// three times, so a warm that committed each entry on its own spent more time handing the lock
+// over and syncing than writing (small entries: 100,000 Foos of `wide` in 88 s at 16 per batch).
 class GroupCommit {
 public:
     using Done = std::function<void(const Status &)>;
-    static constexpr size_t maxEntries = 16;
+    static constexpr size_t maxEntries = 256;
     static constexpr qsizetype maxBytes = 24 * 1024 * 1024;
 
     // Thread-safe. `store` belongs to the calling thread. Either this thread writes (then it keeps
