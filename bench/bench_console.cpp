@@ -10,7 +10,11 @@
 //   - Refresh All in the console against `preserve warm --jobs 2` on a copy of the same file, both
 //     from nothing cached, interleaved round by round (--against-warm SCALE; target ≤ 1.2×).
 //
-//   bench_console [--rounds N] [--against-warm medium|large]
+//   - a database of many Foos (--many FILE, e.g. `seed --scale wide`): first rows on screen (target
+//     ≤ 1 s), states shown, the state filter on "Stale" (≤ 0.5 s), scrolling the tree to its last
+//     Foo (no stall over 50 ms), and the process's RSS after each.
+//
+//   bench_console [--rounds N] [--against-warm medium|large] [--many FILE]
 #include "cacheactions.h"
 #include "comparepanel.h"
 #include "foobrowser.h"
@@ -24,6 +28,8 @@
 #include "items/footreemodel.h"
 
 #include <QAction>
+#include <QScrollBar>
+#include <QComboBox>
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -204,6 +210,80 @@ void againstWarm(MainWindow &window, const QString &scale, int rounds, const QSt
                 qPrintable(scale), median(console), median(cli), rounds, median(console) / median(cli), longest);
 }
 
+qint64 rssMb()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong() / 1024;
+    }
+    return -1;
+}
+
+void manyFoos(MainWindow &window, const QString &path)
+{
+    FooTreeModel *model = window.browser()->model();
+    bool connected = false;
+    QObject::connect(&window, &MainWindow::connected, [&] { connected = true; });
+    StallWatch watch;
+    watch.start();
+    QElapsedTimer timer;
+    timer.start();
+    ConnectionSpec spec;
+    spec.database = path;
+    window.openConnection(spec);
+    if (!waitUntil([&] { return connected && model->rowCount() > 0; }, 120000))
+        fail("the database did not open");
+    const qint64 firstRows = timer.elapsed();
+    std::printf("open: first rows on screen after %lld ms (%d rows loaded; target ≤ 1000 ms); RSS %lld MB\n", firstRows,
+                model->rowCount(), rssMb());
+    const auto counted = [&] {
+        const auto counts = model->stateCounts();
+        int all = 0;
+        for (int count : counts)
+            all += count;
+        return all;
+    };
+    if (!waitUntil([&] { return counted() > 0 && !model->isLoading(); }, 120000))
+        fail("no states were shown");
+    std::printf("states shown for %d Foos after %lld ms; longest GUI-thread stall %lld ms, %d over 50 ms; RSS %lld MB\n",
+                counted(), timer.elapsed(), watch.longest(), watch.over50(), rssMb());
+
+    QComboBox *stateBox = window.browser()->stateBox();
+    QTreeView *tree = window.browser()->view();
+    watch.start();
+    timer.start();
+    stateBox->setCurrentIndex(stateBox->findData(QStringLiteral("stale")));
+    QCoreApplication::processEvents();
+    const qint64 filterMs = timer.elapsed();
+    const int staleRows = tree->model()->rowCount();
+    waitUntil([] { return false; }, 300); // what the filter may still post
+    std::printf("state filter \"Stale\": %d rows in %lld ms (target ≤ 500 ms); longest stall %lld ms; RSS %lld MB\n",
+                staleRows, filterMs, watch.longest(), rssMb());
+    stateBox->setCurrentIndex(stateBox->findData(QStringLiteral("all")));
+    waitUntil([] { return false; }, 300);
+
+    // Page by page to the end, as a person holding Page Down; the tree fetches more at the end.
+    watch.start();
+    timer.start();
+    int pages = 0;
+    QScrollBar *bar = tree->verticalScrollBar();
+    const int total = counted();
+    while (pages < 100000) {
+        bar->setValue(bar->value() + bar->pageStep());
+        QCoreApplication::processEvents();
+        ++pages;
+        if (bar->value() == bar->maximum() && !model->canFetchMore({}) && !model->isLoading())
+            break;
+    }
+    std::printf("scrolled to the last of %d Foos (%d rows) in %d pages, %.1f s; longest stall %lld ms, %d over 50 ms "
+                "(target: none); RSS %lld MB\n",
+                total, model->rowCount(), pages, double(timer.elapsed()) / 1000.0, watch.longest(), watch.over50(), rssMb());
+    watch.stop();
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -221,7 +301,17 @@ int main(int argc, char **argv)
                                            QStringLiteral("Only compare Refresh All with preserve warm on this scale."),
                                            QStringLiteral("scale"));
     parser.addOption(againstOption);
+    const QCommandLineOption manyOption(QStringLiteral("many"), QStringLiteral("Only time a database of many Foos (a copy is not made)."),
+                                        QStringLiteral("file"));
+    parser.addOption(manyOption);
     parser.process(app);
+    if (parser.isSet(manyOption)) {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.show();
+        manyFoos(window, parser.value(manyOption));
+        return 0;
+    }
     const int rounds = qMax(1, parser.value(roundsOption).toInt());
     if (parser.isSet(againstOption)) {
         QTemporaryDir scratch;
