@@ -106,6 +106,7 @@ private slots:
     void foreignEntries_data();
     void foreignEntries();
     void rewrittenByDjangoIsForeign();
+    void manyIdsAreListedInTwoHalves();
     void corruptColumn_data();
     void corruptColumn();
     void readOnlyNeverWrites();
@@ -342,6 +343,31 @@ void TestDbColumnStore::rewrittenByDjangoIsForeign()
     QVERIFY2(infos && infos->size() == 1, qPrintable(why(infos)));
     QVERIFY(!infos->first().foreign);
     QCOMPARE(infos->first().digest, ours->digest);
+}
+
+// Ids far apart make list() scan in two halves on two connections: every entry once, in id
+// order, each judged as in one scan (ours, foreign, not JSON) whichever half it is in.
+void TestDbColumnStore::manyIdsAreListedInTwoHalves()
+{
+    const qint64 ids[] = { 5, 10000, 20001, 30002, 50000 };
+    for (qint64 id : ids)
+        m_sqlite->addFoo("far-" + QByteArray::number(id), id);
+    auto store = openStore(m_sqlite->config());
+    QVERIFY(store);
+    for (qint64 id : ids)
+        QVERIFY(store->put(liveEntry(store->database(), id)));
+    m_sqlite->exec(QStringLiteral("UPDATE api_foo SET pre_serialized = '{\"name\": \"x\", \"bar_set\": []}' WHERE id = 30002"));
+    m_sqlite->exec(QStringLiteral("UPDATE api_foo SET pre_serialized = '[1, 2]' WHERE id = 10000"));
+    auto infos = store->list();
+    QVERIFY2(infos, qPrintable(why(infos)));
+    QList<qint64> listed;
+    for (const EntryInfo &info : std::as_const(*infos))
+        listed << info.pk;
+    QCOMPARE(listed, QList<qint64>(std::begin(ids), std::end(ids)));
+    for (const EntryInfo &info : std::as_const(*infos)) {
+        QCOMPARE(info.foreign, info.pk == 30002 || info.pk == 10000);
+        QCOMPARE(info.problem.isEmpty(), info.pk != 10000);
+    }
 }
 
 void TestDbColumnStore::corruptColumn_data()
