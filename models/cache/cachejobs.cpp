@@ -311,7 +311,7 @@ void CacheService::runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &f
                              internals.refreshWritten(entry, written, double(timer.nsecsElapsed()) / 1e9);
                              refreshDone(pk, flight, written);
                          },
-                         m_pool->onlyBackgroundQueued());
+                         context.store->prefersBatches() && m_pool->onlyBackgroundQueued());
 }
 
 void CacheService::refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, const Status &status)

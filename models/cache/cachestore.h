@@ -88,4 +88,9 @@ public:
     // Whether storedBytes() are the bytes that were written, key order and spacing included. Not
     // so for PostgreSQL's jsonb, which prints every body in an order of its own.
     virtual bool keepsBytes() const { return true; }
+    // Whether writing many entries in one putMany() is much cheaper than one at a time, so that a
+    // refresh job may hold finished entries back for a batch (GroupCommit): true for a database,
+    // whose every commit syncs the disk; Redis pipelines each write anyway, and holding entries
+    // back would only delay them.
+    virtual bool prefersBatches() const { return false; }
 };

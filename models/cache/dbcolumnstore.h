@@ -46,6 +46,7 @@ public:
     Result<EntryPtr> previous(qint64 pk) override;
     Status rollback(qint64 pk) override;
     bool keepsBytes() const override;
+    bool prefersBatches() const override { return true; }
 
     Database &database();
     static QString metadataTable() { return QStringLiteral("preserve_cache_entry"); }
