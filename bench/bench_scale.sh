@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The command line at three scales (issue 18): medium and large (few, big Foos) and wide (100,000
+# mostly small Foos). For each: the seed, `status` with nothing cached, `warm --jobs 2` from nothing
+# cached, `status` and `status --json` after it, `verify --jobs 2`, and, on wide, `serve
+# --page-size 100` answering pages from the store and then from memory. Each figure is one run,
+# with the process's peak RSS; MB/s is the bodies' bytes over the wall time. Prints a Markdown
+# table. Needs about 1.5 GB of scratch space for wide (in $TMPDIR).
+#
+#   bench/bench_scale.sh [--build DIR] [--scales "medium large wide"]
+set -euo pipefail
+
+ROOT_DIR=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${PRESERVE_BUILD_DIR:-$ROOT_DIR/build}
+SCALES="medium large wide"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --build) BUILD_DIR=$2; shift 2 ;;
+    --scales) SCALES=$2; shift 2 ;;
+    *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    esac
+done
+PRESERVE="$BUILD_DIR/preserve"
+SCRATCH=$(mktemp -d)
+SERVER=
+cleanup() {
+    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+# Runs a command; prints "seconds peak-RSS-MB".
+timed() {
+    /usr/bin/time -f "%e %M" -o "$SCRATCH/time" "$@" > "$SCRATCH/out" 2> "$SCRATCH/err" || {
+        echo "failed: $*" >&2; cat "$SCRATCH/err" >&2; exit 1; }
+    awk '{ printf "%.2f %d\n", $1, $2 / 1024 }' "$SCRATCH/time"
+}
+row() { printf '| %s | %s | %s s | %s MB | %s |\n' "$1" "$2" "$3" "$4" "$5"; }
+
+echo "Preserve at scale, $(date -u +%Y-%m-%d), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs"
+echo
+echo "| scale | step | time | peak RSS | note |"
+echo "|---|---|---|---|---|"
+for scale in $SCALES; do
+    db="$SCRATCH/$scale.sqlite3"
+    read -r s m < <(timed "$PRESERVE" seed --scale "$scale" --out "$db" --force)
+    row "$scale" "seed" "$s" "$m" "$(grep -o '[0-9]* Foo.*links' "$SCRATCH/out" || true)"
+    read -r s m < <(timed "$PRESERVE" status --db "$db")
+    row "$scale" "status, nothing cached" "$s" "$m" ""
+    read -r s m < <(timed "$PRESERVE" warm --db "$db" --jobs 2)
+    mb=$(sqlite3 "$db" "SELECT round(sum(length(CAST(pre_serialized AS BLOB))) / 1e6, 1) FROM api_foo")
+    row "$scale" "warm --jobs 2" "$s" "$m" "$mb MB of bodies, $(awk -v b="$mb" -v t="$s" 'BEGIN { printf "%.0f", b / t }') MB/s"
+    read -r s m < <(timed "$PRESERVE" status --db "$db")
+    row "$scale" "status, all cached" "$s" "$m" "$(tail -2 "$SCRATCH/out" | head -1)"
+    read -r s m < <(timed "$PRESERVE" status --db "$db" --json)
+    row "$scale" "status --json" "$s" "$m" "$(wc -c < "$SCRATCH/out") bytes"
+    read -r s m < <(timed "$PRESERVE" verify --db "$db" --jobs 2)
+    row "$scale" "verify --jobs 2" "$s" "$m" "$(awk -v b="$mb" -v t="$s" 'BEGIN { printf "%.0f", b / t }') MB/s"
+    if [ "$scale" = wide ]; then
+        port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        "$PRESERVE" serve --db "$db" --port "$port" --quiet --page-size 100 --memory 256 > "$SCRATCH/serve.log" 2>&1 &
+        SERVER=$!
+        python3 - "$port" "$SERVER" <<'PY'
+import http.client, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+def rss():
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) // 1024 for l in f if l.startswith("VmRSS"))
+for _ in range(100):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port); c.request("GET", "/api/foos/?page=1"); c.getresponse().read(); break
+    except OSError:
+        time.sleep(0.2)
+for label in ("from the store (first time)", "from memory (again)"):
+    times = []
+    for page in range(1, 1001, 10):
+        start = time.perf_counter(); c.request("GET", f"/api/foos/?page={page}"); r = c.getresponse(); r.read()
+        times.append((time.perf_counter() - start) * 1000)
+        assert r.status == 200, r.status
+    times.sort()
+    print(f"| wide | serve --page-size 100, 100 pages {label} | median {times[50]:.1f} ms, p99 {times[98]:.1f} ms "
+          f"| {rss()} MB (--memory 256) | target: each page ≤ 5 ms |")
+PY
+        kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+    fi
+    rm -f "$db"
+done
