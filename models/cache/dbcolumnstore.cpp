@@ -14,9 +14,11 @@
 
 #include <sqlite3.h>
 #include <zlib.h>
-#include <thread>
-#include <optional>
+
 #include <limits>
+#include <optional>
+#include <thread>
+#include <utility>
 
 Q_LOGGING_CATEGORY(lcDbColumnStore, "preserve.cache.db", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
@@ -121,8 +123,6 @@ private:
 
 struct DbColumnStore::Private {
     std::unique_ptr<Database> database;
-    // Prepared statements by SQL text; SQL that fails to prepare is never cached.
-    QHash<QString, std::shared_ptr<Statement>> statements;
     bool sideTableSeen = false; // once it exists it stays (we never drop it)
     bool previousTableSeen = false;
 
@@ -130,7 +130,8 @@ struct DbColumnStore::Private {
     const DjangoTables &tables() const { return database->tables(); }
     QByteArray label() const { return database->config().appLabel.toUtf8(); }
 
-    Result<std::shared_ptr<Statement>> statement(const QString &sql);
+    // Prepared once per connection (Database::prepareCached), reset and ready to bind.
+    Result<Statement *> statement(const QString &sql) { return database->prepareCached(sql); }
     Result<bool> sideTableExists();
     Status createTable(const QString &table, bool withCheck);
     Status createSideTable();
@@ -139,6 +140,9 @@ struct DbColumnStore::Private {
     // 1: JSON of another shape ([], null, "a string": corrupt, as get() says, never foreign),
     // 0: no JSON; -1: no body.
     Result<int> bodyShape(qint64 pk);
+    // The lowest and highest Foo id; {0, -1} without Foos (or when that cannot be read: list()
+    // then scans on one connection, and reports what fails there).
+    std::pair<qint64, qint64> idRange();
     // list() of the Foos with from <= id <= to.
     Result<QList<EntryInfo>> listRange(qint64 from, qint64 to);
     Status writeColumn(const Entry &entry);
@@ -157,18 +161,6 @@ struct DbColumnStore::Private {
     QByteArray pkListValue(const QList<qint64> &pks) const;
     Status refuseReadOnly(const char *what) const;
 };
-
-Result<std::shared_ptr<Statement>> DbColumnStore::Private::statement(const QString &sql)
-{
-    if (const auto found = statements.constFind(sql); found != statements.cend())
-        return *found;
-    auto prepared = database->prepare(sql);
-    if (!prepared)
-        return prepared.error();
-    std::shared_ptr<Statement> shared = std::move(prepared.value());
-    statements.insert(sql, shared);
-    return shared;
-}
 
 Result<bool> DbColumnStore::Private::sideTableExists()
 {
@@ -473,11 +465,7 @@ DbColumnStore::DbColumnStore(std::unique_ptr<Database> database)
     d->database = std::move(database);
 }
 
-DbColumnStore::~DbColumnStore()
-{
-    // Statements before the connection they belong to.
-    d->statements.clear();
-}
+DbColumnStore::~DbColumnStore() = default; // the Database drops its statements before its connection
 
 Result<std::unique_ptr<DbColumnStore>> DbColumnStore::open(const DatabaseConfig &config)
 {
@@ -837,35 +825,40 @@ Result<QList<EntryInfo>> DbColumnStore::list()
     // entry's line is read whole in one snapshot; the two halves may be a commit apart, as two
     // lines of the one-connection scan never were, and a status is a list of per-entry verdicts.
     constexpr qint64 splitFrom = 20000;
-    if (d->isSqlite()) {
-        // Two subqueries: SQLite looks up a lone min() or max() of the key in the index, but scans
-        // the whole table (its leaves hold the start of every body) for both in one SELECT.
-        auto range = d->database->run(QStringLiteral("SELECT (SELECT min(id) FROM %1), (SELECT max(id) FROM %1)")
-                                          .arg(quote(d->tables().foo)));
-        if (range && (*range)->next() && !(*range)->isNull(0)) {
-            const qint64 low = (*range)->integer(0);
-            const qint64 high = (*range)->integer(1);
-            (*range)->reset();
-            if (high - low >= splitFrom) {
-                const qint64 middle = low + (high - low) / 2;
-                std::optional<Result<QList<EntryInfo>>> upper;
-                std::thread helper([&] {
-                    auto other = DbColumnStore::open(d->database->config());
-                    upper = other ? (*other)->d->listRange(middle + 1, std::numeric_limits<qint64>::max())
-                                  : Result<QList<EntryInfo>>(other.error());
-                });
-                auto lower = d->listRange(std::numeric_limits<qint64>::min(), middle);
-                helper.join();
-                if (!lower)
-                    return lower;
-                if (!*upper)
-                    return *upper;
-                lower->append(std::move(upper->value()));
-                return lower;
-            }
-        }
-    }
-    return d->listRange(std::numeric_limits<qint64>::min(), std::numeric_limits<qint64>::max());
+    constexpr qint64 first = std::numeric_limits<qint64>::min();
+    constexpr qint64 last = std::numeric_limits<qint64>::max();
+    const auto [low, high] = d->isSqlite() ? d->idRange() : std::pair<qint64, qint64>(0, -1);
+    if (high - low < splitFrom)
+        return d->listRange(first, last);
+    const qint64 middle = low + (high - low) / 2;
+    std::optional<Result<QList<EntryInfo>>> upper;
+    std::thread helper([&] {
+        auto other = DbColumnStore::open(d->database->config());
+        upper = other ? (*other)->d->listRange(middle + 1, last) : Result<QList<EntryInfo>>(other.error());
+    });
+    auto lower = d->listRange(first, middle);
+    helper.join();
+    if (!lower)
+        return lower;
+    if (!*upper)
+        return *upper;
+    lower->append(std::move(upper->value()));
+    return lower;
+}
+
+std::pair<qint64, qint64> DbColumnStore::Private::idRange()
+{
+    // Two subqueries: SQLite looks up a lone min() or max() of the key in the index, but scans the
+    // whole table (its leaves hold the start of every body) for both in one SELECT.
+    auto range = statement(QStringLiteral("SELECT (SELECT min(id) FROM %1), (SELECT max(id) FROM %1)").arg(quote(tables().foo)));
+    if (!range)
+        return { 0, -1 };
+    Statement &row = **range;
+    std::pair<qint64, qint64> found { 0, -1 };
+    if (row.exec() && row.next() && !row.isNull(0))
+        found = { row.integer(0), row.integer(1) };
+    row.reset();
+    return found;
 }
 
 Result<QList<EntryInfo>> DbColumnStore::Private::listRange(qint64 from, qint64 to)

@@ -59,11 +59,12 @@ Status Serializer::prepare()
 {
     if (m_statements)
         return success();
-    const std::array<QString, 6> sql = queries(m_database);
+    const auto sql = queries(m_database);
     auto statements = std::make_unique<Statements>();
     std::unique_ptr<Statement> *targets[] = { &statements->foo, &statements->bars, &statements->zabs,
                                               &statements->links, &statements->bazs, &statements->fewBazs };
-    for (int i = 0; i < 6; ++i) {
+    static_assert(std::size(targets) == std::tuple_size_v<decltype(sql)>);
+    for (size_t i = 0; i < sql.size(); ++i) {
         auto prepared = m_database.prepare(sql[i]);
         if (!prepared)
             return prepared.error();
