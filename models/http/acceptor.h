@@ -43,13 +43,11 @@ private:
 };
 
 // The listening socket of the HTTP server, accepted on a thread of its own, each connection
-// handed to the serving thread ConnectionPlacement picks. (libmicrohttpd's thread pool lets every
-// worker accept from one shared socket: whichever wakes first wins, and measured here 64
-// keep-alive connections split 40/60 between two workers, so the busier one's clients saw twice
-// the tail latency.) Also keeps the connection limit the way a listening server should: at the
+// handed to the serving thread ConnectionPlacement picks (libmicrohttpd's thread pool lets
+// whichever worker wakes first accept, which splits connections unevenly). Also keeps the connection limit the way a listening server should: at the
 // limit nothing is accepted, so a new client waits in the kernel's queue instead of being closed, and
 // the connection idle longest is closed to make room for it (else idle clients held the queue for
-// a --timeout each: 192 of them at a limit of 64 kept a new client out 3 x --timeout).
+// a --timeout each).
 // start() and stop() on one thread; released() any thread.
 class Acceptor {
 public:

@@ -2,10 +2,13 @@
 // target, each request from its headers to its "completed" notice, and the library's log lines.
 #include "httpserverimpl.h"
 
-#include "http/connectionmemory.h"
+#include "api/drfreplies.h"
+#include "api/endpoints.h"
+#include "api/httpstatus.h"
 #include "http/cpuaffinity.h"
-#include "http/libraryanswers.h"
-#include "http/requestsyntax.h"
+#include "http/quirks/connectionmemory.h"
+#include "http/quirks/libraryanswers.h"
+#include "http/quirks/requestsyntax.h"
 
 #include <QCoreApplication>
 
@@ -188,7 +191,7 @@ HttpLogEntry logEntryOf(const HttpExchange &exchange, bool delivered)
 {
     const HttpRequest &request = exchange.request;
     return { exchange.startedAt, request.peer, request.method, request.target, request.version,
-             exchange.answered ? exchange.reply.status : 0, delivered ? exchange.reply.bodyBytes : 0,
+             exchange.answered ? exchange.reply.status : 0, delivered ? exchange.bodyBytes : 0,
              double(exchange.timer.nsecsElapsed()) / 1e6, exchange.reply.cache };
 }
 
@@ -230,19 +233,48 @@ HttpExchange *HttpServer::Impl::begin(MHD_Connection *connection, const char *ur
 
 MHD_Result HttpServer::Impl::queue(HttpExchange &exchange, const Reply &answer)
 {
-    // DRF pretty-prints for `Accept: application/json; indent=N`: rare, so built per request.
-    const QByteArray &accept = exchange.request.accept;
-    const int indent = answer.json.isEmpty() || !accept.contains('=') ? 0 : HttpResponses::acceptedIndent(accept);
-    exchange.reply = indent > 0 ? HttpResponses::indented(answer, indent, exchange.request.ifNoneMatch) : answer;
+    exchange.reply = ApiRouter::finish(exchange.request, answer);
     const Reply &reply = exchange.reply;
-    if (exchange.request.isHead())
-        exchange.reply.bodyBytes = 0; // libmicrohttpd sends the headers only
+    // libmicrohttpd sends the headers only for HEAD.
+    exchange.bodyBytes = exchange.request.isHead() ? 0 : reply.bodyBytes();
     exchange.answered = true;
     counters.requestsByClass[size_t(qBound(1, reply.status / 100, 5))].fetch_add(1, std::memory_order_relaxed);
-    counters.bodyBytes.fetch_add(exchange.reply.bodyBytes, std::memory_order_relaxed);
-    if (reply.fromFile && !exchange.request.isHead())
+    counters.bodyBytes.fetch_add(exchange.bodyBytes, std::memory_order_relaxed);
+    bool fromFile = false;
+    const ResponsePtr response = responseFor(exchange, reply, fromFile);
+    if (fromFile && !exchange.request.isHead())
         exchange.corked = setCork(exchange.connection, true);
-    return MHD_queue_response(exchange.connection, unsigned(reply.status), reply.response.get());
+    return MHD_queue_response(exchange.connection, unsigned(reply.status), response.get());
+}
+
+ResponsePtr HttpServer::Impl::responseFor(const HttpExchange &exchange, const Reply &reply, bool &fromFile)
+{
+    fromFile = false;
+    if (!reply.reusable || !reply.entry)
+        return MhdResponse::build(reply);
+    const bool notModified = reply.status == HttpStatus::NotModified;
+    const auto variant = notModified ? (reply.gzip ? ResponseCache::NotModifiedGzip : ResponseCache::NotModifiedPlain)
+                                     : (reply.gzip ? ResponseCache::Gzip : ResponseCache::Plain);
+    const int lane = exchange.request.lane;
+    ResponseCache::Found kept = responses.find(reply.entry, variant, lane);
+    if (kept.response) {
+        fromFile = kept.fromFile;
+        return kept.response;
+    }
+    const QByteArray &body = reply.payload();
+    const bool file = !notModified && options.fileResponseMin >= 0 && body.size() >= options.fileResponseMin
+        && (options.fileResponseMax < 0 || body.size() <= options.fileResponseMax);
+    ResponsePtr response;
+    if (file) {
+        const auto memFile = responses.file(reply.entry, variant, [&body] { return MhdResponse::MemFile::copyOf(body); });
+        response = memFile ? MhdResponse::build(reply, memFile.get()) : nullptr;
+    }
+    const bool built = bool(response);
+    if (!response)
+        response = MhdResponse::build(reply);
+    kept = responses.store(reply.entry, variant, lane, response, built);
+    fromFile = kept.fromFile;
+    return kept.response;
 }
 
 // Called by libmicrohttpd: first when the headers are in (we copy what we need), then once per
@@ -264,12 +296,13 @@ MHD_Result HttpServer::Impl::onAccess(void *cls, MHD_Connection *connection, con
             RequestDeadlines::requestArrived(*state->deadline);
     }
     if (exchange->bodySeen > impl->options.bodyLimit)
-        return impl->queue(*exchange, HttpResponses::error(MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large."));
+        return impl->queue(*exchange, DrfReplies::error(HttpStatus::ContentTooLarge, "Request body too large."));
     if (exchange->deferral) { // resumed: a worker has left the answer
         auto reply = impl->registry->take(*exchange->deferral);
-        return impl->queue(*exchange, reply ? *reply : HttpResponses::error(MHD_HTTP_SERVICE_UNAVAILABLE, "The server is shutting down."));
+        return impl->queue(*exchange, reply ? *reply : DrfReplies::error(HttpStatus::ServiceUnavailable, "The server is shutting down."));
     }
-    auto reply = impl->router->route(*exchange);
+    const ApiCall call { exchange->request, [exchange] { return exchange->defer(); } };
+    auto reply = impl->router->route(call);
     if (!reply && !exchange->deferral)
         reply = serverError(QStringLiteral("no answer for %1").arg(QString::fromUtf8(exchange->request.target)));
     if (!reply)
@@ -298,17 +331,17 @@ MHD_Result HttpServer::Impl::onHeaders(MHD_Connection *connection, const char *u
         return MHD_NO;
     }
     if (const char *problem = exchange->request.syntaxProblem) // answered now: the connection closes
-        return queue(*exchange, HttpResponses::error(MHD_HTTP_BAD_REQUEST, problem));
+        return queue(*exchange, DrfReplies::error(HttpStatus::BadRequest, problem));
     if (const char *problem = exchange->request.hostProblem())
-        return queue(*exchange, HttpResponses::error(MHD_HTTP_BAD_REQUEST, problem));
+        return queue(*exchange, DrfReplies::error(HttpStatus::BadRequest, problem));
     if (const auto problem = exchange->request.framingProblem()) // the body is not read: the connection closes
-        return queue(*exchange, HttpResponses::error(problem->first, problem->second));
+        return queue(*exchange, DrfReplies::error(problem->first, problem->second));
     bool number = false;
     const quint64 declared = headerOf(connection, MHD_HTTP_HEADER_CONTENT_LENGTH).toULongLong(&number);
     if (number && declared > quint64(options.bodyLimit)) // refused before a byte of it is read
-        return queue(*exchange, HttpResponses::error(MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large."));
+        return queue(*exchange, DrfReplies::error(HttpStatus::ContentTooLarge, "Request body too large."));
     if (exchange->request.firstChunkSize.value_or(0) > quint64(options.bodyLimit))
-        return queue(*exchange, HttpResponses::error(MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large."));
+        return queue(*exchange, DrfReplies::error(HttpStatus::ContentTooLarge, "Request body too large."));
     return MHD_YES;
 }
 

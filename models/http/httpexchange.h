@@ -1,6 +1,7 @@
 #pragma once
 
-#include "http/httpresponses.h"
+#include "api/httprequest.h"
+#include "api/replylater.h"
 
 #include <QByteArray>
 #include <QDateTime>
@@ -16,62 +17,13 @@
 struct MHD_Connection;
 class SuspendRegistry;
 
-// What a handler needs to know of a request, copied out of libmicrohttpd on the first call of the
-// access handler so that it can travel to a worker thread.
-struct HttpRequest {
-    QByteArray method;
-    QByteArray path;   // percent-decoded, as Django routes it
-    QByteArray target; // the request target in origin-form ("/api/foos?page=2"; RequestSyntax)
-    QByteArray query;  // raw, after '?'
-    QByteArray version;
-    QByteArray host;   // the Host header: null when absent, empty when sent empty
-    QByteArray authority; // an absolute-form target's host[:port], which takes the Host header's place; else null
-    int hostHeaders = 0; // how many Host header lines came
-    const char *syntaxProblem = nullptr; // why the method, target or a header field is malformed (RequestSyntax)
-    QByteArray transferEncoding; // null when absent; the first line's
-    int transferEncodingHeaders = 0;
-    int contentLengthHeaders = 0;
-    std::optional<quint64> firstChunkSize; // a chunked body's first size line, when it came with the headers
-    QByteArray accept; // null when the request has no Accept header
-    QByteArray acceptEncoding;
-    QByteArray ifNoneMatch;
-    QByteArray authorization;
-    QByteArray contentType;
-    QByteArray peer;
-    int lane = -1; // the serving thread (its ResponseCache lane); -1: none
-    QByteArray body; // bounded by HttpServerOptions::bodyLimit
-
-    // The host that names this server in links: the authority, else the Host header.
-    const QByteArray &linkHost() const { return authority.isNull() ? host : authority; }
-
-    bool isHead() const { return method == "HEAD"; }
-    bool isGetOrHead() const { return method == "GET" || method == "HEAD"; }
-    // A query parameter decoded as Django does ('+' is a space; the last value wins).
-    std::optional<QByteArray> queryValue(const QByteArray &name) const;
-    // All parameters in order, decoded.
-    QList<std::pair<QByteArray, QByteArray>> queryItems() const;
-    // Why the Host header makes this a bad request (RFC 9112 3.2: an HTTP/1.1 request without one,
-    // any request with two, or a value Django's host validation refuses — the header's and an
-    // absolute-form target's authority), or null.
-    const char *hostProblem() const;
-    // Why the body's framing makes this a bad request, as nginx judges it (both Content-Length and
-    // Transfer-Encoding, two lines of either: 400, the smuggling vectors of RFC 9112 6.3; a
-    // coding other than plain "chunked", which libmicrohttpd cannot decode and would wait on: 501),
-    // or nothing.
-    std::optional<std::pair<int, QByteArray>> framingProblem() const;
-};
-
-// Django's host validation (DisallowedHost → 400), case-insensitive: a name of letters, digits,
-// dots and dashes (not just "."), or an [IPv6] literal; an optional :port. Empty is invalid.
-bool validHost(QByteArrayView host);
-
 // The answer to a request whose connection is suspended while a worker computes it. complete() may
 // be called on any thread, once (later calls are ignored), also after the server stopped (then it
 // does nothing): it stores the reply and resumes the connection, whose next handler call queues it.
-class Deferral {
+class Deferral : public ReplyLater {
 public:
     Deferral(std::shared_ptr<SuspendRegistry> registry, MHD_Connection *connection);
-    void complete(Reply reply);
+    void complete(Reply reply) override;
 
 private:
     friend class SuspendRegistry;
@@ -117,6 +69,7 @@ struct HttpExchange {
     MHD_Connection *connection = nullptr;
     std::shared_ptr<Deferral> deferral;
     Reply reply;            // what was queued, for the log
+    qint64 bodyBytes = 0;   // of the body sent (none for HEAD)
     bool answered = false;  // a response was queued
     bool logged = true;     // someone reads the request log (then startedAt is set)
     bool corked = false;    // TCP_CORK set for a sendfile() answer, taken off when it is sent

@@ -1,14 +1,16 @@
 #include "httpserverimpl.h"
 
-#include "http/cpuaffinity.h"
-
+#include "api/drfreplies.h"
+#include "api/httpstatus.h"
 #include "cache/cacheservice.h"
+#include "http/cpuaffinity.h"
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>
 #include <QMetaMethod>
 
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,6 +63,42 @@ QString HttpServer::Impl::startDaemons(int threads)
     return startError.isEmpty() ? QObject::tr("libmicrohttpd refused the options") : startError;
 }
 
+void HttpServer::Impl::configureResponses()
+{
+    // The connections come first, with a margin for the database, Redis, logs and pipes; half of
+    // what is left may hold in-memory files and their responses. A low limit means no files.
+    rlimit limit {};
+    const qint64 open = ::getrlimit(RLIMIT_NOFILE, &limit) != 0 ? 1024
+        : limit.rlim_cur == RLIM_INFINITY                       ? qint64(1) << 20
+                                                                : qint64(limit.rlim_cur);
+    responses.clear();
+    responses.configure(options.threads, (open - options.maxConnections - 256) / 2);
+}
+
+void HttpServer::Impl::sweepResponses()
+{
+    MemoryTier &memory = service.memory();
+    const quint64 changes = memory.mark() + quint64(memory.stats().evictions);
+    if (changes == sweptAt && sinceSweep.isValid() && !sinceSweep.hasExpired(30000))
+        return;
+    sweptAt = changes;
+    sinceSweep.start();
+    responses.sweep();
+}
+
+QByteArray HttpServer::Impl::metrics() const
+{
+    return counters.prometheus(registry ? registry->suspendedCount() : 0)
+        + "# HELP preserve_http_response_file_bytes Bytes of large cached bodies kept as in-memory files for sendfile.\n"
+          "# TYPE preserve_http_response_file_bytes gauge\n"
+          "preserve_http_response_file_bytes "
+        + QByteArray::number(responses.fileBytes()) + '\n'
+        + "# HELP preserve_http_response_file_descriptors Descriptors held (or kept free) for those files and their responses.\n"
+          "# TYPE preserve_http_response_file_descriptors gauge\n"
+          "preserve_http_response_file_descriptors "
+        + QByteArray::number(responses.descriptors()) + '\n';
+}
+
 void HttpServer::Impl::stopDaemons()
 {
     for (MHD_Daemon *daemon : daemons)
@@ -80,20 +118,25 @@ HttpServer::HttpServer(CacheService &service, QObject *parent)
     connect(&m_impl->logTimer, &QTimer::timeout, this, [this] {
         if (!m_impl->registry)
             return;
-        static const Reply late = HttpResponses::error(MHD_HTTP_SERVICE_UNAVAILABLE, "Service temporarily unavailable, try again later.");
+        static const Reply late = DrfReplies::error(HttpStatus::ServiceUnavailable, "Service temporarily unavailable, try again later.");
         if (const int expired = m_impl->registry->expire(qint64(m_impl->options.timeoutSeconds) * 1000, late))
             qCWarning(lcHttp) << expired << "request(s) had no answer within" << m_impl->options.timeoutSeconds << "s: answered 503";
     });
     m_impl->sweepTimer.setInterval(1000);
     connect(&m_impl->sweepTimer, &QTimer::timeout, this, [this] {
         if (m_impl->router)
-            m_impl->router->sweep();
+            m_impl->sweepResponses();
         if (const int dropped = m_impl->deadlines.expire())
             qCInfo(lcHttp) << "dropped" << dropped << "connection(s) that sent no complete request in time";
     });
     connect(&service, &CacheService::entriesChanged, this, [this](const QList<qint64> &pks) {
-        if (m_impl->router)
-            m_impl->router->entriesChanged(pks);
+        if (!m_impl->router)
+            return;
+        if (pks.isEmpty())
+            m_impl->responses.clear();
+        for (qint64 pk : pks)
+            m_impl->responses.remove(pk);
+        m_impl->router->entriesChanged();
     });
 }
 
@@ -115,7 +158,8 @@ Result<quint16> HttpServer::start(const HttpServerOptions &options)
     impl.deadlines.setTimeout(options.timeoutSeconds);
     impl.registry = std::make_shared<SuspendRegistry>();
     Acceptor::raiseDescriptorLimit();
-    impl.router = std::make_unique<ApiRouter>(impl.service, options, impl.counters, impl.registry);
+    impl.configureResponses();
+    impl.router = std::make_unique<ApiRouter>(impl.service, options, [&impl] { return impl.metrics(); });
     const auto bound = impl.acceptor.listen(reinterpret_cast<const sockaddr *>(&*address),
                                             ipv6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
     if (!bound) {
@@ -167,7 +211,7 @@ void HttpServer::stop()
         // Admin requests wait for jobs started on this thread.
         QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
     }
-    impl.registry->resumeAllAndClose(HttpResponses::error(MHD_HTTP_SERVICE_UNAVAILABLE, "The server is shutting down."));
+    impl.registry->resumeAllAndClose(DrfReplies::error(HttpStatus::ServiceUnavailable, "The server is shutting down."));
     impl.stopDaemons();
     impl.sweepTimer.stop();
     impl.logTimer.stop();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "api/apioptions.h"
 #include "core/result.h"
 
 #include <QByteArray>
@@ -13,24 +14,14 @@
 
 class CacheService;
 
-// Which endpoints answer from the cache and which serialize live on every request (X-Cache: BYPASS).
-enum class CachePolicy {
-    Cached,     // list and detail from the cache (default)
-    ListCached, // the list from the cache, detail live (the seed's closing advice)
-    Live,       // both live
-};
-
-struct HttpServerOptions {
+// The API's options (ApiOptions) and the transport's.
+struct HttpServerOptions : ApiOptions {
     QString address = QStringLiteral("127.0.0.1");
     quint16 port = 0;         // 0: a free port (see HttpServer::port())
     int threads = 2;          // serving threads: one libmicrohttpd daemon each
-    // With as many serving threads as CPUs this process may use, each thread stays on a CPU of
-    // its own (nginx's worker_cpu_affinity auto), and a connection goes to the thread of the CPU
-    // its packets arrive on (ConnectionPlacement). Unpinned, the scheduler may put both serving
-    // threads on one CPU and both client threads on the other: every answer then waits for a
-    // time slice (figures: docs/benchmarks.md). Other thread counts are not pinned.
+    // With as many serving threads as CPUs, each stays on a CPU of its own and takes the connections
+    // whose packets arrive there (ConnectionPlacement), as nginx's worker_cpu_affinity auto.
     bool pinThreads = true;
-    int liveWorkers = 2;      // threads that serialize live, list and status work (bounded concurrency)
     // Past this many open connections the server stops accepting (see Acceptor): a new connection
     // waits in the kernel's accept queue, unanswered, until one of the open ones closes.
     int maxConnections = 1024;
@@ -38,26 +29,16 @@ struct HttpServerOptions {
     // headers) is not complete this long after it opened or its previous answer (RequestDeadlines).
     int timeoutSeconds = 30;
     // Per-connection memory of libmicrohttpd for request line, headers and the answer's head: the
-    // request line and headers may take half of it less 512 bytes (9.5 KiB of 20 KiB; nginx allows
-    // 8 KiB a line), else 431 (ConnectionMemory); a request line that does not fit gets 414.
-    // libmicrohttpd zeroes it after every request: 32 KiB cost a tenth of the CPU of a small hit.
+    // request line and headers may take half of it less 512 bytes, else 431 (ConnectionMemory); a
+    // request line that does not fit gets 414. libmicrohttpd zeroes it after every request.
     qint64 connectionMemory = 20 * 1024;
     qint64 bodyLimit = 1024 * 1024; // request bodies above this get 413
     // Cached bodies from fileResponseMin to fileResponseMax bytes are sent with sendfile() from an
-    // in-memory file made once per entry (see ResponseCache), headers and body corked into full
-    // segments. Measured on loopback against one send() of the buffer: at 100-140 KB the same
-    // requests per second with a steadier p99 (no zero-window stalls of the receiver); from about
-    // 200 KB on fewer requests per second (libmicrohttpd sends files in 128 KiB pieces, and the
-    // kernel's page-by-page splice costs more than a copy); below 64 KB no gain. Min negative:
-    // never; max negative: no upper bound.
+    // in-memory file made once per entry (ResponseCache); outside that window a copy costs less
+    // (docs/http-server.md). Min negative: never; max negative: no upper bound.
     qint64 fileResponseMin = 64 * 1024;
     qint64 fileResponseMax = 128 * 1024;
-    int pageSize = 0;               // > 0: DRF's PageNumberPagination on the list
-    CachePolicy policy = CachePolicy::Cached;
-    QByteArray cacheControl;        // Cache-Control of API answers; empty: none (as DRF)
-    QByteArray adminToken;          // non-empty: the admin endpoints exist, behind this bearer token
     int stopTimeoutMs = 10000;      // graceful stop: how long in-flight requests may take
-    bool metricsOnly = false;       // only /metrics and /healthz (a worker's port); the rest is 404
 };
 
 // One line of the request log.

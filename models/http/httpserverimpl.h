@@ -4,10 +4,14 @@
 
 #include "httpserver.h"
 
+#include "api/apirouter.h"
 #include "http/acceptor.h"
-#include "http/apicontext.h"
-#include "http/requestdeadlines.h"
+#include "http/httpexchange.h"
+#include "http/mhdresponse.h"
+#include "http/quirks/requestdeadlines.h"
+#include "http/quirks/responsecache.h"
 
+#include <QElapsedTimer>
 #include <QLoggingCategory>
 #include <QTimer>
 
@@ -62,6 +66,10 @@ struct HttpServer::Impl {
     std::shared_ptr<SuspendRegistry> registry;
     HttpCounters counters;
     std::unique_ptr<ApiRouter> router;
+    // Prebuilt answers of memory-tier hits, per entry and coding; swept every second.
+    ResponseCache responses;
+    quint64 sweptAt = ~quint64(0); // the memory tier's changes and evictions at the last sweep
+    QElapsedTimer sinceSweep;
     QTimer sweepTimer;
     QTimer logTimer; // hands the request log to the server's thread in batches
 
@@ -96,5 +104,16 @@ struct HttpServer::Impl {
     MHD_Result onBodyPiece(HttpExchange &exchange, const char *upload, size_t *uploadSize);
     HttpExchange *begin(MHD_Connection *connection, const char *url, const char *method, const char *version);
     MHD_Result queue(HttpExchange &exchange, const Reply &reply);
+    // The libmicrohttpd response for a reply: a reusable one prebuilt (ResponseCache), else built
+    // now; `fromFile` when its body goes out with sendfile().
+    ResponsePtr responseFor(const HttpExchange &exchange, const Reply &reply, bool &fromFile);
+    // The server's thread, every second: lets go of the responses of entries the memory tier let
+    // go of. Skipped while the memory tier has not changed (no put, removal, clear or eviction),
+    // but not for longer than 30 s (an entry still being sent at the last sweep goes then).
+    void sweepResponses();
+    // The transport's lines of /metrics. Any thread.
+    QByteArray metrics() const;
+    // Sizes the response cache by the descriptors this process may open.
+    void configureResponses();
     void pushLog(HttpLogEntry entry);
 };

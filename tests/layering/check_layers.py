@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Fails when an #include runs against the layers' order (docs/architecture.md):
 
-    core -> db, telemetry -> serialize -> json -> staleness -> cache -> http -> items -> views -> app
+    core -> db, telemetry -> serialize -> json -> staleness -> cache -> api -> http -> items -> views -> app
 
 A file may include headers of its own folder and of any layer below its own; siblings of one rank
 (db and telemetry) do not include each other. models/ never includes a QtWidgets header, and
 views/ neither writes files nor starts threads (no QFile, QSaveFile, QThread, QThreadPool,
-QtConcurrent): that work lives in models/, behind signals.
+QtConcurrent): that work lives in models/, behind signals. models/api/ never includes
+microhttpd.h: the API answers plain Replies and the transport (models/http/) sends them.
 
   check_layers.py ROOT            check the tree under ROOT (models/, views/, app/)
   check_layers.py --self-test     check that a tree with a violation is refused
@@ -18,10 +19,11 @@ import tempfile
 
 RANK = {
     "core": 0, "db": 1, "telemetry": 1, "serialize": 2, "json": 3, "staleness": 4, "cache": 5,
-    "http": 6, "items": 7, "views": 8, "app": 9,
+    "api": 6, "http": 7, "items": 8, "views": 9, "app": 10,
 }
 WIDGETS = re.compile(r"#include <(QtWidgets/|QtCharts/)?(QWidget|QApplication|QMainWindow|QDialog|QLabel|QPushButton|QTreeView|QChart\w*)>")
 VIEW_IO = re.compile(r"#include <(QtCore/)?(QFile|QSaveFile|QThread|QThreadPool|QtConcurrent\w*)>")
+TRANSPORT = re.compile(r"#include <microhttpd\.h>")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -48,6 +50,8 @@ def check(root):
                     text = f.read()
                 if top == "models" and WIDGETS.search(text):
                     problems.append("%s: models/ includes a widget header (%s)" % (path, WIDGETS.search(text).group(0)))
+                if source == "api" and TRANSPORT.search(text):
+                    problems.append("%s: the API includes the transport's library (%s): it answers plain Replies" % (path, TRANSPORT.search(text).group(0)))
                 if top == "views" and VIEW_IO.search(text):
                     problems.append("%s: views/ does file or thread work (%s): move it to models/" % (path, VIEW_IO.search(text).group(0)))
                 for match in INCLUDE.finditer(text):
@@ -68,6 +72,9 @@ def self_test():
         os.makedirs(os.path.join(root, "models", "db"))
         os.makedirs(os.path.join(root, "models", "cache"))
         os.makedirs(os.path.join(root, "views"))
+        os.makedirs(os.path.join(root, "models", "api"))
+        with open(os.path.join(root, "models", "api", "endpoint.cpp"), "w") as f:
+            f.write('#include "cache/cacheservice.h"\n#include <microhttpd.h>\n')
         with open(os.path.join(root, "views", "pane.cpp"), "w") as f:
             f.write('#include "cache/cacheservice.h"\n#include <QThreadPool>\n')
         with open(os.path.join(root, "models", "cache", "ok.h"), "w") as f:
@@ -75,12 +82,12 @@ def self_test():
         with open(os.path.join(root, "models", "db", "bad.h"), "w") as f:
             f.write('#include "cache/cacheservice.h"\n#include <QWidget>\n')
         problems = check(root)
-    expected = ["may not depend on cache", "widget header", "file or thread work"]
+    expected = ["may not depend on cache", "widget header", "file or thread work", "transport's library"]
     missing = [e for e in expected if not any(e in p for p in problems)]
-    if missing or len(problems) != 3:
-        print("self-test failed: expected 3 problems (%s), got:\n%s" % (", ".join(expected), "\n".join(problems)))
+    if missing or len(problems) != len(expected):
+        print("self-test failed: expected %d problems (%s), got:\n%s" % (len(expected), ", ".join(expected), "\n".join(problems)))
         return 1
-    print("self-test: all three violations found")
+    print("self-test: all %d violations found" % len(expected))
     return 0
 
 

@@ -3,7 +3,7 @@
 // closes; absolute-form targets, fragments and spaces before the version are served.
 #include "httpfixture.h"
 
-#include "http/requestsyntax.h"
+#include "http/quirks/requestsyntax.h"
 
 #include <QLoggingCategory>
 #include <QTest>

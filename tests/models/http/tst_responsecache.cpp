@@ -1,7 +1,7 @@
 // ResponseCache: prebuilt responses per serving thread (lane), in-memory files for the sendfile
 // band within a descriptor budget, and sweep() letting go of what only the cache holds.
 #include "cache/entry.h"
-#include "http/responsecache.h"
+#include "http/quirks/responsecache.h"
 
 #include <QTest>
 
@@ -25,11 +25,11 @@ private slots:
     {
         ResponseCache cache;
         const EntryPtr entry = makeEntry(7, QByteArray(100 * 1024, 'x'), {});
-        const auto copyOf = [](const EntryPtr &e) { return [e] { return HttpResponses::MemFile::copyOf(e->body); }; };
+        const auto copyOf = [](const EntryPtr &e) { return [e] { return MhdResponse::MemFile::copyOf(e->body); }; };
         QVERIFY(!cache.file(entry, ResponseCache::Plain, copyOf(entry))); // not configured: no budget
         cache.configure(2, 3 * 2); // two lanes: room for two files
         int made = 0;
-        const auto counting = [&] { ++made; return HttpResponses::MemFile::copyOf(entry->body); };
+        const auto counting = [&] { ++made; return MhdResponse::MemFile::copyOf(entry->body); };
         const auto file = cache.file(entry, ResponseCache::Plain, counting);
         QVERIFY(file);
         QCOMPARE(cache.file(entry, ResponseCache::Plain, counting), file);
@@ -40,20 +40,20 @@ private slots:
         QCOMPARE(::pread(file->fd(), copy.data(), size_t(copy.size()), 0), ssize_t(copy.size()));
         QCOMPARE(copy, entry->body);
 
-        const auto first = cache.store(entry, ResponseCache::Plain, 0, HttpResponses::fromFile(*file), true);
-        const auto second = cache.store(entry, ResponseCache::Plain, 1, HttpResponses::fromFile(*file), true);
+        const auto first = cache.store(entry, ResponseCache::Plain, 0, MhdResponse::fromFile(*file), true);
+        const auto second = cache.store(entry, ResponseCache::Plain, 1, MhdResponse::fromFile(*file), true);
         QVERIFY(first.response && second.response && first.response != second.response);
         QVERIFY(first.fromFile && second.fromFile);
         QCOMPARE(cache.find(entry, ResponseCache::Plain, 0).response, first.response);
         QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, second.response);
         QCOMPARE(cache.find(entry, ResponseCache::Plain, 3).response, second.response); // lanes are modulo the count
         // A second store for a lane keeps the first (two threads built one at once).
-        QCOMPARE(cache.store(entry, ResponseCache::Plain, 0, HttpResponses::fromEntry(entry, false), false).response, first.response);
+        QCOMPARE(cache.store(entry, ResponseCache::Plain, 0, MhdResponse::fromEntry(entry, false), false).response, first.response);
         QCOMPARE(cache.fileBytes(), entry->body.size()); // one file for both lanes
         QCOMPARE(cache.descriptors(), 3);
         // Buffer responses (the 304s here) are per lane as well: libmicrohttpd locks a response to queue it.
-        const auto empty0 = cache.store(entry, ResponseCache::NotModifiedPlain, 0, HttpResponses::empty(), false);
-        const auto empty1 = cache.store(entry, ResponseCache::NotModifiedPlain, 1, HttpResponses::empty(), false);
+        const auto empty0 = cache.store(entry, ResponseCache::NotModifiedPlain, 0, MhdResponse::empty(), false);
+        const auto empty1 = cache.store(entry, ResponseCache::NotModifiedPlain, 1, MhdResponse::empty(), false);
         QVERIFY(empty0.response && empty1.response && empty0.response != empty1.response && !empty0.fromFile);
         QCOMPARE(cache.find(entry, ResponseCache::NotModifiedPlain, 1).response, empty1.response);
         QCOMPARE(cache.find(entry, ResponseCache::Gzip, 0).response, ResponsePtr()); // not made
@@ -70,10 +70,10 @@ private slots:
         QCOMPARE(cache.find(newer, ResponseCache::Plain, 0).response, ResponsePtr());
         QVERIFY(cache.file(newer, ResponseCache::Plain, copyOf(newer)));
         QCOMPARE(cache.fileBytes(), newer->body.size() + other->body.size());
-        cache.store(newer, ResponseCache::Plain, 0, HttpResponses::fromEntry(newer, false), false);
+        cache.store(newer, ResponseCache::Plain, 0, MhdResponse::fromEntry(newer, false), false);
         QCOMPARE(cache.find(newer, ResponseCache::Plain, 1).response, cache.find(newer, ResponseCache::Plain, 0).response); // borrowed
         QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, ResponsePtr()); // lane 1 moved on with it
-        cache.store(entry, ResponseCache::Plain, 1, HttpResponses::fromFile(*file), true); // a request still on the old one
+        cache.store(entry, ResponseCache::Plain, 1, MhdResponse::fromFile(*file), true); // a request still on the old one
         cache.remove(8);
         QCOMPARE(cache.descriptors(), 3);
         QCOMPARE(cache.fileBytes(), newer->body.size());
@@ -99,11 +99,11 @@ private slots:
         cache.configure(3, 0);
         EntryPtr entry = makeEntry(5, QByteArray(512, 'b'), {});
         QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, ResponsePtr()); // nobody has one
-        const ResponsePtr built = cache.store(entry, ResponseCache::Plain, 0, HttpResponses::fromEntry(entry, false), false).response;
+        const ResponsePtr built = cache.store(entry, ResponseCache::Plain, 0, MhdResponse::fromEntry(entry, false), false).response;
         for (int answer = 1; answer < ResponseCache::ownAfter; ++answer)
             QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, built);
         QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, ResponsePtr()); // hot: build its own
-        const ResponsePtr own = cache.store(entry, ResponseCache::Plain, 1, HttpResponses::fromEntry(entry, false), false).response;
+        const ResponsePtr own = cache.store(entry, ResponseCache::Plain, 1, MhdResponse::fromEntry(entry, false), false).response;
         QVERIFY(own && own != built);
         for (int answer = 0; answer < 2 * ResponseCache::ownAfter; ++answer)
             QCOMPARE(cache.find(entry, ResponseCache::Plain, 1).response, own);
@@ -151,11 +151,11 @@ private slots:
                     auto found = cache.find(entry, variant, lane);
                     if (!found.response) {
                         const bool file = variant == ResponseCache::Plain && entry->pk % 2 == 0;
-                        const auto memFile = file ? cache.file(entry, variant, [&] { return HttpResponses::MemFile::copyOf(entry->body); })
+                        const auto memFile = file ? cache.file(entry, variant, [&] { return MhdResponse::MemFile::copyOf(entry->body); })
                                                   : nullptr;
-                        ResponsePtr made = memFile ? HttpResponses::fromFile(*memFile)
-                                                   : variant >= ResponseCache::NotModifiedPlain ? HttpResponses::empty()
-                                                                                                : HttpResponses::fromEntry(entry, false);
+                        ResponsePtr made = memFile ? MhdResponse::fromFile(*memFile)
+                                                   : variant >= ResponseCache::NotModifiedPlain ? MhdResponse::empty()
+                                                                                                : MhdResponse::fromEntry(entry, false);
                         found = cache.store(entry, variant, lane, made, bool(memFile));
                     }
                     if (!found.response || (found.fromFile && variant != ResponseCache::Plain))

@@ -1,6 +1,10 @@
 // The admin endpoints (only with a token), /healthz. Jobs start on the cache service's thread
 // (queued: no serving thread waits for it); status and health checks run on the server's workers.
-#include "apicontext.h"
+#include "endpoints.h"
+
+#include "api/drfreplies.h"
+#include "api/httpstatus.h"
+#include "api/negotiation.h"
 
 #include "cache/cachestore.h"
 #include "cache/cacheservice.h"
@@ -17,8 +21,6 @@
 #include <QPointer>
 
 #include <openssl/crypto.h>
-
-#include <microhttpd.h>
 
 namespace {
 
@@ -44,8 +46,8 @@ AdminRoute describe(const QByteArray &route)
 
 Reply unauthorized(const QByteArray &message, const char *allow)
 {
-    Reply reply = HttpResponses::error(MHD_HTTP_UNAUTHORIZED, message, allow);
-    HttpResponses::addHeader(reply.response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"api\"");
+    Reply reply = DrfReplies::error(HttpStatus::Unauthorized, message, allow);
+    reply.headers.append(ReplyHeader { "WWW-Authenticate", "Bearer realm=\"api\"" });
     return reply;
 }
 
@@ -73,14 +75,14 @@ QByteArray jobBody(int job)
 using StartJob = std::function<int(CacheService &)>;
 
 // Any thread. Starts a job on the service's thread and answers 202 with its id from there.
-void startJob(const ApiSharedPtr &api, const std::shared_ptr<Deferral> &deferral, StartJob start, const char *allow)
+void startJob(const ApiSharedPtr &api, const std::shared_ptr<ReplyLater> &deferral, StartJob start, const char *allow)
 {
     QPointer<CacheService> service(&api->service);
     QMetaObject::invokeMethod(
         &api->service,
         [service, deferral, start, allow] {
             if (service)
-                deferral->complete(HttpResponses::json(MHD_HTTP_ACCEPTED, jobBody(start(*service)), allow));
+                deferral->complete(DrfReplies::json(HttpStatus::Accepted, jobBody(start(*service)), allow));
         },
         Qt::QueuedConnection);
 }
@@ -95,12 +97,12 @@ std::variant<RefreshRequest, Reply> parseRefresh(const HttpRequest &request)
 {
     const char *allow = "POST, OPTIONS";
     if (!request.contentType.toLower().startsWith("application/json"))
-        return HttpResponses::error(MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+        return DrfReplies::error(HttpStatus::UnsupportedMediaType,
                                     "Unsupported media type \"" + request.contentType + "\" in request.", allow);
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(request.body, &parseError);
     if (parseError.error != QJsonParseError::NoError)
-        return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "JSON parse error - " + parseError.errorString().toUtf8(), allow);
+        return DrfReplies::error(HttpStatus::BadRequest, "JSON parse error - " + parseError.errorString().toUtf8(), allow);
     const QJsonObject object = document.object();
     if (object.value(QStringLiteral("stale")).toBool())
         return RefreshRequest { true, {} };
@@ -109,11 +111,11 @@ std::variant<RefreshRequest, Reply> parseRefresh(const HttpRequest &request)
     for (const QJsonValue &value : pks.toArray()) {
         const double number = value.toDouble(-1);
         if (!value.isDouble() || number != double(qint64(number)))
-            return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "\"pks\" must be a list of Foo primary keys.", allow);
+            return DrfReplies::error(HttpStatus::BadRequest, "\"pks\" must be a list of Foo primary keys.", allow);
         refresh.pks << qint64(number);
     }
     if (!pks.isArray())
-        return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "Expected {\"pks\": [...]} or {\"stale\": true}.", allow);
+        return DrfReplies::error(HttpStatus::BadRequest, "Expected {\"pks\": [...]} or {\"stale\": true}.", allow);
     return refresh;
 }
 
@@ -123,14 +125,14 @@ Reply unknownPks(const QList<qint64> &missing)
     QJsonArray messages;
     for (qint64 pk : missing)
         messages.append(QStringLiteral("Invalid pk \"%1\" - object does not exist.").arg(pk));
-    return HttpResponses::json(MHD_HTTP_BAD_REQUEST,
+    return DrfReplies::json(HttpStatus::BadRequest,
                                QJsonDocument(QJsonObject { { QStringLiteral("pks"), messages } }).toJson(QJsonDocument::Compact),
                                "POST, OPTIONS");
 }
 
 // On a worker of the server's pool (the lookup may block on the database): every pk must name a
 // Foo, else 404 (one pk, a detail route) or 400 (the list of POST /api/refresh/); then the job.
-void startForExistingFoos(const ApiSharedPtr &api, WorkerPool &pool, const std::shared_ptr<Deferral> &deferral,
+void startForExistingFoos(const ApiSharedPtr &api, WorkerPool &pool, const std::shared_ptr<ReplyLater> &deferral,
                           const QList<qint64> &pks, bool detailRoute, StartJob start, const char *allow)
 {
     pool.post([api, deferral, pks, detailRoute, start, allow](WorkerContext &context) {
@@ -145,7 +147,7 @@ void startForExistingFoos(const ApiSharedPtr &api, WorkerPool &pool, const std::
         } else if (missing->isEmpty()) {
             startJob(api, deferral, start, allow);
         } else {
-            deferral->complete(detailRoute ? HttpResponses::error(MHD_HTTP_NOT_FOUND, "Not found.", allow) : unknownPks(*missing));
+            deferral->complete(detailRoute ? DrfReplies::error(HttpStatus::NotFound, "Not found.", allow) : unknownPks(*missing));
         }
     });
 }
@@ -187,49 +189,49 @@ std::optional<Reply> Endpoints::authenticate(const ApiShared &api, const HttpReq
 
 // DRF's order: the method, then authentication (IsAuthenticated covers OPTIONS too), then the
 // permission (read-only), then the object (404).
-std::optional<Reply> Endpoints::admin(const ApiSharedPtr &api, WorkerPool &pool, HttpExchange &exchange, const QByteArray &route, qint64 pk)
+std::optional<Reply> Endpoints::admin(const ApiSharedPtr &api, WorkerPool &pool, const ApiCall &call, const QByteArray &route, qint64 pk)
 {
-    const HttpRequest &request = exchange.request;
+    const HttpRequest &request = call.request;
     const AdminRoute accepted = describe(route);
     const bool options = request.method == "OPTIONS";
     if (!options && request.method != accepted.method && !(accepted.method == "GET" && request.method == "HEAD"))
-        return HttpResponses::methodNotAllowed(request.method, accepted.allow);
+        return DrfReplies::methodNotAllowed(request.method, accepted.allow);
     if (auto refused = authenticate(*api, request, accepted.allow))
         return refused;
     if (options)
         return metadataReply(accepted.name, accepted.allow);
     if (route == "status") {
-        auto deferral = exchange.defer();
+        auto deferral = call.defer();
         pool.post([api, deferral](WorkerContext &) {
             const auto statuses = api->service.status(); // blocks this worker, not a serving thread
-            deferral->complete(statuses ? HttpResponses::json(MHD_HTTP_OK, statusJson(*statuses)) : serverError(statuses.error().message));
+            deferral->complete(statuses ? DrfReplies::json(HttpStatus::Ok, statusJson(*statuses)) : serverError(statuses.error().message));
         });
         return std::nullopt;
     }
     if (route.startsWith("impact-")) {
         // GET /api/impact/<bar|zab|baz>/<id>/: what `preserve impact` prints with --json.
         const auto level = nodeLevelNamed(QString::fromLatin1(route.mid(7)));
-        auto deferral = exchange.defer();
+        auto deferral = call.defer();
         pool.post([api, deferral, level, pk](WorkerContext &) {
             const auto impact = api->service.impact(*level, pk); // blocks this worker, not a serving thread
             if (!impact)
                 deferral->complete(serverError(impact.error().message));
             else if (!impact->nodeName)
-                deferral->complete(HttpResponses::error(MHD_HTTP_NOT_FOUND, "Not found.", "GET, HEAD, OPTIONS"));
+                deferral->complete(DrfReplies::error(HttpStatus::NotFound, "Not found.", "GET, HEAD, OPTIONS"));
             else
-                deferral->complete(HttpResponses::json(MHD_HTTP_OK, impact->toJson()));
+                deferral->complete(DrfReplies::json(HttpStatus::Ok, impact->toJson()));
         });
         return std::nullopt;
     }
     if (cannotWrite(*api))
-        return HttpResponses::error(MHD_HTTP_FORBIDDEN, "The server's connection is read-only: no refresh or invalidation.",
+        return DrfReplies::error(HttpStatus::Forbidden, "The server's connection is read-only: no refresh or invalidation.",
                                     accepted.allow);
     if (route == "refresh-many") {
         auto parsed = parseRefresh(request);
         if (auto *reply = std::get_if<Reply>(&parsed))
             return *reply;
         const RefreshRequest refresh = std::get<RefreshRequest>(parsed);
-        auto deferral = exchange.defer();
+        auto deferral = call.defer();
         if (refresh.stale)
             startJob(api, deferral, [](CacheService &service) { return service.refreshStale(); }, accepted.allow);
         else
@@ -239,12 +241,12 @@ std::optional<Reply> Endpoints::admin(const ApiSharedPtr &api, WorkerPool &pool,
     }
     if (route == "rollback") {
         // POST /api/foos/<pk>/rollback/: 200 and the state the entry put back has, or 404.
-        auto deferral = exchange.defer();
+        auto deferral = call.defer();
         pool.post([api, deferral, pk, allow = accepted.allow](WorkerContext &) {
             const Status rolled = api->service.rollback(pk); // blocks this worker, not a serving thread
             if (!rolled) {
                 deferral->complete(rolled.error().kind == Error::Kind::NotFound
-                                       ? HttpResponses::error(MHD_HTTP_NOT_FOUND, rolled.error().message.toUtf8(), allow)
+                                       ? DrfReplies::error(HttpStatus::NotFound, rolled.error().message.toUtf8(), allow)
                                        : serverError(rolled.error().message));
                 return;
             }
@@ -257,19 +259,19 @@ std::optional<Reply> Endpoints::admin(const ApiSharedPtr &api, WorkerPool &pool,
                     }
                 }
             }
-            deferral->complete(HttpResponses::json(MHD_HTTP_OK, QJsonDocument(body).toJson(QJsonDocument::Compact), allow));
+            deferral->complete(DrfReplies::json(HttpStatus::Ok, QJsonDocument(body).toJson(QJsonDocument::Compact), allow));
         });
         return std::nullopt;
     }
     StartJob start = route == "refresh" ? StartJob([pk](CacheService &service) { return service.refresh({ pk }); })
                                         : StartJob([pk](CacheService &service) { return service.invalidate({ pk }); });
-    startForExistingFoos(api, pool, exchange.defer(), { pk }, true, start, accepted.allow);
+    startForExistingFoos(api, pool, call.defer(), { pk }, true, start, accepted.allow);
     return std::nullopt;
 }
 
-std::optional<Reply> Endpoints::health(const ApiSharedPtr &api, WorkerPool &pool, HttpExchange &exchange)
+std::optional<Reply> Endpoints::health(const ApiSharedPtr &api, WorkerPool &pool, const ApiCall &call)
 {
-    auto deferral = exchange.defer();
+    auto deferral = call.defer();
     pool.post([deferral](WorkerContext &context) {
         QString databaseProblem = context.database ? QString() : context.databaseError;
         if (context.database) {
@@ -291,9 +293,9 @@ std::optional<Reply> Endpoints::health(const ApiSharedPtr &api, WorkerPool &pool
             }
         }
         QJsonObject body { { QStringLiteral("status"), QStringLiteral("ok") } };
-        int status = MHD_HTTP_OK;
+        int status = HttpStatus::Ok;
         if (!databaseProblem.isEmpty() && !storeProblem.isEmpty()) {
-            status = MHD_HTTP_SERVICE_UNAVAILABLE;
+            status = HttpStatus::ServiceUnavailable;
             body = { { QStringLiteral("status"), QStringLiteral("unavailable") },
                      { QStringLiteral("reason"), QStringLiteral("database: %1; store: %2").arg(databaseProblem, storeProblem) } };
         } else if (!storeProblem.isEmpty() || !databaseProblem.isEmpty()) {
@@ -301,7 +303,7 @@ std::optional<Reply> Endpoints::health(const ApiSharedPtr &api, WorkerPool &pool
                      { QStringLiteral("reason"), storeProblem.isEmpty() ? QStringLiteral("database: %1 (serving what is cached)").arg(databaseProblem)
                                                                         : QStringLiteral("store: %1 (serving live)").arg(storeProblem) } };
         }
-        deferral->complete(HttpResponses::json(status, QJsonDocument(body).toJson(QJsonDocument::Compact)));
+        deferral->complete(DrfReplies::json(status, QJsonDocument(body).toJson(QJsonDocument::Compact)));
     });
     Q_UNUSED(api);
     return std::nullopt;

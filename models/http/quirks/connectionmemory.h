@@ -1,6 +1,6 @@
 #pragma once
 
-#include "httpresponses.h"
+#include "api/reply.h"
 
 #include <optional>
 

@@ -1,5 +1,9 @@
 #include "connectionmemory.h"
 
+#include "api/drfreplies.h"
+#include "api/httpstatus.h"
+#include "api/negotiation.h"
+
 #include <QDateTime>
 
 #include <microhttpd.h>
@@ -39,13 +43,6 @@ qint64 secondHalf(qint64 poolBytes)
     return poolBytes - poolBytes / 2;
 }
 
-MHD_Result appendHeader(void *cls, MHD_ValueKind, const char *key, const char *value)
-{
-    auto *out = static_cast<QByteArray *>(cls);
-    *out += QByteArray(key) + ": " + QByteArray(value) + "\r\n";
-    return MHD_YES;
-}
-
 } // namespace
 
 qint64 headerLimit(qint64 poolBytes)
@@ -67,7 +64,7 @@ std::optional<Reply> refusal(MHD_Connection *connection, qint64 poolBytes, qint6
     const qint64 left = secondHalf(poolBytes) - census.records * recordBytes - census.cookieBytes;
     if (headerBytes <= headerLimit(poolBytes) && left >= answerHeadBytes)
         return std::nullopt;
-    return HttpResponses::error(MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "Request header fields too large.");
+    return DrfReplies::error(HttpStatus::RequestHeaderFieldsTooLarge, "Request header fields too large.");
 }
 
 std::optional<QByteArray> targetProblem(const char *uri, qint64 poolBytes, qint64 answerHeadBytes)
@@ -90,7 +87,7 @@ std::optional<QByteArray> targetProblem(const char *uri, qint64 poolBytes, qint6
 
 void refuseEarly(MHD_Connection *connection, const QByteArray &detail)
 {
-    answerDirectly(connection, HttpResponses::error(MHD_HTTP_URI_TOO_LONG, detail), false, Then::ShutBoth);
+    answerDirectly(connection, DrfReplies::error(HttpStatus::UriTooLong, detail), false, Then::ShutBoth);
 }
 
 bool answerDirectly(MHD_Connection *connection, const Reply &reply, bool head, Then then)
@@ -100,11 +97,12 @@ bool answerDirectly(MHD_Connection *connection, const Reply &reply, bool head, T
         return false;
     const char *reason = MHD_get_reason_phrase_for(unsigned(reply.status));
     QByteArray wire = "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + QByteArray(reason ? reason : "") + "\r\n";
-    wire += "Date: " + HttpResponses::httpDate(QDateTime::currentDateTimeUtc()) + "\r\nConnection: close\r\n";
-    MHD_get_response_headers(reply.response.get(), &appendHeader, &wire);
-    wire += "Content-Length: " + QByteArray::number(reply.json.size()) + "\r\n\r\n";
+    wire += "Date: " + Negotiation::httpDate(QDateTime::currentDateTimeUtc()) + "\r\nConnection: close\r\n";
+    for (const ReplyHeader &header : reply.allHeaders())
+        wire += header.name + ": " + header.value + "\r\n";
+    wire += "Content-Length: " + QByteArray::number(reply.contentLength()) + "\r\n\r\n";
     if (!head)
-        wire += reply.json;
+        wire += reply.payload();
     ssize_t sent = -1;
     do {
         sent = ::send(info->connect_fd, wire.constData(), size_t(wire.size()), MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "cache/entry.h"
-#include "http/httpresponses.h"
+#include "http/mhdresponse.h"
 
 #include <QHash>
 
@@ -14,11 +14,10 @@
 // queued by reference ever after, so a hit copies no body and adds no header.
 // Lanes (one per serving thread): libmicrohttpd takes a response's own mutex when it queues it,
 // when the answer is done and, for a file response, during each sendfile(), so serving threads
-// sharing one response took turns on that mutex (a futex call on about one hit in fifty at 1 KB x
-// 64 connections, each sleep followed by a wait for a core). Each lane has its own table and lock,
+// sharing one response took turns on that mutex (README.md in this folder). Each lane has its own table and lock,
 // and a lane answers from its own response once the entry is hot there: until a lane has answered
 // an entry `ownAfter` times it borrows the response another lane built, so an entry hit now and
-// then costs one response (about 1.6 KB with its headers), not one per thread.
+// then costs one response, not one per thread.
 // A slot belongs to one entry object; a newer entry for the pk replaces it, and sweep() drops the
 // slots whose entry only this cache still holds (the memory tier let it go).
 // Bodies sent with sendfile() (HttpServerOptions::fileResponseMin/Max) are kept as one in-memory
@@ -51,8 +50,8 @@ public:
     Found store(const EntryPtr &entry, Variant variant, int lane, ResponsePtr response, bool fromFile);
     // The in-memory file of the entry's body (Plain) or gzip copy (Gzip), made by `make` on first
     // use (outside the lock; null when it fails, then nothing is kept).
-    std::shared_ptr<const HttpResponses::MemFile> file(const EntryPtr &entry, Variant variant,
-                                                       const std::function<std::shared_ptr<const HttpResponses::MemFile>()> &make);
+    std::shared_ptr<const MhdResponse::MemFile> file(const EntryPtr &entry, Variant variant,
+                                                       const std::function<std::shared_ptr<const MhdResponse::MemFile>()> &make);
     void remove(qint64 pk);
     void clear();
     // Drops the slots whose entry only this cache still holds; how many entries were dropped.
@@ -83,7 +82,7 @@ private:
     };
     struct FileSlot {
         EntryPtr entry;
-        std::array<std::shared_ptr<const HttpResponses::MemFile>, 2> files; // Plain, Gzip
+        std::array<std::shared_ptr<const MhdResponse::MemFile>, 2> files; // Plain, Gzip
         qint64 totalFileBytes() const;
         int fileCount() const;
     };

@@ -1,6 +1,10 @@
-// GET/HEAD /api/foos/<pk>/: the cached entry (memory hits answered on the MHD thread, misses on the
+// GET/HEAD /api/foos/<pk>/: the cached entry (memory hits answered on a serving thread, misses on the
 // cache service's workers while the connection is suspended), or live on the server's own workers.
-#include "apicontext.h"
+#include "endpoints.h"
+
+#include "api/drfreplies.h"
+#include "api/httpstatus.h"
+#include "api/negotiation.h"
 
 #include "cache/cacheservice.h"
 #include "cache/workerpool.h"
@@ -9,8 +13,6 @@
 
 #include <QElapsedTimer>
 
-#include <microhttpd.h>
-
 namespace {
 
 Reply lookupReply(ApiShared &api, const HttpRequest &request, const Result<CacheService::Lookup> &result)
@@ -18,7 +20,7 @@ Reply lookupReply(ApiShared &api, const HttpRequest &request, const Result<Cache
     if (result)
         return entryReply(api, request, result->entry, cacheLabel(int(result->outcome)));
     if (result.error().kind == Error::Kind::NotFound)
-        return HttpResponses::notFound();
+        return DrfReplies::notFound();
     return serverError(result.error().message);
 }
 
@@ -26,7 +28,7 @@ Reply lookupReply(ApiShared &api, const HttpRequest &request, const Result<Cache
 struct PendingLookup {
     std::mutex mutex;
     std::optional<Result<CacheService::Lookup>> result;
-    std::shared_ptr<Deferral> deferral;
+    std::shared_ptr<ReplyLater> deferral;
 };
 
 // Serializes one Foo on a worker of the server's pool (X-Cache: BYPASS). The gzip copy is made only
@@ -40,7 +42,7 @@ Reply liveReply(ApiShared &api, const HttpRequest &request, WorkerContext &conte
     auto body = context.serializer->foo(pk);
     if (!body) {
         if (body.error().kind == Error::Kind::NotFound)
-            return HttpResponses::notFound();
+            return DrfReplies::notFound();
         if (body.error().kind == Error::Kind::Database || body.error().kind == Error::Kind::Unavailable) {
             context.serializer.reset(); // reopened by the next task
             context.database.reset();
@@ -50,7 +52,7 @@ Reply liveReply(ApiShared &api, const HttpRequest &request, WorkerContext &conte
     EntryMetadata metadata;
     metadata.cachedAt = QDateTime::currentDateTimeUtc();
     metadata.serializerVersion = Serializer::version;
-    const QByteArray gzip = HttpResponses::acceptsGzip(request.acceptEncoding) ? gzipCompress(*body) : QByteArray();
+    const QByteArray gzip = Negotiation::acceptsGzip(request.acceptEncoding) ? gzipCompress(*body) : QByteArray();
     const QByteArray digest = digestOf(*body);
     const EntryPtr entry = makeEntry(pk, std::move(body.value()), gzip, digest, metadata);
     api.service.telemetry().recordRequest(QStringLiteral("live"), Telemetry::Outcome::Bypass, entry->body.size(),
@@ -60,11 +62,11 @@ Reply liveReply(ApiShared &api, const HttpRequest &request, WorkerContext &conte
 
 } // namespace
 
-std::optional<Reply> Endpoints::detail(const ApiSharedPtr &api, WorkerPool &pool, HttpExchange &exchange, qint64 pk, bool live)
+std::optional<Reply> Endpoints::detail(const ApiSharedPtr &api, WorkerPool &pool, const ApiCall &call, qint64 pk, bool live)
 {
-    const HttpRequest &request = exchange.request;
+    const HttpRequest &request = call.request;
     if (live) {
-        auto deferral = exchange.defer();
+        auto deferral = call.defer();
         pool.post([api, request, deferral, pk](WorkerContext &context) {
             deferral->complete(liveReply(*api, request, context, pk));
         });
@@ -75,7 +77,7 @@ std::optional<Reply> Endpoints::detail(const ApiSharedPtr &api, WorkerPool &pool
     auto pending = std::make_shared<PendingLookup>();
     api->service.getAsync(pk, [api, request, pending](const Result<CacheService::Lookup> &result) {
         std::unique_lock lock(pending->mutex);
-        if (!pending->deferral) { // still inside getAsync on the MHD thread, or just after it
+        if (!pending->deferral) { // still inside getAsync on the serving thread, or just after it
             pending->result = result;
             return;
         }
@@ -85,6 +87,6 @@ std::optional<Reply> Endpoints::detail(const ApiSharedPtr &api, WorkerPool &pool
     std::lock_guard lock(pending->mutex);
     if (pending->result)
         return lookupReply(*api, request, *pending->result);
-    pending->deferral = exchange.defer();
+    pending->deferral = call.defer();
     return std::nullopt;
 }

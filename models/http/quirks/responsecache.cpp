@@ -109,8 +109,8 @@ ResponseCache::Found ResponseCache::store(const EntryPtr &entry, Variant variant
     return { held.response, held.fromFile };
 }
 
-std::shared_ptr<const HttpResponses::MemFile> ResponseCache::file(
-    const EntryPtr &entry, Variant variant, const std::function<std::shared_ptr<const HttpResponses::MemFile>()> &make)
+std::shared_ptr<const MhdResponse::MemFile> ResponseCache::file(
+    const EntryPtr &entry, Variant variant, const std::function<std::shared_ptr<const MhdResponse::MemFile>()> &make)
 {
     if (variant > Gzip)
         return {};

@@ -1,7 +1,8 @@
 #include "libraryanswers.h"
 
 #include "connectionmemory.h"
-#include "httpresponses.h"
+
+#include "api/drfreplies.h"
 
 #include <microhttpd.h>
 
@@ -88,7 +89,7 @@ bool answerInstead(int status)
     // The socket stays open: shutting it made libmicrohttpd's own send fail in the middle of its
     // state machine, which then built a head for a response it had already freed (a crash seen
     // under load). So its doubled answer still follows ours, past our Content-Length.
-    ConnectionMemory::answerDirectly(found, HttpResponses::error(status, detailFor(status)), false, ConnectionMemory::Then::KeepOpen);
+    ConnectionMemory::answerDirectly(found, DrfReplies::error(status, detailFor(status)), false, ConnectionMemory::Then::KeepOpen);
     return true;
 }
 

@@ -1,6 +1,10 @@
 // GET/HEAD /api/foos/: "[" + the cached bodies joined by "," + "]" — never re-serialized — kept
 // whole while no entry changes; with a page size, DRF's PageNumberPagination shape.
-#include "apicontext.h"
+#include "endpoints.h"
+
+#include "api/drfreplies.h"
+#include "api/httpstatus.h"
+#include "api/negotiation.h"
 
 #include "cache/cacheservice.h"
 #include "cache/workerpool.h"
@@ -11,8 +15,6 @@
 #include <QCryptographicHash>
 
 #include <condition_variable>
-
-#include <microhttpd.h>
 
 namespace {
 
@@ -46,7 +48,7 @@ QByteArray splice(const std::vector<EntryPtr> &entries)
     return body;
 }
 
-std::shared_ptr<SplicedList> makeSplicedList(const QList<qint64> &pks, std::vector<EntryPtr> entries, const ApiShared &api)
+std::shared_ptr<SplicedList> makeSplicedList(const QList<qint64> &pks, std::vector<EntryPtr> entries)
 {
     auto list = std::make_shared<SplicedList>();
     list->pks = pks;
@@ -61,34 +63,33 @@ std::shared_ptr<SplicedList> makeSplicedList(const QList<qint64> &pks, std::vect
     }
     list->digest = digests.result().toHex();
     list->entries = std::move(entries);
-    list->plain = HttpResponses::fromBytes(list->body);
-    HttpResponses::addApiHeaders(list->plain, true);
-    HttpResponses::addRepresentationHeaders(list->plain, { HttpResponses::entityTag(list->digest, false), list->lastModified, "HIT", false }, api.style);
     return list;
 }
 
 // The answer from a spliced list; null when the gzip copy the client wants is not made yet.
 std::optional<Reply> listReply(const SplicedList &list, const HttpRequest &request, const QByteArray &cache, const ApiShared &api)
 {
-    using namespace HttpResponses;
-    const bool gzip = acceptsGzip(request.acceptEncoding);
-    if (gzip && !list.gzipResponse)
+    const bool gzip = Negotiation::acceptsGzip(request.acceptEncoding);
+    if (gzip && !list.gzipMade)
         return std::nullopt; // also for a 304, whose Content-Length is the gzip copy's
-    if (noneMatchHits(request.ifNoneMatch, list.digest)) {
-        ResponsePtr response = notModified(gzip ? list.gzip.size() : list.body.size());
-        addHeader(response, "Vary", "Accept, Accept-Encoding");
-        addRepresentationHeaders(response, { entityTag(list.digest, gzip), list.lastModified, cache, false }, api.style);
-        return Reply { MHD_HTTP_NOT_MODIFIED, response, cache, 0, false, {} };
+    Reply reply;
+    reply.representation = Representation { list.digest, gzip, list.lastModified, api.options.cacheControl };
+    reply.cache = cache;
+    reply.gzip = gzip;
+    if (Negotiation::noneMatchHits(request.ifNoneMatch, list.digest)) {
+        reply.status = HttpStatus::NotModified;
+        reply.headers = { { "Vary", "Accept, Accept-Encoding" } };
+        reply.length = gzip ? list.gzip.size() : list.body.size();
+        return reply;
     }
-    if (cache == "HIT")
-        return Reply { MHD_HTTP_OK, gzip ? list.gzipResponse : list.plain, cache, gzip ? list.gzip.size() : list.body.size(), false, list.body };
-    ResponsePtr response = fromBytes(gzip ? list.gzip : list.body);
-    addApiHeaders(response, true);
-    addRepresentationHeaders(response, { entityTag(list.digest, gzip), list.lastModified, cache, gzip }, api.style);
-    return Reply { MHD_HTTP_OK, response, cache, gzip ? list.gzip.size() : list.body.size(), false, list.body };
+    reply.status = HttpStatus::Ok;
+    reply.headers = DrfReplies::apiHeaders(true);
+    reply.body = gzip ? list.gzip : list.body; // shared, not copied
+    reply.json = list.body;
+    return reply;
 }
 
-// On the MHD thread: the kept list, when every entry in it is still the memory tier's.
+// On a serving thread: the kept list, when every entry in it is still the memory tier's.
 std::optional<Reply> keptList(ApiShared &api, const HttpRequest &request, const QList<qint64> &pks)
 {
     std::lock_guard lock(api.listMutex); // makeGzip() completes the list under it
@@ -107,18 +108,15 @@ void makeGzip(SplicedList &list, ApiShared &api)
 {
     {
         std::lock_guard lock(api.listMutex);
-        if (list.gzipResponse)
+        if (list.gzipMade)
             return;
     }
     QByteArray gzip = gzipCompress(list.body);
-    ResponsePtr response = HttpResponses::fromBytes(gzip);
-    HttpResponses::addApiHeaders(response, true);
-    HttpResponses::addRepresentationHeaders(response, { HttpResponses::entityTag(list.digest, true), list.lastModified, "HIT", true }, api.style);
     std::lock_guard lock(api.listMutex);
-    if (list.gzipResponse)
+    if (list.gzipMade)
         return;
     list.gzip = std::move(gzip);
-    list.gzipResponse = response;
+    list.gzipMade = true;
 }
 
 } // namespace
@@ -190,7 +188,7 @@ Reply buildList(ApiShared &api, const HttpRequest &request, WorkerContext &conte
         auto body = context.serializer->list();
         if (!body)
             return serverError(body.error().message);
-        const bool gzip = HttpResponses::acceptsGzip(request.acceptEncoding);
+        const bool gzip = Negotiation::acceptsGzip(request.acceptEncoding);
         const EntryPtr entry = makeEntry(0, std::move(body.value()), gzip ? gzipCompress(*body) : QByteArray(),
                                          digestOf(*body), EntryMetadata { QDateTime::currentDateTimeUtc(), Serializer::version, {}, 0, -1, false });
         return entryReply(api, request, entry, "BYPASS");
@@ -205,27 +203,27 @@ Reply buildList(ApiShared &api, const HttpRequest &request, WorkerContext &conte
             list = api.list;
     }
     if (!list) {
-        list = makeSplicedList(*pks, std::move(gathered->entries), api);
+        list = makeSplicedList(*pks, std::move(gathered->entries));
         std::lock_guard lock(api.listMutex);
         api.list = list;
     }
     const QByteArray cache = cacheLabel(gathered->outcome);
-    if (HttpResponses::acceptsGzip(request.acceptEncoding))
+    if (Negotiation::acceptsGzip(request.acceptEncoding))
         makeGzip(*list, api);
     std::lock_guard lock(api.listMutex);
     return *listReply(*list, request, cache, api);
 }
 
-std::optional<Reply> Endpoints::list(const ApiSharedPtr &api, WorkerPool &pool, HttpExchange &exchange, bool live)
+std::optional<Reply> Endpoints::list(const ApiSharedPtr &api, WorkerPool &pool, const ApiCall &call, bool live)
 {
-    const HttpRequest &request = exchange.request;
+    const HttpRequest &request = call.request;
     if (!live && api->options.pageSize <= 0) {
         if (auto pks = api->freshPks()) {
             if (auto reply = keptList(*api, request, *pks))
                 return reply;
         }
     }
-    auto deferral = exchange.defer();
+    auto deferral = call.defer();
     pool.post([api, request, deferral, live](WorkerContext &context) {
         deferral->complete(buildList(*api, request, context, live));
     });

@@ -1,6 +1,10 @@
 // DRF's PageNumberPagination over the list: {"count":…,"next":…,"previous":…,"results":[…]},
 // the results spliced from the cached bodies, next/previous built as DRF builds them.
-#include "apicontext.h"
+#include "endpoints.h"
+
+#include "api/drfreplies.h"
+#include "api/httpstatus.h"
+#include "api/negotiation.h"
 
 #include "cache/cacheservice.h"
 #include "cache/workerpool.h"
@@ -10,10 +14,7 @@
 
 #include <QRegularExpression>
 
-
 #include <algorithm>
-
-#include <microhttpd.h>
 
 namespace {
 
@@ -128,10 +129,10 @@ Reply pagedList(ApiShared &api, const HttpRequest &request, WorkerContext &conte
     const qint64 pages = count == 0 ? 1 : (count + size - 1) / size; // Django: an empty first page is allowed
     const auto page = pageNumber(request.queryValue("page"), pages);
     if (!page || *page < 1 || *page > pages)
-        return HttpResponses::error(MHD_HTTP_NOT_FOUND, "Invalid page.");
+        return DrfReplies::error(HttpStatus::NotFound, "Invalid page.");
     const QByteArray host = request.linkHost().isEmpty() ? api.defaultHost() : request.linkHost();
     if (!validHost(host))
-        return HttpResponses::error(MHD_HTTP_BAD_REQUEST, "Invalid HTTP_HOST header.");
+        return DrfReplies::error(HttpStatus::BadRequest, "Invalid HTTP_HOST header.");
     const QByteArray base = "http://" + host + request.path;
     QByteArray body = "{\"count\":" + QByteArray::number(count) + ",\"next\":";
     appendUrlOrNull(body, *page < pages ? std::optional(pageUrl(base, request, *page + 1)) : std::nullopt);
@@ -144,7 +145,7 @@ Reply pagedList(ApiShared &api, const HttpRequest &request, WorkerContext &conte
     if (!outcome)
         return serverError(outcome.error().message);
     body += "]}";
-    const bool gzip = HttpResponses::acceptsGzip(request.acceptEncoding);
+    const bool gzip = Negotiation::acceptsGzip(request.acceptEncoding);
     const QByteArray digest = digestOf(body);
     EntryMetadata metadata;
     metadata.cachedAt = lastModified;

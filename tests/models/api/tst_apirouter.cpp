@@ -1,0 +1,218 @@
+// The DRF API without a socket: requests in, plain replies out (status, headers, body).
+#include "api/apirouter.h"
+#include "api/httpstatus.h"
+#include "cache/cacheservice.h"
+#include "db/database.h"
+#include "db/seeder.h"
+#include "json/jsonindenter.h"
+#include "serialize/serializer.h"
+#include "testsupport.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+#include <mutex>
+
+namespace {
+
+// What a transport would hold for a deferred request.
+class HeldReply : public ReplyLater {
+public:
+    void complete(Reply reply) override
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_reply)
+            m_reply = std::move(reply);
+    }
+    std::optional<Reply> reply()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_reply;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::optional<Reply> m_reply;
+};
+
+HttpRequest get(const QByteArray &target, const QList<std::pair<QByteArray, QByteArray>> &headers = {})
+{
+    HttpRequest request;
+    request.method = "GET";
+    request.version = "HTTP/1.1";
+    request.target = target;
+    const qsizetype question = target.indexOf('?');
+    request.path = question < 0 ? target : target.left(question);
+    request.query = question < 0 ? QByteArray() : target.mid(question + 1);
+    request.host = "testserver";
+    request.hostHeaders = 1;
+    for (const auto &[name, value] : headers) {
+        if (name == "Accept")
+            request.accept = value;
+        else if (name == "Accept-Encoding")
+            request.acceptEncoding = value;
+        else if (name == "If-None-Match")
+            request.ifNoneMatch = value;
+    }
+    return request;
+}
+
+} // namespace
+
+class TestApiRouter : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    CacheConfig m_config;
+    std::unique_ptr<CacheService> m_service;
+    std::unique_ptr<ApiRouter> m_router;
+
+    // The reply, now or (deferred) once a worker completed it; ApiRouter::finish applied.
+    Reply answer(const HttpRequest &request, bool *deferred = nullptr)
+    {
+        std::shared_ptr<HeldReply> held;
+        const ApiCall call { request, [&held] { return held = std::make_shared<HeldReply>(); } };
+        auto reply = m_router->route(call);
+        if (deferred)
+            *deferred = !reply;
+        if (!reply) {
+            [&] { QVERIFY(held); QTRY_VERIFY_WITH_TIMEOUT(held->reply().has_value(), 20000); }();
+            reply = held ? held->reply() : std::nullopt;
+        }
+        return reply ? ApiRouter::finish(request, *reply) : Reply {};
+    }
+
+    QByteArray live(qint64 pk)
+    {
+        auto database = Database::open(m_config.database);
+        Serializer serializer(**database);
+        return serializer.foo(pk).value();
+    }
+
+private slots:
+    void initTestCase()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("demo.sqlite3"));
+        const auto written = Seeder::write(path, *Seeder::scale(QStringLiteral("small")), QStringLiteral("api"));
+        QVERIFY2(written, qPrintable(why(written)));
+        m_config.database = DatabaseConfig::parse(path).value();
+        m_config.watch = false;
+        m_service = std::make_unique<CacheService>(m_config);
+        ApiOptions options;
+        options.cacheControl = "max-age=5";
+        m_router = std::make_unique<ApiRouter>(*m_service, options, [] { return QByteArray("transport_lines 7\n"); });
+    }
+
+    void missIsDeferredThenHitIsImmediateAndShared()
+    {
+        bool deferred = false;
+        const Reply miss = answer(get("/api/foos/1/"), &deferred);
+        QVERIFY(deferred); // nothing in memory yet: answered from a worker
+        QCOMPARE(miss.status, HttpStatus::Ok);
+        QCOMPARE(miss.cache, QByteArray("MISS"));
+        QCOMPARE(miss.payload(), live(1));
+        QCOMPARE(miss.header("content-type"), QByteArray("application/json"));
+        QCOMPARE(miss.header("Cache-Control"), QByteArray("max-age=5"));
+        QCOMPARE(miss.header("X-Cache"), QByteArray("MISS"));
+        QVERIFY(miss.header("ETag").startsWith('"'));
+        QVERIFY(!miss.reusable);
+
+        const Reply hit = answer(get("/api/foos/1/"), &deferred);
+        QVERIFY(!deferred);
+        QCOMPARE(hit.cache, QByteArray("HIT"));
+        QVERIFY(hit.reusable);
+        const EntryPtr entry = m_service->getFromMemory(1);
+        QVERIFY(entry);
+        QCOMPARE(hit.payload().constData(), entry->body.constData()); // the entry's bytes, not a copy
+        QCOMPARE(hit.bodyBytes(), entry->body.size());
+        QCOMPARE(hit.header("ETag"), miss.header("ETag"));
+    }
+
+    void conditionalAndGzip()
+    {
+        const Reply plain = answer(get("/api/foos/2/"));
+        const Reply gzip = answer(get("/api/foos/2/", { { "Accept-Encoding", "gzip" } }));
+        QCOMPARE(gzip.status, HttpStatus::Ok);
+        QCOMPARE(gzip.header("Content-Encoding"), QByteArray("gzip"));
+        QCOMPARE(gzip.payload(), m_service->getFromMemory(2)->gzip);
+        QVERIFY(gzip.header("ETag").endsWith("-gzip\""));
+        QCOMPARE(plain.header("Content-Encoding"), QByteArray());
+
+        const Reply notModified = answer(get("/api/foos/2/", { { "If-None-Match", plain.header("ETag") } }));
+        QCOMPARE(notModified.status, HttpStatus::NotModified);
+        QCOMPARE(notModified.bodyBytes(), 0);
+        QCOMPARE(notModified.contentLength(), plain.bodyBytes()); // what the 200 would have sent
+        QCOMPARE(notModified.header("Content-Type"), QByteArray());
+        QCOMPARE(notModified.header("Vary"), QByteArray("Accept, Accept-Encoding"));
+        QCOMPARE(notModified.header("ETag"), plain.header("ETag"));
+    }
+
+    void indentedRendering()
+    {
+        const Reply compact = answer(get("/api/foos/3/"));
+        const Reply indented = answer(get("/api/foos/3/", { { "Accept", "application/json; indent=2" } }));
+        QCOMPARE(indented.status, HttpStatus::Ok);
+        QCOMPARE(indented.indent, 2);
+        QCOMPARE(indented.length, JsonIndenter::measure(compact.payload(), 2));
+        QVERIFY(indented.length > compact.bodyBytes());
+        QCOMPARE(indented.header("ETag"), compact.header("ETag").chopped(1) + "-indent2\"");
+        QVERIFY(!indented.reusable);
+        const Reply again = answer(get("/api/foos/3/", { { "Accept", "application/json; indent=2" },
+                                                         { "If-None-Match", indented.header("ETag") } }));
+        QCOMPARE(again.status, HttpStatus::NotModified);
+        QCOMPARE(again.contentLength(), indented.length);
+    }
+
+    void routingAnswersAsDjango()
+    {
+        const Reply slash = answer(get("/api/foos?page=2"));
+        QCOMPARE(slash.status, HttpStatus::MovedPermanently);
+        QCOMPARE(slash.header("Location"), QByteArray("/api/foos/?page=2"));
+        const Reply missing = answer(get("/api/foos/999999/"));
+        QCOMPARE(missing.status, HttpStatus::NotFound);
+        QCOMPARE(missing.payload(), QByteArray("{\"detail\":\"Not found.\"}"));
+        QCOMPARE(answer(get("/api/foos/+1/")).status, HttpStatus::NotFound);
+        HttpRequest post = get("/api/foos/1/");
+        post.method = "POST";
+        const Reply refused = answer(post);
+        QCOMPARE(refused.status, HttpStatus::MethodNotAllowed);
+        QCOMPARE(refused.header("Allow"), QByteArray("GET, HEAD, OPTIONS"));
+        QCOMPARE(refused.payload(), QByteArray("{\"detail\":\"Method \\\"POST\\\" not allowed.\"}"));
+        QCOMPARE(answer(get("/api/foos/1/", { { "Accept", "text/html" } })).status, HttpStatus::NotAcceptable);
+        QCOMPARE(answer(get("/api/refresh/")).status, HttpStatus::NotFound); // no admin token: no admin routes
+    }
+
+    void listSplicesTheEntries()
+    {
+        const Reply list = answer(get("/api/foos/"));
+        QCOMPARE(list.status, HttpStatus::Ok);
+        auto database = Database::open(m_config.database);
+        Serializer serializer(**database);
+        QCOMPARE(list.payload(), serializer.list().value());
+        bool deferred = true;
+        const Reply kept = answer(get("/api/foos/"), &deferred);
+        QVERIFY(!deferred); // every entry still the memory tier's: answered on the spot
+        QCOMPARE(kept.payload().constData(), list.payload().constData());
+        QCOMPARE(kept.cache, QByteArray("HIT"));
+    }
+
+    void metricsCarryTheTransportsLines()
+    {
+        const Reply metrics = answer(get("/metrics"));
+        QCOMPARE(metrics.status, HttpStatus::Ok);
+        QVERIFY(metrics.header("Content-Type").startsWith("text/plain"));
+        QVERIFY(metrics.payload().contains("transport_lines 7\n"));
+        QVERIFY(metrics.payload().contains("preserve_cache_"));
+    }
+
+    void cleanupTestCase()
+    {
+        m_router.reset();
+        m_service.reset();
+    }
+};
+
+QTEST_GUILESS_MAIN(TestApiRouter)
+#include "tst_apirouter.moc"
