@@ -26,7 +26,7 @@ qint64 Reply::contentLength() const
 
 ReplyHeaders Reply::allHeaders() const
 {
-    if (!representation && cache.isEmpty() && !gzip)
+    if (!representation && !gzip)
         return headers;
     ReplyHeaders all = headers;
     if (representation) {

@@ -264,15 +264,11 @@ ResponsePtr HttpServer::Impl::responseFor(const HttpExchange &exchange, const Re
     const QByteArray &body = reply.payload();
     const bool file = !notModified && options.fileResponseMin >= 0 && body.size() >= options.fileResponseMin
         && (options.fileResponseMax < 0 || body.size() <= options.fileResponseMax);
-    ResponsePtr response;
-    if (file) {
-        const auto memFile = responses.file(reply.entry, variant, [&body] { return MhdResponse::MemFile::copyOf(body); });
-        response = memFile ? MhdResponse::build(reply, memFile.get()) : nullptr;
-    }
-    const bool built = bool(response);
-    if (!response)
-        response = MhdResponse::build(reply);
-    kept = responses.store(reply.entry, variant, lane, response, built);
+    const auto memFile = file ? responses.file(reply.entry, variant, [&body] { return MhdResponse::MemFile::copyOf(body); })
+                              : nullptr;
+    bool sentFromFile = false;
+    ResponsePtr response = MhdResponse::build(reply, memFile.get(), &sentFromFile);
+    kept = responses.store(reply.entry, variant, lane, response, sentFromFile);
     fromFile = kept.fromFile;
     return kept.response;
 }

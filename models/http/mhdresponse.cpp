@@ -109,7 +109,7 @@ static ResponsePtr streamedIndented(const QByteArray &json, int indent, qint64 s
         indenter, [](void *cls) { delete static_cast<JsonIndenter *>(cls); }));
 }
 
-ResponsePtr build(const Reply &reply, const MemFile *file)
+ResponsePtr build(const Reply &reply, const MemFile *file, bool *fromFile)
 {
     ResponsePtr response;
     if (reply.status == 304)
@@ -117,7 +117,9 @@ ResponsePtr build(const Reply &reply, const MemFile *file)
     else if (reply.indent > 0)
         response = streamedIndented(reply.json, reply.indent, reply.length);
     else if (file)
-        response = fromFile(*file);
+        response = MhdResponse::fromFile(*file);
+    if (fromFile)
+        *fromFile = bool(response) && file && reply.status != 304 && reply.indent <= 0;
     if (!response)
         response = reply.entry ? fromEntry(reply.entry, reply.gzip) : fromBytes(reply.body);
     for (const ReplyHeader &header : reply.allHeaders())

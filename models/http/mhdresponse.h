@@ -36,8 +36,9 @@ private:
 
 // `reply` with its headers: the body as held (an entry's buffer kept alive by the response, or
 // the reply's bytes), streamed when indented, none for a 304 (whose Content-Length is the
-// reply's length). With `file`, the body is sent from it with sendfile() instead.
-ResponsePtr build(const Reply &reply, const MemFile *file = nullptr);
+// reply's length). With `file`, the body is sent from it with sendfile() instead, when that
+// response can be made: `fromFile` tells whether it was.
+ResponsePtr build(const Reply &reply, const MemFile *file = nullptr, bool *fromFile = nullptr);
 
 // The pieces build() uses, for tests.
 ResponsePtr fromBytes(QByteArray body);
