@@ -9,6 +9,10 @@ views/ neither writes files nor starts threads (no QFile, QSaveFile, QThread, QT
 QtConcurrent): that work lives in models/, behind signals. models/api/ never includes
 microhttpd.h: the API answers plain Replies and the transport (models/http/) sends them.
 
+Each layer of models/ is its own library (models/LAYER/CMakeLists.txt, `preserve_layer(LAYER ...
+BELOW ...)`): its BELOW list names only lower layers, and every layer it includes is reachable
+through it, so what the includes say and what the build links are the same arrows.
+
   check_layers.py ROOT            check the tree under ROOT (models/, views/, app/)
   check_layers.py --self-test     check that a tree with a violation is refused
 """
@@ -25,6 +29,38 @@ WIDGETS = re.compile(r"#include <(QtWidgets/|QtCharts/)?(QWidget|QApplication|QM
 VIEW_IO = re.compile(r"#include <(QtCore/)?(QFile|QSaveFile|QThread|QThreadPool|QtConcurrent\w*)>")
 TRANSPORT = re.compile(r"#include <microhttpd\.h>")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+LAYER_CALL = re.compile(r"preserve_layer\((\w+)(.*?)\n\)", re.S)
+BELOW = re.compile(r"^\s*BELOW\s+([\w ]+)$", re.M)
+
+
+def linked_layers(root):
+    """{layer: set of layers it links, directly or through them}, from models/*/CMakeLists.txt."""
+    direct, problems = {}, []
+    models = os.path.join(root, "models")
+    for name in sorted(os.listdir(models)) if os.path.isdir(models) else []:
+        cmake = os.path.join(models, name, "CMakeLists.txt")
+        if not os.path.isfile(cmake):
+            continue
+        with open(cmake, encoding="utf-8") as f:
+            call = LAYER_CALL.search(f.read())
+        if not call or call.group(1) != name:
+            problems.append("%s: declares no preserve_layer(%s ...)" % (os.path.relpath(cmake, root), name))
+            continue
+        below = BELOW.search(call.group(2))
+        direct[name] = set(below.group(1).split()) if below else set()
+        for lower in direct[name]:
+            if lower not in RANK or RANK[lower] >= RANK.get(name, -1):
+                problems.append("%s: links %s, which is not below %s" % (os.path.relpath(cmake, root), lower, name))
+    closure = {}
+    for name in direct:
+        seen, todo = set(), list(direct[name])
+        while todo:
+            layer = todo.pop()
+            if layer not in seen:
+                seen.add(layer)
+                todo.extend(direct.get(layer, ()))
+        closure[name] = seen
+    return closure, problems
 
 
 def layer_of(root, path):
@@ -35,7 +71,7 @@ def layer_of(root, path):
 
 
 def check(root):
-    problems = []
+    links, problems = linked_layers(root)
     for top in ("models", "views", "app"):
         for folder, _, files in os.walk(os.path.join(root, top)):
             for name in sorted(files):
@@ -64,6 +100,9 @@ def check(root):
                     if target != source and RANK[target] >= RANK[source]:
                         problems.append("%s: includes %s, but %s (rank %d) may not depend on %s (rank %d)"
                                         % (os.path.relpath(path, root), included, source, RANK[source], target, RANK[target]))
+                    elif top == "models" and source in links and target != source and target not in links[source]:
+                        problems.append("%s: includes %s, but preserve_%s does not link preserve_%s (add it to BELOW)"
+                                        % (os.path.relpath(path, root), included, source, target))
     return problems
 
 
@@ -81,8 +120,14 @@ def self_test():
             f.write('#include "db/database.h"\n#include "local.h"\n')
         with open(os.path.join(root, "models", "db", "bad.h"), "w") as f:
             f.write('#include "cache/cacheservice.h"\n#include <QWidget>\n')
+        os.makedirs(os.path.join(root, "models", "json"))
+        with open(os.path.join(root, "models", "json", "CMakeLists.txt"), "w") as f:
+            f.write("preserve_layer(json\n    SOURCES a.cpp\n    BELOW core api\n)\n")
+        with open(os.path.join(root, "models", "json", "a.cpp"), "w") as f:
+            f.write('#include "db/database.h"\n')
         problems = check(root)
-    expected = ["may not depend on cache", "widget header", "file or thread work", "transport's library"]
+    expected = ["may not depend on cache", "widget header", "file or thread work", "transport's library",
+                "not below json", "does not link preserve_db"]
     missing = [e for e in expected if not any(e in p for p in problems)]
     if missing or len(problems) != len(expected):
         print("self-test failed: expected %d problems (%s), got:\n%s" % (len(expected), ", ".join(expected), "\n".join(problems)))
