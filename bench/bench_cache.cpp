@@ -2,8 +2,8 @@
 // workers, and get() of the largest entry from the memory tier, Redis and the database column.
 // Starts its own redis-server (as the tests do). Prints; asserts nothing.
 #include "cache/cacheservice.h"
-#include "cache/dbcolumnstore.h"
-#include "cache/redisstore.h"
+#include "cache/dbcolumn/dbcolumnstore.h"
+#include "cache/redis/redisstore.h"
 #include "db/database.h"
 #include "db/seeder.h"
 #include "serialize/serializer.h"

@@ -1,6 +1,10 @@
 #include "storeconfig.h"
 
-#include "cache/dbcolumnstore.h"
+#include "cache/redis/redisstore.h"
+#include "cache/redis/rediswatcher.h"
+
+#include "cache/dbcolumn/dbcolumnstore.h"
+#include "cache/dbcolumn/dbcolumnwatcher.h"
 
 #include <QCryptographicHash>
 #include <QFileInfo>

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "cache/cachestore.h"
-#include "cache/redisstore.h"
+#include "cache/redis/redisconfig.h"
 #include "cache/storewatcher.h"
 #include "db/databaseconfig.h"
 

@@ -1,15 +1,12 @@
 #include "bodycheck.h"
 
+#include "core/seal.h"
+
 #include <sqlite3.h>
-#include <zlib.h>
 
 qint64 bodyCheck(QByteArrayView body)
 {
-    const auto *data = reinterpret_cast<const Bytef *>(body.data());
-    const auto size = size_t(body.size());
-    const quint64 crc = crc32_z(crc32_z(0, nullptr, 0), data, size);
-    const quint64 adler = adler32_z(adler32_z(0, nullptr, 0), data, size);
-    return qint64(crc << 32 | adler);
+    return qint64(seal64(body));
 }
 
 namespace {

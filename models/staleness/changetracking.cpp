@@ -1,6 +1,7 @@
 #include "changetracking.h"
 
 #include "db/database.h"
+#include "db/writetransaction.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -204,36 +205,11 @@ Status runSection(Database &database, const QString &section)
     return success();
 }
 
-Status inTransaction(Database &database, const std::function<Status()> &work)
-{
-    // IMMEDIATE: take SQLite's write lock up front instead of failing halfway on a busy database.
-    const QString begin = database.isSqlite() ? QStringLiteral("BEGIN IMMEDIATE") : QStringLiteral("BEGIN");
-    if (auto begun = execute(database, begin); !begun)
-        return Error::database(QObject::tr("cannot begin a transaction: %1").arg(begun.error().message));
-    Status done = work();
-    if (!done) {
-        if (auto undone = execute(database, QStringLiteral("ROLLBACK")); !undone)
-            qCWarning(lcTracking) << "rollback failed:" << undone.error().message;
-        return done;
-    }
-    if (auto committed = execute(database, QStringLiteral("COMMIT")); !committed)
-        return Error::database(QObject::tr("cannot commit: %1").arg(committed.error().message));
-    return success();
-}
-
 // "… does not exist, skipping" from every DROP … IF EXISTS would reach stderr through libpq.
 Status hushNotices(Database &database)
 {
     return database.isSqlite() ? success()
                                : execute(database, QStringLiteral("SET LOCAL client_min_messages = warning"));
-}
-
-Status refuseReadOnly(const Database &database, const QString &what)
-{
-    if (database.config().readOnly)
-        return Error::invalid(QObject::tr("cannot %1 change tracking: %2 is opened read-only")
-                                  .arg(what, database.config().displayName()));
-    return success();
 }
 
 // PostgreSQL cuts longer names silently, and the cut names would collide or not be found again.
@@ -323,7 +299,7 @@ QString workersTableName(const QString &appLabel)
 
 Status prepareWorkers(Database &database)
 {
-    return inTransaction(database, [&]() -> Status {
+    return WriteTransaction::run(database, [&]() -> Status {
         if (auto quiet = hushNotices(database); !quiet) // "already exists, skipping" every start
             return quiet;
         return runSection(database, QStringLiteral("workers"));
@@ -445,7 +421,7 @@ QStringList triggerNames(const QString &appLabel, DatabaseConfig::Engine engine)
 
 Status install(Database &database)
 {
-    if (auto writable = refuseReadOnly(database, QObject::tr("install")); !writable)
+    if (auto writable = refuseReadOnly(database, QObject::tr("install change tracking")); !writable)
         return writable;
     if (auto lengths = checkNameLengths(database); !lengths)
         return lengths;
@@ -453,7 +429,7 @@ Status install(Database &database)
     if (!before)
         return before.error();
     const bool newPeriod = !before->installed;
-    Status done = inTransaction(database, [&]() -> Status {
+    Status done = WriteTransaction::run(database, [&]() -> Status {
         if (auto quiet = hushNotices(database); !quiet)
             return quiet;
         if (auto dropped = runSection(database, QStringLiteral("drop-triggers")); !dropped)
@@ -472,11 +448,11 @@ Status install(Database &database)
 
 Status uninstall(Database &database)
 {
-    if (auto writable = refuseReadOnly(database, QObject::tr("uninstall")); !writable)
+    if (auto writable = refuseReadOnly(database, QObject::tr("uninstall change tracking")); !writable)
         return writable;
     if (auto lengths = checkNameLengths(database); !lengths)
         return lengths;
-    return inTransaction(database, [&]() -> Status {
+    return WriteTransaction::run(database, [&]() -> Status {
         if (auto quiet = hushNotices(database); !quiet)
             return quiet;
         if (auto dropped = runSection(database, QStringLiteral("drop-triggers")); !dropped)
@@ -619,7 +595,7 @@ Result<QList<std::pair<qint64, qint64>>> changeRows(Database &database, qint64 u
 
 Status prune(Database &database, qint64 position)
 {
-    if (auto writable = refuseReadOnly(database, QObject::tr("prune")); !writable)
+    if (auto writable = refuseReadOnly(database, QObject::tr("prune change tracking")); !writable)
         return writable;
     if (auto installed = requireLog(database); !installed)
         return installed;
@@ -627,7 +603,7 @@ Status prune(Database &database, qint64 position)
     const QString column = positionColumn(database);
     // The marker first, in the same transaction: the log's delete trigger takes a deletion above
     // it for one by hand. It never goes back, so a late prune with an older position cannot lower it.
-    return inTransaction(database, [&]() -> Status {
+    return WriteTransaction::run(database, [&]() -> Status {
         auto previous = scalar(database,
             QStringLiteral("SELECT coalesce(max(CAST(substr(reason, %1) AS bigint)), -1) FROM %2 "
                            "WHERE foo_id IS NULL AND reason LIKE '%3%'")

@@ -3,7 +3,7 @@
 // compare with, and a recorder of a CacheService's job signals.
 
 #include "cache/cacheservice.h"
-#include "cache/dbcolumnstore.h"
+#include "cache/dbcolumn/dbcolumnstore.h"
 #include "db/database.h"
 #include "db/seeder.h"
 #include "serialize/serializer.h"

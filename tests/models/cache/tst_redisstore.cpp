@@ -1,4 +1,5 @@
-#include "cache/redisstore.h"
+#include "cache/redis/redisstore.h"
+#include "cache/redis/rediswatcher.h"
 #include "db/database.h"
 #include "db/seeder.h"
 #include "serialize/serializer.h"

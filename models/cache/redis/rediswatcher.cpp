@@ -1,9 +1,9 @@
-#include "redisstore.h"
+#include "rediswatcher.h"
+
+#include "cache/redis/redisconnection.h"
 
 #include <QLoggingCategory>
 #include <QMetaObject>
-
-#include <hiredis/hiredis.h>
 
 #include <algorithm>
 #include <atomic>
@@ -30,11 +30,6 @@ constexpr auto maximumBackoff = 5000ms;
 // A subscriber hears nothing on a quiet channel: it PINGs after this long, and a connection that
 // stays silent for twice as long is taken for dead (a host gone without closing the socket).
 constexpr auto idlePing = 10s;
-
-struct ReplyDeleter {
-    void operator()(redisReply *reply) const { freeReplyObject(reply); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
 // The pk of a pub/sub message ["message", channel, pk]; nullopt for anything else (PING's pong).
 std::optional<qint64> messagePk(const redisReply *reply)
@@ -110,7 +105,7 @@ private:
         const QByteArray channel = m_config.channel();
         const char *argv[] = { "SUBSCRIBE", channel.constData() };
         const size_t lengths[] = { 9, size_t(channel.size()) };
-        const ReplyPtr reply(static_cast<redisReply *>(redisCommandArgv(m_context, 2, argv, lengths)));
+        const HiredisReplyPtr reply(static_cast<redisReply *>(redisCommandArgv(m_context, 2, argv, lengths)));
         if (reply && reply->type == REDIS_REPLY_ARRAY)
             return true;
         *error = Error::unavailable(QObject::tr("Redis at %1 did not accept SUBSCRIBE: %2")
@@ -169,7 +164,7 @@ private:
                     return RedisConnection::contextError(m_context);
                 if (!reply)
                     break;
-                const ReplyPtr owned(static_cast<redisReply *>(reply));
+                const HiredisReplyPtr owned(static_cast<redisReply *>(reply));
                 if (const auto pk = messagePk(owned.get()); pk && !pks.contains(*pk))
                     pks << *pk;
             }

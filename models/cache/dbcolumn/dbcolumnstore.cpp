@@ -1,6 +1,7 @@
 #include "dbcolumnstore.h"
 
 #include "db/bodycheck.h"
+#include "db/writetransaction.h"
 #include "db/database.h"
 #include "json/jsonvalue.h"
 
@@ -71,54 +72,6 @@ SideRow readSide(Statement &row, int first)
     return side;
 }
 
-// One write transaction, rolled back unless commit() succeeded. SQLite takes the write lock up front
-// (BEGIN IMMEDIATE), so two writers queue on the busy timeout instead of failing on lock upgrade.
-class WriteTransaction {
-public:
-    explicit WriteTransaction(Database &database)
-        : m_database(database)
-    {
-    }
-    ~WriteTransaction()
-    {
-        if (!m_open)
-            return;
-        if (sqlite3 *handle = m_database.sqliteHandle())
-            sqlite3_exec(handle, "ROLLBACK", nullptr, nullptr, nullptr);
-        else
-            m_database.connection().rollback();
-    }
-    WriteTransaction(const WriteTransaction &) = delete;
-    WriteTransaction &operator=(const WriteTransaction &) = delete;
-
-    Status begin() { return finish("BEGIN IMMEDIATE", true); }
-    Status commit() { return finish("COMMIT", false); }
-
-private:
-    Status finish(const char *sqliteCommand, bool opening)
-    {
-        bool ok = false;
-        QString message;
-        if (sqlite3 *handle = m_database.sqliteHandle()) {
-            ok = sqlite3_exec(handle, sqliteCommand, nullptr, nullptr, nullptr) == SQLITE_OK;
-            message = QString::fromUtf8(sqlite3_errmsg(handle));
-        } else {
-            QSqlDatabase connection = m_database.connection();
-            ok = opening ? connection.transaction() : connection.commit();
-            message = connection.lastError().text();
-        }
-        if (!ok)
-            return Error::database(QObject::tr("cannot %1 a transaction on %2: %3")
-                                       .arg(opening ? QObject::tr("begin") : QObject::tr("commit"),
-                                           m_database.config().displayName(), message));
-        m_open = opening;
-        return success();
-    }
-
-    Database &m_database;
-    bool m_open = false;
-};
-
 } // namespace
 
 struct DbColumnStore::Private {
@@ -159,7 +112,6 @@ struct DbColumnStore::Private {
     // and that parameter's value: a JSON array for SQLite, an array literal for PostgreSQL.
     QString pkListCondition() const;
     QByteArray pkListValue(const QList<qint64> &pks) const;
-    Status refuseReadOnly(const char *what) const;
 };
 
 Result<bool> DbColumnStore::Private::sideTableExists()
@@ -333,14 +285,6 @@ Status DbColumnStore::Private::notify(qint64 pk)
         return Error::database(
             QObject::tr("cannot NOTIFY about Foo %1: %2").arg(pk).arg(sent.error().message));
     return success();
-}
-
-Status DbColumnStore::Private::refuseReadOnly(const char *what) const
-{
-    if (!database->config().readOnly)
-        return success();
-    return Error::invalid(QObject::tr("read-only connection to %1: cannot %2 a cached entry")
-                              .arg(database->config().displayName(), QObject::tr(what)));
 }
 
 QString DbColumnStore::Private::bodyQuery(bool withSide, const QString &condition) const
@@ -635,7 +579,7 @@ Result<QHash<qint64, EntryPtr>> DbColumnStore::getMany(const QList<qint64> &pks)
 
 Status DbColumnStore::put(const EntryPtr &entry)
 {
-    if (auto refused = d->refuseReadOnly("write"); !refused)
+    if (auto refused = refuseReadOnly(*d->database, QObject::tr("write a cached entry")); !refused)
         return refused;
     if (!entry)
         return Error::invalid(QObject::tr("no entry to write"));
@@ -731,7 +675,7 @@ Result<QHash<qint64, qint64>> DbColumnStore::positions(const QList<qint64> &pks)
 
 Status DbColumnStore::remove(qint64 pk)
 {
-    if (auto refused = d->refuseReadOnly("remove"); !refused)
+    if (auto refused = refuseReadOnly(*d->database, QObject::tr("remove a cached entry")); !refused)
         return refused;
     WriteTransaction transaction(*d->database);
     if (auto begun = transaction.begin(); !begun)
@@ -780,7 +724,7 @@ Result<EntryPtr> DbColumnStore::previous(qint64 pk)
 // previous one, then the previous entry written as the entry whatever its change position.
 Status DbColumnStore::rollback(qint64 pk)
 {
-    if (auto refused = d->refuseReadOnly("roll back"); !refused)
+    if (auto refused = refuseReadOnly(*d->database, QObject::tr("roll back a cached entry")); !refused)
         return refused;
     WriteTransaction transaction(*d->database);
     if (auto begun = transaction.begin(); !begun)

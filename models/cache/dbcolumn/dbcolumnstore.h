@@ -1,7 +1,6 @@
 #pragma once
 
 #include "cache/cachestore.h"
-#include "cache/storewatcher.h"
 #include "db/databaseconfig.h"
 
 #include <memory>
@@ -59,11 +58,3 @@ private:
     struct Private;
     std::unique_ptr<Private> d;
 };
-
-// SQLite: polls PRAGMA data_version every 250 ms on a connection of its own; after a commit it
-// compares each entry's side-table digest and a fingerprint of its column (so a write by Django is
-// seen too) and emits entriesChanged for the pks that moved. PostgreSQL: LISTEN on
-// notifyChannel(label) and ChangeTracking's preserve_changes_<label> (payload a Foo id; anything
-// else: everythingChanged), a liveness probe every second. Both: connection lost → unavailable(),
-// retried every second, back → available() + everythingChanged().
-std::unique_ptr<StoreWatcher> createDbColumnWatcher(const DatabaseConfig &config, QObject *parent = nullptr);
