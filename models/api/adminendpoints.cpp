@@ -8,7 +8,7 @@
 
 #include "cache/cachestore.h"
 #include "cache/cacheservice.h"
-#include "cache/serviceinternals.h"
+#include "cache/workertasks.h"
 #include "cache/workerpool.h"
 #include "db/database.h"
 #include "db/missingfoos.h"
@@ -142,7 +142,7 @@ void startForExistingFoos(const ApiSharedPtr &api, WorkerPool &pool, const std::
         }
         const auto missing = missingFoos(*context.database, pks);
         if (!missing) {
-            ServiceInternals::dropDatabaseIfBroken(context, missing.error()); // reopened by the next task
+            WorkerTasks::dropDatabaseIfBroken(context, missing.error()); // reopened by the next task
             deferral->complete(serverError(missing.error().message));
         } else if (missing->isEmpty()) {
             startJob(api, deferral, start, allow);
@@ -280,7 +280,7 @@ std::optional<Reply> Endpoints::health(const ApiSharedPtr &api, WorkerPool &pool
             const QString sql = QStringLiteral("SELECT 1 FROM %1 LIMIT 1").arg(DjangoTables::quote(context.database->tables().foo));
             if (auto ping = context.database->run(sql); !ping) {
                 databaseProblem = ping.error().message;
-                ServiceInternals::dropDatabaseIfBroken(context, ping.error()); // reopened by the next task
+                WorkerTasks::dropDatabaseIfBroken(context, ping.error()); // reopened by the next task
             }
         }
         QString storeProblem = context.store ? QString() : context.storeError;
@@ -289,7 +289,7 @@ std::optional<Reply> Endpoints::health(const ApiSharedPtr &api, WorkerPool &pool
                 storeProblem = ping.error().message;
                 // As the cache service does: a column store with a dead connection is reopened before
                 // the next task, or health would report this connection's failure forever.
-                ServiceInternals::noteStoreError(context, ping.error());
+                WorkerTasks::noteStoreError(context, ping.error());
             }
         }
         QJsonObject body { { QStringLiteral("status"), QStringLiteral("ok") } };

@@ -1,8 +1,9 @@
-// CacheService's jobs: refresh, invalidate and verify, item by item on the worker pool.
-#include "cacheservice.h"
+#include "cachejobs.h"
+
+#include "cache/cacheservice.h"
 
 #include "cache/cachestore.h"
-#include "cache/serviceinternals.h"
+#include "cache/workertasks.h"
 #include "cache/workerpool.h"
 
 #include <QElapsedTimer>
@@ -10,9 +11,9 @@
 
 #include <atomic>
 
-struct CacheService::Job {
+struct CacheJobs::Job {
     int id = 0;
-    JobKind kind = JobKind::Refresh;
+    Kind kind = Kind::Refresh;
     int total = -1; // -1 while the pks are being planned
     int done = 0;
     int failed = 0;
@@ -22,111 +23,76 @@ struct CacheService::Job {
     // Set when the store answered "unavailable": the job's other items fail at once instead of
     // each waiting for its own timeout (Redis frozen: one timeout, not one per Foo).
     std::atomic<bool> storeUnavailable { false };
-    QString unavailableMessage; // guarded by CacheService::m_mutex
+    QString unavailableMessage; // guarded by CacheJobs::m_mutex
     QElapsedTimer timer;
 };
 
 // One refresh of one pk, queued or running, and the jobs that wait for it. Guarded by m_mutex.
-struct CacheService::RefreshFlight {
+struct CacheJobs::RefreshFlight {
     std::vector<std::shared_ptr<Job>> jobs;
     bool running = false;
     std::shared_ptr<RefreshFlight> next; // asked for while this one ran
 };
 
-int CacheService::refresh(const QList<qint64> &pks)
+CacheJobs::CacheJobs(const CacheConfig &config, WorkerPool &pool, MemoryTier &memory, Telemetry &telemetry,
+                     QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_pool(pool)
+    , m_memory(memory)
+    , m_telemetry(telemetry)
 {
-    return startJob(JobKind::Refresh, pks);
 }
 
-int CacheService::invalidate(const QList<qint64> &pks)
+CacheJobs::~CacheJobs() = default;
+
+QSet<qint64> CacheJobs::refreshing() const
 {
-    return startJob(JobKind::Invalidate, pks);
+    std::lock_guard lock(m_mutex);
+    QSet<qint64> pks;
+    for (auto it = m_refreshing.cbegin(); it != m_refreshing.cend(); ++it)
+        pks.insert(it.key());
+    return pks;
 }
 
-int CacheService::rollbackJob(const QList<qint64> &pks)
+QHash<qint64, Verification> CacheJobs::verifications() const
 {
-    return startJob(JobKind::Rollback, pks);
+    std::lock_guard lock(m_mutex);
+    return m_verifications;
 }
 
-int CacheService::refreshAll()
+void CacheJobs::flush(CacheStore &store)
 {
-    return startPlannedJob(JobKind::Refresh, [](WorkerContext &context) { return ServiceInternals::allPks(context); });
+    m_groupCommit.flush(store);
 }
 
-int CacheService::refreshStale()
-{
-    return startPlannedJob(JobKind::Refresh, [this](WorkerContext &context) -> Result<QList<qint64>> {
-        StatusInputs shared;
-        auto statuses = ServiceInternals::status(context, shared);
-        if (!statuses)
-            return statuses.error();
-        QList<qint64> pks;
-        for (const EntryStatus &status : *statuses) {
-            if (status.state == EntryState::Stale || status.state == EntryState::Missing
-                || status.state == EntryState::Corrupt)
-                pks << status.pk;
-        }
-        return pks;
-    });
-}
-
-namespace {
-
-// The pks of every entry the store holds.
-Result<QList<qint64>> storedPks(WorkerContext &context)
-{
-    if (!context.store)
-        return Error::unavailable(context.storeError);
-    auto entries = context.store->list();
-    if (!entries)
-        return entries.error();
-    QList<qint64> stored;
-    for (const EntryInfo &entry : *entries)
-        stored << entry.pk;
-    return stored;
-}
-
-} // namespace
-
-int CacheService::invalidateAll()
-{
-    return startPlannedJob(JobKind::Invalidate, storedPks);
-}
-
-int CacheService::verify(const QList<qint64> &pks)
-{
-    if (!pks.isEmpty())
-        return startJob(JobKind::Verify, pks);
-    return startPlannedJob(JobKind::Verify, storedPks);
-}
-
-void CacheService::cancel(int jobId)
+void CacheJobs::cancel(int jobId)
 {
     std::lock_guard lock(m_mutex);
     if (const auto job = m_jobs.value(jobId))
         job->cancelled = true;
 }
 
-void CacheService::cancelAll()
+void CacheJobs::cancelAll()
 {
     std::lock_guard lock(m_mutex);
     for (const auto &job : std::as_const(m_jobs))
         job->cancelled = true;
 }
 
-bool CacheService::isRunning(int jobId) const
+bool CacheJobs::isRunning(int jobId) const
 {
     std::lock_guard lock(m_mutex);
     return m_jobs.contains(jobId);
 }
 
-int CacheService::runningJobs() const
+int CacheJobs::running() const
 {
     std::lock_guard lock(m_mutex);
     return int(m_jobs.size());
 }
 
-QHash<qint64, int> CacheService::queuedRefreshes() const
+QHash<qint64, int> CacheJobs::queuedRefreshes() const
 {
     std::lock_guard lock(m_mutex);
     QHash<qint64, int> queued;
@@ -145,7 +111,7 @@ QHash<qint64, int> CacheService::queuedRefreshes() const
     return queued;
 }
 
-std::shared_ptr<CacheService::Job> CacheService::createJob(JobKind kind)
+std::shared_ptr<CacheJobs::Job> CacheJobs::createJob(Kind kind)
 {
     auto job = std::make_shared<Job>();
     job->kind = kind;
@@ -158,7 +124,7 @@ std::shared_ptr<CacheService::Job> CacheService::createJob(JobKind kind)
     return job;
 }
 
-int CacheService::startJob(JobKind kind, const QList<qint64> &pks)
+int CacheJobs::start(Kind kind, const QList<qint64> &pks)
 {
     auto job = createJob(kind);
     // Emitted after the caller has the id, so it can tell its job's signals from others'.
@@ -166,10 +132,10 @@ int CacheService::startJob(JobKind kind, const QList<qint64> &pks)
     return job->id;
 }
 
-int CacheService::startPlannedJob(JobKind kind, std::function<Result<QList<qint64>>(WorkerContext &)> plan)
+int CacheJobs::startPlanned(Kind kind, std::function<Result<QList<qint64>>(WorkerContext &)> plan)
 {
     auto job = createJob(kind);
-    m_pool->post([this, job, plan = std::move(plan)](WorkerContext &context) {
+    m_pool.post([this, job, plan = std::move(plan)](WorkerContext &context) {
         auto pks = plan(context);
         QMetaObject::invokeMethod(
             this,
@@ -184,7 +150,7 @@ int CacheService::startPlannedJob(JobKind kind, std::function<Result<QList<qint6
     return job->id;
 }
 
-void CacheService::jobFailedToPlan(const std::shared_ptr<Job> &job, const QString &message)
+void CacheJobs::jobFailedToPlan(const std::shared_ptr<Job> &job, const QString &message)
 {
     job->total = 0;
     job->firstError = message;
@@ -192,7 +158,7 @@ void CacheService::jobFailedToPlan(const std::shared_ptr<Job> &job, const QStrin
     itemDone(job, 0, Error::unavailable(message));
 }
 
-void CacheService::addItems(const std::shared_ptr<Job> &job, const QList<qint64> &pks)
+void CacheJobs::addItems(const std::shared_ptr<Job> &job, const QList<qint64> &pks)
 {
     job->total = int(pks.size());
     emit jobStarted(job->id, job->total);
@@ -201,48 +167,48 @@ void CacheService::addItems(const std::shared_ptr<Job> &job, const QList<qint64>
         return;
     }
     for (qint64 pk : pks) {
-        if (job->kind == JobKind::Refresh)
+        if (job->kind == Kind::Refresh)
             enqueueRefresh(job, pk);
         else
-            m_pool->post([this, job, pk](WorkerContext &context) { runItem(job, pk, context); });
+            m_pool.post([this, job, pk](WorkerContext &context) { runItem(job, pk, context); });
     }
 }
 
-void CacheService::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)
+void CacheJobs::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)
 {
     if (job->cancelled) {
         itemDone(job, pk, Error::cancelled(tr("cancelled")));
         return;
     }
     switch (job->kind) {
-    case JobKind::Refresh: // enqueueRefresh() posts these
+    case Kind::Refresh: // enqueueRefresh() posts these
         return;
-    case JobKind::Verify:
+    case Kind::Verify:
         verifyItem(job, pk, context);
         return;
-    case JobKind::Rollback: {
+    case Kind::Rollback: {
         Status rolled = m_config.database.readOnly ? Status(Error::invalid(tr("read-only connection: nothing is rolled back")))
             : context.store ? context.store->rollback(pk)
                             : Status(Error::unavailable(tr("the store is unavailable: %1").arg(context.storeError)));
-        m_memory->remove(pk);
+        m_memory.remove(pk);
         if (!rolled)
-            ServiceInternals::noteStoreError(context, rolled.error());
+            WorkerTasks::noteStoreError(context, rolled.error());
         itemDone(job, pk, rolled);
         return;
     }
-    case JobKind::Invalidate: {
+    case Kind::Invalidate: {
         Status removed = context.store ? context.store->remove(pk)
                                        : Status(Error::unavailable(tr("the store is unavailable: %1").arg(context.storeError)));
-        m_memory->remove(pk);
+        m_memory.remove(pk);
         if (!removed)
-            ServiceInternals::noteStoreError(context, removed.error());
+            WorkerTasks::noteStoreError(context, removed.error());
         itemDone(job, pk, removed);
         return;
     }
     }
 }
 
-void CacheService::enqueueRefresh(const std::shared_ptr<Job> &job, qint64 pk)
+void CacheJobs::enqueueRefresh(const std::shared_ptr<Job> &job, qint64 pk)
 {
     std::shared_ptr<RefreshFlight> created;
     {
@@ -260,10 +226,10 @@ void CacheService::enqueueRefresh(const std::shared_ptr<Job> &job, qint64 pk)
         }
     }
     if (created)
-        m_pool->post([this, pk, created](WorkerContext &context) { runRefresh(pk, created, context); });
+        m_pool.post([this, pk, created](WorkerContext &context) { runRefresh(pk, created, context); });
 }
 
-void CacheService::runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, WorkerContext &context)
+void CacheJobs::runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, WorkerContext &context)
 {
     bool wanted = false;
     bool reachable = false;
@@ -286,17 +252,17 @@ void CacheService::runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &f
         refreshDone(pk, flight, Error::unavailable(unavailable));
         return;
     }
-    const ServiceInternals internals { m_config, *m_memory, *m_telemetry };
+    const WorkerTasks tasks { m_config, m_memory, m_telemetry };
     if (!context.store) {
-        internals.refreshWritten(nullptr, Error::unavailable({}), 0);
+        tasks.refreshWritten(nullptr, Error::unavailable({}), 0);
         refreshDone(pk, flight, Error::unavailable(tr("the store is unavailable: %1").arg(context.storeError)));
         return;
     }
     QElapsedTimer timer;
     timer.start();
-    auto entry = ServiceInternals::serialize(context, pk);
+    auto entry = WorkerTasks::serialize(context, pk);
     if (!entry) {
-        internals.refreshWritten(nullptr, entry.error(), double(timer.nsecsElapsed()) / 1e9);
+        tasks.refreshWritten(nullptr, entry.error(), double(timer.nsecsElapsed()) / 1e9);
         refreshDone(pk, flight, entry.error());
         return;
     }
@@ -305,16 +271,16 @@ void CacheService::runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &f
     // its store for reopening.
     QThread *const thread = QThread::currentThread();
     m_groupCommit.submit(*context.store, *entry,
-                         [this, internals, pk, flight, entry = *entry, timer, thread, &context](const Status &written) {
+                         [this, tasks, pk, flight, entry = *entry, timer, thread, &context](const Status &written) {
                              if (!written && QThread::currentThread() == thread)
-                                 ServiceInternals::noteStoreError(context, written.error());
-                             internals.refreshWritten(entry, written, double(timer.nsecsElapsed()) / 1e9);
+                                 WorkerTasks::noteStoreError(context, written.error());
+                             tasks.refreshWritten(entry, written, double(timer.nsecsElapsed()) / 1e9);
                              refreshDone(pk, flight, written);
                          },
-                         context.store->prefersBatches() && m_pool->onlyBackgroundQueued());
+                         context.store->prefersBatches() && m_pool.onlyBackgroundQueued());
 }
 
-void CacheService::refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, const Status &status)
+void CacheJobs::refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, const Status &status)
 {
     std::vector<std::shared_ptr<Job>> jobs;
     std::shared_ptr<RefreshFlight> next;
@@ -334,14 +300,14 @@ void CacheService::refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &
             m_refreshing.remove(pk);
     }
     if (next)
-        m_pool->post([this, pk, next](WorkerContext &nextContext) { runRefresh(pk, next, nextContext); });
+        m_pool.post([this, pk, next](WorkerContext &nextContext) { runRefresh(pk, next, nextContext); });
     for (const auto &job : jobs)
         itemDone(job, pk, status);
 }
 
-void CacheService::verifyItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)
+void CacheJobs::verifyItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)
 {
-    auto verification = ServiceInternals::verify(context, pk);
+    auto verification = WorkerTasks::verify(context, pk);
     if (verification) {
         {
             std::lock_guard lock(m_mutex);
@@ -353,7 +319,7 @@ void CacheService::verifyItem(const std::shared_ptr<Job> &job, qint64 pk, Worker
     itemDone(job, pk, verification ? success() : Status(verification.error()));
 }
 
-void CacheService::itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Status &status)
+void CacheJobs::itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Status &status)
 {
     QMetaObject::invokeMethod(
         this,
@@ -361,7 +327,7 @@ void CacheService::itemDone(const std::shared_ptr<Job> &job, qint64 pk, const St
             if (job->total > 0) {
                 if (status) {
                     ++job->done;
-                    if (job->kind != JobKind::Verify)
+                    if (job->kind != Kind::Verify)
                         emit entryRefreshed(job->id, pk);
                 } else if (status.error().kind == Error::Kind::Cancelled) {
                     ++job->skipped;
@@ -381,8 +347,8 @@ void CacheService::itemDone(const std::shared_ptr<Job> &job, qint64 pk, const St
             }
             JobSummary summary { job->id, job->total, job->done, job->failed, job->cancelled || job->skipped > 0,
                                  double(job->timer.nsecsElapsed()) / 1e9, job->firstError };
-            if (job->kind != JobKind::Verify && job->done > 0)
-                emit entriesChanged({});
+            if (job->kind != Kind::Verify && job->done > 0)
+                emit entriesChanged();
             emit jobFinished(summary);
         },
         Qt::QueuedConnection);

@@ -1,7 +1,9 @@
 #include "cacheservice.h"
 
+#include "cache/cachejobs.h"
+
 #include "cache/cachestore.h"
-#include "cache/serviceinternals.h"
+#include "cache/workertasks.h"
 #include "cache/storewatcher.h"
 #include "cache/workerpool.h"
 #include "db/database.h"
@@ -26,16 +28,24 @@ CacheService::CacheService(CacheConfig config, Telemetry *telemetry, QObject *pa
     , m_telemetry(telemetry ? telemetry : m_ownTelemetry.get())
     , m_memory(std::make_unique<MemoryTier>(m_config.memoryBytes))
     , m_pool(std::make_unique<WorkerPool>(m_config.database, m_config.store, m_config.workers))
+    , m_jobs(std::make_unique<CacheJobs>(m_config, *m_pool, *m_memory, *m_telemetry))
 {
     m_pool->setWhenIdle([this](WorkerContext &context) {
         if (context.store)
-            m_groupCommit.flush(*context.store);
+            m_jobs->flush(*context.store);
     });
+    connect(m_jobs.get(), &CacheJobs::jobStarted, this, &CacheService::jobStarted);
+    connect(m_jobs.get(), &CacheJobs::jobProgress, this, &CacheService::jobProgress);
+    connect(m_jobs.get(), &CacheJobs::entryRefreshed, this, &CacheService::entryRefreshed);
+    connect(m_jobs.get(), &CacheJobs::entryFailed, this, &CacheService::entryFailed);
+    connect(m_jobs.get(), &CacheJobs::entryVerified, this, &CacheService::entryVerified);
+    connect(m_jobs.get(), &CacheJobs::jobFinished, this, &CacheService::jobFinished);
+    connect(m_jobs.get(), &CacheJobs::entriesChanged, this, [this] { emit entriesChanged({}); });
 }
 
 CacheService::~CacheService()
 {
-    cancelAll();
+    m_jobs->cancelAll();
     for (auto &watcher : m_watchers)
         watcher->stop();
     // Joins the workers while everything they may touch still exists, m_pool included: a task that
@@ -112,8 +122,8 @@ void CacheService::getAsync(qint64 pk, LookupCallback done)
         return done(Lookup { std::move(entry), Telemetry::Outcome::Hit, true });
     }
     m_pool->post([this, pk](WorkerContext &context) {
-        const ServiceInternals internals { m_config, *m_memory, *m_telemetry };
-        Result<Lookup> result = internals.lookup(context, pk);
+        const WorkerTasks tasks { m_config, *m_memory, *m_telemetry };
+        Result<Lookup> result = tasks.lookup(context, pk);
         if (result && result->outcome == Telemetry::Outcome::Stale)
             QMetaObject::invokeMethod(this, [this, pk] { revalidate(pk); }, Qt::QueuedConnection);
         finishFlight(pk, result);
@@ -125,11 +135,8 @@ void CacheService::revalidate(qint64 pk)
     // One background refresh per stale entry (RFC 5861): none while one is queued or running, and
     // none once a fresh entry is in memory (stale entries never go there), which is the case when
     // the refresh finished between the stale serve and this call.
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_refreshing.contains(pk))
-            return;
-    }
+    if (m_jobs->refreshing().contains(pk))
+        return;
     if (m_memory->get(pk))
         return;
     refresh({ pk });
@@ -182,7 +189,7 @@ Result<EntryPtr> CacheService::previous(qint64 pk)
             return noStore(context);
         auto previous = context.store->previous(pk);
         if (!previous)
-            ServiceInternals::noteStoreError(context, previous.error());
+            WorkerTasks::noteStoreError(context, previous.error());
         return previous;
     });
 }
@@ -196,7 +203,7 @@ Status CacheService::rollback(qint64 pk)
             return noStore(context);
         Status done = context.store->rollback(pk);
         if (!done)
-            ServiceInternals::noteStoreError(context, done.error());
+            WorkerTasks::noteStoreError(context, done.error());
         return done;
     });
     if (rolled) {
@@ -217,6 +224,75 @@ Result<Impact> CacheService::impact(NodeLevel level, qint64 id)
     });
 }
 
+int CacheService::refresh(const QList<qint64> &pks)
+{
+    return m_jobs->start(CacheJobs::Kind::Refresh, pks);
+}
+
+int CacheService::invalidate(const QList<qint64> &pks)
+{
+    return m_jobs->start(CacheJobs::Kind::Invalidate, pks);
+}
+
+int CacheService::rollbackJob(const QList<qint64> &pks)
+{
+    return m_jobs->start(CacheJobs::Kind::Rollback, pks);
+}
+
+int CacheService::refreshAll()
+{
+    return m_jobs->startPlanned(CacheJobs::Kind::Refresh, [](WorkerContext &context) { return WorkerTasks::allPks(context); });
+}
+
+int CacheService::refreshStale()
+{
+    return m_jobs->startPlanned(CacheJobs::Kind::Refresh, [this](WorkerContext &context) -> Result<QList<qint64>> {
+        StatusInputs shared;
+        auto statuses = WorkerTasks::status(context, shared);
+        if (!statuses)
+            return statuses.error();
+        QList<qint64> pks;
+        for (const EntryStatus &status : *statuses) {
+            if (status.state == EntryState::Stale || status.state == EntryState::Missing
+                || status.state == EntryState::Corrupt)
+                pks << status.pk;
+        }
+        return pks;
+    });
+}
+
+int CacheService::invalidateAll()
+{
+    return m_jobs->startPlanned(CacheJobs::Kind::Invalidate, WorkerTasks::storedPks);
+}
+
+int CacheService::verify(const QList<qint64> &pks)
+{
+    if (!pks.isEmpty())
+        return m_jobs->start(CacheJobs::Kind::Verify, pks);
+    return m_jobs->startPlanned(CacheJobs::Kind::Verify, WorkerTasks::storedPks);
+}
+
+void CacheService::cancel(int job)
+{
+    m_jobs->cancel(job);
+}
+
+bool CacheService::isRunning(int job) const
+{
+    return m_jobs->isRunning(job);
+}
+
+int CacheService::runningJobs() const
+{
+    return m_jobs->running();
+}
+
+QHash<qint64, int> CacheService::queuedRefreshes() const
+{
+    return m_jobs->queuedRefreshes();
+}
+
 void CacheService::holdWorkers(bool held)
 {
     m_pool->setHeld(held);
@@ -226,12 +302,8 @@ Result<QList<EntryStatus>> CacheService::status(bool withOrphans)
 {
     StatusInputs shared;
     shared.orphans = withOrphans;
-    {
-        std::lock_guard lock(m_mutex);
-        for (auto it = m_refreshing.cbegin(); it != m_refreshing.cend(); ++it)
-            shared.refreshing.insert(it.key());
-        shared.verifications = m_verifications;
-    }
+    shared.refreshing = m_jobs->refreshing();
+    shared.verifications = m_jobs->verifications();
     return runUrgent<Result<QList<EntryStatus>>>(
-        [shared](WorkerContext &context) { return ServiceInternals::status(context, shared); });
+        [shared](WorkerContext &context) { return WorkerTasks::status(context, shared); });
 }

@@ -1,7 +1,6 @@
 #pragma once
 
 #include "cache/entry.h"
-#include "cache/groupcommit.h"
 #include "cache/impact.h"
 #include "cache/memorytier.h"
 #include "cache/storeconfig.h"
@@ -18,6 +17,7 @@
 #include <mutex>
 #include <vector>
 
+class CacheJobs;
 class StoreWatcher;
 class WorkerPool;
 struct WorkerContext;
@@ -130,33 +130,12 @@ signals:
 
 private:
     struct Flight;
-    struct Job;
-    enum class JobKind { Refresh, Invalidate, Verify, Rollback };
-
-    struct RefreshFlight;
 
     // Runs `task` on a worker ahead of queued jobs and waits for its result (not on a worker thread).
     template <typename T>
     T runUrgent(std::function<T(WorkerContext &)> task);
     void finishFlight(qint64 pk, const Result<Lookup> &result);
     void revalidate(qint64 pk);
-    std::shared_ptr<Job> createJob(JobKind kind);
-    // A job whose pks are known now, or (planned) computed first on a worker.
-    int startJob(JobKind kind, const QList<qint64> &pks);
-    int startPlannedJob(JobKind kind, std::function<Result<QList<qint64>>(WorkerContext &)> plan);
-    void addItems(const std::shared_ptr<Job> &job, const QList<qint64> &pks);
-    void runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context);
-    // Refreshes coalesce: a request for a pk whose refresh is queued joins it; one for a pk whose
-    // refresh already runs (and may have read the database before the change that prompted the
-    // request) is queued to run right after it, once however many ask. Any thread.
-    void enqueueRefresh(const std::shared_ptr<Job> &job, qint64 pk);
-    void runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, WorkerContext &context);
-    void refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, const Status &status);
-    void verifyItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context);
-    // Called on any thread; counts on the service's thread.
-    void itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Status &status);
-    void cancelAll();
-    void jobFailedToPlan(const std::shared_ptr<Job> &job, const QString &message);
     void connectWatcher(StoreWatcher *watcher);
 
     CacheConfig m_config;
@@ -166,12 +145,8 @@ private:
     std::unique_ptr<WorkerPool> m_pool;
     std::vector<std::unique_ptr<StoreWatcher>> m_watchers;
 
-    mutable std::mutex m_mutex; // guards the maps below
+    std::unique_ptr<CacheJobs> m_jobs; // after m_pool: its tasks refer to the jobs
+
+    mutable std::mutex m_mutex; // guards m_flights
     QHash<qint64, std::shared_ptr<Flight>> m_flights;
-    QHash<int, std::shared_ptr<Job>> m_jobs;
-    // Refreshes write through it, so a warm commits many entries per disk sync.
-    GroupCommit m_groupCommit;
-    QHash<qint64, std::shared_ptr<RefreshFlight>> m_refreshing; // pk → the refresh queued or under way
-    QHash<qint64, Verification> m_verifications;
-    int m_nextJob = 1;
 };

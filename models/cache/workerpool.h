@@ -25,7 +25,7 @@ struct WorkerContext {
     std::unique_ptr<CacheStore> store;
     QString databaseError; // why the database could not be opened (empty when it is open)
     QString storeError;    // likewise for the store
-    bool storeBroken = false; // reopen the store before the next task (ServiceInternals::noteStoreError)
+    bool storeBroken = false; // reopen the store before the next task (WorkerTasks::noteStoreError)
     WorkerContext();
     ~WorkerContext();
 };

@@ -4,7 +4,7 @@
 
 // The work CacheService hands to its worker threads, as plain functions of a WorkerContext (the
 // thread's own connections) so that they can be read and tested apart from the threading.
-struct ServiceInternals {
+struct WorkerTasks {
     const CacheConfig &config;
     MemoryTier &memory;
     Telemetry &telemetry;
@@ -24,6 +24,8 @@ struct ServiceInternals {
     // the service knows (refreshing, verifications).
     static Result<QList<EntryStatus>> status(WorkerContext &context, StatusInputs shared);
     static Result<QList<qint64>> allPks(WorkerContext &context);
+    // The pks of every entry the store holds.
+    static Result<QList<qint64>> storedPks(WorkerContext &context);
     // After a database error the connection is dropped, so that the next task opens a new one.
     static void dropDatabaseIfBroken(WorkerContext &context, const Error &error);
     // Marks the thread's store to be reopened before its next task when `error` says its

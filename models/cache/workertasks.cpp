@@ -1,4 +1,4 @@
-#include "serviceinternals.h"
+#include "workertasks.h"
 
 #include "cache/workerpool.h"
 #include "db/database.h"
@@ -40,7 +40,7 @@ void keepIfUnchanged(MemoryTier &memory, Telemetry &telemetry, EntryPtr entry, q
 
 } // namespace
 
-void ServiceInternals::dropDatabaseIfBroken(WorkerContext &context, const Error &error)
+void WorkerTasks::dropDatabaseIfBroken(WorkerContext &context, const Error &error)
 {
     if (error.kind == Error::Kind::Database || error.kind == Error::Kind::Unavailable) {
         context.serializer.reset();
@@ -48,7 +48,7 @@ void ServiceInternals::dropDatabaseIfBroken(WorkerContext &context, const Error 
     }
 }
 
-void ServiceInternals::noteStoreError(WorkerContext &context, const Error &error)
+void WorkerTasks::noteStoreError(WorkerContext &context, const Error &error)
 {
     // A database-column store does not reconnect by itself (QPSQL keeps a dead connection after a
     // server restart): drop it, the worker opens a new one before its next task. Redis reconnects
@@ -57,7 +57,7 @@ void ServiceInternals::noteStoreError(WorkerContext &context, const Error &error
         context.storeBroken = true;
 }
 
-Result<EntryPtr> ServiceInternals::serialize(WorkerContext &context, qint64 pk)
+Result<EntryPtr> WorkerTasks::serialize(WorkerContext &context, qint64 pk)
 {
     if (!context.database)
         return Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
@@ -84,7 +84,7 @@ Result<EntryPtr> ServiceInternals::serialize(WorkerContext &context, qint64 pk)
     return makeEntry(pk, std::move(body.value()), metadata);
 }
 
-Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qint64 pk) const
+Result<CacheService::Lookup> WorkerTasks::lookup(WorkerContext &context, qint64 pk) const
 {
     QElapsedTimer timer;
     timer.start();
@@ -137,14 +137,14 @@ Result<CacheService::Lookup> ServiceInternals::lookup(WorkerContext &context, qi
     return CacheService::Lookup { *entry, outcome, false };
 }
 
-void ServiceInternals::refreshWritten(const EntryPtr &entry, const Status &written, double seconds) const
+void WorkerTasks::refreshWritten(const EntryPtr &entry, const Status &written, double seconds) const
 {
     telemetry.recordRefresh(config.store.kindName(), written.ok(), seconds);
     if (written)
         keep(memory, telemetry, entry);
 }
 
-Result<Verification> ServiceInternals::verify(WorkerContext &context, qint64 pk)
+Result<Verification> WorkerTasks::verify(WorkerContext &context, qint64 pk)
 {
     if (!context.store)
         return Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError));
@@ -183,7 +183,7 @@ Result<Verification> ServiceInternals::verify(WorkerContext &context, qint64 pk)
     return verification;
 }
 
-Result<QList<qint64>> ServiceInternals::allPks(WorkerContext &context)
+Result<QList<qint64>> WorkerTasks::allPks(WorkerContext &context)
 {
     if (!context.database)
         return Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
@@ -193,7 +193,20 @@ Result<QList<qint64>> ServiceInternals::allPks(WorkerContext &context)
     return ids;
 }
 
-Result<QList<EntryStatus>> ServiceInternals::status(WorkerContext &context, StatusInputs inputs)
+Result<QList<qint64>> WorkerTasks::storedPks(WorkerContext &context)
+{
+    if (!context.store)
+        return Error::unavailable(context.storeError);
+    auto entries = context.store->list();
+    if (!entries)
+        return entries.error();
+    QList<qint64> stored;
+    for (const EntryInfo &entry : *entries)
+        stored << entry.pk;
+    return stored;
+}
+
+Result<QList<EntryStatus>> WorkerTasks::status(WorkerContext &context, StatusInputs inputs)
 {
     if (!context.database)
         return Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
