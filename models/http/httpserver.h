@@ -2,10 +2,8 @@
 
 #include "api/apioptions.h"
 #include "core/result.h"
+#include "http/httplogentry.h"
 
-#include <QByteArray>
-#include <QDateTime>
-#include <QMetaType>
 #include <QObject>
 #include <QString>
 #include <QUrl>
@@ -40,20 +38,6 @@ struct HttpServerOptions : ApiOptions {
     qint64 fileResponseMax = 128 * 1024;
     int stopTimeoutMs = 10000;      // graceful stop: how long in-flight requests may take
 };
-
-// One line of the request log.
-struct HttpLogEntry {
-    QDateTime at; // UTC, when the request arrived
-    QByteArray peer;
-    QByteArray method;
-    QByteArray target;
-    QByteArray version;
-    int status = 0; // 0: the client went away before an answer
-    qint64 bytes = 0;
-    double milliseconds = 0;
-    QByteArray cache; // X-Cache
-};
-Q_DECLARE_METATYPE(HttpLogEntry)
 
 // The cached API over HTTP (libmicrohttpd, a thread pool with epoll): the DRF endpoints from the
 // CacheService's memory tier with prebuilt zero-copy responses; misses, live bodies and admin work

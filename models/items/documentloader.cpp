@@ -121,7 +121,7 @@ DocumentLoader::DocumentLoader(QObject *parent)
 
 DocumentLoader::~DocumentLoader()
 {
-    ++m_generation;
+    m_job.invalidate();
     m_pool.waitForDone();
 }
 
@@ -136,8 +136,8 @@ void DocumentLoader::load(qint64 pk)
 {
     if (!m_service)
         return;
-    ++m_generation;
     if (m_running) {
+        m_job.invalidate(); // the running job's answer is outdated
         m_pending = pk;
         return;
     }
@@ -146,7 +146,7 @@ void DocumentLoader::load(qint64 pk)
 
 void DocumentLoader::clear()
 {
-    ++m_generation;
+    m_job.invalidate();
     m_pending.reset();
 }
 
@@ -154,18 +154,18 @@ void DocumentLoader::start(qint64 pk)
 {
     const bool wasRunning = m_running;
     m_running = true;
-    const quint64 generation = m_generation;
+    const LatestJob::Ticket ticket = m_job.start();
     const CacheConfig config = m_service->config();
     EntryPtr memoryEntry = m_service->memory().get(pk);
     QPointer<DocumentLoader> self(this);
-    m_pool.start([self, generation, config, memoryEntry, pk, previous = m_againstPrevious] {
+    m_pool.start([self, ticket, config, memoryEntry, pk, previous = m_againstPrevious] {
         auto result = std::make_shared<const DocumentComparison>(compareDocuments(config, memoryEntry, pk, previous));
         // The destructor waits for this job, so the loader is alive here; the queued call is
         // dropped if it is deleted before it runs.
         QMetaObject::invokeMethod(
-            self.data(), [self, generation, result] {
+            self.data(), [self, ticket, result] {
                 if (self)
-                    self->finished(generation, result);
+                    self->finished(ticket, result);
             },
             Qt::QueuedConnection);
     });
@@ -173,7 +173,7 @@ void DocumentLoader::start(qint64 pk)
         emit busyChanged(true);
 }
 
-void DocumentLoader::finished(quint64 generation, const DocumentComparisonPtr &comparison)
+void DocumentLoader::finished(LatestJob::Ticket ticket, const DocumentComparisonPtr &comparison)
 {
     if (m_pending && m_service) {
         const qint64 pk = *m_pending;
@@ -183,6 +183,6 @@ void DocumentLoader::finished(quint64 generation, const DocumentComparisonPtr &c
     }
     m_running = false;
     emit busyChanged(false);
-    if (generation == m_generation)
+    if (m_job.isCurrent(ticket))
         emit loaded(comparison);
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cache/cacheservice.h"
+#include "core/latestjob.h"
 #include "json/jsonformat.h"
 
 #include <QObject>
@@ -71,11 +72,11 @@ signals:
 
 private:
     void start(qint64 pk);
-    void finished(quint64 generation, const DocumentComparisonPtr &comparison);
+    void finished(LatestJob::Ticket ticket, const DocumentComparisonPtr &comparison);
 
     QPointer<CacheService> m_service;
     QThreadPool m_pool;
-    quint64 m_generation = 0; // results of older generations are dropped
+    LatestJob m_job; // results of older jobs are dropped
     bool m_running = false;
     bool m_againstPrevious = false;
     std::optional<qint64> m_pending;

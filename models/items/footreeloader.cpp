@@ -173,11 +173,11 @@ Result<ChildBatch> loadChildren(Database &database, const ChildQuery &query)
     return batch;
 }
 
-// Touched only on the worker thread, except `minimumGeneration` and `stopping`.
+// Touched only on the worker thread, except `jobs` and `stopping`.
 struct FooTreeLoader::WorkerState {
     std::unique_ptr<Database> database;
     int serial = -1;
-    std::atomic<quint64> minimumGeneration { 0 };
+    LatestJob jobs;
     std::atomic<bool> stopping { false };
 };
 
@@ -210,9 +210,9 @@ void FooTreeLoader::setDatabase(const DatabaseConfig &config)
     ++m_configSerial;
 }
 
-void FooTreeLoader::dropBefore(quint64 generation)
+LatestJob &FooTreeLoader::jobs()
 {
-    m_state->minimumGeneration = generation;
+    return m_state->jobs;
 }
 
 void FooTreeLoader::load(const ChildQuery &query, Callback done)
@@ -220,7 +220,7 @@ void FooTreeLoader::load(const ChildQuery &query, Callback done)
     // Inputs by value; the receiver is this loader, which outlives the thread (see the destructor).
     auto job = [state = m_state, config = m_config, serial = m_configSerial, query, done = std::move(done),
                 receiver = this]() mutable {
-        if (state->stopping || query.generation < state->minimumGeneration)
+        if (state->stopping || !state->jobs.isCurrent(query.ticket))
             return;
         if (state->serial != serial || !state->database) {
             state->database.reset();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/latestjob.h"
 #include "core/result.h"
 #include "db/databaseconfig.h"
 
@@ -38,7 +39,7 @@ struct ChildQuery {
     qint64 afterId = std::numeric_limits<qint64>::min();
     int limit = 200;
     QString filter;                   // Foo level only: see TreeSearch
-    quint64 generation = 0;           // the model's generation that asked (outdated jobs are skipped)
+    LatestJob::Ticket ticket = 0;     // the generation that asked (FooTreeLoader::jobs())
 };
 
 struct NodeRow {
@@ -71,8 +72,10 @@ public:
 
     // GUI thread. Jobs queued after this use `config`.
     void setDatabase(const DatabaseConfig &config);
-    // GUI thread. Jobs of older generations that have not started yet are skipped (no callback).
-    void dropBefore(quint64 generation);
+    // Which jobs still count: one whose ChildQuery::ticket is stale when its turn comes is skipped
+    // (no callback). The caller takes tickets and invalidates on the GUI thread, and checks the
+    // answers it gets against it.
+    LatestJob &jobs();
     // GUI thread. `done` runs later on this object's thread, never synchronously.
     void load(const ChildQuery &query, Callback done);
 

@@ -48,12 +48,12 @@ void FooTreeModel::Private::fetch(Node &node)
         query.afterId = node.children.back()->id;
     query.limit = batchSize;
     query.filter = &node == &root ? filter : QString();
-    query.generation = generation;
+    query.ticket = loader.jobs().current();
     node.loading = true;
     setPending(pending + 1);
     // The callback runs on the GUI thread, from an event of the loader, which this model owns.
-    loader.load(query, [this, nodePointer = &node, asked = generation](const Result<ChildBatch> &result) {
-        if (asked == generation) // else the node is gone with its generation
+    loader.load(query, [this, nodePointer = &node, asked = query.ticket](const Result<ChildBatch> &result) {
+        if (loader.jobs().isCurrent(asked)) // else the node is gone with its generation
             deliver(*nodePointer, result);
     });
 }
@@ -122,8 +122,7 @@ void FooTreeModel::Private::setPending(int count)
 void FooTreeModel::Private::reset()
 {
     q->beginResetModel();
-    ++generation;
-    loader.dropBefore(generation);
+    loader.jobs().invalidate();
     root.children.clear();
     root.loaded = root.loading = root.failed = false;
     foos.clear();

@@ -40,12 +40,11 @@ struct FooTreeModel::Private {
     }
 
     FooTreeModel *q;
-    FooTreeLoader loader;
+    FooTreeLoader loader; // its jobs() are invalidated by every reset: older batches are dropped
     Node root;
     bool hasDatabase = false;
     QString filter;
-    quint64 generation = 1; // bumped by every reset; results of older ones are dropped
-    int pending = 0;        // batches of this generation on their way
+    int pending = 0;        // batches of the current generation on their way
     bool reportedLoading = false; // what loadingChanged said last
     int batchSize = 200;
     bool autoFetchChildren = true;

@@ -1,5 +1,6 @@
 #include "requestlogmodel.h"
 
+#include "http/httpserver.h" // formatLogLine
 #include "itemformat.h"
 
 #include <QColor>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "http/httpserver.h"
+#include "http/httplogentry.h"
 
 #include <QAbstractTableModel>
 #include <QList>

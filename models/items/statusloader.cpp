@@ -10,13 +10,13 @@ StatusLoader::StatusLoader(QObject *parent)
 
 StatusLoader::~StatusLoader()
 {
-    ++m_generation;
+    m_job.invalidate();
     m_pool.waitForDone();
 }
 
 void StatusLoader::setService(CacheService *service)
 {
-    ++m_generation;
+    m_job.invalidate();
     m_pending = false;
     m_pool.waitForDone();
     m_service = service;
@@ -37,22 +37,23 @@ void StatusLoader::start()
 {
     m_running = true;
     m_clock.start();
-    const quint64 generation = m_generation;
+    // Reads that coalesce share the generation: each one's answer is delivered.
+    const LatestJob::Ticket ticket = m_job.current();
     // status() is thread-safe; the service outlives the job (setService/destructor wait for it).
     CacheService *service = m_service.data();
     QPointer<StatusLoader> self(this);
-    m_pool.start([self, service, generation] {
+    m_pool.start([self, service, ticket] {
         auto result = std::make_shared<Result<QList<EntryStatus>>>(service->status());
         QMetaObject::invokeMethod(
-            self.data(), [self, generation, result] {
+            self.data(), [self, ticket, result] {
                 if (self)
-                    self->finished(generation, *result);
+                    self->finished(ticket, *result);
             },
             Qt::QueuedConnection);
     });
 }
 
-void StatusLoader::finished(quint64 generation, const Result<QList<EntryStatus>> &result)
+void StatusLoader::finished(LatestJob::Ticket ticket, const Result<QList<EntryStatus>> &result)
 {
     m_running = false;
     m_lastReadMs = m_clock.elapsed();
@@ -60,7 +61,7 @@ void StatusLoader::finished(quint64 generation, const Result<QList<EntryStatus>>
         m_pending = false;
         start();
     }
-    if (generation != m_generation)
+    if (!m_job.isCurrent(ticket))
         return;
     if (result)
         emit loaded(result.value());

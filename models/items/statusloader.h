@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/latestjob.h"
 #include "staleness/entrystatus.h"
 
 #include <QElapsedTimer>
@@ -34,11 +35,11 @@ signals:
 
 private:
     void start();
-    void finished(quint64 generation, const Result<QList<EntryStatus>> &result);
+    void finished(LatestJob::Ticket ticket, const Result<QList<EntryStatus>> &result);
 
     QPointer<CacheService> m_service;
     QThreadPool m_pool;
-    quint64 m_generation = 0;
+    LatestJob m_job; // one generation per service: reads of an earlier one are dropped
     bool m_running = false;
     bool m_pending = false;
     QElapsedTimer m_clock; // of the read under way
