@@ -4,8 +4,9 @@
 // nothing.
 #include "db/database.h"
 #include "db/seeder.h"
-#include "serialize/serializer.h"
+#include "json/jsoncompare.h"
 #include "json/jsonformat.h"
+#include "serialize/serializer.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

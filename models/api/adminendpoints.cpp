@@ -1,15 +1,17 @@
 // The admin endpoints (only with a token), /healthz. Jobs start on the cache service's thread
 // (queued: no serving thread waits for it); status and health checks run on the server's workers.
-#include "endpoints.h"
+#include "adminendpoints.h"
+
+#include "api/endpoints.h"
 
 #include "api/drfreplies.h"
 #include "api/httpstatus.h"
 #include "api/negotiation.h"
 
-#include "cache/cachestore.h"
 #include "cache/cacheservice.h"
-#include "cache/workertasks.h"
+#include "cache/cachestore.h"
 #include "cache/workerpool.h"
+#include "cache/workertasks.h"
 #include "db/database.h"
 #include "db/missingfoos.h"
 #include "serialize/serializer.h"

@@ -1,8 +1,11 @@
 // The URL conf: which endpoint answers which request.
 #include "apirouter.h"
 
+#include "api/adminendpoints.h"
+#include "api/detailendpoint.h"
 #include "api/drfreplies.h"
 #include "api/endpoints.h"
+#include "api/listendpoint.h"
 #include "api/negotiation.h"
 #include "cache/cacheservice.h"
 #include "cache/workerpool.h"

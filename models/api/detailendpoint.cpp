@@ -1,6 +1,8 @@
 // GET/HEAD /api/foos/<pk>/: the cached entry (memory hits answered on a serving thread, misses on the
 // cache service's workers while the connection is suspended), or live on the server's own workers.
-#include "endpoints.h"
+#include "detailendpoint.h"
+
+#include "api/endpoints.h"
 
 #include "api/drfreplies.h"
 #include "api/httpstatus.h"

@@ -1,6 +1,9 @@
 // GET/HEAD /api/foos/: "[" + the cached bodies joined by "," + "]" — never re-serialized — kept
 // whole while no entry changes; with a page size, DRF's PageNumberPagination shape.
-#include "endpoints.h"
+#include "listendpoint.h"
+
+#include "api/endpoints.h"
+#include "api/pagination.h"
 
 #include "api/drfreplies.h"
 #include "api/httpstatus.h"

@@ -1,6 +1,9 @@
 // DRF's PageNumberPagination over the list: {"count":…,"next":…,"previous":…,"results":[…]},
 // the results spliced from the cached bodies, next/previous built as DRF builds them.
-#include "endpoints.h"
+#include "pagination.h"
+
+#include "api/endpoints.h"
+#include "api/listendpoint.h"
 
 #include "api/drfreplies.h"
 #include "api/httpstatus.h"

@@ -2,6 +2,7 @@
 
 #include "cache/workerpool.h"
 #include "db/database.h"
+#include "json/jsoncompare.h"
 #include "json/jsonvalue.h"
 #include "serialize/serializer.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 // Private to the HTTP server: what httpserver.cpp (the server's thread: start, stop, the request
-// log) and httpcallbacks.cpp (libmicrohttpd's callbacks, on the serving threads) share.
+// log) and httpserverimpl.cpp (libmicrohttpd's callbacks, on the serving threads) share.
 
 #include "httpserver.h"
 

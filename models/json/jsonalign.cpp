@@ -1,4 +1,5 @@
 #include "jsonalign.h"
+#include "jsonwrite.h"
 
 #include <QHash>
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "json/jsonvalue.h"
+#include "jsoncompare.h"
 
 #include <QByteArray>
 #include <QList>

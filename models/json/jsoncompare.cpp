@@ -1,6 +1,7 @@
-#include "jsonvalue.h"
+#include "jsoncompare.h"
 
 #include "jsonalign.h"
+#include "jsonwrite.h"
 
 #include <QHash>
 #include <QObject>

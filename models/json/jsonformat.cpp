@@ -1,5 +1,6 @@
 #include "jsonformat.h"
 
+#include "jsoncompare.h"
 #include "serialize/jsonstring.h"
 
 #include <QObject>

@@ -1,4 +1,4 @@
-#include "jsonvalue.h"
+#include "jsonwrite.h"
 
 #include "serialize/jsonstring.h"
 

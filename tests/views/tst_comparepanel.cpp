@@ -7,6 +7,7 @@
 
 #include "cache/entry.h"
 #include "json/jsonvalue.h"
+#include "json/jsonwrite.h"
 #include "testsupport.h"
 
 #include <QApplication>

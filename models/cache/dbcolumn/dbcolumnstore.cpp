@@ -1,9 +1,10 @@
 #include "dbcolumnstore.h"
 
 #include "db/bodycheck.h"
-#include "db/writetransaction.h"
 #include "db/database.h"
+#include "db/writetransaction.h"
 #include "json/jsonvalue.h"
+#include "json/jsonwrite.h"
 
 #include <QHash>
 #include <QLoggingCategory>

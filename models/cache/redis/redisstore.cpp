@@ -4,6 +4,7 @@
 
 #include "core/seal.h"
 #include "json/jsonvalue.h"
+#include "json/jsonwrite.h"
 
 #include <QCryptographicHash>
 #include <QLoggingCategory>

@@ -3,6 +3,7 @@
 #include "httpfixture.h"
 
 #include "json/jsonvalue.h"
+#include "json/jsonwrite.h"
 
 #include <QLoggingCategory>
 #include <QTest>

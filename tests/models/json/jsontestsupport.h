@@ -1,6 +1,7 @@
 #pragma once
 // Helpers of the JSON comparison tests: a parsed literal, and differences as comparable lines.
 
+#include "json/jsoncompare.h"
 #include "json/jsonvalue.h"
 
 #include <QStringList>

@@ -2,10 +2,12 @@
 // with an "id" pair up by id, and everything else by a minimal diff of the elements.
 #include "db/database.h"
 #include "db/seeder.h"
+#include "json/jsoncompare.h"
+#include "json/jsonvalue.h"
+#include "json/jsonwrite.h"
+#include "jsontestsupport.h"
 #include "serialize/serializer.h"
 #include "testsupport.h"
-#include "json/jsonvalue.h"
-#include "jsontestsupport.h"
 
 #include <QRandomGenerator>
 #include <QTemporaryDir>

@@ -3,6 +3,8 @@
 #include "serialize/serializer.h"
 #include "testsupport.h"
 #include "json/jsonvalue.h"
+#include "json/jsoncompare.h"
+#include "json/jsonwrite.h"
 #include "jsontestsupport.h"
 
 #include <QElapsedTimer>
