@@ -124,7 +124,7 @@ void makeGzip(SplicedList &list, ApiShared &api)
 
 } // namespace
 
-Result<GatheredEntries> gatherEntries(CacheService &service, const QList<qint64> &pks)
+Result<GatheredEntries> gatherEntries(CacheService &service, WorkerContext &context, const QList<qint64> &pks)
 {
     struct State {
         std::mutex mutex;
@@ -134,9 +134,29 @@ Result<GatheredEntries> gatherEntries(CacheService &service, const QList<qint64>
         std::optional<Error> error;
     };
     auto state = std::make_shared<State>();
-    state->remaining = pks.size();
     state->result.entries.resize(size_t(pks.size()));
+    // Memory first, then the store in bulk on this worker's connections; only what neither has
+    // fresh goes through getAsync one by one (the store again, then cache on read).
+    QList<qsizetype> missing;
     for (qsizetype i = 0; i < pks.size(); ++i) {
+        if (EntryPtr entry = service.getFromMemory(pks[i]))
+            state->result.entries[size_t(i)] = std::move(entry);
+        else
+            missing << i;
+    }
+    if (missing.size() > 1) {
+        QList<qint64> missingPks;
+        for (const qsizetype i : std::as_const(missing))
+            missingPks << pks[i];
+        const QHash<qint64, EntryPtr> stored = service.freshStored(context, missingPks);
+        missing.removeIf([&](qsizetype i) {
+            EntryPtr entry = stored.value(pks[i]);
+            state->result.entries[size_t(i)] = entry;
+            return bool(entry);
+        });
+    }
+    state->remaining = missing.size();
+    for (const qsizetype i : std::as_const(missing)) {
         service.getAsync(pks[i], [state, i](const Result<CacheService::Lookup> &lookup) {
             std::lock_guard lock(state->mutex);
             if (lookup) {
@@ -196,7 +216,7 @@ Reply buildList(ApiShared &api, const HttpRequest &request, WorkerContext &conte
                                          digestOf(*body), EntryMetadata { QDateTime::currentDateTimeUtc(), Serializer::version, {}, 0, -1, false });
         return entryReply(api, request, entry, "BYPASS");
     }
-    auto gathered = gatherEntries(api.service, *pks);
+    auto gathered = gatherEntries(api.service, context, *pks);
     if (!gathered)
         return serverError(gathered.error().message);
     std::shared_ptr<SplicedList> list;

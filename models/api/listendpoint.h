@@ -24,5 +24,6 @@ struct GatheredEntries {
     std::vector<EntryPtr> entries; // null where the Foo no longer exists
     int outcome = 0;               // Telemetry::Outcome naming the whole answer
 };
-// Every pk through the cache service at once (misses in parallel), waiting on this worker.
-Result<GatheredEntries> gatherEntries(CacheService &service, const QList<qint64> &pks);
+// Every pk's entry: memory, then the store in bulk on `context` (CacheService::freshStored), then
+// the rest through the cache service at once (misses in parallel), waiting on this worker.
+Result<GatheredEntries> gatherEntries(CacheService &service, WorkerContext &context, const QList<qint64> &pks);

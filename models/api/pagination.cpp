@@ -107,7 +107,7 @@ Result<int> appendResults(QByteArray &body, ApiShared &api, WorkerContext &conte
         }
         return int(Telemetry::Outcome::Bypass);
     }
-    auto gathered = gatherEntries(api.service, slice);
+    auto gathered = gatherEntries(api.service, context, slice);
     if (!gathered)
         return gathered.error();
     bool first = true;

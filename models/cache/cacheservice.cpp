@@ -130,6 +130,12 @@ void CacheService::getAsync(qint64 pk, LookupCallback done)
     }, WorkerPool::Priority::Urgent); // a client waits: before any queued refresh
 }
 
+QHash<qint64, EntryPtr> CacheService::freshStored(WorkerContext &context, const QList<qint64> &pks)
+{
+    const WorkerTasks tasks { m_config, *m_memory, *m_telemetry };
+    return tasks.freshStored(context, pks);
+}
+
 void CacheService::revalidate(qint64 pk)
 {
     // One background refresh per stale entry (RFC 5861): none while one is queued or running, and

@@ -5,9 +5,13 @@
 #include "json/jsoncompare.h"
 #include "json/jsonvalue.h"
 #include "serialize/serializer.h"
+#include "staleness/changetracking.h"
 
 #include <QElapsedTimer>
 #include <QObject>
+
+#include <algorithm>
+#include <limits>
 
 namespace {
 
@@ -37,6 +41,14 @@ void keepIfUnchanged(MemoryTier &memory, Telemetry &telemetry, EntryPtr entry, q
         const MemoryTier::Stats stats = memory.stats();
         telemetry.setMemory(stats.entries, stats.bytes, stats.capacity);
     }
+}
+
+// lookup()'s rule for one entry, from a changesSince() answer that goes back at least as far as
+// the entry's own position.
+bool changedAfter(const QHash<qint64, ChangeTracking::Change> &changes, qint64 pk, const Entry &entry)
+{
+    const auto change = changes.constFind(pk);
+    return change != changes.cend() && change->position > qMax<qint64>(entry.changePosition, 0);
 }
 
 } // namespace
@@ -136,6 +148,52 @@ Result<CacheService::Lookup> WorkerTasks::lookup(WorkerContext &context, qint64 
     const auto outcome = storeDown ? Telemetry::Outcome::Bypass : Telemetry::Outcome::Miss;
     telemetry.recordRequest(store, outcome, (*entry)->body.size(), secondsSince(timer));
     return CacheService::Lookup { *entry, outcome, false };
+}
+
+QHash<qint64, EntryPtr> WorkerTasks::freshStored(WorkerContext &context, const QList<qint64> &pks) const
+{
+    constexpr qsizetype chunk = 1000; // pks per getMany: one statement or one pipeline each
+    QHash<qint64, EntryPtr> stored;
+    if (!context.store || !context.database)
+        return stored;
+    QElapsedTimer timer;
+    timer.start();
+    const quint64 mark = memory.mark(); // before the store is read: see keepIfUnchanged
+    qint64 since = std::numeric_limits<qint64>::max();
+    for (qsizetype first = 0; first < pks.size(); first += chunk) {
+        auto found = context.store->getMany(pks.mid(first, chunk));
+        if (!found) {
+            noteStoreError(context, found.error());
+            return {};
+        }
+        for (auto it = found->cbegin(); it != found->cend(); ++it) {
+            if (it.value() && servable(*it.value())) {
+                stored.insert(it.key(), it.value());
+                since = std::min(since, qMax<qint64>(it.value()->changePosition, 0));
+            }
+        }
+    }
+    if (stored.isEmpty())
+        return stored;
+    // Per Foo its latest change after the oldest entry's position: an entry is stale when its
+    // Foo's latest change comes after the entry's own position. NotFound: nothing is tracked.
+    const auto changes = ChangeTracking::changesSince(*context.database, since);
+    if (!changes && changes.error().kind != Error::Kind::NotFound) {
+        dropDatabaseIfBroken(context, changes.error());
+        return {}; // a check that fails is no proof of freshness
+    }
+    const QString store = config.store.kindName();
+    const double each = secondsSince(timer) / double(stored.size());
+    for (auto it = stored.begin(); it != stored.end();) {
+        if (changes && changedAfter(*changes, it.key(), *it.value())) {
+            it = stored.erase(it);
+            continue;
+        }
+        keepIfUnchanged(memory, telemetry, it.value(), mark);
+        telemetry.recordRequest(store, Telemetry::Outcome::Hit, it.value()->body.size(), each);
+        ++it;
+    }
+    return stored;
 }
 
 void WorkerTasks::refreshWritten(const EntryPtr &entry, const Status &written, double seconds) const

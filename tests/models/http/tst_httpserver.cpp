@@ -4,6 +4,7 @@
 
 #include "json/jsonvalue.h"
 #include "json/jsonwrite.h"
+#include "staleness/changetracking.h"
 
 #include <QLoggingCategory>
 #include <QTest>
@@ -95,6 +96,34 @@ private slots:
         QVERIFY(third.body.contains("\"renamed\""));
         COMPARE_BODIES(third.body, f.liveList());
         QVERIFY(third.header("ETag") != first.header("ETag"));
+    }
+
+    // Entries not in memory are read from the store in bulk; one whose Foo changed since (a
+    // tracked change) is never among them: the list has that Foo's live body.
+    void listNeverSplicesAStaleStoredEntry()
+    {
+        HttpFixture f;
+        QVERIFY(f.ok);
+        {
+            auto database = Database::open(f.config.database);
+            QVERIFY(ChangeTracking::install(**database));
+        }
+        const HttpAnswer first = f.get(QStringLiteral("/api/foos/"));
+        COMPARE_BODIES(first.body, f.liveList());
+        f.service->memory().clear(); // every entry now comes from the store
+        {
+            auto database = Database::open(f.config.database);
+            QVERIFY((*database)->run(QStringLiteral("UPDATE api_foo SET name = 'renamed' WHERE id = 3")));
+        }
+        const HttpAnswer second = f.get(QStringLiteral("/api/foos/"));
+        QCOMPARE(second.status, 200);
+        QVERIFY(second.body.contains("\"renamed\""));
+        COMPARE_BODIES(second.body, f.liveList());
+        QCOMPARE(second.header("X-Cache"), QByteArray("MISS")); // Foo 3 was serialized again
+        // The fresh ones were kept in memory on the way: the next list is a hit.
+        const HttpAnswer third = f.get(QStringLiteral("/api/foos/"));
+        COMPARE_BODIES(third.body, second.body);
+        QCOMPARE(third.header("X-Cache"), QByteArray("HIT"));
     }
 
     void notModified_data()
