@@ -427,10 +427,22 @@ void FreshnessWorker::pruneLog()
         m_store.reset();
         return;
     }
+    // Every entry holds the log back at the position its store keeps for it (the side row, the
+    // hash's field), whatever list() calls it: an entry listed foreign because its seal does not
+    // match is still served as ours by get() once its digest checks out, at that position, and its
+    // Foo's later changes must stay in the log until it is refreshed.
+    QList<qint64> pks;
+    for (const EntryInfo &entry : std::as_const(*entries))
+        pks << entry.pk;
+    auto positions = m_store->positions(pks);
+    if (!positions) {
+        m_store.reset();
+        return;
+    }
     QHash<qint64, qint64> reflected;
-    for (const EntryInfo &entry : std::as_const(*entries)) {
-        if (!entry.foreign && entry.changePosition > 0)
-            reflected.insert(entry.pk, entry.changePosition);
+    for (auto it = positions->cbegin(); it != positions->cend(); ++it) {
+        if (it.value() > 0)
+            reflected.insert(it.key(), it.value());
     }
     auto rows = ChangeTracking::changeRows(*m_database, margin);
     if (!rows)

@@ -107,6 +107,7 @@ private slots:
     void foreignEntries_data();
     void foreignEntries();
     void rewrittenByDjangoIsForeign();
+    void sealOfAnOlderBuildKeepsItsPosition();
     void manyIdsAreListedInTwoHalves();
     void corruptColumn_data();
     void corruptColumn();
@@ -310,6 +311,31 @@ void TestDbColumnStore::foreignEntries()
         QCOMPARE(hasSideTable(store->database()), round == 1);
         QVERIFY(store->put(liveEntry(store->database(), m_sqliteIds[0])));
     }
+}
+
+// A side row sealed by an older build (another check algorithm): list() cannot vouch for the bytes
+// and says foreign, get() checks the digest and serves the entry as ours at its position, and
+// positions() (what the keep-fresh worker's log pruning waits for) still reports that position.
+void TestDbColumnStore::sealOfAnOlderBuildKeepsItsPosition()
+{
+    auto store = openStore(m_sqlite->config());
+    QVERIFY(store);
+    const qint64 pk = m_sqliteIds[2];
+    EntryPtr ours = liveEntry(store->database(), pk);
+    auto positioned = std::make_shared<Entry>(*ours);
+    positioned->changePosition = 7;
+    QVERIFY(store->put(positioned));
+    m_sqlite->exec(QStringLiteral("UPDATE preserve_cache_entry SET body_check = 12345 WHERE foo_id = %1").arg(pk));
+    auto infos = store->list();
+    QVERIFY2(infos && infos->size() == 1, qPrintable(why(infos)));
+    QVERIFY(infos->first().foreign);
+    auto read = store->get(pk);
+    QVERIFY2(read && *read, qPrintable(why(read)));
+    QVERIFY(!(*read)->foreign);
+    QCOMPARE((*read)->changePosition, qint64(7));
+    auto positions = store->positions({ pk });
+    QVERIFY2(positions, qPrintable(why(positions)));
+    QCOMPARE(positions->value(pk), qint64(7));
 }
 
 void TestDbColumnStore::rewrittenByDjangoIsForeign()
