@@ -55,6 +55,12 @@ QSet<qint64> CacheJobs::refreshing() const
     return pks;
 }
 
+bool CacheJobs::isRefreshing(qint64 pk) const
+{
+    std::lock_guard lock(m_mutex);
+    return m_refreshing.contains(pk);
+}
+
 QHash<qint64, Verification> CacheJobs::verifications() const
 {
     std::lock_guard lock(m_mutex);

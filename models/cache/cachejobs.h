@@ -47,6 +47,7 @@ public:
     QHash<qint64, int> queuedRefreshes() const;
     // The Foos whose refresh is queued or under way.
     QSet<qint64> refreshing() const;
+    bool isRefreshing(qint64 pk) const;
     // The last verification of each Foo verified since the service started.
     QHash<qint64, Verification> verifications() const;
     // Writes the refreshed entries the group commit holds for this worker's store.

@@ -141,7 +141,7 @@ void CacheService::revalidate(qint64 pk)
     // One background refresh per stale entry (RFC 5861): none while one is queued or running, and
     // none once a fresh entry is in memory (stale entries never go there), which is the case when
     // the refresh finished between the stale serve and this call.
-    if (m_jobs->refreshing().contains(pk))
+    if (m_jobs->isRefreshing(pk))
         return;
     if (m_memory->get(pk))
         return;
