@@ -18,6 +18,7 @@
 #include <QMap>
 #include <QTimer>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -179,6 +180,9 @@ std::optional<int> refuseMissingFoos(const DatabaseConfig &config, const QList<q
 // Names may hold control characters (the demo has them on purpose): never let them reach a terminal.
 QString printable(QString text, int width)
 {
+    const auto plain = [](QChar c) { return c.unicode() >= 0x20 && c.unicode() < 0x7F; };
+    if (std::all_of(text.cbegin(), text.cend(), plain))
+        return text.left(width);
     for (QChar &c : text) {
         if (c.category() == QChar::Other_Control || c == QChar::LineSeparator || c == QChar::ParagraphSeparator)
             c = QChar(0xB7); // ·
@@ -186,11 +190,11 @@ QString printable(QString text, int width)
     return text.left(width);
 }
 
-QString age(const QDateTime &at)
+QString age(const QDateTime &at, const QDateTime &now)
 {
     if (!at.isValid())
         return QString();
-    const qint64 seconds = at.secsTo(QDateTime::currentDateTimeUtc());
+    const qint64 seconds = at.secsTo(now);
     if (seconds < 120)
         return QStringLiteral("%1 s").arg(seconds);
     if (seconds < 7200)
@@ -198,6 +202,35 @@ QString age(const QDateTime &at)
     if (seconds < 172800)
         return QStringLiteral("%1 h").arg(seconds / 3600);
     return QStringLiteral("%1 d").arg(seconds / 86400);
+}
+
+// One line per Foo, written in 64 KiB chunks: printf with a QString temporary per column took a
+// fifth of `status`'s second on 100,000 Foos.
+void printStatusTable(const QList<EntryStatus> &statuses)
+{
+    std::fflush(stdout);
+    QByteArray chunk("      pk  state            size      age  name                     reason\n");
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    for (const EntryStatus &status : statuses) {
+        chunk += QByteArray::number(status.pk).rightJustified(8);
+        chunk += "  ";
+        chunk += entryStateName(status.state).toLatin1().leftJustified(10);
+        chunk += ' ';
+        chunk += (status.size ? formatBytes(status.size).toUtf8() : QByteArray()).rightJustified(10);
+        chunk += ' ';
+        chunk += age(status.cachedAt, now).toUtf8().rightJustified(8);
+        chunk += "  ";
+        // Padded in characters, not bytes: names are UTF-8.
+        chunk += printable(status.name, 24).leftJustified(24).toUtf8();
+        chunk += ' ';
+        chunk += printable(status.reason, 200).toUtf8();
+        chunk += '\n';
+        if (chunk.size() >= 64 * 1024) {
+            writeStdout(chunk);
+            chunk.clear();
+        }
+    }
+    writeStdout(chunk);
 }
 
 } // namespace
@@ -243,13 +276,7 @@ int Commands::status(const QStringList &arguments)
         writeStdout(chunk + "]\n");
         return Ok;
     }
-    std::printf("%8s  %-10s %10s %8s  %-24s %s\n", "pk", "state", "size", "age", "name", "reason");
-    for (const EntryStatus &status : *statuses) {
-        // Padded in characters, not bytes: names are UTF-8.
-        std::printf("%8lld  %-10s %10s %8s  %s %s\n", status.pk, qPrintable(entryStateName(status.state)),
-                    status.size ? qPrintable(formatBytes(status.size)) : "", qPrintable(age(status.cachedAt)),
-                    qPrintable(printable(status.name, 24).leftJustified(24)), qPrintable(printable(status.reason, 200)));
-    }
+    printStatusTable(*statuses);
     std::printf("%s\n", qPrintable(stateSummary(counts)));
     // Who keeps it fresh: the heartbeats keep-fresh workers leave in the database.
     if (auto database = Database::open(command.service->config().database)) {

@@ -43,13 +43,35 @@ QString stateSummary(const QHash<EntryState, int> &counts)
 
 namespace {
 
-QString when(const QDateTime &at)
-{
-    return at.isValid() ? at.toUTC().toString(Qt::ISODate) : QObject::tr("an unknown time");
-}
+// The words a status repeats for each of its entries, translated once per computeStatus(), and
+// the times it names, formatted once per second: per entry, they took most of the 0.18 s that
+// computeStatus() spent on 100,000 entries.
+class Phrases {
+public:
+    const QString fresh = QObject::tr("no tracked change since it was cached at %1");
+    const QString beforeTracking = QObject::tr("cached before change tracking was installed, at %1");
+    const QString untracked = QObject::tr("unknown since %1: change tracking is not installed");
+    const QString refreshing = QObject::tr("being refreshed");
+    const QString missing = QObject::tr("not in the store");
+
+    // ISO 8601 in UTC to the second, the form every reason uses.
+    QString when(const QDateTime &at)
+    {
+        if (!at.isValid())
+            return QObject::tr("an unknown time");
+        const qint64 second = at.toSecsSinceEpoch();
+        auto found = m_times.constFind(second);
+        if (found == m_times.cend())
+            found = m_times.insert(second, at.toUTC().toString(Qt::ISODate));
+        return found.value();
+    }
+
+private:
+    QHash<qint64, QString> m_times;
+};
 
 // The state of an entry that exists and is readable.
-std::pair<EntryState, QString> judge(const EntryInfo &entry, const StatusInputs &inputs)
+std::pair<EntryState, QString> judge(const EntryInfo &entry, const StatusInputs &inputs, Phrases &words)
 {
     if (!entry.foreign && entry.serializerVersion != inputs.serializerVersion)
         return { EntryState::Stale, QObject::tr("built by serializer version %1, the current one is %2")
@@ -60,26 +82,25 @@ std::pair<EntryState, QString> judge(const EntryInfo &entry, const StatusInputs 
         && verified->digest == entry.digest;
     if (verifiedThis && !verified->identical && !verified->keyOrderOnly)
         return { EntryState::Stale, QObject::tr("differs from live (%1), verified at %2")
-                                        .arg(verified->summary, when(verified->at)) };
+                                        .arg(verified->summary, words.when(verified->at)) };
     if (entry.foreign)
         return { EntryState::Foreign, QObject::tr("not the body Preserve wrote: written by someone else, or changed since it was cached") };
     if (inputs.trackingInstalled) {
         const auto change = inputs.changes.constFind(entry.pk);
         if (change != inputs.changes.cend() && change->position > entry.changePosition)
-            return { EntryState::Stale, QObject::tr("%1 at %2, after it was cached").arg(change->reason, when(change->at)) };
+            return { EntryState::Stale, QObject::tr("%1 at %2, after it was cached").arg(change->reason, words.when(change->at)) };
         if (entry.changePosition > 0 && entry.changePosition >= inputs.trackedSince)
-            return { EntryState::Fresh, QObject::tr("no tracked change since it was cached at %1").arg(when(entry.cachedAt)) };
+            return { EntryState::Fresh, words.fresh.arg(words.when(entry.cachedAt)) };
         if (!inputs.trackedSinceReason.isEmpty() && inputs.trackedSinceReason != QLatin1String("tracking installed"))
             return { EntryState::Unknown, QObject::tr("cached at %1, before the change log lost rows (%2): changes "
                                                       "before then are unknown")
-                                              .arg(when(entry.cachedAt), inputs.trackedSinceReason) };
-        return { EntryState::Unknown, QObject::tr("cached before change tracking was installed, at %1")
-                                          .arg(when(entry.cachedAt)) };
+                                              .arg(words.when(entry.cachedAt), inputs.trackedSinceReason) };
+        return { EntryState::Unknown, words.beforeTracking.arg(words.when(entry.cachedAt)) };
     }
     if (verifiedThis)
         return { EntryState::Unknown, QObject::tr("identical to live when verified at %1; changes are not tracked")
-                                          .arg(when(verified->at)) };
-    return { EntryState::Unknown, QObject::tr("unknown since %1: change tracking is not installed").arg(when(entry.cachedAt)) };
+                                          .arg(words.when(verified->at)) };
+    return { EntryState::Unknown, words.untracked.arg(words.when(entry.cachedAt)) };
 }
 
 } // namespace
@@ -87,8 +108,10 @@ std::pair<EntryState, QString> judge(const EntryInfo &entry, const StatusInputs 
 QList<EntryStatus> computeStatus(const StatusInputs &inputs)
 {
     QHash<qint64, const EntryInfo *> entries;
+    entries.reserve(inputs.entries.size());
     for (const EntryInfo &entry : inputs.entries)
         entries.insert(entry.pk, &entry);
+    Phrases words;
     QList<EntryStatus> statuses;
     statuses.reserve(inputs.foos.size());
     for (const auto &[pk, name] : inputs.foos) {
@@ -105,15 +128,15 @@ QList<EntryStatus> computeStatus(const StatusInputs &inputs)
         }
         if (inputs.refreshing.contains(pk)) {
             status.state = EntryState::Refreshing;
-            status.reason = QObject::tr("being refreshed");
+            status.reason = words.refreshing;
         } else if (!entry) {
             status.state = EntryState::Missing;
-            status.reason = QObject::tr("not in the store");
+            status.reason = words.missing;
         } else if (!entry->problem.isEmpty()) {
             status.state = EntryState::Corrupt;
             status.reason = entry->problem;
         } else {
-            std::tie(status.state, status.reason) = judge(*entry, inputs);
+            std::tie(status.state, status.reason) = judge(*entry, inputs, words);
         }
         statuses << status;
     }

@@ -98,7 +98,8 @@ struct DbColumnStore::Private {
     // then scans on one connection, and reports what fails there).
     std::pair<qint64, qint64> idRange();
     // list() of the Foos with from <= id <= to.
-    Result<QList<EntryInfo>> listRange(qint64 from, qint64 to);
+    // `expected`: how many rows to make room for (0: unknown).
+    Result<QList<EntryInfo>> listRange(qint64 from, qint64 to, qsizetype expected = 0);
     Status writeColumn(const Entry &entry);
     // false: a newer entry is there (never with `force`, which writes whatever is there).
     Result<bool> writeSide(const Entry &entry, bool force = false);
@@ -779,9 +780,10 @@ Result<QList<EntryInfo>> DbColumnStore::list()
     std::optional<Result<QList<EntryInfo>>> upper;
     std::thread helper([&] {
         auto other = DbColumnStore::open(d->database->config());
-        upper = other ? (*other)->d->listRange(middle + 1, last) : Result<QList<EntryInfo>>(other.error());
+        upper = other ? (*other)->d->listRange(middle + 1, last, high - middle)
+                      : Result<QList<EntryInfo>>(other.error());
     });
-    auto lower = d->listRange(first, middle);
+    auto lower = d->listRange(first, middle, middle - low + 1);
     helper.join();
     if (!lower)
         return lower;
@@ -806,7 +808,7 @@ std::pair<qint64, qint64> DbColumnStore::Private::idRange()
     return found;
 }
 
-Result<QList<EntryInfo>> DbColumnStore::Private::listRange(qint64 from, qint64 to)
+Result<QList<EntryInfo>> DbColumnStore::Private::listRange(qint64 from, qint64 to, qsizetype expected)
 {
     ReadSnapshot snapshot(*database); // the shapes below are of the bodies the scan saw
     const auto withSide = sideTableExists();
@@ -838,6 +840,7 @@ Result<QList<EntryInfo>> DbColumnStore::Private::listRange(qint64 from, qint64 t
     if (auto run = row.exec(); !run)
         return Error::database(QObject::tr("cannot list the entries: %1").arg(run.error().message));
     QList<EntryInfo> infos;
+    infos.reserve(expected); // growing 100,000 entries a copy at a time showed in `status`'s profile
     QList<qsizetype> foreign; // indexes into infos
     while (row.next()) {
         EntryInfo info;
