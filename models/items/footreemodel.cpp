@@ -2,136 +2,13 @@
 
 #include "footreemodel_p.h"
 
-#include <QScopeGuard>
+#include "cache/cacheservice.h"
+
+#include <QSet>
 
 #include <algorithm>
-#include <vector>
 
-namespace {
-
-using Kind = FooTreeModel::Kind;
 using Node = FooTreeNode;
-
-TreeLevel childLevel(const Node &node, bool isRoot)
-{
-    if (isRoot)
-        return TreeLevel::Foo;
-    switch (node.kind) {
-    case Kind::Foo: return TreeLevel::Bar;
-    case Kind::Bar: return TreeLevel::Zab;
-    case Kind::Zab:
-    case Kind::Baz: break;
-    }
-    return TreeLevel::Baz;
-}
-
-Kind kindOf(TreeLevel level)
-{
-    switch (level) {
-    case TreeLevel::Foo: return Kind::Foo;
-    case TreeLevel::Bar: return Kind::Bar;
-    case TreeLevel::Zab: return Kind::Zab;
-    case TreeLevel::Baz: break;
-    }
-    return Kind::Baz;
-}
-
-} // namespace
-
-
-void FooTreeModel::Private::fetch(Node &node)
-{
-    ChildQuery query;
-    query.level = childLevel(node, &node == &root);
-    query.parentId = node.id;
-    if (!node.children.empty())
-        query.afterId = node.children.back()->id;
-    query.limit = batchSize;
-    query.filter = &node == &root ? filter : QString();
-    query.ticket = loader.jobs().current();
-    node.loading = true;
-    setPending(pending + 1);
-    // The callback runs on the GUI thread, from an event of the loader, which this model owns.
-    loader.load(query, [this, nodePointer = &node, asked = query.ticket](const Result<ChildBatch> &result) {
-        if (loader.jobs().isCurrent(asked)) // else the node is gone with its generation
-            deliver(*nodePointer, result);
-    });
-}
-
-void FooTreeModel::Private::deliver(Node &node, const Result<ChildBatch> &result)
-{
-    // Counted down last, so that loading does not flicker off while the next batch is being asked for.
-    const auto done = qScopeGuard([this] { setPending(pending - 1); });
-    if (!result) {
-        node.loading = false;
-        node.failed = true;
-        emit q->loadFailed(FooTreeModel::tr("Cannot load the %1: %2")
-                               .arg(&node == &root ? FooTreeModel::tr("Foos")
-                                                   : FooTreeModel::tr("children of %1").arg(node.name),
-                                    result.error().message));
-        return;
-    }
-    // Still `loading` while the rows go in: whoever reacts to rowsInserted (a view, the model tester)
-    // and asks for more must not ask for this batch again.
-    insertRows(node, result->rows);
-    node.loading = false;
-    node.loaded = result->complete;
-    if (node.loaded && &node != &root && node.childCount != qint64(node.children.size())) {
-        // Rows were added or removed since the count: show what is there.
-        node.childCount = qint64(node.children.size());
-        const QModelIndex changed = indexOf(&node, ChildrenColumn);
-        emit q->dataChanged(changed, changed);
-    }
-    if (!node.loaded && autoFetchChildren && &node != &root)
-        fetch(node);
-}
-
-void FooTreeModel::Private::insertRows(Node &node, const QList<NodeRow> &rows)
-{
-    if (rows.isEmpty())
-        return;
-    const int first = int(node.children.size());
-    const Kind kind = kindOf(childLevel(node, &node == &root));
-    q->beginInsertRows(indexOf(&node), first, first + int(rows.size()) - 1);
-    node.children.reserve(node.children.size() + rows.size());
-    for (const NodeRow &row : rows) {
-        auto child = std::make_unique<Node>();
-        child->kind = kind;
-        child->id = row.id;
-        child->name = row.name;
-        child->childCount = row.childCount;
-        child->parent = &node;
-        child->row = int(node.children.size());
-        child->loaded = kind == Kind::Baz || row.childCount == 0;
-        if (kind == Kind::Foo)
-            foos.insert(row.id, child.get());
-        node.children.push_back(std::move(child));
-    }
-    q->endInsertRows();
-}
-
-void FooTreeModel::Private::setPending(int count)
-{
-    pending = count;
-    if (reportedLoading != (pending > 0)) {
-        reportedLoading = pending > 0;
-        emit q->loadingChanged(reportedLoading);
-    }
-}
-
-void FooTreeModel::Private::reset()
-{
-    q->beginResetModel();
-    loader.jobs().invalidate();
-    root.children.clear();
-    root.loaded = root.loading = root.failed = false;
-    foos.clear();
-    pending = 0; // the batches on their way belong to the old generation
-    q->endResetModel();
-    if (canFetch(root)) // whoever reacted to modelReset may have asked already
-        fetch(root);
-    setPending(pending);
-}
 
 FooTreeModel::FooTreeModel(QObject *parent)
     : QAbstractItemModel(parent)
@@ -249,4 +126,173 @@ void FooTreeModel::fetchMore(const QModelIndex &parent)
 {
     if (canFetchMore(parent))
         d->fetch(*d->nodeOrRoot(parent));
+}
+
+void FooTreeModel::setStatesUnreadable(const QString &reason)
+{
+    if (reason == d->unreadable)
+        return;
+    d->unreadable = reason;
+    QList<int> rows;
+    for (const Node *foo : std::as_const(d->foos))
+        rows.append(foo->row);
+    d->rowsChanged(rows);
+}
+
+QHash<EntryState, int> FooTreeModel::stateCounts(int *foreignOrDiffering) const
+{
+    QHash<EntryState, int> counts;
+    int verifiedDifferent = 0;
+    for (auto it = d->statuses.cbegin(); it != d->statuses.cend(); ++it) {
+        const auto found = d->outcomes.constFind(it.key());
+        const FooRowOutcome *outcome = found == d->outcomes.cend() ? nullptr : &found.value();
+        const EntryState state = Private::shownStateOf(*it, outcome, !d->unreadable.isEmpty());
+        verifiedDifferent += state == EntryState::Foreign || (outcome && outcome->verdict == Verdict::Differs);
+        ++counts[state];
+    }
+    if (foreignOrDiffering)
+        *foreignOrDiffering = verifiedDifferent;
+    return counts;
+}
+
+bool FooTreeModel::statesReadable() const
+{
+    return d->unreadable.isEmpty();
+}
+
+void FooTreeModel::updateStates(const QList<EntryStatus> &statuses)
+{
+    setStatesUnreadable(QString());
+    QList<int> rows;
+    if (!d->statesRead) {
+        d->statesRead = true;
+        for (const Node *foo : std::as_const(d->foos))
+            rows.append(foo->row);
+    }
+    // A whole read replaces the last one: a Foo it no longer lists (deleted) keeps no state.
+    QSet<qint64> listed;
+    listed.reserve(statuses.size());
+    for (const EntryStatus &status : statuses)
+        listed.insert(status.pk);
+    for (auto it = d->statuses.begin(); it != d->statuses.end();) {
+        if (listed.contains(it.key())) {
+            ++it;
+            continue;
+        }
+        if (const Node *foo = d->foos.value(it.key()))
+            rows.append(foo->row);
+        it = d->statuses.erase(it);
+    }
+    for (const EntryStatus &status : statuses) {
+        const Node *foo = d->foos.value(status.pk);
+        // A verification speaks of the entry it compared; once the entry is another, it says nothing.
+        const auto outcome = d->outcomes.constFind(status.pk);
+        if (outcome != d->outcomes.cend() && !outcome->digest.isEmpty() && outcome->digest != status.digest) {
+            d->outcomes.erase(outcome);
+            if (foo)
+                rows.append(foo->row);
+        }
+        auto it = d->statuses.find(status.pk);
+        if (it != d->statuses.end() && sameStatus(*it, status))
+            continue;
+        d->statuses.insert(status.pk, status);
+        if (foo)
+            rows.append(foo->row);
+    }
+    d->rowsChanged(rows);
+}
+
+void FooTreeModel::setService(CacheService *service)
+{
+    for (const QMetaObject::Connection &connection : std::as_const(d->serviceConnections))
+        disconnect(connection);
+    d->serviceConnections.clear();
+    d->service = service;
+    if (!service)
+        return;
+    d->serviceConnections = {
+        connect(service, &CacheService::entryVerified, this,
+                [this](int, qint64 pk, const Verification &verification) { setVerification(pk, verification); }),
+        connect(service, &CacheService::entryFailed, this,
+                [this](int, qint64 pk, const QString &message) { setFailure(pk, message); }),
+        connect(service, &CacheService::entryRefreshed, this, [this](int, qint64 pk) { clearOutcome(pk); }),
+    };
+}
+
+void FooTreeModel::setVerification(qint64 pk, const Verification &verification)
+{
+    const FooRowOutcome outcome = outcomeOf(verification);
+    d->setOutcome(pk, &outcome);
+}
+
+void FooTreeModel::setFailure(qint64 pk, const QString &message)
+{
+    if (pk == 0) // a job that failed as a whole (its plan), not one Foo
+        return;
+    const FooRowOutcome outcome = failureOf(message);
+    d->setOutcome(pk, &outcome);
+}
+
+void FooTreeModel::clearOutcome(qint64 pk)
+{
+    d->setOutcome(pk, nullptr);
+}
+
+QVariant FooTreeModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid))
+        return {};
+    const Node &node = *Private::nodeOf(index);
+    const int column = index.column();
+    switch (role) {
+    case Qt::DisplayRole: return d->display(node, column);
+    case Qt::TextAlignmentRole:
+        return column == NameColumn || column == StateColumn ? QVariant()
+                                                             : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
+    case Qt::ToolTipRole: return d->toolTip(node, column);
+    case ReasonRole:
+        if (d->hasState(node))
+            return d->shownReason(node);
+        return {};
+    case Qt::ForegroundRole:
+        if (d->hasState(node) && column == StateColumn)
+            return stateColor(d->shownState(node));
+        return {};
+    case KindRole: return QVariant::fromValue(node.kind);
+    case IdRole: return node.id;
+    case FooIdRole: return d->fooId(node);
+    case JsonPathRole: return d->jsonPath(node);
+    case StateRole:
+        if (d->hasState(node))
+            return int(d->shownState(node));
+        return {};
+    case SortRole: return d->sortKey(node, column);
+    case RawNameRole: return node.name;
+    case VerdictRole:
+        if (const FooRowOutcome *outcome = d->outcomeFor(node))
+            return int(outcome->verdict);
+        return {};
+    case VerdictTextRole:
+        if (const FooRowOutcome *outcome = d->outcomeFor(node))
+            return outcomeLines(*outcome).join(QLatin1Char('\n'));
+        return {};
+    default: break;
+    }
+    return {};
+}
+
+QVariant FooTreeModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case NameColumn: return tr("Name");
+    case IdColumn: return tr("Id");
+    case ChildrenColumn: return tr("Children");
+    case StateColumn: return tr("State");
+    case AgeColumn: return tr("Age");
+    case SizeColumn: return tr("Size");
+    default: break;
+    }
+    return {};
 }

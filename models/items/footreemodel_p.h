@@ -1,6 +1,6 @@
 #pragma once
-// FooTreeModel's insides, shared by footreemodel.cpp (structure and loading) and footreeroles.cpp
-// (what the rows show). Only touched on the GUI thread.
+// FooTreeModel's insides: the model's members (footreemodel.cpp) work through them; their own members
+// (how the rows load, what they show) are in footreemodel_p.cpp. Only touched on the GUI thread.
 
 #include "footreeloader.h"
 #include "footreemodel.h"
@@ -85,6 +85,8 @@ struct FooTreeModel::Private {
     // What the row shows, which is never fresher than what is known: unknown while the states cannot
     // be read, stale when a verification of this very entry found it differs from live.
     EntryState shownState(const Node &node) const;
+    // The state shown for `status` with the last `outcome` of its Foo (nullptr: none).
+    static EntryState shownStateOf(const EntryStatus &status, const FooRowOutcome *outcome, bool unreadable);
     QString shownReason(const Node &node) const;
 
     bool canFetch(const Node &node) const
