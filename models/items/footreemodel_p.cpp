@@ -47,7 +47,7 @@ void FooTreeModel::Private::fetch(Node &node)
     query.parentId = node.id;
     if (!node.children.empty())
         query.afterId = node.children.back()->id;
-    query.limit = batchSize;
+    query.limit = std::clamp(int(node.children.size()), batchSize, std::max(batchSize, FooTreeModel::maxBatchSize));
     query.filter = &node == &root ? filter : QString();
     query.ticket = loader.jobs().current();
     node.loading = true;

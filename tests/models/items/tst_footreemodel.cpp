@@ -92,6 +92,7 @@ private slots:
     void jsonPathsPointIntoTheBody();
     void bigFooLoadsInBatches_data();
     void bigFooLoadsInBatches();
+    void laterBatchesGrow();
     void filter_data();
     void filter();
     void searchByLevel();
@@ -261,6 +262,29 @@ void TestFooTreeModel::jsonPathsPointIntoTheBody()
             return;
     }
     QVERIFY(checked > 500);
+}
+
+// Each batch asks for as many rows as the node holds already: a view that lays out every top-level
+// row after each batch (QTreeView does) does so a logarithmic, not a linear, number of times.
+void TestFooTreeModel::laterBatchesGrow()
+{
+    const qsizetype foos = demoFoos(*m_mediumDb).size();
+    QCOMPARE(foos, 100);
+    FooTreeModel model;
+    model.setBatchSize(3);
+    model.setAutoFetchChildren(false);
+    model.setDatabase(m_medium);
+    QVERIFY(waitUntilIdle(model));
+    QList<int> counts { model.rowCount() };
+    while (model.canFetchMore({})) {
+        model.fetchMore({});
+        QVERIFY(waitUntilIdle(model));
+        counts << model.rowCount();
+    }
+    QCOMPARE(counts, (QList<int> { 3, 6, 12, 24, 48, 96, 100 }));
+    for (int row = 1; row < model.rowCount(); ++row) // still in pk order, nothing twice
+        QVERIFY(model.index(row - 1, 0).data(FooTreeModel::IdRole).toLongLong()
+                < model.index(row, 0).data(FooTreeModel::IdRole).toLongLong());
 }
 
 void TestFooTreeModel::bigFooLoadsInBatches_data()
