@@ -26,6 +26,10 @@ signals:
     void entriesChanged(const QList<qint64> &pks);
     // The store cannot say which entries changed (SQLite's data_version, a Redis restart): drop all.
     void everythingChanged();
+    // The first look is done: from now on each change is reported by itself. Before it, a change is
+    // reported as everythingChanged (SQLite's first look reads every cached body, about 0.5 s on
+    // 100,000 Foos, on the watcher's thread, so start() does not wait for it).
+    void ready();
     void unavailable(const QString &message);
     void available();
 };

@@ -15,8 +15,10 @@ public:
     ColumnWatch(DatabaseConfig config, StoreWatcher *watcher);
     virtual ~ColumnWatch() = default;
 
-    // First attempt; retries go on in the timer whatever it returns.
+    // First attempt, to connect; retries go on in the timer whatever it returns.
     Status begin();
+    // One look now, as the timer would take it (the SQLite watch's first look, right after begin()).
+    void tick();
 
     static constexpr int retryMs = 1000;
 
@@ -43,6 +45,10 @@ protected:
         void available() const
         {
             post([](StoreWatcher *watcher) { emit watcher->available(); });
+        }
+        void ready() const
+        {
+            post([](StoreWatcher *watcher) { emit watcher->ready(); });
         }
 
     private:
@@ -72,8 +78,6 @@ protected:
     std::unique_ptr<Database> m_database;
 
 private:
-    void tick();
-
     QTimer m_timer;
     bool m_lost = false;
 };

@@ -32,7 +32,10 @@ Status DbColumnWatcher::start()
             watch = std::make_unique<SqliteColumnWatch>(config, watcher);
         else
             watch = std::make_unique<PostgresColumnWatch>(config, watcher);
-        first->set_value(watch->begin());
+        const Status connected = watch->begin();
+        first->set_value(connected);
+        if (connected)
+            watch->tick(); // the first look, which start() does not wait for
         QEventLoop loop; // QThread::quit() ends it
         loop.exec();
     }));

@@ -35,6 +35,7 @@ Status PostgresColumnWatch::connectAndListen()
                          else
                              m_report.everythingChanged();
                      });
+    m_report.ready(); // nothing to look at first: each NOTIFY names its change
     return success();
 }
 

@@ -34,21 +34,42 @@ Status SqliteColumnWatch::connectAndListen()
     // Short: a writer holding the lock makes us try again next tick, and stop() stays prompt.
     // preserve_body_check() is there already: Database::open() registers it on every connection.
     sqlite3_busy_timeout(handle, 100);
+    // The version now; the first look (a scan of every body) follows on the next check(), after
+    // start() has returned. If another connection commits in between, nothing tells which entries
+    // moved, so the first look reports everything changed.
     auto version = dataVersion();
     if (!version)
         return version.error();
-    auto snapshot = scan();
-    if (!snapshot)
-        return snapshot.error();
     m_version = *version;
-    m_snapshot = std::move(snapshot.value());
+    m_looked = false;
+    m_snapshot.clear();
     auto position = ChangeTracking::position(*m_database);
     m_logPosition = position ? *position : 0;
     return success();
 }
 
+Status SqliteColumnWatch::takeFirstLook()
+{
+    auto snapshot = scan();
+    if (!snapshot)
+        return isBusy(snapshot.error()) ? success() : snapshot.error();
+    auto version = dataVersion(); // after the scan: a commit during it counts as one before it
+    if (!version)
+        return isBusy(version.error()) ? success() : version.error();
+    m_snapshot = std::move(snapshot.value());
+    m_looked = true;
+    if (*version != m_version) {
+        m_version = *version;
+        m_report.everythingChanged();
+    }
+    m_report.ready();
+    return success();
+}
+
 Status SqliteColumnWatch::check()
 {
+    if (!m_looked)
+        return takeFirstLook();
     // Busy: a writer is at work; the version stays old, so the next tick looks again.
     auto version = dataVersion();
     if (!version)

@@ -25,6 +25,8 @@ private:
     void disconnect() override;
     Status connectAndListen() override;
     Status check() override;
+    // The snapshot later checks compare with; see connectAndListen().
+    Status takeFirstLook();
     // The entries whose column or side row moved since the last scan.
     QList<qint64> movedSince(const Snapshot &snapshot) const;
     // Adds the Foos that tracked changes to Django's tables reached since the last check.
@@ -35,4 +37,5 @@ private:
     qint64 m_logPosition = 0; // of the change log (ChangeTracking), 0 when not tracked
     qint64 m_version = -1;
     Snapshot m_snapshot;
+    bool m_looked = false; // m_snapshot holds a first look of this connection
 };

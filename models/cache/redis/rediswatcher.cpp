@@ -68,8 +68,10 @@ public:
         Error error;
         const bool connected = subscribe(&error);
         m_thread = std::thread([this, connected] { run(connected); });
-        if (connected)
+        if (connected) {
+            post([this] { emit ready(); }); // subscribed: each message names its change
             return success();
+        }
         post([this, message = error.message] { emit unavailable(message); });
         return error;
     }
@@ -198,6 +200,7 @@ private:
                 post([this] {
                     emit available();
                     emit everythingChanged();
+                    emit ready();
                 });
             }
             const QString lost = readUntilLost();

@@ -668,8 +668,10 @@ void TestDbColumnStore::sqliteWatcherSeesOtherConnections()
     QSignalSpy changed(watcher.get(), &StoreWatcher::entriesChanged);
     QSignalSpy everything(watcher.get(), &StoreWatcher::everythingChanged);
     QSignalSpy unavailable(watcher.get(), &StoreWatcher::unavailable);
+    QSignalSpy ready(watcher.get(), &StoreWatcher::ready);
     const auto started = watcher->start();
     QVERIFY2(started, qPrintable(why(started)));
+    QVERIFY(ready.wait(5000)); // the first look: from now on each change comes by itself
 
     const auto expectChange = [&](qint64 pk) {
         QElapsedTimer timer;
@@ -935,8 +937,10 @@ void TestDbColumnStore::postgresWatcher()
     QSignalSpy everything(watcher.get(), &StoreWatcher::everythingChanged);
     QSignalSpy unavailable(watcher.get(), &StoreWatcher::unavailable);
     QSignalSpy available(watcher.get(), &StoreWatcher::available);
+    QSignalSpy ready(watcher.get(), &StoreWatcher::ready);
     const auto started = watcher->start();
     QVERIFY2(started, qPrintable(why(started)));
+    QVERIFY(ready.wait(5000)); // listening: NOTIFY names each change, no first look needed
 
     auto store = openStore(*config);
     QVERIFY(store);

@@ -774,8 +774,10 @@ void TestRedisStore::watcherSeesOtherWriters()
     auto watcher = createRedisWatcher(config);
     QSignalSpy changed(watcher.get(), &StoreWatcher::entriesChanged);
     QSignalSpy unavailable(watcher.get(), &StoreWatcher::unavailable);
+    QSignalSpy ready(watcher.get(), &StoreWatcher::ready);
     const Status started = watcher->start();
     QVERIFY2(started, qPrintable(why(started)));
+    QVERIFY(ready.wait(5000)); // subscribed
 
     auto writer = openStore(m_redis.url(), QStringLiteral("watched:"));
     auto elsewhere = openStore(m_redis.url(), QStringLiteral("unwatched:"));
