@@ -2,6 +2,7 @@
 
 #include "cache/dbcolumn/postgrescolumnwatch.h"
 #include "cache/dbcolumn/sqlitecolumnwatch.h"
+#include "core/background.h"
 
 #include <QEventLoop>
 #include <QThread>
@@ -32,6 +33,8 @@ Status DbColumnWatcher::start()
             watch = std::make_unique<SqliteColumnWatch>(config, watcher);
         else
             watch = std::make_unique<PostgresColumnWatch>(config, watcher);
+        if (config.isSqlite())
+            yieldCpuToForeground(); // its scans read every cached body
         const Status connected = watch->begin();
         first->set_value(connected);
         if (connected)
