@@ -1,7 +1,8 @@
 // The cache commands: status, warm, verify, invalidate and track. Each opens the database once on
 // the main thread first, so that a wrong URL or missing tables fail at once with a clear message.
+#include "cachecommands.h"
+
 #include "cli.h"
-#include "commands.h"
 
 #include "cache/cacheservice.h"
 #include "core/bytesize.h"

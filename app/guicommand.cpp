@@ -1,6 +1,7 @@
 // preserve gui: the desktop console (also what `preserve` alone starts when there is a display).
+#include "guicommand.h"
+
 #include "cli.h"
-#include "commands.h"
 
 #include "comparepanel.h"
 #include "connectdialog.h"

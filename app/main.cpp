@@ -1,5 +1,9 @@
+#include "cachecommands.h"
 #include "cli.h"
 #include "commands.h"
+#include "guicommand.h"
+#include "servecommand.h"
+#include "workercommand.h"
 
 #include <QApplication>
 #include <QCoreApplication>

@@ -1,6 +1,7 @@
 // preserve serve: the cached API over HTTP until SIGINT or SIGTERM (then a graceful stop).
+#include "servecommand.h"
+
 #include "cli.h"
-#include "commands.h"
 
 #include "cache/cacheservice.h"
 #include "cache/freshnessworker.h"

@@ -1,7 +1,8 @@
 // preserve worker: keeps the cache fresh by itself, following the change log, until SIGINT or
 // SIGTERM (the refresh under way finishes first) or, with --once, until nothing is pending.
+#include "workercommand.h"
+
 #include "cli.h"
-#include "commands.h"
 
 #include "cache/cacheservice.h"
 #include "cache/freshnessworker.h"

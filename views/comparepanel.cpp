@@ -8,6 +8,8 @@
 #include "jsonsnippet.h"
 #include "jsonview.h"
 
+#include <QApplication>
+#include <QClipboard>
 #include <QDateTime>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -44,6 +46,7 @@ QWidget *column(QLabel *title, JsonView *view, QWidget *parent)
 
 ComparePanel::ComparePanel(QWidget *parent)
     : QWidget(parent)
+    , m_saver(new ComparisonSaver(this))
 {
     createWidgets();
     connectSignals();
@@ -124,6 +127,7 @@ void ComparePanel::connectSignals()
     connect(m_live, &JsonView::topLineChanged, this, [this](int line) { syncScroll(m_live, m_cached, line); });
     connect(m_differences, &QListWidget::currentRowChanged, this, &ComparePanel::showDifference);
     connect(m_differences, &QListWidget::currentRowChanged, this, &ComparePanel::updatePosition);
+    connect(m_saver, &ComparisonSaver::message, this, &ComparePanel::message);
     for (const Side side : { Side::Cached, Side::Live }) {
         connect(viewOf(side), &JsonView::saveRequested, this, [this, side] { saveSideAs(side); });
         connect(viewOf(side), &JsonView::copied, this,
@@ -523,4 +527,65 @@ QByteArray ComparePanel::saveState() const
 void ComparePanel::restoreState(const QByteArray &state)
 {
     m_splitter->restoreState(state);
+}
+
+QByteArray ComparePanel::sideBytes(Side side, Format format) const
+{
+    return m_comparison ? ComparisonSaver::sideBytes(*m_comparison, side, format) : QByteArray();
+}
+
+bool ComparePanel::saveSide(Side side, const QString &fileName, Format format)
+{
+    return m_saver->save(m_comparison, side, fileName, format);
+}
+
+void ComparePanel::setFileChooser(FileChooser chooser)
+{
+    m_saver->setFileChooser(std::move(chooser));
+}
+
+void ComparePanel::saveSideAs(Side side)
+{
+    m_saver->saveAs(m_comparison, side);
+}
+
+// A pane counts once a line in it was picked: a window gives its first pane the focus on its own.
+JsonView *ComparePanel::focusedView() const
+{
+    for (JsonView *view : { m_cached, m_live }) {
+        if (view->hasFocus() && view->hasDocument() && view->currentLine() >= 0)
+            return view;
+    }
+    return nullptr;
+}
+
+QString ComparePanel::selectionJson() const
+{
+    if (JsonView *view = focusedView())
+        return view->currentJson();
+    JsonView *view = m_live->hasDocument() ? m_live : m_cached;
+    if (!view->hasDocument())
+        return {};
+    return nodeJson(view->document(), view->document().nodeOf(m_shownPath));
+}
+
+QString ComparePanel::selectionPath() const
+{
+    if (JsonView *view = focusedView())
+        return view->currentPath();
+    return m_shownPath;
+}
+
+void ComparePanel::copySelectionJson()
+{
+    const QString json = selectionJson();
+    if (json.isEmpty()) {
+        emit message(tr("Nothing to copy: no document is shown"), true);
+        return;
+    }
+    QApplication::clipboard()->setText(json);
+    const QString path = selectionPath();
+    emit message(tr("Copied the JSON of %1 (%2)")
+                     .arg(path.isEmpty() ? tr("the whole document") : path, formatBytes(json.toUtf8().size())),
+                 false);
 }

@@ -1,11 +1,10 @@
 #pragma once
 
+#include "comparisonsaver.h"
 #include "items/documentloader.h"
 #include "json/jsonunified.h"
 
 #include <QWidget>
-
-#include <functional>
 
 class FindBar;
 class JsonView;
@@ -26,15 +25,13 @@ class ComparePanel : public QWidget {
     Q_OBJECT
 
 public:
-    enum class Side { Cached, Live };
+    using Side = ComparisonSaver::Side;
     // Automatic: unified below `unifiedBelow` pixels of panel width, side by side above.
     enum class PaneLayout { Automatic, SideBySide, Unified };
     static constexpr int unifiedBelow = 760;
-    // Compact: the body's bytes as the store holds them or the serializer writes them (what the API
-    // sends). Pretty: the pane's text, two-space indented, with a final newline.
-    enum class Format { Compact, Pretty };
-    // Asks where to save `side`; empty to cancel. The default is a QFileDialog; tests replace it.
-    using FileChooser = std::function<QString(Side side, Format *format)>;
+    // Format and FileChooser: see ComparisonSaver, which does the saving.
+    using Format = ComparisonSaver::Format;
+    using FileChooser = ComparisonSaver::FileChooser;
 
     static constexpr qint64 defaultMaxLaidOutBytes = 8 * 1024 * 1024;
     static constexpr int defaultMaxLineLength = 64 * 1024;
@@ -109,9 +106,6 @@ private:
     int unifiedLine(int cachedLine, int liveLine) const;
     JsonView *viewOf(Side side) const { return side == Side::Cached ? m_cached : m_live; }
     JsonView *focusedView() const;
-    QString chooseFile(Side side, Format *format);
-    bool save(const DocumentComparison &comparison, Side side, const QString &fileName, Format format);
-    QString sideName(Side side) const;
     void createWidgets();
     void connectSignals();
     void showDifference(int row);
@@ -148,7 +142,7 @@ private:
     FindBar *m_find = nullptr;
     QLabel *m_position = nullptr;
     DocumentComparisonPtr m_comparison;
-    FileChooser m_chooser;
+    ComparisonSaver *m_saver = nullptr;
     QString m_shownPath;
     qint64 m_maxBytes = defaultMaxLaidOutBytes;
     int m_maxLineLength = defaultMaxLineLength;
