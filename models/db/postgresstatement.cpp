@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 
 namespace {
 
@@ -253,21 +254,23 @@ Status PostgresStatement::exec()
     PGconn *connection = connectionOf(m_driver);
     if (!connection)
         return m_status = Error::database(QObject::tr("the connection to the database is not open"));
-    const int count = int(m_values.size());
-    std::vector<const char *> values(m_values.size(), nullptr);
-    std::vector<int> lengths(m_values.size(), 0);
-    for (int i = 0; i < count; ++i) {
-        if (m_bound[size_t(i)]) { // unbound parameters are NULL
-            values[size_t(i)] = m_values[size_t(i)].constData();
-            lengths[size_t(i)] = int(m_values[size_t(i)].size());
+    m_pointers.assign(m_values.size(), nullptr); // unbound parameters are NULL
+    m_lengths.assign(m_values.size(), 0);
+    for (size_t i = 0; i < m_values.size(); ++i) {
+        if (m_bound[i]) {
+            m_pointers[i] = m_values[i].constData();
+            m_lengths[i] = int(m_values[i].size());
         }
     }
-    m_result = PQexecPrepared(
-        connection, m_name.constData(), count, values.data(), lengths.data(), m_formats.data(), 0);
+    m_result = PQexecPrepared(connection, m_name.constData(), int(m_values.size()), m_pointers.data(),
+        m_lengths.data(), m_formats.data(), 0);
     handNotificationsToDriver();
     const ExecStatusType state = PQresultStatus(m_result);
     if (state == PGRES_TUPLES_OK || state == PGRES_COMMAND_OK) {
         m_rows = PQntuples(m_result);
+        m_types.resize(size_t(PQnfields(m_result)));
+        for (size_t column = 0; column < m_types.size(); ++column)
+            m_types[column] = PQftype(m_result, int(column));
         return m_status = success();
     }
     m_status = Error::database(errorText(connection, m_result));
@@ -291,36 +294,43 @@ void PostgresStatement::reset()
     m_result = nullptr;
     m_row = -1;
     m_rows = 0;
+    m_types.clear();
+}
+
+// The accessors are called for every value the serializer reads (a quarter of a million for the
+// largest Foo): each makes as few libpq calls as it can.
+bool PostgresStatement::onRow(int column) const
+{
+    return m_row >= 0 && m_row < m_rows && column >= 0 && size_t(column) < m_types.size();
 }
 
 bool PostgresStatement::isNull(int column) const
 {
-    if (m_row < 0 || m_row >= m_rows || column < 0 || column >= PQnfields(m_result))
-        return true;
-    return PQgetisnull(m_result, m_row, column);
+    return !onRow(column) || PQgetisnull(m_result, m_row, column);
 }
 
 qint64 PostgresStatement::integer(int column) const
 {
-    if (isNull(column))
+    if (!onRow(column))
         return 0;
+    // Text-format values end in a NUL; a NULL reads as "", which parses to nothing: 0, as with QVariant.
     const char *value = PQgetvalue(m_result, m_row, column);
-    const int length = PQgetlength(m_result, m_row, column);
-    if (PQftype(m_result, column) == boolOid)
+    if (m_types[size_t(column)] == boolOid)
         return value[0] == 't' ? 1 : 0;
+    const char *end = value + std::strlen(value);
     qint64 number = 0;
-    const auto [end, failure] = std::from_chars(value, value + length, number);
-    if (failure == std::errc() && end == value + length)
+    const auto [stop, failure] = std::from_chars(value, end, number);
+    if (failure == std::errc() && stop == end)
         return number;
     // numeric, real: QSqlQuery gave a double, and QVariant rounds that to the nearest integer.
-    return qRound64(QByteArray::fromRawData(value, length).toDouble());
+    return qRound64(QByteArray::fromRawData(value, end - value).toDouble());
 }
 
 QByteArrayView PostgresStatement::text(int column) const
 {
-    if (isNull(column))
+    if (!onRow(column))
         return {};
-    return { PQgetvalue(m_result, m_row, column), PQgetlength(m_result, m_row, column) };
+    return { PQgetvalue(m_result, m_row, column), PQgetlength(m_result, m_row, column) }; // "" for NULL
 }
 
 QByteArray PostgresStatement::blob(int column) const
@@ -328,7 +338,7 @@ QByteArray PostgresStatement::blob(int column) const
     if (isNull(column))
         return {};
     const char *value = PQgetvalue(m_result, m_row, column);
-    if (PQftype(m_result, column) != byteaOid)
+    if (m_types[size_t(column)] != byteaOid)
         return QByteArray(value, PQgetlength(m_result, m_row, column));
     size_t length = 0;
     unsigned char *bytes = PQunescapeBytea(reinterpret_cast<const unsigned char *>(value), &length);

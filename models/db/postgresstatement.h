@@ -52,6 +52,7 @@ private:
     // The driver's PGconn while it is open, else null (the driver may have closed and freed it).
     static pg_conn *connectionOf(QSqlDriver *driver);
     QByteArray &parameter(int index, int format, bool isNull);
+    bool onRow(int column) const;
     void handNotificationsToDriver() const;
 
     QSqlDriver *m_driver;
@@ -59,7 +60,10 @@ private:
     std::vector<QByteArray> m_values;
     std::vector<int> m_formats; // 0 text, 1 binary (bytea)
     std::vector<char> m_bound; // 0: NULL
+    std::vector<const char *> m_pointers; // what exec() hands to libpq, kept to spare allocations
+    std::vector<int> m_lengths;
     pg_result *m_result = nullptr;
+    std::vector<unsigned int> m_types; // the result's column type OIDs
     int m_row = -1;
     int m_rows = 0;
     Status m_status = success();
