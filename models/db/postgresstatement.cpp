@@ -234,7 +234,8 @@ void PostgresStatement::bind(int index, qint64 value)
     parameter(index, 0, false).setNum(value);
 }
 
-// A null QByteArray is NULL, as with QSqlQuery (a null QString) and sqlite3_bind_text (a null pointer).
+// A null QByteArray is NULL, as QSqlQuery made it (a null QString). (The SQLite statement binds it
+// as empty text: Qt 6 hands out "" for its data, not a null pointer.)
 void PostgresStatement::bind(int index, const QByteArray &utf8Text)
 {
     // QSqlQuery went through QString, which turns invalid UTF-8 into U+FFFD; the server would refuse it.

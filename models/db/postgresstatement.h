@@ -21,7 +21,8 @@ struct pg_result;
 // Results come in libpq's text format: integer() parses digits, text() is the server's UTF-8, blob()
 // unescapes a bytea. Everything else (connecting, transactions, schema checks) stays with Qt SQL on
 // the same PGconn; the driver hands it over with QSqlDriver::handle(). Database::prepare() does not
-// use this on a connection that LISTENs: see exec(). Same thread rules as every Statement.
+// use this on a connection that LISTENs (see handNotificationsToDriver()). Same thread rules as
+// every Statement.
 class PostgresStatement final : public Statement {
 public:
     // Fails with the server's message, like QSqlQuery::prepare() did.
