@@ -1,9 +1,13 @@
 // Figures for the live serializer: the largest Foo and the whole list of the demo data, from SQLite,
 // one thread, with and without ANALYZE statistics; beside each, the engine's floor (the same
 // statements stepped through the C API, nothing built) and the ratio to it; with --drf, DRF itself
-// on the same file in the same run, so the ratio holds on a noisy machine. Prints; asserts nothing.
+// on the same file in the same run, so the ratio holds on a noisy machine; with --pg, the same on
+// PostgreSQL over a unix socket, through libpq and through Qt SQL (postgresbench.h). Prints;
+// asserts nothing.
+#include "benchsupport.h"
 #include "db/database.h"
 #include "db/seeder.h"
+#include "postgresbench.h"
 #include "serialize/serializer.h"
 
 #include <QCommandLineParser>
@@ -23,45 +27,6 @@
 #include <vector>
 
 namespace {
-
-struct Timing {
-    double medianMs = 0;
-    double minMs = 0;
-    qsizetype bytes = 0;
-};
-
-template <typename Work>
-Timing measure(int repeat, Work work)
-{
-    std::vector<double> samples;
-    Timing timing;
-    for (int i = 0; i < repeat; ++i) {
-        QElapsedTimer timer;
-        timer.start();
-        timing.bytes = work();
-        samples.push_back(double(timer.nsecsElapsed()) / 1e6);
-    }
-    std::sort(samples.begin(), samples.end());
-    timing.medianMs = samples[samples.size() / 2];
-    timing.minMs = samples.front();
-    return timing;
-}
-
-void printRow(const char *what, const Timing &t)
-{
-    std::printf("  %-34s %9.2f ms %9.2f ms %9.2f MB %9.1f MB/s\n", what, t.medianMs, t.minMs, double(t.bytes) / 1e6,
-                double(t.bytes) / 1e6 / (t.medianMs / 1000.0));
-}
-
-qint64 largestFoo(Database &database)
-{
-    const DjangoTables &t = database.tables();
-    auto statement = database.run(QStringLiteral("SELECT b.foo_id FROM %1 b JOIN %2 z ON z.bar_id = b.id JOIN %3 l "
-                                                 "ON l.zab_id = z.id GROUP BY b.foo_id ORDER BY count(*) DESC LIMIT 1")
-                                      .arg(DjangoTables::quote(t.bar), DjangoTables::quote(t.zab),
-                                           DjangoTables::quote(t.zabBazs)));
-    return statement && (*statement)->next() ? (*statement)->integer(0) : 1;
-}
 
 // The engine's floor: the serializer's own statements, prepared once through the C API,
 // stepped to the end with every column read, and nothing built. What the serializer spends above
@@ -86,31 +51,19 @@ public:
             sqlite3_finalize(statement);
     }
 
-    // The Baz ids each Foo's links reach, first reach only (as one list() asks for them), read
-    // before timing so the floor builds nothing either.
     void learnBazIds(const QList<qint64> &foos)
     {
-        QSet<qint64> seen;
-        for (qint64 foo : foos) {
-            QList<qint64> fresh;
-            sqlite3_stmt *links = m_statements[3];
+        sqlite3_stmt *links = m_statements[3];
+        m_fewBazIds = freshBazIds(foos, [links](qint64 foo) {
+            QList<qint64> bazs;
             sqlite3_bind_int64(links, 1, foo);
-            while (sqlite3_step(links) == SQLITE_ROW) {
-                const qint64 baz = sqlite3_column_int64(links, 2);
-                if (!seen.contains(baz)) {
-                    seen.insert(baz);
-                    fresh << baz;
-                }
-            }
+            while (sqlite3_step(links) == SQLITE_ROW)
+                bazs << sqlite3_column_int64(links, 2);
             sqlite3_reset(links);
-            std::sort(fresh.begin(), fresh.end()); // in the order the serializer asks for them
-            QByteArray ids;
-            for (qint64 baz : fresh)
-                ids += QByteArray::number(baz) + ',';
-            ids.chop(1);
-            m_bazIds.insert(foo, '[' + ids + ']');
-            m_fewBazIds.insert(foo, fresh);
-        }
+            return bazs;
+        });
+        for (auto it = m_fewBazIds.cbegin(); it != m_fewBazIds.cend(); ++it)
+            m_bazIds.insert(it.key(), idArray(it.value(), '[', ']'));
     }
 
     // One Foo as in list(): the four queries bound to its pk, then its new Bazs.
@@ -165,11 +118,6 @@ private:
     QHash<qint64, QByteArray> m_bazIds;
     QHash<qint64, QList<qint64>> m_fewBazIds;
 };
-
-void printFloorRow(const char *what, const Timing &ours, const Timing &floor)
-{
-    std::printf("  %-34s %9.2f ms %9.2f ms %9.2fx\n", what, floor.medianMs, ours.medianMs, ours.medianMs / floor.medianMs);
-}
 
 struct Figures {
     Timing foo;
@@ -231,7 +179,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption repeat(QStringLiteral("repeat"), QStringLiteral("Runs per figure (default 20)."),
                                     QStringLiteral("n"), QStringLiteral("20"));
     const QCommandLineOption drf(QStringLiteral("drf"), QStringLiteral("Also time DRF itself on the same file."));
-    parser.addOptions({ db, scale, repeat, drf });
+    const QCommandLineOption postgres(QStringList { QStringLiteral("pg"), QStringLiteral("postgres") },
+                                      QStringLiteral("Also copy the data into a throw-away PostgreSQL and time it there."));
+    parser.addOptions({ db, scale, repeat, drf, postgres });
     parser.process(app);
 
     QTemporaryDir dir;
@@ -271,6 +221,11 @@ int main(int argc, char *argv[])
         std::printf("\nDRF 3.14 / Django 3.2 on the same file, same run (one sample each)\n");
         std::printf("  %-34s %9.3f s  Preserve %8.4f s (median)  ratio %6.0fx\n", "largest Foo", drfFoo, oursFoo, drfFoo / oursFoo);
         std::printf("  %-34s %9.3f s  Preserve %8.4f s (median)  ratio %6.0fx\n", "whole list", drfList, oursList, drfList / oursList);
+    }
+    if (parser.isSet(postgres)) {
+        PostgresBench bench(path, QStringLiteral(DRF_REFERENCE));
+        bench.setUp();
+        bench.run(runs);
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 #include "database.h"
 
 #include "db/bodycheck.h"
+#include "db/postgresstatement.h"
 #include "db/statements.h"
 
 #include <QFile>
@@ -193,8 +194,14 @@ Status Database::stillThere() const
 
 Result<std::unique_ptr<Statement>> Database::prepare(const QString &sql)
 {
+    if (!m_engineStatements)
+        return prepareQtStatement(m_db, sql);
     if (m_sqlite)
         return prepareSqliteStatement(m_sqlite, sql);
+    // libpq reads whatever arrives while it waits for a result, NOTIFYs too, and the driver's socket
+    // notifier would not hear of those: a connection that LISTENs stays with QSqlQuery.
+    if (m_db.driver()->subscribedToNotifications().isEmpty())
+        return PostgresStatement::prepare(m_db.driver(), sql);
     return prepareQtStatement(m_db, sql);
 }
 

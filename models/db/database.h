@@ -42,7 +42,11 @@ public:
     // Always success for PostgreSQL (a lost server fails the next query).
     Status stillThere() const;
 
+    // On the engine's own API (sqlite3, libpq) unless setEngineStatements(false).
     Result<std::unique_ptr<Statement>> prepare(const QString &sql);
+    // Statements prepared from now on go through QSqlQuery (false) or the engine's API (true, the
+    // default): for the bench and the tests that hold the two side by side.
+    void setEngineStatements(bool on) { m_engineStatements = on; }
     // A statement prepared once per connection and kept by it, reset and ready to bind: for the
     // small queries asked once per entry (change-tracking position). The caller resets it when done
     // with its rows; valid while this Database lives.
@@ -85,6 +89,7 @@ private:
     std::chrono::steady_clock::time_point m_lockWaitStart {};
     int m_snapshotDepth = 0;
     bool m_snapshotOpen = false;
+    bool m_engineStatements = true;
 };
 
 // Keeps the queries of one serialization in one consistent snapshot of the database (a read

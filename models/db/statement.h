@@ -4,10 +4,11 @@
 
 #include <QByteArrayView>
 
-// A prepared query that yields rows, forward only. SQLite statements go straight to the engine (the
-// serializer reads ~1 million rows a second this way, where QSqlQuery's per-value QVariant would cost
-// several times that); other engines go through QSqlQuery. A Statement belongs to the thread of the
-// Database that prepared it and must be destroyed before that Database.
+// A prepared query that yields rows, forward only. Statements go straight to the engine, sqlite3 or
+// libpq (the serializer reads ~1 million rows a second this way, where QSqlQuery's per-value QVariant
+// would cost several times that); QSqlQuery remains for what has no engine API here (a PostgreSQL
+// connection that LISTENs). A Statement belongs to the thread of the Database that prepared it and
+// must be destroyed before that Database.
 class Statement {
 public:
     virtual ~Statement() = default;

@@ -43,6 +43,8 @@ public:
     QString url(const QString &database = QStringLiteral("postgres")) const;
     int port() const { return m_port; }
     QString host() const { return QStringLiteral("127.0.0.1"); }
+    // The folder of the server's unix socket (libpq's host=<folder>, with port()).
+    QString socketDir() const { return m_socketDir; }
     QString user() const { return QStringLiteral("preserve"); }
     QString password() const { return m_password; }
     // The folder holding the server binaries (initdb, pg_ctl, psql, pg_isready).

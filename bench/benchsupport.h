@@ -1,0 +1,115 @@
+#pragma once
+
+// Timing and printing shared by bench_serializer's SQLite and PostgreSQL parts.
+#include "db/database.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QList>
+#include <QSet>
+#include <QString>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+struct Timing {
+    double medianMs = 0;
+    double minMs = 0;
+    qsizetype bytes = 0;
+};
+
+template <typename Work> Timing measure(int repeat, Work work)
+{
+    std::vector<double> samples;
+    Timing timing;
+    for (int i = 0; i < repeat; ++i) {
+        QElapsedTimer timer;
+        timer.start();
+        timing.bytes = work();
+        samples.push_back(double(timer.nsecsElapsed()) / 1e6);
+    }
+    std::sort(samples.begin(), samples.end());
+    timing.medianMs = samples[samples.size() / 2];
+    timing.minMs = samples.front();
+    return timing;
+}
+
+inline void printRow(const char *what, const Timing &t)
+{
+    std::printf("  %-34s %9.2f ms %9.2f ms %9.2f MB %9.1f MB/s\n", what, t.medianMs, t.minMs,
+        double(t.bytes) / 1e6, double(t.bytes) / 1e6 / (t.medianMs / 1000.0));
+}
+
+inline void printFloorRow(const char *what, const Timing &ours, const Timing &floor)
+{
+    std::printf("  %-34s %9.2f ms %9.2f ms %9.2fx\n", what, floor.medianMs, ours.medianMs,
+        ours.medianMs / floor.medianMs);
+}
+
+// The Foo with the most Zab→Baz links: the largest body.
+inline qint64 largestFoo(Database &database)
+{
+    const DjangoTables &t = database.tables();
+    auto statement = database.run(
+        QStringLiteral("SELECT b.foo_id FROM %1 b JOIN %2 z ON z.bar_id = b.id JOIN %3 l "
+                       "ON l.zab_id = z.id GROUP BY b.foo_id ORDER BY count(*) DESC, b.foo_id LIMIT 1")
+            .arg(DjangoTables::quote(t.bar), DjangoTables::quote(t.zab), DjangoTables::quote(t.zabBazs)));
+    return statement && (*statement)->next() ? (*statement)->integer(0) : 1;
+}
+
+// The Baz ids each Foo's links reach first when a list() walks `foos` (a Baz is asked for once
+// per call), sorted as the serializer asks for them. `linksOf(foo)` gives a Foo's linked Baz ids.
+// Read before timing, so that a floor builds nothing either.
+template <typename LinksOf>
+QHash<qint64, QList<qint64>> freshBazIds(const QList<qint64> &foos, LinksOf linksOf)
+{
+    QSet<qint64> seen;
+    QHash<qint64, QList<qint64>> fresh;
+    for (qint64 foo : foos) {
+        QList<qint64> ids;
+        for (qint64 baz : linksOf(foo)) {
+            if (!seen.contains(baz)) {
+                seen.insert(baz);
+                ids << baz;
+            }
+        }
+        std::sort(ids.begin(), ids.end());
+        fresh.insert(foo, ids);
+    }
+    return fresh;
+}
+
+// Ids as one bound array value: [1,2] for SQLite's json_each, {1,2} for a PostgreSQL bigint[].
+inline QByteArray idArray(const QList<qint64> &ids, char open, char close)
+{
+    QByteArray text(1, open);
+    for (qint64 id : ids)
+        text += QByteArray::number(id) + ',';
+    if (!ids.isEmpty())
+        text.chop(1);
+    return text + close;
+}
+
+// Like measure(), for several kinds of work that take turns, one run of each per round: on a
+// shared machine a change of load then hits them all alike, and their ratios hold.
+inline std::vector<Timing> measureInTurns(int repeat, const std::vector<std::function<qsizetype()>> &works)
+{
+    std::vector<std::vector<double>> samples(works.size());
+    std::vector<Timing> timings(works.size());
+    for (int i = 0; i < repeat; ++i) {
+        for (size_t w = 0; w < works.size(); ++w) {
+            QElapsedTimer timer;
+            timer.start();
+            timings[w].bytes = works[w]();
+            samples[w].push_back(double(timer.nsecsElapsed()) / 1e6);
+        }
+    }
+    for (size_t w = 0; w < works.size(); ++w) {
+        std::sort(samples[w].begin(), samples[w].end());
+        timings[w].medianMs = samples[w][samples[w].size() / 2];
+        timings[w].minMs = samples[w].front();
+    }
+    return timings;
+}
