@@ -219,7 +219,11 @@ void FooTreeModel::Private::rowsChanged(QList<int> rows)
         qsizetype last = i;
         while (last + 1 < rows.size() && rows[last + 1] == rows[last] + 1)
             ++last;
-        emit q->dataChanged(q->index(rows[i], 0), q->index(rows[last], ColumnCount - 1));
+        // The name column (what the state filter and the tooltips read) and the entry's columns; not
+        // the id and children columns, which no state changes: were the sort column (by default
+        // the id) in the range, the sorting proxy would re-sort every changed row.
+        emit q->dataChanged(q->index(rows[i], NameColumn), q->index(rows[last], NameColumn));
+        emit q->dataChanged(q->index(rows[i], StateColumn), q->index(rows[last], SizeColumn));
         i = last + 1;
     }
 }
