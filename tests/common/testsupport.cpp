@@ -1,5 +1,6 @@
 #include "testsupport.h"
 
+#include "db/database.h"
 #include "db/seeder.h"
 
 #include <QFile>
@@ -212,4 +213,19 @@ QList<ProcessResult> runReferences(const QList<QStringList> &argumentLists)
     for (const QStringList &arguments : argumentLists)
         commands << referenceCommand(arguments);
     return runInParallel(commands);
+}
+
+std::unique_ptr<Database> openDatabaseOrWarn(const QString &spec, const QString &appLabel)
+{
+    const auto config = DatabaseConfig::parse(spec, appLabel);
+    if (!config) {
+        qWarning("%s", qPrintable(config.error().message));
+        return nullptr;
+    }
+    auto database = Database::open(*config);
+    if (!database) {
+        qWarning("%s", qPrintable(database.error().message));
+        return nullptr;
+    }
+    return std::move(*database);
 }

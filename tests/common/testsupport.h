@@ -9,9 +9,14 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <memory>
 #include <utility>
 
+class Database;
 struct sqlite3;
+
+// Opens a SQLite file or a postgresql:// URL for `appLabel`; nullptr, after a warning that says why.
+std::unique_ptr<Database> openDatabaseOrWarn(const QString &spec, const QString &appLabel = QStringLiteral("api"));
 
 // A SQLite file with exactly Django's schema for one app label (Seeder::sqliteSchema), in a
 // temporary folder removed with the object, filled row by row by the test. Inserts go through the

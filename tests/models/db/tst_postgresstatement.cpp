@@ -107,15 +107,7 @@ private:
 
 std::unique_ptr<Database> TestPostgresStatement::open()
 {
-    auto config = DatabaseConfig::parse(m_url);
-    if (!config)
-        return nullptr;
-    auto database = Database::open(*config);
-    if (!database) {
-        qWarning("%s", qPrintable(database.error().message));
-        return nullptr;
-    }
-    return std::move(*database);
+    return openDatabaseOrWarn(m_url);
 }
 
 StatementPtr TestPostgresStatement::prepare(Database &database, const QString &sql)

@@ -96,17 +96,7 @@ bool TestDrfParity::referenceBody(const QString &path, const QString &label, qin
 
 std::unique_ptr<Database> TestDrfParity::open(const QString &path, const QString &label)
 {
-    const auto config = DatabaseConfig::parse(path, label);
-    if (!config) {
-        qWarning("%s", qPrintable(config.error().message));
-        return nullptr;
-    }
-    auto database = Database::open(*config);
-    if (!database) {
-        qWarning("%s", qPrintable(database.error().message));
-        return nullptr;
-    }
-    return std::move(*database);
+    return openDatabaseOrWarn(path, label);
 }
 
 void TestDrfParity::initTestCase()
