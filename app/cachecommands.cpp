@@ -209,23 +209,21 @@ QString age(const QDateTime &at, const QDateTime &now)
 // fifth of `status`'s second on 100,000 Foos.
 void printStatusTable(const QList<EntryStatus> &statuses)
 {
-    std::fflush(stdout);
-    QByteArray chunk("      pk  state            size      age  name                     reason\n");
+    // The columns' widths, in one place for the header and the rows.
+    const auto appendLine = [](QByteArray &out, const QByteArray &pk, const QByteArray &state, const QByteArray &size,
+                               const QByteArray &age, const QString &name, const QString &reason) {
+        out += pk.rightJustified(8) + "  " + state.leftJustified(10) + ' ' + size.rightJustified(10) + ' '
+            + age.rightJustified(8) + "  ";
+        out += name.leftJustified(24).toUtf8(); // padded in characters, not bytes: names are UTF-8
+        out += ' ' + reason.toUtf8() + '\n';
+    };
+    QByteArray chunk;
+    appendLine(chunk, "pk", "state", "size", "age", QStringLiteral("name"), QStringLiteral("reason"));
     const QDateTime now = QDateTime::currentDateTimeUtc();
     for (const EntryStatus &status : statuses) {
-        chunk += QByteArray::number(status.pk).rightJustified(8);
-        chunk += "  ";
-        chunk += entryStateName(status.state).toLatin1().leftJustified(10);
-        chunk += ' ';
-        chunk += (status.size ? formatBytes(status.size).toUtf8() : QByteArray()).rightJustified(10);
-        chunk += ' ';
-        chunk += age(status.cachedAt, now).toUtf8().rightJustified(8);
-        chunk += "  ";
-        // Padded in characters, not bytes: names are UTF-8.
-        chunk += printable(status.name, 24).leftJustified(24).toUtf8();
-        chunk += ' ';
-        chunk += printable(status.reason, 200).toUtf8();
-        chunk += '\n';
+        appendLine(chunk, QByteArray::number(status.pk), entryStateName(status.state).toLatin1(),
+                   status.size ? formatBytes(status.size).toUtf8() : QByteArray(), age(status.cachedAt, now).toUtf8(),
+                   printable(status.name, 24), printable(status.reason, 200));
         if (chunk.size() >= 64 * 1024) {
             writeStdout(chunk);
             chunk.clear();

@@ -20,22 +20,6 @@ struct Timing {
     qsizetype bytes = 0;
 };
 
-template <typename Work> Timing measure(int repeat, Work work)
-{
-    std::vector<double> samples;
-    Timing timing;
-    for (int i = 0; i < repeat; ++i) {
-        QElapsedTimer timer;
-        timer.start();
-        timing.bytes = work();
-        samples.push_back(double(timer.nsecsElapsed()) / 1e6);
-    }
-    std::sort(samples.begin(), samples.end());
-    timing.medianMs = samples[samples.size() / 2];
-    timing.minMs = samples.front();
-    return timing;
-}
-
 inline void printRow(const char *what, const Timing &t)
 {
     std::printf("  %-34s %9.2f ms %9.2f ms %9.2f MB %9.1f MB/s\n", what, t.medianMs, t.minMs,
@@ -92,8 +76,8 @@ inline QByteArray idArray(const QList<qint64> &ids, char open, char close)
     return text + close;
 }
 
-// Like measure(), for several kinds of work that take turns, one run of each per round: on a
-// shared machine a change of load then hits them all alike, and their ratios hold.
+// Several kinds of work that take turns, one run of each per round: on a shared machine a change
+// of load then hits them all alike, and their ratios hold. Median and minimum of each.
 inline std::vector<Timing> measureInTurns(int repeat, const std::vector<std::function<qsizetype()>> &works)
 {
     std::vector<std::vector<double>> samples(works.size());
@@ -112,4 +96,10 @@ inline std::vector<Timing> measureInTurns(int repeat, const std::vector<std::fun
         timings[w].minMs = samples[w].front();
     }
     return timings;
+}
+
+// One kind of work, `repeat` runs.
+template <typename Work> Timing measure(int repeat, Work work)
+{
+    return measureInTurns(repeat, { std::function<qsizetype()>(std::move(work)) }).front();
 }

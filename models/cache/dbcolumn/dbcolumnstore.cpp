@@ -108,6 +108,9 @@ struct DbColumnStore::Private {
     // `replacingDigest` and no later change than `position` (-1 and an empty digest: always).
     Status keepPrevious(qint64 pk, const QByteArray &replacingDigest, qint64 position);
     Result<EntryPtr> readPrevious(qint64 pk);
+    // Deletes this label's row of `pk` from `table` (a side table); `failure` says what failed,
+    // with %1 for the pk, the engine's message following.
+    Status deleteRow(const QString &table, qint64 pk, const QString &failure);
     Result<EntryPtr> decode(qint64 pk, QByteArrayView stored, const SideRow &side) const;
     QString bodyQuery(bool withSide, const QString &condition) const;
     // "f.id is one of these pks" with one parameter, whatever their count (see Serializer::loadBazNames),
@@ -170,6 +173,20 @@ Status DbColumnStore::Private::createSideTable()
 Status DbColumnStore::Private::ensurePreviousTable()
 {
     return previousTableSeen ? success() : createTable(previousTable(), false);
+}
+
+Status DbColumnStore::Private::deleteRow(const QString &table, qint64 pk, const QString &failure)
+{
+    auto drop = statement(QStringLiteral("DELETE FROM %1 WHERE app_label = ? AND foo_id = ?").arg(quote(table)));
+    if (!drop)
+        return drop.error();
+    (*drop)->bind(0, label());
+    (*drop)->bind(1, pk);
+    Status dropped = (*drop)->exec();
+    (*drop)->reset();
+    if (!dropped)
+        return Error::database(failure.arg(pk) + QStringLiteral(": ") + dropped.error().message);
+    return success();
 }
 
 Status DbColumnStore::Private::keepPrevious(qint64 pk, const QByteArray &replacingDigest, qint64 position)
@@ -700,17 +717,8 @@ Status DbColumnStore::remove(qint64 pk)
         // The removed entry is the previous one now: an invalidation can be rolled back too.
         if (auto kept = d->keepPrevious(pk, QByteArray(), -1); !kept)
             return kept;
-        auto drop = d->statement(
-            QStringLiteral("DELETE FROM %1 WHERE app_label = ? AND foo_id = ?").arg(quote(metadataTable())));
-        if (!drop)
-            return drop.error();
-        (*drop)->bind(0, d->label());
-        (*drop)->bind(1, pk);
-        Status dropped = (*drop)->exec();
-        (*drop)->reset();
-        if (!dropped)
-            return Error::database(
-                QObject::tr("cannot delete the metadata of Foo %1: %2").arg(pk).arg(dropped.error().message));
+        if (auto dropped = d->deleteRow(metadataTable(), pk, QObject::tr("cannot delete the metadata of Foo %1")); !dropped)
+            return dropped;
     }
     if (auto sent = d->notify(pk); !sent)
         return sent;
@@ -736,16 +744,8 @@ Status DbColumnStore::rollback(qint64 pk)
         return previous.error();
     if (!*previous)
         return Error::notFound(QObject::tr("Foo %1 has no previous entry to roll back to").arg(pk));
-    auto drop = d->statement(
-        QStringLiteral("DELETE FROM %1 WHERE app_label = ? AND foo_id = ?").arg(quote(previousTable())));
-    if (!drop)
-        return drop.error();
-    (*drop)->bind(0, d->label());
-    (*drop)->bind(1, pk);
-    Status dropped = (*drop)->exec();
-    (*drop)->reset();
-    if (!dropped)
-        return Error::database(QObject::tr("cannot roll back Foo %1: %2").arg(pk).arg(dropped.error().message));
+    if (auto dropped = d->deleteRow(previousTable(), pk, QObject::tr("cannot roll back Foo %1")); !dropped)
+        return dropped;
     if (auto kept = d->keepPrevious(pk, QByteArray(), -1); !kept)
         return kept;
     if (auto side = d->writeSide(**previous, true); !side)
