@@ -20,21 +20,25 @@ public:
     static constexpr qsizetype maxBytes = 24 * 1024 * 1024;
 
     // Thread-safe. `store` belongs to the calling thread. Either this thread writes (then it keeps
-    // writing batches until nothing is pending, its own entry among them) or the thread that is
-    // writing takes the entry along; `done` runs on whichever thread wrote it. With `mayWait` the
-    // entry may stay pending until a later submit() or flush() fills or ends the batch.
+    // writing batches while what is pending must go out, its own entry among them) or the thread
+    // that is writing takes the entry along; `done` runs on whichever thread wrote it. With
+    // `mayWait` the entry may stay pending until a later submit() or flush() fills or ends the
+    // batch, even when it arrived while another thread was writing.
     void submit(CacheStore &store, EntryPtr entry, Done done, bool mayWait = false);
-    // Writes whatever is pending, unless another thread is writing it already. Workers call it
+    // Writes whatever is pending, or has the thread writing now write it. Workers call it
     // when they find no more work, so a waiting entry never outlives the work queued behind it.
     void flush(CacheStore &store);
     // Entries waiting for a batch (tests).
     size_t pending() const;
 
 private:
+    bool shouldWrite() const; // m_mutex held
     void writeAll(std::unique_lock<std::mutex> &lock, CacheStore &store);
 
     mutable std::mutex m_mutex;
     std::vector<std::pair<EntryPtr, Done>> m_pending;
     qsizetype m_pendingBytes = 0;
+    size_t m_mustWrite = 0; // pending entries submitted without mayWait
+    bool m_flushAsked = false;
     bool m_writing = false;
 };

@@ -6,6 +6,8 @@
 #include <QTest>
 
 #include <atomic>
+#include <functional>
+#include <utility>
 #include <thread>
 
 namespace {
@@ -24,6 +26,10 @@ public:
         for (const EntryPtr &entry : entries)
             pks << entry->pk;
         batches << pks;
+        if (duringWrite) {
+            auto hook = std::exchange(duringWrite, nullptr);
+            hook();
+        }
         return QList<Status>(entries.size(), success());
     }
     Status remove(qint64) override { return success(); }
@@ -32,6 +38,8 @@ public:
     Status rollback(qint64) override { return success(); }
 
     QList<QList<qint64>> batches;
+    // Runs once, inside the next putMany: what another thread does while this one writes.
+    std::function<void()> duringWrite;
 };
 
 EntryPtr entry(qint64 pk, qsizetype bytes = 10)
@@ -103,6 +111,51 @@ private slots:
         QVERIFY(bytes.batches.isEmpty());
         big.submit(bytes, entry(2, GroupCommit::maxBytes / 2), [](const Status &) {}, true);
         QCOMPARE(bytes.batches, QList<QList<qint64>>({ { 1, 2 } }));
+    }
+
+    // What arrives while a batch is being written and may wait is not written on its own right
+    // after it: that made two busy workers commit one entry at a time.
+    void entriesArrivingDuringAWriteMayWait()
+    {
+        GroupCommit commit;
+        RecordingStore store;
+        const auto ignore = [](const Status &) {};
+        store.duringWrite = [&] { commit.submit(store, entry(2), ignore, true); };
+        commit.submit(store, entry(1), ignore, false);
+        QCOMPARE(store.batches, QList<QList<qint64>>({ { 1 } }));
+        QCOMPARE(commit.pending(), size_t(1));
+        commit.submit(store, entry(3), ignore, true);
+        QCOMPARE(commit.pending(), size_t(2));
+        commit.flush(store);
+        QCOMPARE(store.batches, QList<QList<qint64>>({ { 1 }, { 2, 3 } }));
+    }
+
+    // ... but one that may not wait, or a flush asked for meanwhile, is written by the writer.
+    void theWriterWritesWhatMustGoOut()
+    {
+        const auto ignore = [](const Status &) {};
+        {
+            GroupCommit commit;
+            RecordingStore store;
+            store.duringWrite = [&] {
+                commit.submit(store, entry(2), ignore, true);
+                commit.submit(store, entry(3), ignore, false);
+            };
+            commit.submit(store, entry(1), ignore, false);
+            QCOMPARE(store.batches, QList<QList<qint64>>({ { 1 }, { 2, 3 } }));
+            QCOMPARE(commit.pending(), size_t(0));
+        }
+        {
+            GroupCommit commit;
+            RecordingStore store;
+            store.duringWrite = [&] {
+                commit.submit(store, entry(2), ignore, true);
+                commit.flush(store); // another worker running dry
+            };
+            commit.submit(store, entry(1), ignore, false);
+            QCOMPARE(store.batches, QList<QList<qint64>>({ { 1 }, { 2 } }));
+            QCOMPARE(commit.pending(), size_t(0));
+        }
     }
 
     // Two threads submitting and flushing as workers do: every entry is written exactly once.
