@@ -9,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QThread>
 
+#include <algorithm>
 #include <atomic>
 
 struct CacheJobs::Job {
@@ -172,12 +173,12 @@ void CacheJobs::addItems(const std::shared_ptr<Job> &job, const QList<qint64> &p
         itemDone(job, 0, success());
         return;
     }
-    for (qint64 pk : pks) {
-        if (job->kind == Kind::Refresh)
-            enqueueRefresh(job, pk);
-        else
-            m_pool.post([this, job, pk](WorkerContext &context) { runItem(job, pk, context); });
+    if (job->kind == Kind::Refresh) {
+        enqueueRefreshes(job, pks);
+        return;
     }
+    for (qint64 pk : pks)
+        m_pool.post([this, job, pk](WorkerContext &context) { runItem(job, pk, context); });
 }
 
 void CacheJobs::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)
@@ -187,7 +188,7 @@ void CacheJobs::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContex
         return;
     }
     switch (job->kind) {
-    case Kind::Refresh: // enqueueRefresh() posts these
+    case Kind::Refresh: // enqueueRefreshes() posts these
         return;
     case Kind::Verify:
         verifyItem(job, pk, context);
@@ -214,76 +215,105 @@ void CacheJobs::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContex
     }
 }
 
-void CacheJobs::enqueueRefresh(const std::shared_ptr<Job> &job, qint64 pk)
+void CacheJobs::enqueueRefreshes(const std::shared_ptr<Job> &job, const QList<qint64> &pks)
 {
-    std::shared_ptr<RefreshFlight> created;
-    {
-        std::lock_guard lock(m_mutex);
-        std::shared_ptr<RefreshFlight> &flight = m_refreshing[pk];
-        if (!flight) {
-            flight = created = std::make_shared<RefreshFlight>();
-            flight->jobs.push_back(job);
-        } else if (!flight->running) {
-            flight->jobs.push_back(job);
-        } else {
-            if (!flight->next)
-                flight->next = std::make_shared<RefreshFlight>();
-            flight->next->jobs.push_back(job);
+    // Consecutive Foos go to a worker together, so that they can share a snapshot (see
+    // WorkerTasks::serializeMany); chunks stay small enough that every worker gets several.
+    const qsizetype threads = qMax<qsizetype>(1, qsizetype(m_pool.threadCount()));
+    const qsizetype chunkSize = std::clamp<qsizetype>(pks.size() / (threads * 8), 1, maxChunk);
+    std::vector<Flight> chunk;
+    const auto post = [this, &chunk] {
+        if (!chunk.empty())
+            m_pool.post([this, flights = std::move(chunk)](WorkerContext &context) { runRefreshes(flights, context); });
+        chunk = {};
+    };
+    for (qint64 pk : pks) {
+        std::shared_ptr<RefreshFlight> created;
+        {
+            std::lock_guard lock(m_mutex);
+            std::shared_ptr<RefreshFlight> &flight = m_refreshing[pk];
+            if (!flight) {
+                flight = created = std::make_shared<RefreshFlight>();
+                flight->jobs.push_back(job);
+            } else if (!flight->running) {
+                flight->jobs.push_back(job);
+            } else {
+                if (!flight->next)
+                    flight->next = std::make_shared<RefreshFlight>();
+                flight->next->jobs.push_back(job);
+            }
+        }
+        if (created) {
+            chunk.push_back({ pk, created });
+            if (qsizetype(chunk.size()) >= chunkSize)
+                post();
         }
     }
-    if (created)
-        m_pool.post([this, pk, created](WorkerContext &context) { runRefresh(pk, created, context); });
+    post();
 }
 
-void CacheJobs::runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, WorkerContext &context)
+void CacheJobs::runRefreshes(const std::vector<Flight> &flights, WorkerContext &context)
 {
-    bool wanted = false;
-    bool reachable = false;
-    QString unavailable;
-    {
-        std::lock_guard lock(m_mutex);
-        flight->running = true; // from now on, requests queue behind it (flight->next)
-        for (const auto &job : flight->jobs) {
-            wanted = wanted || !job->cancelled;
-            reachable = reachable || !job->storeUnavailable;
-            if (job->storeUnavailable)
-                unavailable = job->unavailableMessage;
+    std::vector<Flight> toRun;
+    QList<qint64> pks;
+    for (const auto &[pk, flight] : flights) {
+        bool wanted = false;
+        bool reachable = false;
+        QString unavailable;
+        {
+            std::lock_guard lock(m_mutex);
+            flight->running = true; // from now on, requests queue behind it (flight->next)
+            for (const auto &job : flight->jobs) {
+                wanted = wanted || !job->cancelled;
+                reachable = reachable || !job->storeUnavailable;
+                if (job->storeUnavailable)
+                    unavailable = job->unavailableMessage;
+            }
+        }
+        if (!wanted) {
+            refreshDone(pk, flight, Error::cancelled(tr("cancelled")));
+        } else if (!reachable) {
+            refreshDone(pk, flight, Error::unavailable(unavailable));
+        } else {
+            toRun.push_back({ pk, flight });
+            pks << pk;
         }
     }
-    if (!wanted) {
-        refreshDone(pk, flight, Error::cancelled(tr("cancelled")));
+    if (toRun.empty())
         return;
-    }
-    if (!reachable) {
-        refreshDone(pk, flight, Error::unavailable(unavailable));
-        return;
-    }
     const WorkerTasks tasks { m_config, m_memory, m_telemetry };
     if (!context.store) {
-        tasks.refreshWritten(nullptr, Error::unavailable({}), 0);
-        refreshDone(pk, flight, Error::unavailable(tr("the store is unavailable: %1").arg(context.storeError)));
+        for (const auto &[pk, flight] : toRun) {
+            tasks.refreshWritten(nullptr, Error::unavailable({}), 0);
+            refreshDone(pk, flight, Error::unavailable(tr("the store is unavailable: %1").arg(context.storeError)));
+        }
         return;
     }
     QElapsedTimer timer;
     timer.start();
-    auto entry = WorkerTasks::serialize(context, pk);
-    if (!entry) {
-        tasks.refreshWritten(nullptr, entry.error(), double(timer.nsecsElapsed()) / 1e9);
-        refreshDone(pk, flight, entry.error());
-        return;
-    }
-    // Written by this thread or, together with others, by the thread already writing.
-    // A failure of this thread's own write (it writes its own entry when it leads a batch) marks
-    // its store for reopening.
+    auto entries = WorkerTasks::serializeMany(context, pks);
+    // Written by this thread or, together with others, by the thread already writing. A failure
+    // of this thread's own write (it writes its own entries when it leads a batch) marks its store
+    // for reopening. All but the chunk's last entry may wait: more follow at once.
     QThread *const thread = QThread::currentThread();
-    m_groupCommit.submit(*context.store, *entry,
-                         [this, tasks, pk, flight, entry = *entry, timer, thread, &context](const Status &written) {
-                             if (!written && QThread::currentThread() == thread)
-                                 WorkerTasks::noteStoreError(context, written.error());
-                             tasks.refreshWritten(entry, written, double(timer.nsecsElapsed()) / 1e9);
-                             refreshDone(pk, flight, written);
-                         },
-                         context.store->prefersBatches() && m_pool.onlyBackgroundQueued());
+    for (size_t i = 0; i < toRun.size(); ++i) {
+        const auto &[pk, flight] = toRun[i];
+        auto &entry = entries[i];
+        if (!entry) {
+            tasks.refreshWritten(nullptr, entry.error(), double(timer.nsecsElapsed()) / 1e9);
+            refreshDone(pk, flight, entry.error());
+            continue;
+        }
+        const bool mayWait = context.store->prefersBatches() && (i + 1 < toRun.size() || m_pool.onlyBackgroundQueued());
+        m_groupCommit.submit(*context.store, *entry,
+                             [this, tasks, pk = pk, flight = flight, entry = *entry, timer, thread, &context](const Status &written) {
+                                 if (!written && QThread::currentThread() == thread)
+                                     WorkerTasks::noteStoreError(context, written.error());
+                                 tasks.refreshWritten(entry, written, double(timer.nsecsElapsed()) / 1e9);
+                                 refreshDone(pk, flight, written);
+                             },
+                             mayWait);
+    }
 }
 
 void CacheJobs::refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, const Status &status)
@@ -306,7 +336,7 @@ void CacheJobs::refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &fli
             m_refreshing.remove(pk);
     }
     if (next)
-        m_pool.post([this, pk, next](WorkerContext &nextContext) { runRefresh(pk, next, nextContext); });
+        m_pool.post([this, pk, next](WorkerContext &nextContext) { runRefreshes({ { pk, next } }, nextContext); });
     for (const auto &job : jobs)
         itemDone(job, pk, status);
 }

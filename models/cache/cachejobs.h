@@ -12,6 +12,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 class CacheStore;
 class MemoryTier;
@@ -70,11 +72,14 @@ private:
     std::shared_ptr<Job> createJob(Kind kind);
     void addItems(const std::shared_ptr<Job> &job, const QList<qint64> &pks);
     void runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context);
+    using Flight = std::pair<qint64, std::shared_ptr<RefreshFlight>>;
     // Refreshes coalesce: a request for a pk whose refresh is queued joins it; one for a pk whose
     // refresh already runs (and may have read the database before the change that prompted the
-    // request) is queued to run right after it, once however many ask. Any thread.
-    void enqueueRefresh(const std::shared_ptr<Job> &job, qint64 pk);
-    void runRefresh(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, WorkerContext &context);
+    // request) is queued to run right after it, once however many ask. The new ones are posted in
+    // chunks of consecutive pks, up to maxChunk. Any thread.
+    static constexpr qsizetype maxChunk = 32;
+    void enqueueRefreshes(const std::shared_ptr<Job> &job, const QList<qint64> &pks);
+    void runRefreshes(const std::vector<Flight> &flights, WorkerContext &context);
     void refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, const Status &status);
     void verifyItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context);
     // Called on any thread; counts on the jobs' thread.

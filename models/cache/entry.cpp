@@ -84,10 +84,12 @@ EntryPtr makeEntry(qint64 pk, QByteArray body, const EntryMetadata &metadata)
 
 QString builderName()
 {
+    // The host name once per process: looking it up for every entry was a uname() per refresh.
+    static const QString host = QSysInfo::machineHostName();
     return QStringLiteral("preserve %1 on %2 (pid %3)")
         .arg(QCoreApplication::applicationVersion().isEmpty() ? QStringLiteral("?")
                                                               : QCoreApplication::applicationVersion(),
-             QSysInfo::machineHostName())
+             host)
         .arg(QCoreApplication::applicationPid());
 }
 

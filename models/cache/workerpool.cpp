@@ -10,8 +10,9 @@ WorkerContext::~WorkerContext() = default;
 WorkerPool::WorkerPool(DatabaseConfig database, StoreConfig store, int threads)
     : m_databaseConfig(std::move(database))
     , m_storeConfig(std::move(store))
+    , m_threadCount(qMax(1, threads))
 {
-    for (int i = 0; i < qMax(1, threads); ++i)
+    for (int i = 0; i < m_threadCount; ++i)
         m_threads.emplace_back([this] { run(); });
 }
 

@@ -78,6 +78,8 @@ public:
     // it lets a test queue work deterministically. The destructor drains the queue even when held.
     void setHeld(bool held);
     int queued() const;
+    // The worker threads it was made with.
+    int threadCount() const { return m_threadCount; }
     // Whether tasks of normal priority wait and none urgent: a client is not waiting on anyone.
     bool onlyBackgroundQueued() const;
     // Runs on a worker, with its context, whenever it finishes a task and finds the queues empty.
@@ -90,6 +92,7 @@ private:
 
     const DatabaseConfig m_databaseConfig;
     const StoreConfig m_storeConfig;
+    const int m_threadCount;
     ReconnectGate m_databaseGate;
     ReconnectGate m_storeGate;
     mutable std::mutex m_mutex;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 namespace {
 
@@ -70,31 +71,74 @@ void WorkerTasks::noteStoreError(WorkerContext &context, const Error &error)
         context.storeBroken = true;
 }
 
-Result<EntryPtr> WorkerTasks::serialize(WorkerContext &context, qint64 pk)
+Result<EntryPtr> WorkerTasks::serialize(WorkerContext &context, qint64 pk, Gzip gzip)
 {
-    if (!context.database)
-        return Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
-    QElapsedTimer timer;
-    timer.start();
-    Result<QByteArray> body = QByteArray();
-    qint64 position = -1;
-    {
-        ReadSnapshot snapshot(*context.database);
-        auto tracked = ChangeTracking::position(*context.database);
-        position = tracked && *tracked > 0 ? *tracked : -1; // 0: not tracked
-        body = context.serializer->foo(pk);
+    return std::move(serializeMany(context, { pk }, gzip).front());
+}
+
+std::vector<Result<EntryPtr>> WorkerTasks::serializeMany(WorkerContext &context, const QList<qint64> &pks, Gzip gzip)
+{
+    std::vector<Result<EntryPtr>> entries;
+    entries.reserve(size_t(pks.size()));
+    qsizetype next = 0;
+    std::optional<Error> broke; // the error that dropped the connection, for the Foos after it
+    while (next < pks.size()) {
+        if (!context.database) {
+            const Error unavailable = broke ? *broke
+                                            : Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
+            for (; next < pks.size(); ++next)
+                entries.emplace_back(unavailable);
+            break;
+        }
+        // One snapshot: the bodies and the change-log position they are fresh as of.
+        std::vector<std::pair<Result<QByteArray>, qint64>> bodies; // body, build time in µs
+        qint64 position = -1;
+        {
+            Database &database = *context.database;
+            ReadSnapshot snapshot(database);
+            const Serializer::SharedBazs shared(*context.serializer);
+            QElapsedTimer lasted;
+            lasted.start();
+            auto tracked = ChangeTracking::position(database);
+            position = tracked && *tracked > 0 ? *tracked : -1; // 0: not tracked
+            do {
+                QElapsedTimer timer;
+                timer.start();
+                Result<QByteArray> body = context.serializer->foo(pks[next++]);
+                const bool broken = !body && (body.error().kind == Error::Kind::Database
+                                              || body.error().kind == Error::Kind::Unavailable);
+                bodies.emplace_back(std::move(body), timer.nsecsElapsed() / 1000);
+                if (broken)
+                    break;
+            } while (next < pks.size() && lasted.elapsed() < snapshotBudgetMs);
+        }
+        const QDateTime cachedAt = QDateTime::currentDateTimeUtc();
+        const qsizetype first = next - qsizetype(bodies.size());
+        for (size_t i = 0; i < bodies.size(); ++i) {
+            auto &[body, micros] = bodies[i];
+            if (!body) {
+                dropDatabaseIfBroken(context, body.error());
+                if (!context.database)
+                    broke = body.error();
+                entries.emplace_back(body.error());
+                continue;
+            }
+            EntryMetadata metadata;
+            metadata.cachedAt = cachedAt;
+            metadata.serializerVersion = Serializer::version;
+            metadata.builtBy = builderName();
+            metadata.buildMicros = micros;
+            metadata.changePosition = position;
+            const qint64 pk = pks[first + qsizetype(i)];
+            if (gzip == Gzip::Skip) {
+                QByteArray digest = digestOf(*body);
+                entries.emplace_back(makeEntry(pk, std::move(body.value()), QByteArray(), std::move(digest), metadata));
+            } else {
+                entries.emplace_back(makeEntry(pk, std::move(body.value()), metadata));
+            }
+        }
     }
-    if (!body) {
-        dropDatabaseIfBroken(context, body.error());
-        return body.error();
-    }
-    EntryMetadata metadata;
-    metadata.cachedAt = QDateTime::currentDateTimeUtc();
-    metadata.serializerVersion = Serializer::version;
-    metadata.builtBy = builderName();
-    metadata.buildMicros = timer.nsecsElapsed() / 1000;
-    metadata.changePosition = position;
-    return makeEntry(pk, std::move(body.value()), metadata);
+    return entries;
 }
 
 Result<CacheService::Lookup> WorkerTasks::lookup(WorkerContext &context, qint64 pk) const
@@ -214,7 +258,7 @@ Result<Verification> WorkerTasks::verify(WorkerContext &context, qint64 pk)
     }
     if (!*stored)
         return Error::notFound(QObject::tr("Foo %1 has no cache entry").arg(pk));
-    auto live = serialize(context, pk);
+    auto live = serialize(context, pk, Gzip::Skip);
     if (!live)
         return live.error();
     Verification verification;

@@ -2,6 +2,8 @@
 
 #include "cache/cacheservice.h"
 
+#include <vector>
+
 // The work CacheService hands to its worker threads, as plain functions of a WorkerContext (the
 // thread's own connections) so that they can be read and tested apart from the threading.
 struct WorkerTasks {
@@ -22,7 +24,17 @@ struct WorkerTasks {
     void refreshWritten(const EntryPtr &entry, const Status &written, double seconds) const;
 
     // A live entry, with the change-log position read in the same snapshot as the body.
-    static Result<EntryPtr> serialize(WorkerContext &context, qint64 pk);
+    // Without gzip, the entry has no compressed body (a verification only compares digests).
+    enum class Gzip { Build, Skip };
+    static Result<EntryPtr> serialize(WorkerContext &context, qint64 pk, Gzip gzip = Gzip::Build);
+    // serialize() for many pks, in order, an answer for each. Consecutive Foos share a snapshot, one
+    // change-log read and their Bazs' names until the snapshot has lasted `snapshotBudget`: on
+    // many small Foos those fixed costs outweighed the Foos' own rows, and a longer snapshot would
+    // keep the other workers' commits waiting (a rollback-journal file commits only once no
+    // connection reads).
+    static constexpr int snapshotBudgetMs = 4;
+    static std::vector<Result<EntryPtr>> serializeMany(WorkerContext &context, const QList<qint64> &pks,
+                                                       Gzip gzip = Gzip::Build);
     // Re-serializes and compares with the stored entry, structurally.
     static Result<Verification> verify(WorkerContext &context, qint64 pk);
     // computeStatus() over the database, the store and the change log; `shared` brings what only

@@ -109,14 +109,36 @@ Status Serializer::appendFoo(QByteArray &out, qint64 pk)
                                  m_statements->links.get(), m_statements->bazs.get(), m_statements->fewBazs.get() })
             statement->reset();
     });
-    // Baz names are remembered for one call only (a list shares them across its Foos), so a
-    // renamed Baz is never written with its old name.
-    if (!m_inList)
+    // Baz names are remembered for one call only (a list, or SharedBazs, shares them across its
+    // Foos, in one snapshot), so a renamed Baz is never written with its old name.
+    if (!m_sharingBazs)
         forgetBazs();
     Status written = writeFoo(out, pk);
-    if (!written)
+    if (!written) {
         out.truncate(start);
+        // A failure can leave Bazs met but not looked up; Foos after it must not take them for
+        // Bazs that do not exist.
+        forgetBazs();
+    }
     return written;
+}
+
+Serializer::SharedBazs::SharedBazs(Serializer &serializer)
+    : m_serializer(serializer)
+    , m_outer(!serializer.m_sharingBazs)
+{
+    if (m_outer) {
+        m_serializer.forgetBazs();
+        m_serializer.m_sharingBazs = true;
+    }
+}
+
+Serializer::SharedBazs::~SharedBazs()
+{
+    if (m_outer) {
+        m_serializer.m_sharingBazs = false;
+        m_serializer.forgetBazs();
+    }
 }
 
 void Serializer::forgetBazs()
@@ -251,18 +273,14 @@ Result<QByteArray> Serializer::list()
         return ids.error();
     QByteArray out;
     out.append('[');
-    forgetBazs();
-    m_inList = true;
+    const SharedBazs shared(*this);
     for (qsizetype i = 0; i < ids->size(); ++i) {
         if (i > 0)
             out.append(',');
         reserveLarge(out, 4 * 1024 * 1024);
-        if (auto written = appendFoo(out, ids->at(i)); !written) {
-            m_inList = false;
+        if (auto written = appendFoo(out, ids->at(i)); !written)
             return written.error();
-        }
     }
-    m_inList = false;
     out.append(']');
     return out;
 }

@@ -42,6 +42,21 @@ public:
     // Appends the detail body of `pk` to `out`; on failure `out` is left as it was.
     Status appendFoo(QByteArray &out, qint64 pk);
 
+    // While one lives, the Foos serialized share their Bazs' names, as list()'s Foos do: each Baz is
+    // looked up once, not once per Foo. The caller holds one ReadSnapshot around it, so that no
+    // Baz renamed in between is written with its old name.
+    class SharedBazs {
+    public:
+        explicit SharedBazs(Serializer &serializer);
+        ~SharedBazs();
+        SharedBazs(const SharedBazs &) = delete;
+        SharedBazs &operator=(const SharedBazs &) = delete;
+
+    private:
+        Serializer &m_serializer;
+        bool m_outer;
+    };
+
     // Statements executed so far (tests check that it does not grow with a Foo's size).
     int queryCount() const { return m_queryCount; }
     // Invalid UTF-8 sequences replaced with U+FFFD so far (see appendJsonString).
@@ -80,7 +95,7 @@ private:
     std::vector<BazJson> m_bazJson;  // by ordinal
     std::vector<qint64> m_newBazIds; // met in the current Foo, not yet looked up
     QByteArray m_bazArena;
-    bool m_inList = false;
+    bool m_sharingBazs = false;
     int m_queryCount = 0;
     int m_replaced = 0;
 };

@@ -60,6 +60,7 @@ private slots:
     void singleFlight();
     void lookupsGoBeforeQueuedRefreshes();
     void refreshJobs();
+    void refreshesInChunksAnswerEachFoo();
     void refreshStaleFollowsTheChangedBaz();
     void refreshesCoalesce();
     void cancelledJobKeepsEntriesWhole();
@@ -269,6 +270,45 @@ void TestCacheService::refreshJobs()
     QCOMPARE(digests.size(), m_foos.size());
     for (qint64 pk : std::as_const(m_foos))
         QCOMPARE(digests.value(pk), digestOf(liveBody(m_path, pk)));
+}
+
+// A job of many Foos is run in chunks that share a snapshot: a Foo that fails inside a chunk
+// fails alone, every other is written as live serialized it, and all share one change position.
+void TestCacheService::refreshesInChunksAnswerEachFoo()
+{
+    const auto installed = installTracking(m_path);
+    QVERIFY2(installed, qPrintable(why(installed)));
+    CacheService service(cacheConfig(m_path, 1));
+    JobRecorder recorder(service);
+    QList<qint64> pks;
+    QSet<qint64> missing;
+    const qint64 beyond = *std::max_element(m_foos.cbegin(), m_foos.cend()) + 1;
+    for (qsizetype i = 0; i < 4 * m_foos.size(); ++i) {
+        if (i % 4 == 2) {
+            pks << m_foos[i / 4];
+        } else {
+            pks << beyond + i;
+            missing << beyond + i;
+        }
+    }
+    QVERIFY(pks.size() >= 40); // chunks of several Foos: pks / (8 per thread)
+    const int job = service.refresh(pks);
+    const JobSummary summary = run(service, recorder, job);
+    QCOMPARE(summary.total, int(pks.size()));
+    QCOMPARE(summary.done, int(m_foos.size()));
+    QCOMPARE(summary.failed, int(missing.size()));
+    const QList<qint64> failed = recorder[job].failed.keys();
+    QCOMPARE(QSet<qint64>(failed.cbegin(), failed.cend()), missing);
+    auto store = columnStore(m_path);
+    QSet<qint64> positions;
+    for (qint64 pk : std::as_const(m_foos)) {
+        const EntryPtr entry = store->get(pk).value();
+        QVERIFY(entry);
+        COMPARE_BODIES(entry->body, liveBody(m_path, pk));
+        positions << entry->changePosition;
+    }
+    QCOMPARE(positions.size(), 1);
+    QVERIFY(*positions.cbegin() > 0);
 }
 
 void TestCacheService::refreshStaleFollowsTheChangedBaz()

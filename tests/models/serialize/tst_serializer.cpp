@@ -158,6 +158,39 @@ private slots:
         QVERIFY(serializer.list()->contains("after"));
     }
 
+    // Inside SharedBazs, a Baz two Foos share is looked up once: the second Foo runs one query less.
+    // Once the scope ends, a rename shows again.
+    void sharedBazsAreLookedUpOnce()
+    {
+        TestSqlite db;
+        const qint64 baz = db.addBaz("before");
+        const qint64 first = db.addFoo("first");
+        const qint64 second = db.addFoo("second");
+        db.link(db.addZab(db.addBar(first, "b"), "z"), baz);
+        db.link(db.addZab(db.addBar(second, "b"), "z"), baz);
+        auto database = open(db);
+        Serializer serializer(*database);
+        QVERIFY(serializer.foo(first).ok());
+        const int alone = serializer.queryCount();
+        QVERIFY(serializer.foo(second).ok());
+        QCOMPARE(serializer.queryCount(), 2 * alone);
+        {
+            ReadSnapshot snapshot(*database);
+            const Serializer::SharedBazs shared(serializer);
+            const int before = serializer.queryCount();
+            QVERIFY(serializer.foo(first)->contains("before"));
+            QVERIFY(serializer.foo(second)->contains("before"));
+            QCOMPARE(serializer.queryCount() - before, 2 * alone - 1);
+        }
+        db.exec(QStringLiteral("UPDATE api_baz SET name = 'after' WHERE id = %1").arg(baz));
+        {
+            ReadSnapshot snapshot(*database);
+            const Serializer::SharedBazs shared(serializer);
+            QVERIFY(serializer.foo(first)->contains("after"));
+            QVERIFY(serializer.foo(second)->contains("after"));
+        }
+    }
+
     void unknownPrimaryKey()
     {
         TestSqlite db;
