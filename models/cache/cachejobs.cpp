@@ -177,6 +177,12 @@ void CacheJobs::addItems(const std::shared_ptr<Job> &job, const QList<qint64> &p
         enqueueRefreshes(job, pks);
         return;
     }
+    if (job->kind == Kind::Verify) {
+        const qsizetype size = chunkSize(pks.size());
+        for (qsizetype from = 0; from < pks.size(); from += size)
+            m_pool.post([this, job, chunk = pks.mid(from, size)](WorkerContext &context) { verifyItems(job, chunk, context); });
+        return;
+    }
     for (qint64 pk : pks)
         m_pool.post([this, job, pk](WorkerContext &context) { runItem(job, pk, context); });
 }
@@ -188,10 +194,8 @@ void CacheJobs::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContex
         return;
     }
     switch (job->kind) {
-    case Kind::Refresh: // enqueueRefreshes() posts these
-        return;
+    case Kind::Refresh: // addItems() posts these and verifications in chunks
     case Kind::Verify:
-        verifyItem(job, pk, context);
         return;
     case Kind::Rollback: {
         Status rolled = m_config.database.readOnly ? Status(Error::invalid(tr("read-only connection: nothing is rolled back")))
@@ -215,12 +219,17 @@ void CacheJobs::runItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContex
     }
 }
 
-void CacheJobs::enqueueRefreshes(const std::shared_ptr<Job> &job, const QList<qint64> &pks)
+qsizetype CacheJobs::chunkSize(qsizetype total) const
 {
     // Consecutive Foos go to a worker together, so that they can share a snapshot (see
     // WorkerTasks::serializeMany); chunks stay small enough that every worker gets several.
     const qsizetype threads = qMax<qsizetype>(1, qsizetype(m_pool.threadCount()));
-    const qsizetype chunkSize = std::clamp<qsizetype>(pks.size() / (threads * 8), 1, maxChunk);
+    return std::clamp<qsizetype>(total / (threads * 8), 1, maxChunk);
+}
+
+void CacheJobs::enqueueRefreshes(const std::shared_ptr<Job> &job, const QList<qint64> &pks)
+{
+    const qsizetype size = chunkSize(pks.size());
     std::vector<Flight> chunk;
     const auto post = [this, &chunk] {
         if (!chunk.empty())
@@ -245,7 +254,7 @@ void CacheJobs::enqueueRefreshes(const std::shared_ptr<Job> &job, const QList<qi
         }
         if (created) {
             chunk.push_back({ pk, created });
-            if (qsizetype(chunk.size()) >= chunkSize)
+            if (qsizetype(chunk.size()) >= size)
                 post();
         }
     }
@@ -341,18 +350,27 @@ void CacheJobs::refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &fli
         itemDone(job, pk, status);
 }
 
-void CacheJobs::verifyItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context)
+void CacheJobs::verifyItems(const std::shared_ptr<Job> &job, const QList<qint64> &pks, WorkerContext &context)
 {
-    auto verification = WorkerTasks::verify(context, pk);
-    if (verification) {
-        {
-            std::lock_guard lock(m_mutex);
-            m_verifications.insert(pk, *verification);
-        }
-        QMetaObject::invokeMethod(this, [this, job, pk, v = *verification] { emit entryVerified(job->id, pk, v); },
-                                  Qt::QueuedConnection);
+    if (job->cancelled) {
+        for (qint64 pk : pks)
+            itemDone(job, pk, Error::cancelled(tr("cancelled")));
+        return;
     }
-    itemDone(job, pk, verification ? success() : Status(verification.error()));
+    auto verifications = WorkerTasks::verifyMany(context, pks);
+    for (qsizetype i = 0; i < pks.size(); ++i) {
+        const qint64 pk = pks[i];
+        const auto &verification = verifications[size_t(i)];
+        if (verification) {
+            {
+                std::lock_guard lock(m_mutex);
+                m_verifications.insert(pk, *verification);
+            }
+            QMetaObject::invokeMethod(this, [this, job, pk, v = *verification] { emit entryVerified(job->id, pk, v); },
+                                      Qt::QueuedConnection);
+        }
+        itemDone(job, pk, verification ? success() : Status(verification.error()));
+    }
 }
 
 void CacheJobs::itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Status &status)

@@ -76,12 +76,13 @@ private:
     // Refreshes coalesce: a request for a pk whose refresh is queued joins it; one for a pk whose
     // refresh already runs (and may have read the database before the change that prompted the
     // request) is queued to run right after it, once however many ask. The new ones are posted in
-    // chunks of consecutive pks, up to maxChunk. Any thread.
+    // chunks of consecutive pks, up to maxChunk (verifications too). Any thread.
     static constexpr qsizetype maxChunk = 32;
+    qsizetype chunkSize(qsizetype total) const;
     void enqueueRefreshes(const std::shared_ptr<Job> &job, const QList<qint64> &pks);
     void runRefreshes(const std::vector<Flight> &flights, WorkerContext &context);
     void refreshDone(qint64 pk, const std::shared_ptr<RefreshFlight> &flight, const Status &status);
-    void verifyItem(const std::shared_ptr<Job> &job, qint64 pk, WorkerContext &context);
+    void verifyItems(const std::shared_ptr<Job> &job, const QList<qint64> &pks, WorkerContext &context);
     // Called on any thread; counts on the jobs' thread.
     void itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Status &status);
     void jobFailedToPlan(const std::shared_ptr<Job> &job, const QString &message);

@@ -249,28 +249,67 @@ void WorkerTasks::refreshWritten(const EntryPtr &entry, const Status &written, d
 
 Result<Verification> WorkerTasks::verify(WorkerContext &context, qint64 pk)
 {
+    return std::move(verifyMany(context, { pk }).front());
+}
+
+std::vector<Result<Verification>> WorkerTasks::verifyMany(WorkerContext &context, const QList<qint64> &pks)
+{
+    std::vector<Result<Verification>> answers(size_t(pks.size()), Error::io(QStringLiteral("not verified")));
+    const auto failAll = [&](const Error &error) {
+        std::fill(answers.begin(), answers.end(), Result<Verification>(error));
+        return answers;
+    };
     if (!context.store)
-        return Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError));
-    auto stored = context.store->get(pk);
-    if (!stored) {
-        noteStoreError(context, stored.error());
-        return stored.error();
+        return failAll(Error::unavailable(QObject::tr("the store is unavailable: %1").arg(context.storeError)));
+    // One read for the chunk; what it leaves out (missing or corrupt) is asked for one by one, so
+    // that each gets its own answer.
+    auto many = context.store->getMany(pks);
+    if (!many) {
+        noteStoreError(context, many.error());
+        return failAll(many.error());
     }
-    if (!*stored)
-        return Error::notFound(QObject::tr("Foo %1 has no cache entry").arg(pk));
-    auto live = serialize(context, pk, Gzip::Skip);
-    if (!live)
-        return live.error();
+    std::vector<EntryPtr> stored(size_t(pks.size()));
+    QList<qint64> present;
+    std::vector<size_t> presentAt;
+    for (qsizetype i = 0; i < pks.size(); ++i) {
+        EntryPtr entry = many->value(pks[i]);
+        if (!entry) {
+            auto single = context.store->get(pks[i]);
+            if (!single) {
+                noteStoreError(context, single.error());
+                answers[size_t(i)] = single.error();
+                continue;
+            }
+            if (!*single) {
+                answers[size_t(i)] = Error::notFound(QObject::tr("Foo %1 has no cache entry").arg(pks[i]));
+                continue;
+            }
+            entry = *single;
+        }
+        stored[size_t(i)] = std::move(entry);
+        present << pks[i];
+        presentAt.push_back(size_t(i));
+    }
+    auto live = serializeMany(context, present, Gzip::Skip);
+    for (size_t j = 0; j < presentAt.size(); ++j) {
+        const size_t i = presentAt[j];
+        answers[i] = live[j] ? compareWithLive(pks[qsizetype(i)], *stored[i], **live[j]) : Result<Verification>(live[j].error());
+    }
+    return answers;
+}
+
+Result<Verification> WorkerTasks::compareWithLive(qint64 pk, const Entry &stored, const Entry &live)
+{
     Verification verification;
-    verification.digest = (*stored)->digest;
+    verification.digest = stored.digest;
     verification.at = QDateTime::currentDateTimeUtc();
-    if ((*live)->digest == (*stored)->digest) {
+    if (live.digest == stored.digest) {
         verification.identical = true;
         verification.summary = QObject::tr("identical");
         return verification;
     }
-    auto before = parseJson((*stored)->body);
-    auto after = parseJson((*live)->body);
+    auto before = parseJson(stored.body);
+    auto after = parseJson(live.body);
     if (!before || !after)
         return Error::corrupt(QObject::tr("cannot compare Foo %1: %2").arg(pk).arg(before ? after.error().message : before.error().message));
     const JsonComparison comparison = compareJson(*before, *after);

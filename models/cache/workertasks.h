@@ -37,6 +37,10 @@ struct WorkerTasks {
                                                        Gzip gzip = Gzip::Build);
     // Re-serializes and compares with the stored entry, structurally.
     static Result<Verification> verify(WorkerContext &context, qint64 pk);
+    // verify() for many pks, in order, an answer for each: one store read for them all and the
+    // live bodies from serializeMany().
+    static std::vector<Result<Verification>> verifyMany(WorkerContext &context, const QList<qint64> &pks);
+    static Result<Verification> compareWithLive(qint64 pk, const Entry &stored, const Entry &live);
     // computeStatus() over the database, the store and the change log; `shared` brings what only
     // the service knows (refreshing, verifications).
     static Result<QList<EntryStatus>> status(WorkerContext &context, StatusInputs shared);

@@ -584,6 +584,27 @@ void TestCacheService::verifyComparesWithLive()
     QVERIFY2(recorder[missing].failed.value(m_foos[0]).contains(QStringLiteral("no cache entry")),
              qPrintable(recorder[missing].failed.value(m_foos[0])));
     QVERIFY(recorder[missing].verified.isEmpty());
+
+    // In one chunk (one worker, many pks): a missing entry, a corrupt one and good ones each get
+    // their own answer.
+    CacheService single(cacheConfig(m_path, 1));
+    JobRecorder singleRecorder(single);
+    QCOMPARE(sqlExec(m_path, QStringLiteral("UPDATE api_foo SET pre_serialized = '[1]' WHERE id = %1").arg(m_foos[1])), QString());
+    QList<qint64> pks;
+    for (int round = 0; round < 4; ++round)
+        pks += m_foos;
+    const int mixed = single.verify(pks);
+    const JobSummary mixedSummary = run(single, singleRecorder, mixed);
+    QCOMPARE(mixedSummary.total, int(pks.size()));
+    QCOMPARE(mixedSummary.failed, 8);
+    QVERIFY2(singleRecorder[mixed].failed.value(m_foos[0]).contains(QStringLiteral("no cache entry")),
+             qPrintable(singleRecorder[mixed].failed.value(m_foos[0])));
+    QVERIFY2(!singleRecorder[mixed].failed.value(m_foos[1]).isEmpty()
+                 && !singleRecorder[mixed].failed.value(m_foos[1]).contains(QStringLiteral("no cache entry")),
+             qPrintable(singleRecorder[mixed].failed.value(m_foos[1])));
+    QCOMPARE(singleRecorder[mixed].verified.size(), m_foos.size() - 2);
+    for (qint64 pk : std::as_const(m_foos).mid(2))
+        QCOMPARE(singleRecorder[mixed].verified.value(pk).identical, !affected.contains(pk));
 }
 
 void TestCacheService::servicesStayCoherent()
