@@ -293,14 +293,25 @@ void CacheJobs::runRefreshes(const std::vector<Flight> &flights, WorkerContext &
     const WorkerTasks tasks { m_config, m_memory, m_telemetry };
     if (!context.store) {
         for (const auto &[pk, flight] : toRun) {
-            tasks.refreshWritten(nullptr, Error::unavailable({}), 0);
+            tasks.refreshWritten(nullptr, Error::unavailable({}), 0, 0);
             refreshDone(pk, flight, Error::unavailable(tr("the store is unavailable: %1").arg(context.storeError)));
         }
         return;
     }
     QElapsedTimer timer;
     timer.start();
+    const quint64 mark = m_memory.mark();
     auto entries = WorkerTasks::serializeMany(context, pks);
+    if (entries.size() < toRun.size()) { // the connection broke: the rest on a new one
+        std::vector<Flight> rest(toRun.begin() + qsizetype(entries.size()), toRun.end());
+        toRun.erase(toRun.begin() + qsizetype(entries.size()), toRun.end());
+        m_pool.post([this, rest = std::move(rest)](WorkerContext &next) { runRefreshes(rest, next); });
+    }
+    size_t last = 0; // the last entry to submit: it may not wait unless more work is queued
+    for (size_t i = 0; i < entries.size(); ++i) {
+        if (entries[i])
+            last = i;
+    }
     // Written by this thread or, together with others, by the thread already writing. A failure
     // of this thread's own write (it writes its own entries when it leads a batch) marks its store
     // for reopening. All but the chunk's last entry may wait: more follow at once.
@@ -309,16 +320,16 @@ void CacheJobs::runRefreshes(const std::vector<Flight> &flights, WorkerContext &
         const auto &[pk, flight] = toRun[i];
         auto &entry = entries[i];
         if (!entry) {
-            tasks.refreshWritten(nullptr, entry.error(), double(timer.nsecsElapsed()) / 1e9);
+            tasks.refreshWritten(nullptr, entry.error(), double(timer.nsecsElapsed()) / 1e9, mark);
             refreshDone(pk, flight, entry.error());
             continue;
         }
-        const bool mayWait = context.store->prefersBatches() && (i + 1 < toRun.size() || m_pool.onlyBackgroundQueued());
+        const bool mayWait = context.store->prefersBatches() && (i < last || m_pool.onlyBackgroundQueued());
         m_groupCommit.submit(*context.store, *entry,
-                             [this, tasks, pk = pk, flight = flight, entry = *entry, timer, thread, &context](const Status &written) {
+                             [this, tasks, pk = pk, flight = flight, entry = *entry, timer, mark, thread, &context](const Status &written) {
                                  if (!written && QThread::currentThread() == thread)
                                      WorkerTasks::noteStoreError(context, written.error());
-                                 tasks.refreshWritten(entry, written, double(timer.nsecsElapsed()) / 1e9);
+                                 tasks.refreshWritten(entry, written, double(timer.nsecsElapsed()) / 1e9, mark);
                                  refreshDone(pk, flight, written);
                              },
                              mayWait);
@@ -358,7 +369,9 @@ void CacheJobs::verifyItems(const std::shared_ptr<Job> &job, const QList<qint64>
         return;
     }
     auto verifications = WorkerTasks::verifyMany(context, pks);
-    for (qsizetype i = 0; i < pks.size(); ++i) {
+    if (qsizetype(verifications.size()) < pks.size()) // the connection broke: the rest on a new one
+        m_pool.post([this, job, rest = pks.mid(qsizetype(verifications.size()))](WorkerContext &next) { verifyItems(job, rest, next); });
+    for (qsizetype i = 0; i < qsizetype(verifications.size()); ++i) {
         const qint64 pk = pks[i];
         const auto &verification = verifications[size_t(i)];
         if (verification) {

@@ -81,11 +81,11 @@ std::vector<Result<EntryPtr>> WorkerTasks::serializeMany(WorkerContext &context,
     std::vector<Result<EntryPtr>> entries;
     entries.reserve(size_t(pks.size()));
     qsizetype next = 0;
-    std::optional<Error> broke; // the error that dropped the connection, for the Foos after it
     while (next < pks.size()) {
         if (!context.database) {
-            const Error unavailable = broke ? *broke
-                                            : Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
+            if (!entries.empty())
+                break; // dropped below: the caller asks again for the rest, on a new connection
+            const Error unavailable = Error::unavailable(QObject::tr("the database is unavailable: %1").arg(context.databaseError));
             for (; next < pks.size(); ++next)
                 entries.emplace_back(unavailable);
             break;
@@ -118,8 +118,6 @@ std::vector<Result<EntryPtr>> WorkerTasks::serializeMany(WorkerContext &context,
             auto &[body, micros] = bodies[i];
             if (!body) {
                 dropDatabaseIfBroken(context, body.error());
-                if (!context.database)
-                    broke = body.error();
                 entries.emplace_back(body.error());
                 continue;
             }
@@ -240,11 +238,11 @@ QHash<qint64, EntryPtr> WorkerTasks::freshStored(WorkerContext &context, const Q
     return stored;
 }
 
-void WorkerTasks::refreshWritten(const EntryPtr &entry, const Status &written, double seconds) const
+void WorkerTasks::refreshWritten(const EntryPtr &entry, const Status &written, double seconds, quint64 mark) const
 {
     telemetry.recordRefresh(config.store.kindName(), written.ok(), seconds);
     if (written)
-        keep(memory, telemetry, entry);
+        keepIfUnchanged(memory, telemetry, entry, mark);
 }
 
 Result<Verification> WorkerTasks::verify(WorkerContext &context, qint64 pk)
@@ -271,12 +269,19 @@ std::vector<Result<Verification>> WorkerTasks::verifyMany(WorkerContext &context
     std::vector<EntryPtr> stored(size_t(pks.size()));
     QList<qint64> present;
     std::vector<size_t> presentAt;
+    std::optional<Error> unavailable; // the store stopped answering: not one timeout per pk
     for (qsizetype i = 0; i < pks.size(); ++i) {
         EntryPtr entry = many->value(pks[i]);
         if (!entry) {
+            if (unavailable) {
+                answers[size_t(i)] = *unavailable;
+                continue;
+            }
             auto single = context.store->get(pks[i]);
             if (!single) {
                 noteStoreError(context, single.error());
+                if (single.error().kind == Error::Kind::Unavailable)
+                    unavailable = single.error();
                 answers[size_t(i)] = single.error();
                 continue;
             }
@@ -291,10 +296,12 @@ std::vector<Result<Verification>> WorkerTasks::verifyMany(WorkerContext &context
         presentAt.push_back(size_t(i));
     }
     auto live = serializeMany(context, present, Gzip::Skip);
-    for (size_t j = 0; j < presentAt.size(); ++j) {
+    for (size_t j = 0; j < live.size(); ++j) {
         const size_t i = presentAt[j];
         answers[i] = live[j] ? compareWithLive(pks[qsizetype(i)], *stored[i], **live[j]) : Result<Verification>(live[j].error());
     }
+    if (live.size() < presentAt.size())
+        answers.erase(answers.begin() + qsizetype(presentAt[live.size() - 1] + 1), answers.end()); // the connection broke: the rest on a new one
     return answers;
 }
 

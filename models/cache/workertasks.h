@@ -21,13 +21,17 @@ struct WorkerTasks {
     // The second half of a refresh (serialize() is the first) whose store write went through a
     // GroupCommit: telemetry, and the memory tier when the write succeeded. The store's put is
     // atomic (write new + swap), so a failed refresh leaves the previous entry.
-    void refreshWritten(const EntryPtr &entry, const Status &written, double seconds) const;
+    // The memory tier keeps the entry only if its pk was not put or removed since `mark`, taken
+    // before the entry was serialized: a lookup may have kept a newer one meanwhile.
+    void refreshWritten(const EntryPtr &entry, const Status &written, double seconds, quint64 mark) const;
 
     // A live entry, with the change-log position read in the same snapshot as the body.
     // Without gzip, the entry has no compressed body (a verification only compares digests).
     enum class Gzip { Build, Skip };
     static Result<EntryPtr> serialize(WorkerContext &context, qint64 pk, Gzip gzip = Gzip::Build);
-    // serialize() for many pks, in order, an answer for each. Consecutive Foos share a snapshot, one
+    // serialize() for many pks, in order, an answer for each, except when a database error drops
+    // the connection: then the answers end with that Foo's, and the caller asks again for the
+    // rest (a new task opens a new connection first). Consecutive Foos share a snapshot, one
     // change-log read and their Bazs' names until the snapshot has lasted `snapshotBudget`: on
     // many small Foos those fixed costs outweighed the Foos' own rows, and a longer snapshot would
     // keep the other workers' commits waiting (a rollback-journal file commits only once no
@@ -37,8 +41,8 @@ struct WorkerTasks {
                                                        Gzip gzip = Gzip::Build);
     // Re-serializes and compares with the stored entry, structurally.
     static Result<Verification> verify(WorkerContext &context, qint64 pk);
-    // verify() for many pks, in order, an answer for each: one store read for them all and the
-    // live bodies from serializeMany().
+    // verify() for many pks, in order, an answer for each (ending early as serializeMany's do):
+    // one store read for them all and the live bodies from serializeMany().
     static std::vector<Result<Verification>> verifyMany(WorkerContext &context, const QList<qint64> &pks);
     static Result<Verification> compareWithLive(qint64 pk, const Entry &stored, const Entry &live);
     // computeStatus() over the database, the store and the change log; `shared` brings what only

@@ -4,6 +4,8 @@
 
 #include "servicefixture.h"
 
+#include "cache/memorytier.h"
+#include "cache/workertasks.h"
 #include "staleness/changetracking.h"
 
 #include <QCoreApplication>
@@ -61,6 +63,7 @@ private slots:
     void lookupsGoBeforeQueuedRefreshes();
     void refreshJobs();
     void refreshesInChunksAnswerEachFoo();
+    void aRefreshNeverReplacesANewerKeptEntry();
     void refreshStaleFollowsTheChangedBaz();
     void refreshesCoalesce();
     void cancelledJobKeepsEntriesWhole();
@@ -309,6 +312,27 @@ void TestCacheService::refreshesInChunksAnswerEachFoo()
     }
     QCOMPARE(positions.size(), 1);
     QVERIFY(*positions.cbegin() > 0);
+}
+
+// A refresh's entry reaches memory only if nothing newer was kept for its pk since it began: a
+// lookup that served a newer body meanwhile must not be overwritten by an older one.
+void TestCacheService::aRefreshNeverReplacesANewerKeptEntry()
+{
+    const CacheConfig config = cacheConfig(m_path);
+    MemoryTier memory(1 << 20);
+    Telemetry telemetry;
+    const WorkerTasks tasks { config, memory, telemetry };
+    const auto entry = [](qint64 pk, const char *body) { return makeEntry(pk, QByteArray(body), EntryMetadata {}); };
+
+    const quint64 mark = memory.mark(); // the refresh begins
+    memory.put(entry(1, "newer")); // a lookup keeps a newer body meanwhile
+    tasks.refreshWritten(entry(1, "older"), success(), 0, mark);
+    QCOMPARE(memory.get(1)->body, QByteArray("newer"));
+
+    tasks.refreshWritten(entry(2, "refreshed"), success(), 0, memory.mark());
+    QCOMPARE(memory.get(2)->body, QByteArray("refreshed"));
+    tasks.refreshWritten(entry(3, "failed"), Error::io(QStringLiteral("disk full")), 0, memory.mark());
+    QVERIFY(!memory.get(3));
 }
 
 void TestCacheService::refreshStaleFollowsTheChangedBaz()
