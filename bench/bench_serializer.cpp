@@ -152,19 +152,6 @@ Figures runPreserve(const QString &path, int repeat, const char *title)
     return { foo, list };
 }
 
-// DRF's own time for the same work, measured inside Python (start-up excluded).
-double drfSeconds(const QString &path, const QStringList &what)
-{
-    QProcess python;
-    python.start(QStringLiteral("/usr/bin/python3"),
-                 QStringList { QStringLiteral(DRF_REFERENCE), QStringLiteral("render"), QStringLiteral("--db"), path,
-                               QStringLiteral("--time"), QStringLiteral("--out"), QStringLiteral("/dev/null") }
-                     + what);
-    python.waitForFinished(-1);
-    const auto match = QRegularExpression(QStringLiteral("seconds=([0-9.]+)")).match(QString::fromUtf8(python.readAllStandardError()));
-    return match.hasMatch() ? match.captured(1).toDouble() : -1;
-}
-
 } // namespace
 
 int main(int argc, char *argv[])
@@ -216,8 +203,8 @@ int main(int argc, char *argv[])
         // few per cent; one list takes it 15 to 20 s).
         const double oursFoo = ours.foo.medianMs / 1000.0;
         const double oursList = ours.list.medianMs / 1000.0;
-        const double drfFoo = drfSeconds(path, { QStringLiteral("--pk"), QString::number(pk) });
-        const double drfList = drfSeconds(path, { QStringLiteral("--list") });
+        const double drfFoo = drfSeconds(QStringLiteral(DRF_REFERENCE), path, { QStringLiteral("--pk"), QString::number(pk) });
+        const double drfList = drfSeconds(QStringLiteral(DRF_REFERENCE), path, { QStringLiteral("--list") });
         std::printf("\nDRF 3.14 / Django 3.2 on the same file, same run (one sample each)\n");
         std::printf("  %-34s %9.3f s  Preserve %8.4f s (median)  ratio %6.0fx\n", "largest Foo", drfFoo, oursFoo, drfFoo / oursFoo);
         std::printf("  %-34s %9.3f s  Preserve %8.4f s (median)  ratio %6.0fx\n", "whole list", drfList, oursList, drfList / oursList);
@@ -225,7 +212,7 @@ int main(int argc, char *argv[])
     if (parser.isSet(postgres)) {
         PostgresBench bench(path, QStringLiteral(DRF_REFERENCE));
         bench.setUp();
-        bench.run(runs);
+        bench.run(runs, parser.isSet(drf));
     }
     return 0;
 }

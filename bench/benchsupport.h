@@ -4,6 +4,8 @@
 #include "db/database.h"
 
 #include <QElapsedTimer>
+#include <QProcess>
+#include <QRegularExpression>
 #include <QHash>
 #include <QList>
 #include <QSet>
@@ -19,6 +21,23 @@ struct Timing {
     double minMs = 0;
     qsizetype bytes = 0;
 };
+
+// DRF's own time for `what` (--pk N or --list) on `db` (a SQLite path or a postgresql:// URL),
+// measured inside Python by the reference script (start-up excluded); -1 when it failed.
+inline double drfSeconds(const QString &reference, const QString &db, const QStringList &what)
+{
+    QProcess python;
+    python.start(QStringLiteral("/usr/bin/python3"),
+                 QStringList { reference, QStringLiteral("render"), QStringLiteral("--db"), db, QStringLiteral("--time"),
+                               QStringLiteral("--out"), QStringLiteral("/dev/null") }
+                     + what);
+    python.waitForFinished(-1);
+    const QString errors = QString::fromUtf8(python.readAllStandardError());
+    const auto match = QRegularExpression(QStringLiteral("seconds=([0-9.]+)")).match(errors);
+    if (!match.hasMatch())
+        std::fprintf(stderr, "DRF did not run: %s\n", qPrintable(errors.right(400)));
+    return match.hasMatch() ? match.captured(1).toDouble() : -1;
+}
 
 inline void printRow(const char *what, const Timing &t)
 {

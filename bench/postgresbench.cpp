@@ -9,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
+#include <QUrl>
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -239,7 +240,7 @@ struct PostgresBench::Figures {
     qsizetype foos = 0;
 };
 
-void PostgresBench::run(int repeat)
+void PostgresBench::run(int repeat, bool drf)
 {
     auto database = open(true);
     auto viaQt = open(false);
@@ -271,6 +272,20 @@ void PostgresBench::run(int repeat)
     printBounds(
         connection, figures, { foo[1], foo[2], list[1], list[2] }, executionMs(connection, *database, pk));
     PQfinish(connection);
+    if (!drf)
+        return;
+    // Over the same unix socket: libpq's host=<folder> goes through Django's OPTIONS.
+    const auto encoded = [](const QString &text) { return QString::fromLatin1(QUrl::toPercentEncoding(text)); };
+    const QString url = QStringLiteral("postgresql://%1:%2@/%3?host=%4&port=%5")
+                            .arg(encoded(m_server.user()), encoded(m_server.password()), databaseName,
+                                 encoded(m_server.socketDir()), QString::number(m_server.port()));
+    const double drfFoo = drfSeconds(m_drfReference, url, { QStringLiteral("--pk"), QString::number(pk) });
+    const double drfList = drfSeconds(m_drfReference, url, { QStringLiteral("--list") });
+    const double oursFoo = foo[0].medianMs / 1000.0;
+    const double oursList = list[0].medianMs / 1000.0;
+    std::printf("\nDRF on the same PostgreSQL server and rows (Django's backend, psycopg2), one sample each\n");
+    std::printf("  %-34s %9.3f s  Preserve %8.4f s (median)  ratio %6.0fx\n", "largest Foo", drfFoo, oursFoo, drfFoo / oursFoo);
+    std::printf("  %-34s %9.3f s  Preserve %8.4f s (median)  ratio %6.0fx\n", "whole list", drfList, oursList, drfList / oursList);
 }
 
 void PostgresBench::printTables(

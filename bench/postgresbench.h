@@ -23,7 +23,8 @@ class PostgresBench {
 public:
     PostgresBench(QString sqlitePath, QString drfReference);
     void setUp();
-    void run(int repeat);
+    // With `drf`, DRF itself (Django's postgresql backend, psycopg2) on the same server and rows.
+    void run(int repeat, bool drf = false);
 
 private:
     void startServer();
