@@ -10,6 +10,12 @@ FooFilterProxyModel::FooFilterProxyModel(QObject *parent)
     setDynamicSortFilter(true);
 }
 
+void FooFilterProxyModel::setSourceModel(QAbstractItemModel *model)
+{
+    m_tree = qobject_cast<const FooTreeModel *>(model);
+    QSortFilterProxyModel::setSourceModel(model);
+}
+
 void FooFilterProxyModel::setStateFilter(const QSet<EntryState> &states, bool alsoDiffering)
 {
     if (states == m_states && alsoDiffering == m_alsoDiffering)
@@ -61,7 +67,8 @@ bool FooFilterProxyModel::lessThan(const QModelIndex &left, const QModelIndex &r
     const bool inSourceOrder = sortOrder() == Qt::AscendingOrder ? left.row() < right.row() : left.row() > right.row();
     if (left.parent().isValid())
         return inSourceOrder;
-    const QPartialOrdering order = QVariant::compare(left.data(sortRole()), right.data(sortRole()));
+    const QPartialOrdering order = m_tree && sortRole() == FooTreeModel::SortRole ? m_tree->compareSortKeys(left, right, sortColumn())
+                                        : QVariant::compare(left.data(sortRole()), right.data(sortRole()));
     if (order == QPartialOrdering::Equivalent || order == QPartialOrdering::Unordered)
         return inSourceOrder;
     return order == QPartialOrdering::Less;

@@ -3,6 +3,8 @@
 #include "staleness/entrystatus.h"
 
 #include <QSet>
+
+class FooTreeModel;
 #include <QSortFilterProxyModel>
 
 // "Show only stale / missing / corrupt" and sorting by state, age or size over a FooTreeModel.
@@ -14,6 +16,7 @@ class FooFilterProxyModel : public QSortFilterProxyModel {
 
 public:
     explicit FooFilterProxyModel(QObject *parent = nullptr);
+    void setSourceModel(QAbstractItemModel *model) override;
 
     // Empty: every Foo. Otherwise only Foos whose state is in the set (Foos whose states were not
     // read yet are hidden; once read, a Foo the read did not list is unknown).
@@ -37,4 +40,5 @@ private:
     bool m_holding = false;
     QSet<qint64> m_held; // Foo pks
     bool m_alsoDiffering = false;
+    const FooTreeModel *m_tree = nullptr; // the source, when it is one (lessThan without QVariants)
 };

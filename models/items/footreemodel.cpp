@@ -51,6 +51,24 @@ void FooTreeModel::setBatchSize(int rows)
     d->batchSize = std::max(1, rows);
 }
 
+QPartialOrdering FooTreeModel::compareSortKeys(const QModelIndex &left, const QModelIndex &right, int column) const
+{
+    const auto order = [](const auto &a, const auto &b) {
+        return a < b ? QPartialOrdering::Less : b < a ? QPartialOrdering::Greater : QPartialOrdering::Equivalent;
+    };
+    if (left.model() == this && right.model() == this) {
+        const Node &a = *Private::nodeOf(left);
+        const Node &b = *Private::nodeOf(right);
+        switch (column) {
+        case NameColumn: return order(a.name, b.name);
+        case IdColumn: return order(a.id, b.id);
+        case ChildrenColumn: return order(a.childCount, b.childCount);
+        default: break;
+        }
+    }
+    return QVariant::compare(left.data(SortRole), right.data(SortRole));
+}
+
 int FooTreeModel::batchSize() const
 {
     return d->batchSize;

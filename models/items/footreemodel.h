@@ -87,6 +87,10 @@ public:
     static constexpr int maxBatchSize = 25000;
     void setBatchSize(int rows);
     int batchSize() const;
+    // The order of two rows' SortRole values in `column`, as QVariant::compare would give it, without
+    // building QVariants for the name, id and children columns. A sorting proxy asks it about
+    // k·log n times when k rows arrive among n (wide: 25,000 among 75,000, once 119 ms).
+    QPartialOrdering compareSortKeys(const QModelIndex &left, const QModelIndex &right, int column) const;
     // On (the default), a node's later batches of children follow its first one by themselves, since
     // QTreeView asks fetchMore() of a child node only once, when it is expanded (it keeps asking for
     // more only at the top level, when scrolled to the end). Off: every batch waits for fetchMore().

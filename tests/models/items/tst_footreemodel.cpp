@@ -99,6 +99,7 @@ private slots:
     void outdatedResultsAreDropped();
     void statesUpdateOnlyChangedRows();
     void proxyFiltersAndSortsByState();
+    void sortKeysCompareAsTheirValues();
     void formats();
     void openFailureIsReported_data();
     void openFailureIsReported();
@@ -571,6 +572,70 @@ void TestFooTreeModel::statesUpdateOnlyChangedRows()
 
 // Only the chosen states at the top level, children always; sorting by state, size and age; a
 // state change moves a Foo in or out of the filter without a reload.
+// compareSortKeys() is the proxy's lessThan without QVariants: for every column, any two Foos (and
+// any two Bars of a Foo) compare as their SortRole values do, and the proxy sorted by name and by
+// children shows the Foos in that order.
+void TestFooTreeModel::sortKeysCompareAsTheirValues()
+{
+    FooTreeModel model;
+    model.setDatabase(m_small);
+    QVERIFY(waitUntilIdle(model));
+    const int foos = model.rowCount();
+    QVERIFY(foos >= 12);
+    QList<EntryStatus> statuses;
+    for (int row = 0; row < foos; row += 2) {
+        EntryStatus status;
+        status.pk = model.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        status.state = row % 4 ? EntryState::Stale : EntryState::Fresh;
+        status.size = 100 * (row % 5);
+        statuses.append(status);
+    }
+    model.updateStates(statuses);
+    QModelIndex foo;
+    for (int row = 0; row < foos && !foo.isValid(); ++row) {
+        if (model.index(row, FooTreeModel::ChildrenColumn).data(FooTreeModel::SortRole).toLongLong() >= 2)
+            foo = model.index(row, 0);
+    }
+    QVERIFY(foo.isValid());
+    if (model.canFetchMore(foo))
+        model.fetchMore(foo);
+    QTRY_VERIFY(model.rowCount(foo) >= 2);
+    int orderings = 0;
+    for (int column = 0; column < FooTreeModel::ColumnCount; ++column) {
+        const auto check = [&](const QModelIndex &parent, int rows) {
+            for (int a = 0; a < rows; ++a) {
+                for (int b = 0; b < rows; ++b) {
+                    const QModelIndex left = model.index(a, column, parent);
+                    const QModelIndex right = model.index(b, column, parent);
+                    const QPartialOrdering expected = QVariant::compare(left.data(FooTreeModel::SortRole),
+                                                                        right.data(FooTreeModel::SortRole));
+                    QCOMPARE(model.compareSortKeys(left, right, column), expected);
+                    orderings += expected == QPartialOrdering::Less ? 1 : 0;
+                }
+            }
+        };
+        check(QModelIndex(), foos);
+        check(foo, model.rowCount(foo));
+    }
+    QVERIFY(orderings > 0);
+
+    FooFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    for (const int column : { int(FooTreeModel::NameColumn), int(FooTreeModel::ChildrenColumn) }) {
+        for (const Qt::SortOrder order : { Qt::AscendingOrder, Qt::DescendingOrder }) {
+            proxy.sort(column, order);
+            for (int row = 1; row < proxy.rowCount(); ++row) {
+                const QVariant before = proxy.index(row - 1, column).data(FooTreeModel::SortRole);
+                const QVariant after = proxy.index(row, column).data(FooTreeModel::SortRole);
+                const QPartialOrdering seen = QVariant::compare(before, after);
+                QVERIFY(seen == QPartialOrdering::Equivalent
+                        || seen == (order == Qt::AscendingOrder ? QPartialOrdering::Less : QPartialOrdering::Greater));
+            }
+        }
+    }
+}
+
 void TestFooTreeModel::proxyFiltersAndSortsByState()
 {
     FooTreeModel model;
