@@ -1,5 +1,7 @@
 #include "foobrowser.h"
 
+#include "footreeview.h"
+
 #include "items/foofilterproxymodel.h"
 #include "items/footreemodel.h"
 #include "statedelegate.h"
@@ -63,7 +65,7 @@ void FooBrowser::createWidgets()
     m_noMatch->setContentsMargins(4, 8, 4, 8);
     m_noMatch->setAlignment(Qt::AlignCenter);
     m_noMatch->hide();
-    m_view = new QTreeView(this);
+    m_view = new FooTreeView(this);
     m_view->setObjectName(QStringLiteral("tree"));
     m_view->setModel(m_proxy);
     m_view->setUniformRowHeights(true);
