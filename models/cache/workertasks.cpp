@@ -52,11 +52,44 @@ bool changedAfter(const QHash<qint64, ChangeTracking::Change> &changes, qint64 p
     return change != changes.cend() && change->position > qMax<qint64>(entry.changePosition, 0);
 }
 
+// verify()'s verdict on one stored entry against its live serialization.
+Result<Verification> compareWithLive(qint64 pk, const Entry &stored, const Entry &live)
+{
+    Verification verification;
+    verification.digest = stored.digest;
+    verification.at = QDateTime::currentDateTimeUtc();
+    if (live.digest == stored.digest) {
+        verification.identical = true;
+        verification.summary = QObject::tr("identical");
+        return verification;
+    }
+    auto before = parseJson(stored.body);
+    auto after = parseJson(live.body);
+    if (!before || !after)
+        return Error::corrupt(QObject::tr("cannot compare Foo %1: %2").arg(pk).arg(before ? after.error().message : before.error().message));
+    const JsonComparison comparison = compareJson(*before, *after);
+    verification.identical = comparison.equal;
+    verification.keyOrderOnly = comparison.keyOrderOnly;
+    verification.summary = comparison.summary();
+    for (const JsonDifference &difference : comparison.differences.mid(0, 5)) {
+        const auto shown = [](const QByteArray &json) {
+            return json.isEmpty() ? QStringLiteral("(none)") : QString::fromUtf8(json.left(80));
+        };
+        verification.details << QStringLiteral("%1: %2 -> %3").arg(difference.path, shown(difference.before), shown(difference.after));
+    }
+    return verification;
+}
+
 } // namespace
+
+bool WorkerTasks::breaksConnection(const Error &error)
+{
+    return error.kind == Error::Kind::Database || error.kind == Error::Kind::Unavailable;
+}
 
 void WorkerTasks::dropDatabaseIfBroken(WorkerContext &context, const Error &error)
 {
-    if (error.kind == Error::Kind::Database || error.kind == Error::Kind::Unavailable) {
+    if (breaksConnection(error)) {
         context.serializer.reset();
         context.database.reset();
     }
@@ -71,9 +104,9 @@ void WorkerTasks::noteStoreError(WorkerContext &context, const Error &error)
         context.storeBroken = true;
 }
 
-Result<EntryPtr> WorkerTasks::serialize(WorkerContext &context, qint64 pk, Gzip gzip)
+Result<EntryPtr> WorkerTasks::serialize(WorkerContext &context, qint64 pk)
 {
-    return std::move(serializeMany(context, { pk }, gzip).front());
+    return std::move(serializeMany(context, { pk }).front());
 }
 
 std::vector<Result<EntryPtr>> WorkerTasks::serializeMany(WorkerContext &context, const QList<qint64> &pks, Gzip gzip)
@@ -105,14 +138,14 @@ std::vector<Result<EntryPtr>> WorkerTasks::serializeMany(WorkerContext &context,
                 QElapsedTimer timer;
                 timer.start();
                 Result<QByteArray> body = context.serializer->foo(pks[next++]);
-                const bool broken = !body && (body.error().kind == Error::Kind::Database
-                                              || body.error().kind == Error::Kind::Unavailable);
+                const bool broken = !body && breaksConnection(body.error());
                 bodies.emplace_back(std::move(body), timer.nsecsElapsed() / 1000);
                 if (broken)
                     break;
             } while (next < pks.size() && lasted.elapsed() < snapshotBudgetMs);
         }
         const QDateTime cachedAt = QDateTime::currentDateTimeUtc();
+        const QString builtBy = builderName();
         const qsizetype first = next - qsizetype(bodies.size());
         for (size_t i = 0; i < bodies.size(); ++i) {
             auto &[body, micros] = bodies[i];
@@ -124,7 +157,7 @@ std::vector<Result<EntryPtr>> WorkerTasks::serializeMany(WorkerContext &context,
             EntryMetadata metadata;
             metadata.cachedAt = cachedAt;
             metadata.serializerVersion = Serializer::version;
-            metadata.builtBy = builderName();
+            metadata.builtBy = builtBy;
             metadata.buildMicros = micros;
             metadata.changePosition = position;
             const qint64 pk = pks[first + qsizetype(i)];
@@ -303,33 +336,6 @@ std::vector<Result<Verification>> WorkerTasks::verifyMany(WorkerContext &context
     if (live.size() < presentAt.size())
         answers.erase(answers.begin() + qsizetype(presentAt[live.size() - 1] + 1), answers.end()); // the connection broke: the rest on a new one
     return answers;
-}
-
-Result<Verification> WorkerTasks::compareWithLive(qint64 pk, const Entry &stored, const Entry &live)
-{
-    Verification verification;
-    verification.digest = stored.digest;
-    verification.at = QDateTime::currentDateTimeUtc();
-    if (live.digest == stored.digest) {
-        verification.identical = true;
-        verification.summary = QObject::tr("identical");
-        return verification;
-    }
-    auto before = parseJson(stored.body);
-    auto after = parseJson(live.body);
-    if (!before || !after)
-        return Error::corrupt(QObject::tr("cannot compare Foo %1: %2").arg(pk).arg(before ? after.error().message : before.error().message));
-    const JsonComparison comparison = compareJson(*before, *after);
-    verification.identical = comparison.equal;
-    verification.keyOrderOnly = comparison.keyOrderOnly;
-    verification.summary = comparison.summary();
-    for (const JsonDifference &difference : comparison.differences.mid(0, 5)) {
-        const auto shown = [](const QByteArray &json) {
-            return json.isEmpty() ? QStringLiteral("(none)") : QString::fromUtf8(json.left(80));
-        };
-        verification.details << QStringLiteral("%1: %2 -> %3").arg(difference.path, shown(difference.before), shown(difference.after));
-    }
-    return verification;
 }
 
 Result<QList<qint64>> WorkerTasks::allPks(WorkerContext &context)

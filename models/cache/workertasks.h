@@ -26,9 +26,9 @@ struct WorkerTasks {
     void refreshWritten(const EntryPtr &entry, const Status &written, double seconds, quint64 mark) const;
 
     // A live entry, with the change-log position read in the same snapshot as the body.
-    // Without gzip, the entry has no compressed body (a verification only compares digests).
+    static Result<EntryPtr> serialize(WorkerContext &context, qint64 pk);
+    // Without gzip, the entries have no compressed body (a verification only compares digests).
     enum class Gzip { Build, Skip };
-    static Result<EntryPtr> serialize(WorkerContext &context, qint64 pk, Gzip gzip = Gzip::Build);
     // serialize() for many pks, in order, an answer for each, except when a database error drops
     // the connection: then the answers end with that Foo's, and the caller asks again for the
     // rest (a new task opens a new connection first). Consecutive Foos share a snapshot, one
@@ -44,13 +44,14 @@ struct WorkerTasks {
     // verify() for many pks, in order, an answer for each (ending early as serializeMany's do):
     // one store read for them all and the live bodies from serializeMany().
     static std::vector<Result<Verification>> verifyMany(WorkerContext &context, const QList<qint64> &pks);
-    static Result<Verification> compareWithLive(qint64 pk, const Entry &stored, const Entry &live);
     // computeStatus() over the database, the store and the change log; `shared` brings what only
     // the service knows (refreshing, verifications).
     static Result<QList<EntryStatus>> status(WorkerContext &context, StatusInputs shared);
     static Result<QList<qint64>> allPks(WorkerContext &context);
     // The pks of every entry the store holds.
     static Result<QList<qint64>> storedPks(WorkerContext &context);
+    // Whether `error` may mean the database connection is dead (then it is dropped).
+    static bool breaksConnection(const Error &error);
     // After a database error the connection is dropped, so that the next task opens a new one.
     static void dropDatabaseIfBroken(WorkerContext &context, const Error &error);
     // Marks the thread's store to be reopened before its next task when `error` says its

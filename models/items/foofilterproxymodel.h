@@ -3,9 +3,9 @@
 #include "staleness/entrystatus.h"
 
 #include <QSet>
+#include <QSortFilterProxyModel>
 
 class FooTreeModel;
-#include <QSortFilterProxyModel>
 
 // "Show only stale / missing / corrupt" and sorting by state, age or size over a FooTreeModel.
 // Filters Foo rows only (their children are always accepted) by FooTreeModel::StateRole; sorts Foo
