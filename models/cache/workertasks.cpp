@@ -27,15 +27,8 @@ bool servable(const Entry &entry)
     return entry.foreign || entry.serializerVersion == Serializer::version;
 }
 
-// Keeps an entry in the memory tier and tells telemetry how full the tier is now.
-void keep(MemoryTier &memory, Telemetry &telemetry, EntryPtr entry)
-{
-    memory.put(std::move(entry));
-    const MemoryTier::Stats stats = memory.stats();
-    telemetry.setMemory(stats.entries, stats.bytes, stats.capacity);
-}
-
-// keep() for what a lookup read or built after `mark`: not over a newer put, a remove or a clear.
+// Keeps an entry read or built after `mark` in the memory tier, unless a newer put, a remove or a
+// clear came since, and tells telemetry how full the tier is now.
 void keepIfUnchanged(MemoryTier &memory, Telemetry &telemetry, EntryPtr entry, quint64 mark)
 {
     if (memory.putIfUnchanged(std::move(entry), mark)) {
