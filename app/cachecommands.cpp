@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 
@@ -205,23 +206,51 @@ QString age(const QDateTime &at, const QDateTime &now)
     return QStringLiteral("%1 d").arg(seconds / 86400);
 }
 
-// One line per Foo, written in 64 KiB chunks: printf with a QString temporary per column took a
-// fifth of `status`'s second on 100,000 Foos.
+// Appends `text` padded with spaces to `width` on the left (right-aligned) or the right.
+void appendPadded(QByteArray &out, QByteArrayView text, qsizetype width, bool alignRight)
+{
+    const qsizetype pad = std::max<qsizetype>(0, width - text.size());
+    if (alignRight)
+        out.append(pad, ' ');
+    out.append(text);
+    if (!alignRight)
+        out.append(pad, ' ');
+}
+
+// One line per Foo, written in 64 KiB chunks. Each column is appended in place: a QByteArray
+// temporary per column (and a state name converted per line) took a quarter of `status`'s second
+// on 100,000 Foos.
 void printStatusTable(const QList<EntryStatus> &statuses)
 {
     // The columns' widths, in one place for the header and the rows.
-    const auto appendLine = [](QByteArray &out, const QByteArray &pk, const QByteArray &state, const QByteArray &size,
-                               const QByteArray &age, const QString &name, const QString &reason) {
-        out += pk.rightJustified(8) + "  " + state.leftJustified(10) + ' ' + size.rightJustified(10) + ' '
-            + age.rightJustified(8) + "  ";
-        out += name.leftJustified(24).toUtf8(); // padded in characters, not bytes: names are UTF-8
-        out += ' ' + reason.toUtf8() + '\n';
+    const auto appendLine = [](QByteArray &out, QByteArrayView pk, QByteArrayView state, QByteArrayView size,
+                               QByteArrayView age, const QString &name, const QString &reason) {
+        appendPadded(out, pk, 8, true);
+        out += "  ";
+        appendPadded(out, state, 10, false);
+        out += ' ';
+        appendPadded(out, size, 10, true);
+        out += ' ';
+        appendPadded(out, age, 8, true);
+        out += "  ";
+        out += name.toUtf8();
+        out.append(std::max<qsizetype>(0, 24 - name.size()), ' '); // padded in characters: names are UTF-8
+        out += ' ';
+        out += reason.toUtf8();
+        out += '\n';
     };
     QByteArray chunk;
+    chunk.reserve(80 * 1024);
     appendLine(chunk, "pk", "state", "size", "age", QStringLiteral("name"), QStringLiteral("reason"));
+    QHash<EntryState, QByteArray> stateNames;
     const QDateTime now = QDateTime::currentDateTimeUtc();
     for (const EntryStatus &status : statuses) {
-        appendLine(chunk, QByteArray::number(status.pk), entryStateName(status.state).toLatin1(),
+        auto state = stateNames.find(status.state);
+        if (state == stateNames.end())
+            state = stateNames.insert(status.state, entryStateName(status.state).toLatin1());
+        char pk[24];
+        const auto pkEnd = std::to_chars(pk, pk + sizeof pk, status.pk).ptr;
+        appendLine(chunk, QByteArrayView(pk, pkEnd - pk), *state,
                    status.size ? formatBytes(status.size).toUtf8() : QByteArray(), age(status.cachedAt, now).toUtf8(),
                    printable(status.name, 24), printable(status.reason, 200));
         if (chunk.size() >= 64 * 1024) {

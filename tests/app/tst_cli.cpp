@@ -256,6 +256,22 @@ private slots:
         QVERIFY(afterChange.value(QStringLiteral("stale")) > 0);
         const auto table = preserve(QStringList { QStringLiteral("status") } + onDb);
         QVERIFY2(table.out.contains("Baz 5 updated"), table.out.constData());
+        // The columns line up in characters, not bytes: some names are multi-byte UTF-8.
+        const QStringList lines = QString::fromUtf8(table.out).split(QLatin1Char('\n'));
+        const qsizetype reasonAt = lines.first().indexOf(QStringLiteral("reason"));
+        QVERIFY(reasonAt > 0);
+        int rows = 0;
+        bool multiByteName = false;
+        for (const QString &line : lines.mid(1, 20)) {
+            QVERIFY2(line.size() > reasonAt && line.at(reasonAt - 1) == QLatin1Char(' ') && !line.at(reasonAt).isSpace(),
+                     qPrintable(line));
+            const QString state = line.mid(10, 10).trimmed();
+            QVERIFY2(state == QStringLiteral("fresh") || state == QStringLiteral("stale"), qPrintable(line));
+            multiByteName = multiByteName || line.toUtf8().size() != line.size();
+            ++rows;
+        }
+        QCOMPARE(rows, 20);
+        QVERIFY(multiByteName);
 
         const auto verify = preserve(QStringList { QStringLiteral("verify"), QStringLiteral("--json") } + onDb);
         QCOMPARE(verify.exitCode, 1);
