@@ -1,0 +1,120 @@
+#include "spillfile.h"
+
+#include <QDir>
+#include <QFile>
+#include <QObject>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace {
+
+constexpr qsizetype bufferSize = 1 << 20;
+
+Error fileError(const QString &what)
+{
+    return Error::io(QObject::tr("%1 in %2: %3").arg(what, QDir::tempPath(), QString::fromLocal8Bit(std::strerror(errno))));
+}
+
+} // namespace
+
+Result<std::unique_ptr<SpillFile>> SpillFile::create()
+{
+    const QString path = QDir::tempPath();
+    if (path.isEmpty()) // Qt's answer when TMPDIR names no directory
+        return Error::io(QObject::tr("cannot create a temporary file: TMPDIR (%1) is no directory")
+                             .arg(qEnvironmentVariable("TMPDIR")));
+    const QByteArray directory = QFile::encodeName(path);
+    int fd = ::open(directory.constData(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) { // no O_TMPFILE there
+        QByteArray name = directory + "/preserve-spill-XXXXXX";
+        fd = ::mkostemp(name.data(), O_CLOEXEC);
+        if (fd >= 0)
+            ::unlink(name.constData());
+    }
+    if (fd < 0)
+        return fileError(QObject::tr("cannot create a temporary file"));
+    return std::unique_ptr<SpillFile>(new SpillFile(fd));
+}
+
+SpillFile::SpillFile(int fd)
+    : m_fd(fd)
+{
+}
+
+SpillFile::~SpillFile()
+{
+    if (m_map)
+        ::munmap(m_map, size_t(m_size));
+    ::close(m_fd);
+}
+
+QByteArrayView SpillFile::mapped() const
+{
+    std::call_once(m_mapOnce, [this] {
+        if (m_size == 0)
+            return;
+        void *map = ::mmap(nullptr, size_t(m_size), PROT_READ, MAP_SHARED, m_fd, 0);
+        if (map != MAP_FAILED)
+            m_map = map;
+    });
+    return m_map ? QByteArrayView(static_cast<const char *>(m_map), m_size) : QByteArrayView();
+}
+
+Status SpillFile::append(QByteArrayView bytes)
+{
+    if (m_buffer.capacity() < bufferSize)
+        m_buffer.reserve(bufferSize);
+    if (m_buffer.size() + bytes.size() > bufferSize) {
+        if (auto written = writeBuffer(); !written)
+            return written;
+    }
+    m_size += bytes.size();
+    if (bytes.size() >= bufferSize) { // a big piece goes straight to the file
+        m_buffer = QByteArray::fromRawData(bytes.data(), bytes.size());
+        const Status written = writeBuffer();
+        m_buffer = QByteArray();
+        return written;
+    }
+    m_buffer.append(bytes);
+    return success();
+}
+
+Status SpillFile::finish()
+{
+    return writeBuffer();
+}
+
+Status SpillFile::writeBuffer()
+{
+    const qint64 start = m_size - m_buffer.size();
+    for (qsizetype done = 0; done < m_buffer.size();) {
+        const ssize_t n = ::pwrite(m_fd, m_buffer.constData() + done, size_t(m_buffer.size() - done), start + done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return fileError(QObject::tr("cannot write a temporary file"));
+        done += n;
+    }
+    m_buffer.resize(0); // keeps its capacity for the next MiB
+    return success();
+}
+
+Result<QByteArray> SpillFile::read(qint64 offset, qint64 length) const
+{
+    length = qBound<qint64>(0, length, m_size - offset);
+    QByteArray bytes(qsizetype(length), Qt::Uninitialized);
+    for (qsizetype done = 0; done < bytes.size();) {
+        const ssize_t n = ::pread(m_fd, bytes.data() + done, size_t(bytes.size() - done), offset + done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return fileError(QObject::tr("cannot read a temporary file"));
+        done += n;
+    }
+    return bytes;
+}
