@@ -17,4 +17,5 @@ struct ApiOptions {
     QByteArray cacheControl;        // Cache-Control of API answers; empty: none (as DRF)
     QByteArray adminToken;          // non-empty: the admin endpoints exist, behind this bearer token
     bool metricsOnly = false;       // only /metrics and /healthz (a worker's port); the rest is 404
+    int listChunk = 256;            // Foos the whole list gathers at a time (so much is in memory at once)
 };

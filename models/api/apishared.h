@@ -2,6 +2,7 @@
 
 #include "api/apioptions.h"
 #include "cache/entry.h"
+#include "core/spillfile.h"
 
 #include <QByteArray>
 #include <QDateTime>
@@ -17,13 +18,16 @@
 class CacheService;
 
 // The whole list, spliced from cached bodies once and kept while none of its entries changed.
+// Held in memory up to half the memory tier's size; a longer one is in a temporary file.
 struct SplicedList {
     QList<qint64> pks;
-    std::vector<EntryPtr> entries; // those that exist, in pk order
+    std::vector<EntryPtr> entries; // pk for pk (null: no such Foo); empty for a list in a file
     QByteArray body;
+    std::shared_ptr<const SpillFile> file; // the body instead, when it was too long to hold
     QByteArray digest;             // SHA-256 over the entries' digests: changes with any byte of the body
     QDateTime lastModified;        // the newest entry's cachedAt
     QByteArray gzip;               // made on first demand (on a worker)
+    std::shared_ptr<const SpillFile> gzipFile; // instead of `gzip`, for a list in a file
     bool gzipMade = false;
 };
 

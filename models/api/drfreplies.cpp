@@ -137,6 +137,7 @@ Reply indented(const Reply &reply, int indent, const QByteArray &ifNoneMatch)
     result.length = size; // a 304's too: the indented body's length
     if (!notModified) {
         result.json = reply.json;
+        result.file = reply.file; // what `json` may be a map of
         result.indent = indent;
     }
     return result;

@@ -26,4 +26,6 @@ struct GatheredEntries {
 };
 // Every pk's entry: memory, then the store in bulk on `context` (CacheService::freshStored), then
 // the rest through the cache service at once (misses in parallel), waiting on this worker.
-Result<GatheredEntries> gatherEntries(CacheService &service, WorkerContext &context, const QList<qint64> &pks);
+// `keep`: what the store answers is kept in the memory tier (not for a list longer than it holds).
+Result<GatheredEntries> gatherEntries(CacheService &service, WorkerContext &context, const QList<qint64> &pks,
+                                      bool keep = true);

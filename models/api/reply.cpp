@@ -5,7 +5,7 @@
 const QByteArray &Reply::payload() const
 {
     static const QByteArray none;
-    if (status == 304 || indent > 0)
+    if (status == 304 || indent > 0 || file)
         return none;
     if (entry)
         return gzip ? entry->gzip : entry->body;
@@ -16,12 +16,16 @@ qint64 Reply::bodyBytes() const
 {
     if (status == 304)
         return 0;
+    if (file && indent <= 0)
+        return file->size();
     return indent > 0 ? length : payload().size();
 }
 
 qint64 Reply::contentLength() const
 {
-    return status == 304 || indent > 0 ? qMax<qint64>(length, 0) : payload().size();
+    if (status == 304 || indent > 0)
+        return qMax<qint64>(length, 0);
+    return file ? file->size() : payload().size();
 }
 
 ReplyHeaders Reply::allHeaders() const

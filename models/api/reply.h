@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cache/entry.h"
+#include "core/spillfile.h"
 
 #include <QByteArray>
 #include <QDateTime>
@@ -24,14 +25,16 @@ struct Representation {
 };
 
 // One answer of the API, as a plain value: status, headers and body. The body is bytes, or an
-// entry's body or gzip copy (shared, never copied), or `json` written with `indent`. A transport
-// sends it as it is; it adds only Content-Length, Date and Connection.
+// entry's body or gzip copy (shared, never copied), or `json` written with `indent`, or a whole
+// temporary file (`file`, for bodies too large to hold). A transport sends it as it is; it adds
+// only Content-Length, Date and Connection.
 struct Reply {
     int status = 0;
     ReplyHeaders headers; // in order; with `representation`, its headers follow these
     std::optional<Representation> representation;
     QByteArray body;
     EntryPtr entry;        // when set, the body is entry->body, or entry->gzip when `gzip`
+    std::shared_ptr<const SpillFile> file; // when set, the body is the file's bytes (and not in payload())
     bool gzip = false;     // the body is gzip-coded (Content-Encoding: gzip)
     int indent = 0;        // > 0: the body is `json` indented so, `length` bytes
     // 304: the Content-Length the 200 would have had (RFC 9110 8.6); an indented body's length.
@@ -44,7 +47,8 @@ struct Reply {
     // same coding and status, so a transport may build it once and reuse it.
     bool reusable = false;
 
-    // The bytes of the body, as held: the entry's, or `body` (empty for an indented body or a 304).
+    // The bytes of the body, as held: the entry's, or `body` (empty for an indented body, a file's
+    // or a 304).
     const QByteArray &payload() const;
     // The body's length on the wire for a GET (0 for a 304).
     qint64 bodyBytes() const;

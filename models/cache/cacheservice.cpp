@@ -130,10 +130,10 @@ void CacheService::getAsync(qint64 pk, LookupCallback done)
     }, WorkerPool::Priority::Urgent); // a client waits: before any queued refresh
 }
 
-QHash<qint64, EntryPtr> CacheService::freshStored(WorkerContext &context, const QList<qint64> &pks)
+QHash<qint64, EntryPtr> CacheService::freshStored(WorkerContext &context, const QList<qint64> &pks, bool keep)
 {
     const WorkerTasks tasks { m_config, *m_memory, *m_telemetry };
-    return tasks.freshStored(context, pks);
+    return tasks.freshStored(context, pks, keep);
 }
 
 void CacheService::revalidate(qint64 pk)

@@ -77,8 +77,9 @@ public:
     // Blocking form of getAsync (not on a worker thread).
     Result<Lookup> get(qint64 pk);
     // For a caller on a worker of its own (the list endpoint): the stored entries of `pks` that are
-    // fresh, read in bulk on `context`'s connections and kept in memory; the rest is getAsync's.
-    QHash<qint64, EntryPtr> freshStored(WorkerContext &context, const QList<qint64> &pks);
+    // fresh, read in bulk on `context`'s connections and kept in memory unless not `keep`; the
+    // rest is getAsync's.
+    QHash<qint64, EntryPtr> freshStored(WorkerContext &context, const QList<qint64> &pks, bool keep = true);
 
     // Jobs: each returns a job id; progress and results arrive as signals.
     int refresh(const QList<qint64> &pks);

@@ -1,6 +1,8 @@
 #include "entry.h"
 
 #include <QCoreApplication>
+#include <QObject>
+#include <QScopeGuard>
 #include <QSysInfo>
 
 #include <openssl/sha.h>
@@ -35,6 +37,45 @@ QByteArray gzipCompress(QByteArrayView data, int level)
     out.resize(written);
     out.squeeze();
     return out;
+}
+
+Result<std::unique_ptr<SpillFile>> gzipCompressFile(const SpillFile &source, int level)
+{
+    auto target = SpillFile::create();
+    if (!target)
+        return target.error();
+    z_stream stream {};
+    if (deflateInit2(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return Error::io(QObject::tr("cannot compress a temporary file"));
+    const auto end = qScopeGuard([&stream] { deflateEnd(&stream); });
+    QByteArray out(1 << 20, Qt::Uninitialized);
+    constexpr qint64 block = 1 << 20;
+    for (qint64 offset = 0;; offset += block) {
+        auto bytes = source.read(offset, block);
+        if (!bytes)
+            return bytes.error();
+        const bool last = offset + block >= source.size();
+        stream.next_in = reinterpret_cast<Bytef *>(bytes->data());
+        stream.avail_in = uInt(bytes->size());
+        int rc = Z_OK;
+        do {
+            stream.next_out = reinterpret_cast<Bytef *>(out.data());
+            stream.avail_out = uInt(out.size());
+            rc = deflate(&stream, last ? Z_FINISH : Z_NO_FLUSH);
+            if (rc == Z_STREAM_ERROR)
+                return Error::io(QObject::tr("cannot compress a temporary file"));
+            if (auto written = (*target)->append(QByteArrayView(out.constData(), out.size() - qsizetype(stream.avail_out))); !written)
+                return written.error();
+        } while (stream.avail_out == 0);
+        if (last) {
+            if (rc != Z_STREAM_END)
+                return Error::io(QObject::tr("cannot compress a temporary file"));
+            break;
+        }
+    }
+    if (auto written = (*target)->finish(); !written)
+        return written.error();
+    return target;
 }
 
 QByteArray gzipDecompress(QByteArrayView data)

@@ -1,5 +1,8 @@
 #pragma once
 
+#include "core/result.h"
+#include "core/spillfile.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QDateTime>
@@ -42,6 +45,8 @@ EntryPtr makeEntry(qint64 pk, QByteArray body, const EntryMetadata &metadata);
 EntryPtr makeEntry(qint64 pk, QByteArray body, QByteArray gzip, QByteArray digest, const EntryMetadata &metadata);
 QByteArray digestOf(QByteArrayView body);
 QByteArray gzipCompress(QByteArrayView data, int level = 1);
+// The same coding of a whole temporary file, into a new one, a MiB at a time.
+Result<std::unique_ptr<SpillFile>> gzipCompressFile(const SpillFile &source, int level = 1);
 // Empty on a corrupt stream (tests and verification use it).
 QByteArray gzipDecompress(QByteArrayView data);
 // cached_at as every store writes it: UTC, ISO 8601 with milliseconds; empty when not set.

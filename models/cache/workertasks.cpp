@@ -218,7 +218,7 @@ Result<CacheService::Lookup> WorkerTasks::lookup(WorkerContext &context, qint64 
     return CacheService::Lookup { *entry, outcome, false };
 }
 
-QHash<qint64, EntryPtr> WorkerTasks::freshStored(WorkerContext &context, const QList<qint64> &pks) const
+QHash<qint64, EntryPtr> WorkerTasks::freshStored(WorkerContext &context, const QList<qint64> &pks, bool keep) const
 {
     constexpr qsizetype chunk = 1000; // pks per getMany: one statement or one pipeline each
     QHash<qint64, EntryPtr> stored;
@@ -257,7 +257,8 @@ QHash<qint64, EntryPtr> WorkerTasks::freshStored(WorkerContext &context, const Q
             it = stored.erase(it);
             continue;
         }
-        keepIfUnchanged(memory, telemetry, it.value(), mark);
+        if (keep)
+            keepIfUnchanged(memory, telemetry, it.value(), mark);
         telemetry.recordRequest(store, Telemetry::Outcome::Hit, it.value()->body.size(), each);
         ++it;
     }

@@ -15,9 +15,10 @@ struct WorkerTasks {
     Result<CacheService::Lookup> lookup(WorkerContext &context, qint64 pk) const;
     // lookup()'s store half for many pks at once: one getMany per chunk and one change-log query,
     // instead of two queries per Foo. Answers the entries that are servable and fresh (kept in
-    // memory as lookup() keeps them). A pk left out (missing, stale, an older serializer's, or a
-    // check that failed) is for lookup() to answer: nothing is called fresh on less evidence.
-    QHash<qint64, EntryPtr> freshStored(WorkerContext &context, const QList<qint64> &pks) const;
+    // memory as lookup() keeps them, unless not `keep`: a scan of more than memory holds would
+    // only push out what is read often). A pk left out (missing, stale, an older serializer's, or
+    // a check that failed) is for lookup() to answer: nothing is called fresh on less evidence.
+    QHash<qint64, EntryPtr> freshStored(WorkerContext &context, const QList<qint64> &pks, bool keep = true) const;
     // The second half of a refresh (serialize() is the first) whose store write went through a
     // GroupCommit: telemetry, and the memory tier when the write succeeded. The store's put is
     // atomic (write new + swap), so a failed refresh leaves the previous entry.

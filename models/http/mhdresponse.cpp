@@ -63,19 +63,25 @@ MemFile::~MemFile()
     ::close(m_fd);
 }
 
-ResponsePtr fromFile(const MemFile &file)
+// The first `size` bytes of the file `fd` is open on. libmicrohttpd owns (and closes) a duplicate
+// descriptor, so the bytes outlive their holder while it sends them; it reads with sendfile() at
+// an offset of its own per connection. Null when no descriptor is left.
+static ResponsePtr fromDescriptor(int fd, qint64 size)
 {
-    // libmicrohttpd owns (and closes) the duplicate; it reads with sendfile() at an offset of its
-    // own per connection.
-    const int fd = ::fcntl(file.fd(), F_DUPFD_CLOEXEC, 0);
-    if (fd < 0)
+    const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0)
         return {};
-    MHD_Response *response = MHD_create_response_from_fd_at_offset64(uint64_t(file.size()), fd, 0);
+    MHD_Response *response = MHD_create_response_from_fd_at_offset64(uint64_t(size), own, 0);
     if (!response) {
-        ::close(fd);
+        ::close(own);
         return {};
     }
     return adopt(response);
+}
+
+ResponsePtr fromFile(const MemFile &file)
+{
+    return fromDescriptor(file.fd(), file.size());
 }
 
 ResponsePtr empty()
@@ -97,16 +103,21 @@ void addHeader(const ResponsePtr &response, const char *name, const QByteArray &
 }
 
 // The indented body, written as libmicrohttpd sends it (no copy of the document, 32 KiB of buffer).
-static ResponsePtr streamedIndented(const QByteArray &json, int indent, qint64 size)
+// `file`: what `json` is a map of, kept open as long as the response.
+static ResponsePtr streamedIndented(const QByteArray &json, int indent, qint64 size, std::shared_ptr<const SpillFile> file)
 {
-    auto *indenter = new JsonIndenter(json, indent);
+    struct Source {
+        JsonIndenter indenter;
+        std::shared_ptr<const SpillFile> file;
+    };
+    auto *source = new Source { JsonIndenter(json, indent), std::move(file) };
     return adopt(MHD_create_response_from_callback(
         uint64_t(size), 32 * 1024,
         [](void *cls, uint64_t, char *buffer, size_t capacity) -> ssize_t {
-            const qsizetype written = static_cast<JsonIndenter *>(cls)->read(buffer, qsizetype(capacity));
+            const qsizetype written = static_cast<Source *>(cls)->indenter.read(buffer, qsizetype(capacity));
             return written > 0 ? ssize_t(written) : ssize_t(MHD_CONTENT_READER_END_OF_STREAM);
         },
-        indenter, [](void *cls) { delete static_cast<JsonIndenter *>(cls); }));
+        source, [](void *cls) { delete static_cast<Source *>(cls); }));
 }
 
 ResponsePtr build(const Reply &reply, const MemFile *file, bool *fromFile)
@@ -115,11 +126,20 @@ ResponsePtr build(const Reply &reply, const MemFile *file, bool *fromFile)
     if (reply.status == 304)
         response = notModified(reply.length);
     else if (reply.indent > 0)
-        response = streamedIndented(reply.json, reply.indent, reply.length);
+        response = streamedIndented(reply.json, reply.indent, reply.length, reply.file);
+    else if (reply.file)
+        response = fromDescriptor(reply.file->fd(), reply.file->size());
     else if (file)
         response = MhdResponse::fromFile(*file);
     if (fromFile)
-        *fromFile = bool(response) && file && reply.status != 304 && reply.indent <= 0;
+        *fromFile = bool(response) && (file || reply.file) && reply.status != 304 && reply.indent <= 0;
+    if (!response && reply.file && reply.status != 304 && reply.indent <= 0) {
+        // Out of descriptors: the bytes from memory for this once. If even that fails, a body that
+        // ends in an error: the connection closes short of Content-Length, which no client takes
+        // for a whole answer.
+        auto bytes = reply.file->readAll();
+        response = bytes ? fromBytes(std::move(*bytes)) : notModified(reply.file->size());
+    }
     if (!response)
         response = reply.entry ? fromEntry(reply.entry, reply.gzip) : fromBytes(reply.body);
     for (const ReplyHeader &header : reply.allHeaders())

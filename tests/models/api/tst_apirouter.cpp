@@ -198,6 +198,64 @@ private slots:
         QCOMPARE(kept.cache, QByteArray("HIT"));
     }
 
+    // A list longer than half the memory tier is spliced into a temporary file: the same bytes and
+    // ETag, sent from the file, its gzip copy a file too; kept (not re-written) while its entries
+    // stay the same; and the store's answers read after it spilled are not kept in the tier.
+    void aListLongerThanMemoryHoldsIsSentFromAFile()
+    {
+        const Reply held = answer(get("/api/foos/")); // the router above: all of it in memory
+        QVERIFY(!held.file);
+        const QByteArray body = held.payload();
+        qint64 entryBytes = 0;
+        for (qint64 pk = 1; pk <= 20; ++pk)
+            entryBytes += m_service->getFromMemory(pk)->bytes();
+        CacheConfig config = m_config;
+        config.memoryBytes = entryBytes + 64; // every entry fits, half of it does not hold the list
+        QVERIFY(config.memoryBytes / 2 < body.size());
+        CacheService service(config);
+        ApiOptions options;
+        options.cacheControl = "max-age=5";
+        options.listChunk = 3;
+        ApiRouter router(service, options, [] { return QByteArray(); });
+        const auto ask = [&router](const HttpRequest &request) {
+            std::shared_ptr<HeldReply> later;
+            const ApiCall call { request, [&later] { return later = std::make_shared<HeldReply>(); } };
+            auto reply = router.route(call);
+            if (!reply) {
+                [&] { QVERIFY(later); QTRY_VERIFY_WITH_TIMEOUT(later->reply().has_value(), 20000); }();
+                reply = later ? later->reply() : std::nullopt;
+            }
+            return reply ? ApiRouter::finish(request, *reply) : Reply {};
+        };
+
+        const Reply list = ask(get("/api/foos/"));
+        QCOMPARE(list.status, HttpStatus::Ok);
+        QVERIFY(list.file);
+        QVERIFY(list.payload().isEmpty());
+        QCOMPARE(list.file->readAll().value(), body);
+        QCOMPARE(list.contentLength(), body.size());
+        QCOMPARE(list.header("ETag"), held.header("ETag"));
+        QCOMPARE(list.cache, QByteArray("HIT"));
+        QVERIFY2(service.memory().stats().entries < 20, "entries read after the spill are not kept");
+
+        const Reply again = ask(get("/api/foos/"));
+        QCOMPARE(again.file.get(), list.file.get()); // the same entries: the same file
+
+        const Reply gzip = ask(get("/api/foos/", { { "Accept-Encoding", "gzip" } }));
+        QVERIFY(gzip.gzip && gzip.file);
+        QCOMPARE(gzipDecompress(gzip.file->readAll().value()), body);
+        QCOMPARE(gzip.contentLength(), gzip.file->size());
+
+        const Reply notModified = ask(get("/api/foos/", { { "If-None-Match", list.header("ETag") } }));
+        QCOMPARE(notModified.status, HttpStatus::NotModified);
+        QCOMPARE(notModified.contentLength(), body.size());
+
+        const Reply indented = ask(get("/api/foos/", { { "Accept", "application/json; indent=2" } }));
+        QCOMPARE(indented.status, HttpStatus::Ok);
+        QCOMPARE(indented.indent, 2);
+        QCOMPARE(indented.length, JsonIndenter::measure(body, 2));
+    }
+
     void metricsCarryTheTransportsLines()
     {
         const Reply metrics = answer(get("/metrics"));

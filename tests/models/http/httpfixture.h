@@ -147,13 +147,17 @@ inline RawAnswer readAnswer(QTcpSocket &socket, int timeoutMs = 10000, bool head
 // A seeded small database, a service and a server for one test.
 class HttpFixture {
 public:
-    explicit HttpFixture(HttpServerOptions options = {}, const QString &scale = QStringLiteral("small"))
+    // `memoryBytes` > 0: the memory tier's size instead of the default.
+    explicit HttpFixture(HttpServerOptions options = {}, const QString &scale = QStringLiteral("small"),
+                         qint64 memoryBytes = 0)
     {
         path = dir.filePath(QStringLiteral("demo.sqlite3"));
         const auto written = Seeder::write(path, *Seeder::scale(scale), QStringLiteral("api"));
         QVERIFY2(written, qPrintable(why(written)));
         config.database = DatabaseConfig::parse(path).value();
         config.watch = false;
+        if (memoryBytes > 0)
+            config.memoryBytes = memoryBytes;
         service = std::make_unique<CacheService>(config);
         server = std::make_unique<HttpServer>(*service);
         const auto port = server->start(options);
