@@ -72,6 +72,7 @@ public:
             if (auto written = m_file->finish(); !written)
                 return written.error();
         }
+        m_body.squeeze(); // grown twofold at a time: up to twice its size held for as long as it is kept
         auto list = std::make_shared<SplicedList>();
         list->pks = pks;
         list->entries = std::move(m_entries);
@@ -117,9 +118,16 @@ private:
 };
 
 // The answer from a spliced list; null when the gzip copy the client wants is not made yet.
+// An answer ApiRouter::finish() will indent (`Accept: application/json; indent=N`): sent without
+// gzip whatever Accept-Encoding says, so no gzip copy is made for it.
+bool indentAsked(const HttpRequest &request)
+{
+    return request.accept.contains('=') && Negotiation::acceptedIndent(request.accept) > 0;
+}
+
 std::optional<Reply> listReply(const SplicedList &list, const HttpRequest &request, const QByteArray &cache, const ApiShared &api)
 {
-    const bool gzip = Negotiation::acceptsGzip(request.acceptEncoding);
+    const bool gzip = Negotiation::acceptsGzip(request.acceptEncoding) && !indentAsked(request);
     if (gzip && !list.gzipMade)
         return std::nullopt; // also for a 304, whose Content-Length is the gzip copy's
     Reply reply;
@@ -262,6 +270,144 @@ Result<QList<qint64>> currentPks(ApiShared &api, WorkerContext &context, bool li
     return ids.error();
 }
 
+namespace {
+
+// The whole list, a chunk of `ApiOptions::listChunk` Foos at a time (a long list never has all its
+// entries in memory at once): each chunk's entries, in pk order, go to `take`. `keep(from)` says
+// whether the store's answers for the chunk from `from` on are kept in the memory tier.
+Status gatherInChunks(ApiShared &api, WorkerContext &context, const QList<qint64> &pks, int &outcome,
+                      const std::function<bool(qsizetype)> &keep,
+                      const std::function<Status(qsizetype, std::vector<EntryPtr>)> &take)
+{
+    const qsizetype chunk = qMax(1, api.options.listChunk);
+    for (qsizetype from = 0; from < pks.size(); from += chunk) {
+        auto gathered = gatherEntries(api.service, context, pks.mid(from, chunk), keep(from));
+        if (!gathered)
+            return gathered.error();
+        if (rank(Telemetry::Outcome(gathered->outcome)) > rank(Telemetry::Outcome(outcome)))
+            outcome = gathered->outcome;
+        if (auto taken = take(from, std::move(gathered->entries)); !taken)
+            return taken;
+    }
+    return success();
+}
+
+// Whether the entries now are those `kept` (a list in a file) was spliced from: their digests and
+// newest cachedAt, without writing anything. Nothing read is kept in the memory tier.
+Result<bool> fileListStillHolds(ApiShared &api, WorkerContext &context, const SplicedList &kept, int &outcome)
+{
+    QCryptographicHash digests(QCryptographicHash::Sha256);
+    QDateTime lastModified;
+    const Status gathered = gatherInChunks(
+        api, context, kept.pks, outcome, [](qsizetype) { return false; },
+        [&](qsizetype, std::vector<EntryPtr> entries) {
+            for (const EntryPtr &entry : entries) {
+                if (!entry)
+                    continue;
+                digests.addData(entry->digest);
+                if (entry->cachedAt.isValid() && (!lastModified.isValid() || entry->cachedAt > lastModified))
+                    lastModified = entry->cachedAt;
+            }
+            return success();
+        });
+    if (!gathered)
+        return gathered.error();
+    return digests.result().toHex() == kept.digest && lastModified == kept.lastModified;
+}
+
+// The list to answer with: the kept one while its entries are the same, else spliced anew (and
+// kept). A list held in memory is compared entry by entry as it is gathered, and not spliced again
+// when every entry is the kept one's; a list in a file is first checked by its digests alone, and
+// written again only when it changed.
+Result<std::shared_ptr<SplicedList>> currentList(ApiShared &api, WorkerContext &context, const QList<qint64> &pks,
+                                                 int &outcome)
+{
+    std::shared_ptr<SplicedList> kept;
+    std::vector<EntryPtr> keptEntries; // a copy: another worker may renew them under the lock
+    {
+        std::lock_guard lock(api.listMutex);
+        if (api.list && api.list->pks == pks) {
+            kept = api.list;
+            keptEntries = kept->entries;
+        }
+    }
+    const bool keptInFile = kept && kept->file;
+    if (keptInFile) {
+        auto holds = fileListStillHolds(api, context, *kept, outcome);
+        if (!holds)
+            return holds.error();
+        if (*holds)
+            return kept;
+        outcome = int(Telemetry::Outcome::Hit);
+    }
+    // While every entry so far is the kept in-memory list's, the entries wait here unspliced.
+    bool sameEntries = kept && !keptInFile;
+    std::vector<EntryPtr> waiting;
+    ListSplicer splicer(api.service.memory().stats().capacity / 2);
+    const Status gathered = gatherInChunks(
+        api, context, pks, outcome,
+        // A list that was in a file will be again: what the store answers for it is not kept.
+        [&](qsizetype) { return !keptInFile && !splicer.inFile(); },
+        [&](qsizetype from, std::vector<EntryPtr> entries) -> Status {
+            if (sameEntries) {
+                sameEntries = keptEntries.size() == size_t(pks.size())
+                    && std::equal(entries.begin(), entries.end(), keptEntries.begin() + from);
+                waiting.insert(waiting.end(), std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
+                if (sameEntries)
+                    return success();
+                entries = std::exchange(waiting, {});
+            }
+            return splicer.add(std::move(entries));
+        });
+    if (!gathered)
+        return gathered.error();
+    if (sameEntries)
+        return kept;
+    auto spliced = splicer.finish(pks);
+    if (!spliced)
+        return spliced.error();
+    std::shared_ptr<SplicedList> list = std::move(*spliced);
+    std::lock_guard lock(api.listMutex);
+    // Other entry objects with the same bytes (cached again): the kept list stays, with its gzip
+    // copy, and answers on the spot from now on with the entries the memory tier holds now.
+    if (kept && !keptInFile && !list->file && api.list == kept && kept->digest == list->digest
+        && kept->lastModified == list->lastModified) {
+        kept->entries = std::move(list->entries);
+        return kept;
+    }
+    api.list = list;
+    return list;
+}
+
+Reply storedList(ApiShared &api, const HttpRequest &request, WorkerContext &context, const QList<qint64> &pks)
+{
+    int outcome = int(Telemetry::Outcome::Hit);
+    auto current = currentList(api, context, pks, outcome);
+    if (!current)
+        return serverError(current.error().message);
+    const std::shared_ptr<SplicedList> list = std::move(*current);
+    if (Negotiation::acceptsGzip(request.acceptEncoding) && !indentAsked(request)) {
+        if (auto made = makeGzip(*list, api); !made)
+            return serverError(made.error().message);
+    }
+    Reply reply;
+    {
+        std::lock_guard lock(api.listMutex);
+        reply = *listReply(*list, request, cacheLabel(outcome), api);
+    }
+    // Indented on request (rare), as DRF re-renders: a list in a file is read through a map of
+    // it, which the reply's `file` keeps alive.
+    if (reply.file && indentAsked(request)) {
+        const QByteArrayView json = list->file->mapped();
+        if (json.isEmpty())
+            return serverError(QStringLiteral("cannot map the list's temporary file"));
+        reply.json = QByteArray::fromRawData(json.data(), json.size());
+    }
+    return reply;
+}
+
+} // namespace
+
 // On a worker: the pks, the entries, the splice, the gzip copy — whatever is missing.
 Reply buildList(ApiShared &api, const HttpRequest &request, WorkerContext &context, bool live)
 {
@@ -279,60 +425,7 @@ Reply buildList(ApiShared &api, const HttpRequest &request, WorkerContext &conte
                                          digestOf(*body), EntryMetadata { QDateTime::currentDateTimeUtc(), Serializer::version, {}, 0, -1, false });
         return entryReply(api, request, entry, "BYPASS");
     }
-    // A chunk of entries at a time: a long list never has all its entries in memory at once.
-    const qsizetype chunk = qMax(1, api.options.listChunk);
-    ListSplicer splicer(api.service.memory().stats().capacity / 2);
-    int outcome = int(Telemetry::Outcome::Hit);
-    for (qsizetype from = 0; from < pks->size(); from += chunk) {
-        // Once the list is in a file, what the store answers is not kept: it would push out of
-        // the memory tier the entries asked for one by one.
-        auto gathered = gatherEntries(api.service, context, pks->mid(from, chunk), !splicer.inFile());
-        if (!gathered)
-            return serverError(gathered.error().message);
-        if (rank(Telemetry::Outcome(gathered->outcome)) > rank(Telemetry::Outcome(outcome)))
-            outcome = gathered->outcome;
-        if (auto added = splicer.add(std::move(gathered->entries)); !added)
-            return serverError(added.error().message);
-    }
-    auto spliced = splicer.finish(*pks);
-    if (!spliced)
-        return serverError(spliced.error().message);
-    std::shared_ptr<SplicedList> list = std::move(*spliced);
-    {
-        // The same bytes as the kept list: keep its gzip copy (and its file, dropping the new one).
-        std::lock_guard lock(api.listMutex);
-        const std::shared_ptr<SplicedList> kept = api.list;
-        if (kept && kept->pks == list->pks && kept->digest == list->digest && kept->lastModified == list->lastModified
-            && bool(kept->file) == bool(list->file)) {
-            if (kept->file)
-                list = kept;
-            else {
-                list->gzip = kept->gzip;
-                list->gzipMade = kept->gzipMade;
-            }
-        }
-        api.list = list;
-    }
-    const QByteArray cache = cacheLabel(outcome);
-    if (Negotiation::acceptsGzip(request.acceptEncoding)) {
-        if (auto made = makeGzip(*list, api); !made)
-            return serverError(made.error().message);
-    }
-    Reply reply;
-    {
-        std::lock_guard lock(api.listMutex);
-        reply = *listReply(*list, request, cache, api);
-    }
-    // Indented on request (rare), as DRF re-renders: a list in a file is read through a map of
-    // it, which the reply's `file` keeps alive (the gzip copy's holder then holds the plain one).
-    if (reply.file && list->file && request.accept.contains('=') && Negotiation::acceptedIndent(request.accept) > 0) {
-        const QByteArrayView json = list->file->mapped();
-        if (json.isEmpty())
-            return serverError(QStringLiteral("cannot map the list's temporary file"));
-        reply.json = QByteArray::fromRawData(json.data(), json.size());
-        reply.file = list->file;
-    }
-    return reply;
+    return storedList(api, request, context, *pks);
 }
 
 std::optional<Reply> Endpoints::list(const ApiSharedPtr &api, WorkerPool &pool, const ApiCall &call, bool live)

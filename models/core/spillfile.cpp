@@ -15,9 +15,11 @@ namespace {
 
 constexpr qsizetype bufferSize = 1 << 20;
 
-Error fileError(const QString &what)
+// `error`: errno as the failing call left it (0: the file ended early).
+Error fileError(const QString &what, int error)
 {
-    return Error::io(QObject::tr("%1 in %2: %3").arg(what, QDir::tempPath(), QString::fromLocal8Bit(std::strerror(errno))));
+    const QString why = error ? QString::fromLocal8Bit(std::strerror(error)) : QObject::tr("it ended early");
+    return Error::io(QObject::tr("%1 in %2: %3").arg(what, QDir::tempPath(), why));
 }
 
 } // namespace
@@ -27,7 +29,7 @@ Result<std::unique_ptr<SpillFile>> SpillFile::create()
     const QString path = QDir::tempPath();
     if (path.isEmpty()) // Qt's answer when TMPDIR names no directory
         return Error::io(QObject::tr("cannot create a temporary file: TMPDIR (%1) is no directory")
-                             .arg(qEnvironmentVariable("TMPDIR")));
+                             .arg(qEnvironmentVariable("TMPDIR", QStringLiteral("unset, so /tmp"))));
     const QByteArray directory = QFile::encodeName(path);
     int fd = ::open(directory.constData(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) { // no O_TMPFILE there
@@ -37,7 +39,7 @@ Result<std::unique_ptr<SpillFile>> SpillFile::create()
             ::unlink(name.constData());
     }
     if (fd < 0)
-        return fileError(QObject::tr("cannot create a temporary file"));
+        return fileError(QObject::tr("cannot create a temporary file"), errno);
     return std::unique_ptr<SpillFile>(new SpillFile(fd));
 }
 
@@ -97,7 +99,7 @@ Status SpillFile::writeBuffer()
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return fileError(QObject::tr("cannot write a temporary file"));
+            return fileError(QObject::tr("cannot write a temporary file"), n < 0 ? errno : 0);
         done += n;
     }
     m_buffer.resize(0); // keeps its capacity for the next MiB
@@ -106,14 +108,14 @@ Status SpillFile::writeBuffer()
 
 Result<QByteArray> SpillFile::read(qint64 offset, qint64 length) const
 {
-    length = qBound<qint64>(0, length, m_size - offset);
+    length = qMax<qint64>(0, qMin(length, m_size - offset));
     QByteArray bytes(qsizetype(length), Qt::Uninitialized);
     for (qsizetype done = 0; done < bytes.size();) {
         const ssize_t n = ::pread(m_fd, bytes.data() + done, size_t(bytes.size() - done), offset + done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return fileError(QObject::tr("cannot read a temporary file"));
+            return fileError(QObject::tr("cannot read a temporary file"), n < 0 ? errno : 0);
         done += n;
     }
     return bytes;

@@ -134,11 +134,10 @@ ResponsePtr build(const Reply &reply, const MemFile *file, bool *fromFile)
     if (fromFile)
         *fromFile = bool(response) && (file || reply.file) && reply.status != 304 && reply.indent <= 0;
     if (!response && reply.file && reply.status != 304 && reply.indent <= 0) {
-        // Out of descriptors: the bytes from memory for this once. If even that fails, a body that
-        // ends in an error: the connection closes short of Content-Length, which no client takes
-        // for a whole answer.
-        auto bytes = reply.file->readAll();
-        response = bytes ? fromBytes(std::move(*bytes)) : notModified(reply.file->size());
+        // Out of descriptors: a body that ends in an error, so the connection closes short of
+        // Content-Length, which no client takes for a whole answer (reading hundreds of MB here,
+        // on the serving thread, would stall every connection it serves).
+        response = notModified(reply.file->size());
     }
     if (!response)
         response = reply.entry ? fromEntry(reply.entry, reply.gzip) : fromBytes(reply.body);
