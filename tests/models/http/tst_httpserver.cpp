@@ -132,6 +132,19 @@ private slots:
         QCOMPARE(statusOf(raw), 200);
         QVERIFY2(raw.endsWith("\r\n\r\n"), raw.constData());
         QVERIFY2(raw.contains("\r\nContent-Length: " + QByteArray::number(live.size()) + "\r\n"), raw.constData());
+        // One Foo renamed and refreshed: the file is written again, with a new tag.
+        const QByteArray tag = f.get(QStringLiteral("/api/foos/")).header("ETag");
+        {
+            auto database = Database::open(f.config.database);
+            QVERIFY((*database)->run(QStringLiteral("UPDATE api_foo SET name = 'renamed' WHERE id = 3")));
+        }
+        QSignalSpy finished(f.service.get(), &CacheService::jobFinished);
+        f.service->refresh({ 3 });
+        QVERIFY(finished.wait(10000));
+        const HttpAnswer changed = f.get(QStringLiteral("/api/foos/"));
+        QVERIFY(changed.body.contains("\"renamed\""));
+        COMPARE_BODIES(changed.body, f.liveList());
+        QVERIFY(changed.header("ETag") != tag);
     }
 
     // Entries not in memory are read from the store in bulk; one whose Foo changed since (a
