@@ -4,7 +4,11 @@
 #include "api/apishared.h"
 #include "core/result.h"
 
+#include <QLoggingCategory>
+
 #include <optional>
+
+Q_DECLARE_LOGGING_CATEGORY(lcApi) // "preserve.http": what the operator's log should say
 
 // The answer for one entry: 304 when If-None-Match hits, the gzip copy when accepted, X-Cache as
 // given. A HIT on a stored entry is marked reusable (the transport builds it once per entry).

@@ -19,6 +19,7 @@
 #include <QCryptographicHash>
 
 #include <condition_variable>
+#include <limits>
 
 namespace {
 
@@ -89,8 +90,12 @@ private:
         const qsizetype more = separator.size() + body.size();
         if (!m_file && m_body.size() + more > m_holdMax) {
             auto file = SpillFile::create();
-            if (!file)
-                return Error::io(QObject::tr("the list is too long to hold, and %1").arg(file.error().message));
+            if (!file) {
+                // Served as before, from memory: a list that costs memory beats no list.
+                qCWarning(lcApi).noquote() << "holding the list in memory past half the memory tier:" << file.error().message;
+                m_holdMax = std::numeric_limits<qint64>::max();
+                return append(separator, body);
+            }
             m_file = std::move(*file);
             if (auto moved = m_file->append(m_body); !moved)
                 return moved;
@@ -108,7 +113,7 @@ private:
         return success();
     }
 
-    const qint64 m_holdMax;
+    qint64 m_holdMax;
     bool m_started = false;
     std::vector<EntryPtr> m_entries;
     QByteArray m_body;

@@ -8,6 +8,7 @@
 #include "serialize/serializer.h"
 #include "testsupport.h"
 
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -263,6 +264,29 @@ private slots:
         QCOMPARE(indented.status, HttpStatus::Ok);
         QCOMPARE(indented.indent, 2);
         QCOMPARE(indented.length, JsonIndenter::measure(body, 2));
+    }
+
+    // No temporary file to be had: the list is held in memory as before, the same bytes.
+    void aListWithNoPlaceForItsFileIsHeldInMemory()
+    {
+        const QByteArray body = answer(get("/api/foos/")).payload();
+        CacheConfig config = m_config;
+        config.memoryBytes = 16 * 1024;
+        QVERIFY(config.memoryBytes / 2 < body.size());
+        CacheService service(config);
+        ApiRouter router(service, ApiOptions {}, [] { return QByteArray(); });
+        const QByteArray before = qgetenv("TMPDIR");
+        qputenv("TMPDIR", "/nonexistent-preserve-dir");
+        const auto restore = qScopeGuard([&before] { qputenv("TMPDIR", before); });
+        std::shared_ptr<HeldReply> later;
+        const HttpRequest request = get("/api/foos/");
+        const ApiCall call { request, [&later] { return later = std::make_shared<HeldReply>(); } };
+        QVERIFY(!router.route(call));
+        QTRY_VERIFY_WITH_TIMEOUT(later->reply().has_value(), 20000);
+        const Reply list = *later->reply();
+        QCOMPARE(list.status, HttpStatus::Ok);
+        QVERIFY(!list.file);
+        QCOMPARE(list.payload(), body);
     }
 
     void metricsCarryTheTransportsLines()
