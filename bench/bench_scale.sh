@@ -2,9 +2,10 @@
 # The command line at three scales (issue 18): medium and large (few, big Foos) and wide (100,000
 # mostly small Foos). For each: the seed, `status` with nothing cached, `warm --jobs 2` from nothing
 # cached, `status` and `status --json` after it, `verify --jobs 2`, and, on wide, `serve
-# --page-size 100` answering pages from the store and then from memory. Each figure is one run,
+# --page-size 100` answering pages from the store and then from memory, and the whole list unpaged
+# (three plain, two gzip, with RSS and peak RSS). Each figure is one run,
 # with the process's peak RSS; MB/s is the bodies' bytes over the wall time. Prints a Markdown
-# table. Needs about 1.5 GB of scratch space for wide (in $TMPDIR).
+# table. Needs about 2 GB of scratch space for wide (in $TMPDIR: the file and the list's copies).
 #
 #   bench/bench_scale.sh [--build DIR] [--scales "medium large wide"]
 set -euo pipefail
@@ -16,7 +17,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --build) BUILD_DIR=$2; shift 2 ;;
     --scales) SCALES=$2; shift 2 ;;
-    *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 PRESERVE="$BUILD_DIR/preserve"
@@ -79,6 +80,27 @@ for label in ("from the store (first time)", "from memory (again)"):
     times.sort()
     print(f"| wide | serve --page-size 100, 100 pages {label} | median {times[50]:.1f} ms, p99 {times[98]:.1f} ms "
           f"| {rss()} MB (--memory 256) | target: each page ≤ 5 ms |")
+PY
+        kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+        # The whole list, unpaged: longer than half of --memory, so it goes out from a temporary file.
+        "$PRESERVE" serve --db "$db" --port "$port" --quiet --memory 256 > "$SCRATCH/serve.log" 2>&1 &
+        SERVER=$!
+        python3 - "$port" "$SERVER" <<'PY'
+import http.client, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+def memory(field):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) // 1024 for l in f if l.startswith(field))
+for _ in range(100):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port); c.request("GET", "/healthz"); c.getresponse().read(); break
+    except OSError:
+        time.sleep(0.2)
+for label, headers in (("plain", {}), ("plain", {}), ("plain", {}), ("gzip", {"Accept-Encoding": "gzip"}), ("gzip", {"Accept-Encoding": "gzip"})):
+    start = time.perf_counter(); c.request("GET", "/api/foos/", headers=headers); r = c.getresponse(); size = len(r.read())
+    assert r.status == 200, r.status
+    print(f"| wide | serve, the whole list, {label} ({size / 1e6:.1f} MB) | {time.perf_counter() - start:.2f} s "
+          f"| {memory('VmRSS')} MB, peak {memory('VmHWM')} MB (--memory 256) | |")
 PY
         kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
     fi

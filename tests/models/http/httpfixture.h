@@ -185,6 +185,19 @@ public:
         return httpRequest(manager, url(target), method, headers, body);
     }
     quint16 port() const { return server->port(); }
+    // Renames Foo `pk` to "renamed" in the database and refreshes its entry; false if either failed
+    // or the refresh did not end within 10 s.
+    bool renameAndRefresh(qint64 pk)
+    {
+        {
+            auto database = Database::open(config.database);
+            if (!database || !(*database)->run(QStringLiteral("UPDATE api_foo SET name = 'renamed' WHERE id = %1").arg(pk)))
+                return false;
+        }
+        QSignalSpy finished(service.get(), &CacheService::jobFinished);
+        service->refresh({ pk });
+        return finished.wait(10000);
+    }
 
     QTemporaryDir dir;
     QString path;

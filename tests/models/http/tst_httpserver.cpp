@@ -85,13 +85,7 @@ private slots:
         QCOMPARE(second.header("X-Cache"), QByteArray("HIT"));
         QCOMPARE(second.header("ETag"), first.header("ETag"));
         // One Foo renamed and refreshed: a new list with a new tag.
-        {
-            auto database = Database::open(f.config.database);
-            QVERIFY((*database)->run(QStringLiteral("UPDATE api_foo SET name = 'renamed' WHERE id = 3")));
-        }
-        QSignalSpy finished(f.service.get(), &CacheService::jobFinished);
-        f.service->refresh({ 3 });
-        QVERIFY(finished.wait(10000));
+        QVERIFY(f.renameAndRefresh(3));
         const HttpAnswer third = f.get(QStringLiteral("/api/foos/"));
         QVERIFY(third.body.contains("\"renamed\""));
         COMPARE_BODIES(third.body, f.liveList());
@@ -134,13 +128,7 @@ private slots:
         QVERIFY2(raw.contains("\r\nContent-Length: " + QByteArray::number(live.size()) + "\r\n"), raw.constData());
         // One Foo renamed and refreshed: the file is written again, with a new tag.
         const QByteArray tag = f.get(QStringLiteral("/api/foos/")).header("ETag");
-        {
-            auto database = Database::open(f.config.database);
-            QVERIFY((*database)->run(QStringLiteral("UPDATE api_foo SET name = 'renamed' WHERE id = 3")));
-        }
-        QSignalSpy finished(f.service.get(), &CacheService::jobFinished);
-        f.service->refresh({ 3 });
-        QVERIFY(finished.wait(10000));
+        QVERIFY(f.renameAndRefresh(3));
         const HttpAnswer changed = f.get(QStringLiteral("/api/foos/"));
         QVERIFY(changed.body.contains("\"renamed\""));
         COMPARE_BODIES(changed.body, f.liveList());
