@@ -206,6 +206,27 @@ QString age(const QDateTime &at, const QDateTime &now)
     return QStringLiteral("%1 d").arg(seconds / 86400);
 }
 
+// Appends `text` as QJsonDocument writes a string (null when not `present`): printable ASCII as
+// it is, anything else through Qt's own writer, so its escapes are Qt's.
+void appendJsonString(QByteArray &out, const QString &text, bool present)
+{
+    if (!present) {
+        out += "null";
+        return;
+    }
+    const bool plain = std::all_of(text.cbegin(), text.cend(), [](QChar c) {
+        return c.unicode() >= 0x20 && c.unicode() < 0x7F && c != QLatin1Char('"') && c != QLatin1Char('\\');
+    });
+    if (plain) {
+        out += '"';
+        out += text.toLatin1();
+        out += '"';
+        return;
+    }
+    const QByteArray array = QJsonDocument(QJsonArray { text }).toJson(QJsonDocument::Compact); // ["…"]
+    out += QByteArrayView(array).sliced(1, array.size() - 2);
+}
+
 // Appends `text` padded with spaces to `width` on the left (right-aligned) or the right.
 void appendPadded(QByteArray &out, QByteArrayView text, qsizetype width, bool alignRight)
 {
@@ -277,25 +298,30 @@ int Commands::status(const QStringList &arguments)
     for (const EntryStatus &status : *statuses)
         ++counts[status.state];
     if (command.wantsJson()) {
-        // Streamed an entry at a time, in chunks: 100,000 Foos as one QJsonArray took 200 MB. The
-        // bytes are the same as the whole array's compact form.
+        // Streamed an entry at a time, in chunks: 100,000 Foos as one QJsonArray took 200 MB. Each
+        // object is written directly, its keys in QJsonObject's sorted order, so the bytes are
+        // the same as the whole array's compact form (a QJsonObject per Foo took 1.5 of 2.5 s).
         QByteArray chunk("[");
         const QDateTime now = QDateTime::currentDateTimeUtc();
         for (qsizetype i = 0; i < statuses->size(); ++i) {
             const EntryStatus &status = statuses->at(i);
             if (i > 0)
                 chunk += ',';
-            chunk += QJsonDocument(QJsonObject {
-                { QStringLiteral("pk"), status.pk },
-                { QStringLiteral("name"), status.state == EntryState::Orphan ? QJsonValue() : QJsonValue(status.name) },
-                { QStringLiteral("state"), entryStateName(status.state) },
-                { QStringLiteral("reason"), status.reason },
-                { QStringLiteral("cached_at"), status.cachedAt.isValid() ? status.cachedAt.toString(Qt::ISODateWithMs) : QJsonValue() },
-                { QStringLiteral("age_seconds"), status.cachedAt.isValid() ? QJsonValue(status.cachedAt.secsTo(now)) : QJsonValue() },
-                { QStringLiteral("size"), status.size },
-                { QStringLiteral("digest"), QString::fromLatin1(status.digest) },
-                { QStringLiteral("serializer_version"), status.serializerVersion },
-            }).toJson(QJsonDocument::Compact);
+            const bool cached = status.cachedAt.isValid();
+            chunk += "{\"age_seconds\":";
+            chunk += cached ? QByteArray::number(status.cachedAt.secsTo(now)) : QByteArray("null");
+            chunk += ",\"cached_at\":";
+            appendJsonString(chunk, cached ? status.cachedAt.toString(Qt::ISODateWithMs) : QString(), cached);
+            chunk += ",\"digest\":";
+            appendJsonString(chunk, QString::fromLatin1(status.digest), true);
+            chunk += ",\"name\":";
+            appendJsonString(chunk, status.name, status.state != EntryState::Orphan);
+            chunk += ",\"pk\":" + QByteArray::number(status.pk) + ",\"reason\":";
+            appendJsonString(chunk, status.reason, true);
+            chunk += ",\"serializer_version\":" + QByteArray::number(status.serializerVersion)
+                + ",\"size\":" + QByteArray::number(status.size) + ",\"state\":";
+            appendJsonString(chunk, entryStateName(status.state), true);
+            chunk += '}';
             if (chunk.size() >= 64 * 1024) {
                 writeStdout(chunk);
                 chunk.clear();

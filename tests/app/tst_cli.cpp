@@ -224,8 +224,16 @@ private slots:
         const QString db = m_dir.filePath(QStringLiteral("cache.sqlite3"));
         QCOMPARE(preserve({ QStringLiteral("seed"), QStringLiteral("--scale"), QStringLiteral("small"), QStringLiteral("--out"), db }).exitCode, 0);
         const QStringList onDb { QStringLiteral("--db"), db };
+        // A name with what JSON escapes, beside the demo's control characters.
+        QVERIFY(execSql(db, { QStringLiteral("UPDATE api_foo SET name = 'say \"hi\"' WHERE id = 1"),
+                              QStringLiteral("UPDATE api_foo SET name = 'back\\slash' WHERE id = 3"),
+                              QString::fromUtf8("UPDATE api_foo SET name = 'line \u2028 caf\u00e9' WHERE id = 4") }));
         const auto states = [&] {
             const auto status = preserve(QStringList { QStringLiteral("status"), QStringLiteral("--json") } + onDb);
+            // Written by hand, byte for byte what QJsonDocument makes of the same rows (key order,
+            // escapes of the demo's hard names, null for what is not cached).
+            const QByteArray compact = QJsonDocument(QJsonDocument::fromJson(status.out).array()).toJson(QJsonDocument::Compact);
+            [&] { QCOMPARE(status.out, compact + '\n'); }();
             QMap<QString, int> counts;
             for (const auto &entry : QJsonDocument::fromJson(status.out).array())
                 ++counts[entry[QLatin1String("state")].toString()];
@@ -436,6 +444,8 @@ private slots:
         }
         QCOMPARE(orphans.size(), 1);
         QCOMPARE(orphans.first()[QLatin1String("pk")].toInteger(), 3);
+        QVERIFY(orphans.first()[QLatin1String("name")].isNull());
+        QCOMPARE(status.out, QJsonDocument(rows).toJson(QJsonDocument::Compact) + '\n');
         const auto table = preserve(QStringList { QStringLiteral("status") } + onRedis);
         QVERIFY2(table.out.contains("; 1 orphan entry of Foos that are gone"), table.out.constData());
         const auto removed = preserve(QStringList { QStringLiteral("invalidate"), QStringLiteral("--orphans") } + onRedis);
