@@ -34,6 +34,24 @@ int rank(Telemetry::Outcome outcome)
     }
 }
 
+// What names a list's bytes: SHA-256 over its entries' digests (the ETag) and the newest cachedAt
+// (Last-Modified), accumulated entry by entry.
+class ListIdentity {
+public:
+    void add(const Entry &entry)
+    {
+        m_digests.addData(entry.digest);
+        if (entry.cachedAt.isValid() && (!m_lastModified.isValid() || entry.cachedAt > m_lastModified))
+            m_lastModified = entry.cachedAt;
+    }
+    QByteArray digest() const { return m_digests.result().toHex(); }
+    QDateTime lastModified() const { return m_lastModified; }
+
+private:
+    QCryptographicHash m_digests { QCryptographicHash::Sha256 };
+    QDateTime m_lastModified;
+};
+
 // Splices the list a chunk of entries at a time: in memory while it stays within `holdMax` bytes
 // (its entries kept, for keptList()), in a temporary file past that, keeping no entry: the process
 // then holds one chunk at a time, however long the list. Wide's 100,000 Foos made a 468 MB copy
@@ -50,9 +68,7 @@ public:
     {
         for (EntryPtr &entry : entries) {
             if (entry) {
-                m_digests.addData(entry->digest);
-                if (entry->cachedAt.isValid() && (!m_lastModified.isValid() || entry->cachedAt > m_lastModified))
-                    m_lastModified = entry->cachedAt;
+                m_identity.add(*entry);
                 if (auto appended = append(m_started ? "," : "[", entry->body); !appended)
                     return appended;
                 m_started = true;
@@ -79,8 +95,8 @@ public:
         list->entries = std::move(m_entries);
         list->body = std::move(m_body);
         list->file = std::move(m_file);
-        list->digest = m_digests.result().toHex();
-        list->lastModified = m_lastModified;
+        list->digest = m_identity.digest();
+        list->lastModified = m_identity.lastModified();
         return list;
     }
 
@@ -118,8 +134,7 @@ private:
     std::vector<EntryPtr> m_entries;
     QByteArray m_body;
     std::unique_ptr<SpillFile> m_file;
-    QCryptographicHash m_digests { QCryptographicHash::Sha256 };
-    QDateTime m_lastModified;
+    ListIdentity m_identity;
 };
 
 // The answer from a spliced list; null when the gzip copy the client wants is not made yet.
@@ -278,15 +293,15 @@ Result<QList<qint64>> currentPks(ApiShared &api, WorkerContext &context, bool li
 namespace {
 
 // The whole list, a chunk of `ApiOptions::listChunk` Foos at a time (a long list never has all its
-// entries in memory at once): each chunk's entries, in pk order, go to `take`. `keep(from)` says
-// whether the store's answers for the chunk from `from` on are kept in the memory tier.
+// entries in memory at once): each chunk's entries, in pk order, go to `take`. `keep()`, asked per
+// chunk, says whether the store's answers for it are kept in the memory tier.
 Status gatherInChunks(ApiShared &api, WorkerContext &context, const QList<qint64> &pks, int &outcome,
-                      const std::function<bool(qsizetype)> &keep,
+                      const std::function<bool()> &keep,
                       const std::function<Status(qsizetype, std::vector<EntryPtr>)> &take)
 {
     const qsizetype chunk = qMax(1, api.options.listChunk);
     for (qsizetype from = 0; from < pks.size(); from += chunk) {
-        auto gathered = gatherEntries(api.service, context, pks.mid(from, chunk), keep(from));
+        auto gathered = gatherEntries(api.service, context, pks.mid(from, chunk), keep());
         if (!gathered)
             return gathered.error();
         if (rank(Telemetry::Outcome(gathered->outcome)) > rank(Telemetry::Outcome(outcome)))
@@ -301,23 +316,19 @@ Status gatherInChunks(ApiShared &api, WorkerContext &context, const QList<qint64
 // newest cachedAt, without writing anything. Nothing read is kept in the memory tier.
 Result<bool> fileListStillHolds(ApiShared &api, WorkerContext &context, const SplicedList &kept, int &outcome)
 {
-    QCryptographicHash digests(QCryptographicHash::Sha256);
-    QDateTime lastModified;
+    ListIdentity identity;
     const Status gathered = gatherInChunks(
-        api, context, kept.pks, outcome, [](qsizetype) { return false; },
+        api, context, kept.pks, outcome, [] { return false; },
         [&](qsizetype, std::vector<EntryPtr> entries) {
             for (const EntryPtr &entry : entries) {
-                if (!entry)
-                    continue;
-                digests.addData(entry->digest);
-                if (entry->cachedAt.isValid() && (!lastModified.isValid() || entry->cachedAt > lastModified))
-                    lastModified = entry->cachedAt;
+                if (entry)
+                    identity.add(*entry);
             }
             return success();
         });
     if (!gathered)
         return gathered.error();
-    return digests.result().toHex() == kept.digest && lastModified == kept.lastModified;
+    return identity.digest() == kept.digest && identity.lastModified() == kept.lastModified;
 }
 
 // The list to answer with: the kept one while its entries are the same, else spliced anew (and
@@ -346,17 +357,16 @@ Result<std::shared_ptr<SplicedList>> currentList(ApiShared &api, WorkerContext &
         outcome = int(Telemetry::Outcome::Hit);
     }
     // While every entry so far is the kept in-memory list's, the entries wait here unspliced.
-    bool sameEntries = kept && !keptInFile;
+    bool sameEntries = kept && !keptInFile && keptEntries.size() == size_t(pks.size());
     std::vector<EntryPtr> waiting;
     ListSplicer splicer(api.service.memory().stats().capacity / 2);
     const Status gathered = gatherInChunks(
         api, context, pks, outcome,
         // A list that was in a file will be again: what the store answers for it is not kept.
-        [&](qsizetype) { return !keptInFile && !splicer.inFile(); },
+        [&] { return !keptInFile && !splicer.inFile(); },
         [&](qsizetype from, std::vector<EntryPtr> entries) -> Status {
             if (sameEntries) {
-                sameEntries = keptEntries.size() == size_t(pks.size())
-                    && std::equal(entries.begin(), entries.end(), keptEntries.begin() + from);
+                sameEntries = std::equal(entries.begin(), entries.end(), keptEntries.begin() + from);
                 waiting.insert(waiting.end(), std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
                 if (sameEntries)
                     return success();
