@@ -4,6 +4,7 @@
 #include "db/databaseconfig.h"
 
 #include <QByteArray>
+#include <QDeadlineTimer>
 #include <QString>
 #include <QStringList>
 #include <QTemporaryDir>
@@ -87,6 +88,22 @@ QString firstDifference(const QByteArray &ours, const QByteArray &theirs);
         if (ours_ != theirs_)                                                                              \
             QFAIL(qPrintable(firstDifference(ours_, theirs_)));                                            \
     } while (false)
+
+// Asks `probe` every 50 ms until it says yes or `timeoutMs` pass; true when it said yes. For probes
+// with effects, such as a request that may land on another worker each time: QTRY_* evaluates its
+// expression again after it held, and once more for its failure report, so a probe that held once
+// can read as failed.
+template <typename Probe>
+bool eventually(Probe probe, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!probe()) {
+        if (deadline.hasExpired())
+            return false;
+        QTest::qWait(50);
+    }
+    return true;
+}
 
 // For QVERIFY2 messages: Qt 6.4 evaluates the message even when the check passes.
 template <typename T>

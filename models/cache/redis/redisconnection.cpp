@@ -5,8 +5,11 @@
 #include <QVarLengthArray>
 
 #include <algorithm>
+#include <cerrno>
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 Q_LOGGING_CATEGORY(lcRedis, "preserve.cache.redis", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
@@ -22,6 +25,22 @@ constexpr auto maximumBackoff = 5000ms;
 timeval toTimeval(int ms)
 {
     return { ms / 1000, (ms % 1000) * 1000 };
+}
+
+// Whether the server has closed a connection we hold and have not used since: a restart, Redis's
+// own `timeout` for idle clients, a proxy. A poll that takes no time, then a peek: the end of the
+// stream reads as 0 bytes. Anything else (no event, bytes, an error we cannot read) says "open"
+// and leaves the verdict to the command itself.
+bool closedWhileIdle(const redisContext *context)
+{
+    pollfd watched { context->fd, POLLIN | POLLRDHUP, 0 };
+    if (::poll(&watched, 1, 0) <= 0)
+        return false;
+    if (watched.revents & (POLLHUP | POLLRDHUP | POLLERR))
+        return true;
+    char byte = 0;
+    const ssize_t peeked = ::recv(context->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return peeked == 0 || (peeked < 0 && (errno == ECONNRESET || errno == EPIPE));
 }
 
 } // namespace
@@ -148,9 +167,17 @@ Error RedisConnection::unavailable() const
     return { m_failureKind, QObject::tr("%1 (retrying in %2 s)").arg(m_failure, QString::number(seconds, 'f', 1)) };
 }
 
-// Connects unless connected, at most once per backoff period: calls in between fail at once.
+// Connects unless connected, at most once per backoff period: calls in between fail at once. A
+// connection the server closed while we did not use it is made again now, before anything is sent
+// on it: that is no outage, and the call must not fail (nor every call of the backoff after it).
 Status RedisConnection::ensureConnected()
 {
+    if (m_context && closedWhileIdle(m_context)) {
+        qCInfo(lcRedis, "Redis at %s closed an idle connection; connecting again", qPrintable(m_config.address()));
+        redisFree(m_context);
+        m_context = nullptr;
+        m_retryAt = {};
+    }
     if (m_context)
         return success();
     if (Clock::now() < m_retryAt)

@@ -9,7 +9,8 @@
 // One connection to Redis for one thread, which comes back by itself: after Redis went away,
 // calls fail fast with Error::Kind::Unavailable ("… (retrying in 0.4 s)") and a later call
 // reconnects, waiting longer between attempts (100 ms doubling to 5 s, back to 100 ms after a
-// success), so a dead server costs no time per request.
+// success), so a dead server costs no time per request. A connection the server closed while it was
+// idle (a restart, Redis's `timeout`) is noticed before the next call and made again at once.
 class RedisConnection {
 public:
     explicit RedisConnection(RedisConfig config);

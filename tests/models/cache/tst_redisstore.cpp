@@ -127,6 +127,7 @@ private slots:
     void prefixIsolation();
     void failsFastWhileDown();
     void killedMidCall();
+    void idleConnectionClosedByServer();
     void watcherSeesOtherWriters();
     void watcherSurvivesRestart();
     void watcherStopsPromptly();
@@ -706,6 +707,31 @@ void TestRedisStore::failsFastWhileDown()
     const auto later = store->list();
     QVERIFY(!later);
     QVERIFY2(later.error().message.endsWith(QLatin1String("(retrying in 0.1 s)")), qPrintable(later.error().message));
+}
+
+// The server closes a connection we hold but are not using (a restart, Redis's own `timeout` for
+// idle clients): the next call connects again and answers, instead of failing, and failing fast
+// for the backoff after it.
+void TestRedisStore::idleConnectionClosedByServer()
+{
+    TestRedis redis;
+    startOrFail(redis);
+    auto store = openStore(redis.url());
+    QVERIFY(store);
+    QVERIFY(store->put(makeEntry(1, fooBody(1), ourMetadata())).ok());
+    QString error;
+    const QByteArray killed = redis.command({ QStringLiteral("CLIENT"), QStringLiteral("KILL"), QStringLiteral("TYPE"), QStringLiteral("normal") }, 0, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QCOMPARE(killed, QByteArray("1")); // ours; redis-cli skips itself
+    const auto connections = [&redis] { return redis.info("total_connections_received", QStringLiteral("stats")).toInt(); };
+    const int before = connections();
+    for (int call = 0; call < 3; ++call) {
+        const auto got = store->get(1);
+        QVERIFY2(got, qPrintable(why(got)));
+        QVERIFY(got.value());
+        QCOMPARE(got.value()->body, fooBody(1));
+    }
+    QCOMPARE(connections(), before + 2); // ours, once, and the redis-cli asking
 }
 
 void TestRedisStore::killedMidCall()
