@@ -14,17 +14,7 @@
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSettings>
 #include <QVBoxLayout>
-
-namespace {
-const QString recentKey = QStringLiteral("connections/recent");
-// Not QSettings(): the application sets no organization name (that would move the demo database's
-// folder), so the console names its own file, ~/.config/preserve/console.conf.
-const QString settingsOrganization = QStringLiteral("preserve");
-const QString settingsApplication = QStringLiteral("console");
-constexpr int maxRecent = 8;
-} // namespace
 
 ConnectDialog::ConnectDialog(const QString &demoDatabase, QWidget *parent)
     : QDialog(parent)
@@ -264,24 +254,15 @@ void ConnectDialog::refreshRecent()
 
 QList<ConnectionSpec> ConnectDialog::recentConnections()
 {
-    QList<ConnectionSpec> result;
-    const QVariantList list = QSettings(settingsOrganization, settingsApplication).value(recentKey).toList();
-    for (const QVariant &entry : list)
-        result << ConnectionSpec::fromVariant(entry.toMap());
-    return result;
+    return RecentConnections::list();
 }
 
 void ConnectDialog::clearRecent()
 {
-    QSettings(settingsOrganization, settingsApplication).remove(recentKey);
+    RecentConnections::clear();
 }
 
 void ConnectDialog::remember(const ConnectionSpec &spec)
 {
-    QVariantList list { spec.toVariant() };
-    for (const ConnectionSpec &other : recentConnections()) {
-        if (!(other == spec) && list.size() < maxRecent)
-            list << other.toVariant();
-    }
-    QSettings(settingsOrganization, settingsApplication).setValue(recentKey, list);
+    RecentConnections::remember(spec);
 }

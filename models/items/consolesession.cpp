@@ -12,9 +12,11 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QLoggingCategory>
+#include <QMutex>
 #include <QFuture>
 #include <QFutureWatcher>
 #include <QPromise>
+#include <QSettings>
 #include <QThreadPool>
 
 Q_LOGGING_CATEGORY(lcSession, "preserve.items.session", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
@@ -68,6 +70,87 @@ ConnectionSpec ConnectionSpec::fromVariant(const QVariantMap &map)
     spec.redisPrefix = map.value(QStringLiteral("redisPrefix"), spec.redisPrefix).toString();
     spec.readOnly = map.value(QStringLiteral("readOnly")).toBool();
     return spec;
+}
+
+namespace {
+
+const QString recentKey = QStringLiteral("connections/recent");
+// Not QSettings(): the application sets no organization name (that would move the demo database's
+// folder), so the console names its own file.
+const QString settingsOrganization = QStringLiteral("preserve");
+const QString settingsApplication = QStringLiteral("console");
+
+struct RecentList {
+    QMutex mutex;       // guards known and list
+    bool known = false; // list is what the settings hold, or are about to
+    QVariantList list;
+    QMutex writing;     // one write at a time
+};
+
+RecentList &recentList()
+{
+    static RecentList recent;
+    return recent;
+}
+
+QVariantList recentVariants()
+{
+    RecentList &recent = recentList();
+    QMutexLocker lock(&recent.mutex);
+    if (!recent.known) {
+        recent.list = QSettings(settingsOrganization, settingsApplication).value(recentKey).toList();
+        recent.known = true;
+    }
+    return recent.list;
+}
+
+void setRecentVariants(const QVariantList &list)
+{
+    RecentList &recent = recentList();
+    {
+        QMutexLocker lock(&recent.mutex);
+        recent.list = list;
+        recent.known = true;
+    }
+    QThreadPool::globalInstance()->start([&recent] {
+        QMutexLocker writing(&recent.writing);
+        QVariantList newest;
+        {
+            QMutexLocker lock(&recent.mutex);
+            newest = recent.list;
+        }
+        QSettings settings(settingsOrganization, settingsApplication);
+        if (newest.isEmpty())
+            settings.remove(recentKey);
+        else
+            settings.setValue(recentKey, newest);
+        settings.sync();
+    });
+}
+
+} // namespace
+
+QList<ConnectionSpec> RecentConnections::list()
+{
+    QList<ConnectionSpec> result;
+    for (const QVariant &entry : recentVariants())
+        result << ConnectionSpec::fromVariant(entry.toMap());
+    return result;
+}
+
+void RecentConnections::remember(const ConnectionSpec &spec)
+{
+    QVariantList list { spec.toVariant() };
+    for (const ConnectionSpec &other : RecentConnections::list()) {
+        if (!(other == spec) && list.size() < maximum)
+            list << other.toVariant();
+    }
+    setRecentVariants(list);
+}
+
+void RecentConnections::clear()
+{
+    setRecentVariants({});
 }
 
 ConsoleSession::ConsoleSession(const ConnectionSpec &spec, const CacheConfig &config, QObject *parent)

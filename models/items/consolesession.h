@@ -34,6 +34,18 @@ struct ConnectionSpec {
     bool operator==(const ConnectionSpec &other) const = default;
 };
 
+// The connections opened lately, newest first, in ~/.config/preserve/console.conf. Read once per
+// process, then kept here; written to disk by the global thread pool (which QCoreApplication waits
+// for before it exits): QSettings ends each write with an fsync, which on the GUI thread took up to
+// half a second while a connection opened. One write at a time, each taking the newest list when
+// it starts, so the last write leaves the newest list. Any thread.
+namespace RecentConnections {
+constexpr int maximum = 8;
+QList<ConnectionSpec> list();
+void remember(const ConnectionSpec &spec); // first, without an equal older one, at most `maximum`
+void clear();
+} // namespace RecentConnections
+
 // Everything the console holds for one connection: the cache service (and its telemetry), the
 // built-in HTTP server, and the loaders that run the GUI's reads on threads of their own. Lives on
 // the GUI thread; destroying it stops the server and waits for the loaders' jobs.

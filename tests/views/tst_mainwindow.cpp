@@ -39,7 +39,6 @@
 #include <QLineSeries>
 #include <QScopeGuard>
 #include <QScreen>
-#include <QSettings>
 #include <QHostAddress>
 #include <QTcpServer>
 #include <QMenu>
@@ -59,7 +58,9 @@
 #include <QListWidget>
 #include <QPushButton>
 #include <QScrollBar>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QThreadPool>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -831,7 +832,7 @@ void TestMainWindow::actionsFollowWhatTheyCanDo()
 // also when another part of the URL is edited.
 void TestMainWindow::connectDialogHintsAndMasks()
 {
-    QSettings(QStringLiteral("preserve"), QStringLiteral("console")).remove(QStringLiteral("connections/recent"));
+    ConnectDialog::clearRecent();
     {
         ConnectDialog dialog(m_dir.filePath(QStringLiteral("no-demo-here.sqlite3")));
         auto *hint = dialog.findChild<QLabel *>(QStringLiteral("hint"));
@@ -1600,7 +1601,8 @@ void TestMainWindow::connectingCanBeCancelled()
 }
 
 // After a connection, File → Open Recent and the dialog's Recent list have it first, at once;
-// choosing an entry connects to it; Clear Recent empties the list.
+// choosing an entry connects to it; Clear Recent empties the list. The list reaches the settings
+// file (written off the GUI thread) for the next start.
 void TestMainWindow::recentConnectionsAtOnce()
 {
     ConnectDialog::clearRecent();
@@ -1621,6 +1623,15 @@ void TestMainWindow::recentConnectionsAtOnce()
     recent.database = other;
     QCOMPARE(actions[0]->text(), recent.displayName());
     QCOMPARE(actions[1]->text(), small.displayName());
+    const auto stored = [] {
+        QThreadPool::globalInstance()->waitForDone(); // the writes
+        QStringList databases;
+        const QVariantList list = QSettings(QStringLiteral("preserve"), QStringLiteral("console")).value(QStringLiteral("connections/recent")).toList();
+        for (const QVariant &entry : list)
+            databases << ConnectionSpec::fromVariant(entry.toMap()).database;
+        return databases;
+    };
+    QCOMPARE(stored(), QStringList({ other, m_small }));
     window.showConnectDialog();
     auto *combo = window.findChild<ConnectDialog *>()->findChild<QComboBox *>(QStringLiteral("recent"));
     QVERIFY(combo->count() >= 3);
@@ -1633,6 +1644,7 @@ void TestMainWindow::recentConnectionsAtOnce()
     emit menu->aboutToShow();
     menu->actions().constLast()->trigger(); // Clear Recent
     QVERIFY(ConnectDialog::recentConnections().isEmpty());
+    QCOMPARE(stored(), QStringList());
 }
 
 // First start, no demo database: the dialog offers Create Demo Database, which writes it (as
