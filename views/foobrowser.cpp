@@ -3,6 +3,7 @@
 #include "footreeview.h"
 
 #include "items/foofilterproxymodel.h"
+#include "items/foorowstate.h"
 #include "items/footreemodel.h"
 #include "statedelegate.h"
 
@@ -264,7 +265,7 @@ void FooBrowser::holdRows(bool held)
     updateNoMatch();
 }
 
-void FooBrowser::updateStates(const QList<EntryStatus> &statuses)
+void FooBrowser::updateStates(const StatusSnapshot &statuses)
 {
     m_model->updateStates(statuses);
     updateStateCounts();

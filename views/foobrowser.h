@@ -8,6 +8,8 @@
 #include <QTimer>
 #include <QWidget>
 
+struct StatusSnapshot;
+
 class FooFilterProxyModel;
 class FooTreeModel;
 class QAction;
@@ -34,7 +36,7 @@ public:
     explicit FooBrowser(QWidget *parent = nullptr);
 
     void setDatabase(const DatabaseConfig &database);
-    void updateStates(const QList<EntryStatus> &statuses);
+    void updateStates(const StatusSnapshot &statuses);
     void reload();
     // Primary keys of the Foos the selected rows belong to (each once, in selection order).
     QList<qint64> selectedFooIds() const;

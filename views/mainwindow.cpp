@@ -525,11 +525,11 @@ void MainWindow::connectSession()
         m_workersLabel->setToolTip(tr("Cannot read the workers' heartbeats: %1").arg(text));
     });
     CacheService *service = &session->service();
-    connect(&session->statuses(), &StatusLoader::loaded, this, [this](const QList<EntryStatus> &statuses) {
+    connect(&session->statuses(), &StatusLoader::loaded, this, [this](const StatusSnapshot &statuses) {
         const bool wasUnreadable = !m_browser->model()->statesReadable();
         m_statusRetry.stop();
         m_browser->updateStates(statuses);
-        m_cacheActions->setFooCount(int(statuses.size()));
+        m_cacheActions->setFooCount(int(statuses.byPk.size()));
         if (wasUnreadable)
             report(tr("Cache states readable again"), false);
         emit statesUpdated();

@@ -97,6 +97,39 @@ QColor stateColor(EntryState state)
     return QColor(0x9e, 0x9e, 0x9e);
 }
 
+StatusSnapshot StatusSnapshot::of(const QList<EntryStatus> &statuses, const QHash<qint64, EntryStatus> &base)
+{
+    StatusSnapshot snapshot;
+    snapshot.byPk.reserve(statuses.size());
+    for (const EntryStatus &status : statuses) {
+        snapshot.byPk.insert(status.pk, status);
+        ++snapshot.counts[status.state];
+    }
+    if (snapshot.byPk.size() != statuses.size()) { // a pk listed twice counts once, as the last one
+        snapshot.counts.clear();
+        for (const EntryStatus &status : std::as_const(snapshot.byPk))
+            ++snapshot.counts[status.state];
+    }
+    snapshot.base = base;
+    snapshot.changed = changes(base, snapshot.byPk);
+    return snapshot;
+}
+
+QList<qint64> StatusSnapshot::changes(const QHash<qint64, EntryStatus> &from, const QHash<qint64, EntryStatus> &to)
+{
+    QList<qint64> changed;
+    for (auto it = to.cbegin(); it != to.cend(); ++it) {
+        const auto before = from.constFind(it.key());
+        if (before == from.cend() || !sameStatus(*before, *it))
+            changed.append(it.key());
+    }
+    for (auto it = from.cbegin(); it != from.cend(); ++it) {
+        if (!to.contains(it.key()))
+            changed.append(it.key());
+    }
+    return changed;
+}
+
 bool sameStatus(const EntryStatus &a, const EntryStatus &b)
 {
     return a.state == b.state && a.reason == b.reason && a.cachedAt == b.cachedAt && a.size == b.size

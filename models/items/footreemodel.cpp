@@ -24,6 +24,7 @@ void FooTreeModel::setDatabase(const DatabaseConfig &database)
     d->hasDatabase = true;
     // The states and verdicts spoke of the last connection's entries, which may share pks.
     d->statuses.clear();
+    d->stateCounts.clear();
     d->outcomes.clear();
     d->statesRead = false;
     d->unreadable.clear();
@@ -151,23 +152,34 @@ void FooTreeModel::setStatesUnreadable(const QString &reason)
     if (reason == d->unreadable)
         return;
     d->unreadable = reason;
-    QList<int> rows;
-    for (const Node *foo : std::as_const(d->foos))
-        rows.append(foo->row);
-    d->rowsChanged(rows);
+    d->allRowsChanged();
 }
 
+// From the states' own counts, moving the few rows a verdict shows otherwise: O(verdicts), not
+// O(Foos), as the browser asks for it on every change.
 QHash<EntryState, int> FooTreeModel::stateCounts(int *foreignOrDiffering) const
 {
-    QHash<EntryState, int> counts;
-    int verifiedDifferent = 0;
-    for (auto it = d->statuses.cbegin(); it != d->statuses.cend(); ++it) {
-        const auto found = d->outcomes.constFind(it.key());
-        const FooRowOutcome *outcome = found == d->outcomes.cend() ? nullptr : &found.value();
-        const EntryState state = Private::shownStateOf(*it, outcome, !d->unreadable.isEmpty());
-        verifiedDifferent += state == EntryState::Foreign || (outcome && outcome->verdict == Verdict::Differs);
-        ++counts[state];
+    const bool unreadable = !d->unreadable.isEmpty();
+    QHash<EntryState, int> counts = d->stateCounts;
+    int verifiedDifferent = counts.value(EntryState::Foreign);
+    if (unreadable) {
+        counts = { { EntryState::Unknown, int(d->statuses.size()) } };
+        verifiedDifferent = 0;
     }
+    for (auto it = d->outcomes.cbegin(); it != d->outcomes.cend(); ++it) {
+        const auto status = d->statuses.constFind(it.key());
+        if (status == d->statuses.cend())
+            continue;
+        const EntryState shown = Private::shownStateOf(*status, &it.value(), unreadable);
+        if (!unreadable && shown != status->state) {
+            if (--counts[status->state] == 0)
+                counts.remove(status->state);
+            ++counts[shown];
+        }
+        verifiedDifferent += shown != EntryState::Foreign && it->verdict == Verdict::Differs;
+    }
+    if (counts.value(EntryState::Unknown, -1) == 0)
+        counts.remove(EntryState::Unknown);
     if (foreignOrDiffering)
         *foreignOrDiffering = verifiedDifferent;
     return counts;
@@ -180,44 +192,41 @@ bool FooTreeModel::statesReadable() const
 
 void FooTreeModel::updateStates(const QList<EntryStatus> &statuses)
 {
+    updateStates(StatusSnapshot::of(statuses, d->statuses));
+}
+
+void FooTreeModel::updateStates(const StatusSnapshot &snapshot)
+{
     setStatesUnreadable(QString());
+    const bool first = !d->statesRead; // no row showed a state before: every row changes
+    d->statesRead = true;
     QList<int> rows;
-    if (!d->statesRead) {
-        d->statesRead = true;
-        for (const Node *foo : std::as_const(d->foos))
-            rows.append(foo->row);
-    }
-    // A whole read replaces the last one: a Foo it no longer lists (deleted) keeps no state.
-    QSet<qint64> listed;
-    listed.reserve(statuses.size());
-    for (const EntryStatus &status : statuses)
-        listed.insert(status.pk);
-    for (auto it = d->statuses.begin(); it != d->statuses.end();) {
-        if (listed.contains(it.key())) {
+    // A verification speaks of the entry it compared; once the entry is another, it says nothing.
+    for (auto it = d->outcomes.begin(); it != d->outcomes.end();) {
+        const auto status = snapshot.byPk.constFind(it.key());
+        if (status == snapshot.byPk.cend() || it->digest.isEmpty() || it->digest == status->digest) {
             ++it;
             continue;
         }
         if (const Node *foo = d->foos.value(it.key()))
             rows.append(foo->row);
-        it = d->statuses.erase(it);
+        it = d->outcomes.erase(it);
     }
-    for (const EntryStatus &status : statuses) {
-        const Node *foo = d->foos.value(status.pk);
-        // A verification speaks of the entry it compared; once the entry is another, it says nothing.
-        const auto outcome = d->outcomes.constFind(status.pk);
-        if (outcome != d->outcomes.cend() && !outcome->digest.isEmpty() && outcome->digest != status.digest) {
-            d->outcomes.erase(outcome);
-            if (foo)
+    if (!first) {
+        // A whole read replaces the last one: a Foo it no longer lists (deleted) keeps no state.
+        const QList<qint64> changed = snapshot.base.isSharedWith(d->statuses) ? snapshot.changed
+                                                                               : StatusSnapshot::changes(d->statuses, snapshot.byPk);
+        for (qint64 pk : changed) {
+            if (const Node *foo = d->foos.value(pk))
                 rows.append(foo->row);
         }
-        auto it = d->statuses.find(status.pk);
-        if (it != d->statuses.end() && sameStatus(*it, status))
-            continue;
-        d->statuses.insert(status.pk, status);
-        if (foo)
-            rows.append(foo->row);
     }
-    d->rowsChanged(rows);
+    d->statuses = snapshot.byPk;
+    d->stateCounts = snapshot.counts;
+    if (first)
+        d->allRowsChanged();
+    else
+        d->rowsChanged(rows);
 }
 
 void FooTreeModel::setService(CacheService *service)

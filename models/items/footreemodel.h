@@ -7,6 +7,8 @@
 
 #include <memory>
 
+struct StatusSnapshot;
+
 class CacheService;
 struct Verification;
 
@@ -57,8 +59,10 @@ public:
     // matching node: "bar:970", "zab:17", "baz:17" (by id) or "baz:red" (name contains); "id:5" and
     // "foo:x" for the Foo itself. See parseTreeSearch().
     void setFilter(const QString &text);
-    // Entry states, usually from CacheService::status(); applied to the loaded Foo rows.
-    // Clears setStatesUnreadable().
+    // Entry states, usually from CacheService::status() through StatusLoader; applied to the loaded
+    // Foo rows. Clears setStatesUnreadable(). A snapshot whose base is the states this model holds
+    // brings its changes with it; any other is compared here.
+    void updateStates(const StatusSnapshot &snapshot);
     void updateStates(const QList<EntryStatus> &statuses);
     // The states cannot be read now (the store or the database is down, the file is gone): every
     // Foo row shows unknown with `reason`, keeping the last state read in its tooltip, until the

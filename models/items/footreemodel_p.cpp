@@ -228,6 +228,15 @@ void FooTreeModel::Private::rowsChanged(QList<int> rows)
     }
 }
 
+void FooTreeModel::Private::allRowsChanged()
+{
+    if (root.children.empty())
+        return;
+    const int last = int(root.children.size()) - 1;
+    emit q->dataChanged(q->index(0, NameColumn), q->index(last, NameColumn));
+    emit q->dataChanged(q->index(0, StateColumn), q->index(last, SizeColumn));
+}
+
 // nullptr clears.
 void FooTreeModel::Private::setOutcome(qint64 pk, const FooRowOutcome *outcome)
 {

@@ -49,6 +49,7 @@ struct FooTreeModel::Private {
     int batchSize = 200;
     bool autoFetchChildren = true;
     QHash<qint64, EntryStatus> statuses; // by Foo pk, as last read; kept across reloads, not connections
+    QHash<EntryState, int> stateCounts;  // statuses' own states (EntryStatus::state), counted
     bool statesRead = false;             // statuses holds a whole read (before it: no state shown)
     QHash<qint64, Node *> foos;          // loaded Foo rows by pk
     QHash<qint64, FooRowOutcome> outcomes; // by Foo pk; kept across reloads
@@ -105,6 +106,7 @@ struct FooTreeModel::Private {
     QString stateText(const Node &node) const;
     QVariant toolTip(const Node &node, int column) const;
     void rowsChanged(QList<int> rows);
+    void allRowsChanged(); // every Foo row's: rowsChanged() of all of them without listing them
     void setOutcome(qint64 pk, const FooRowOutcome *outcome);
     QVariant sortKey(const Node &node, int column) const;
     QString jsonPath(const Node &node) const;

@@ -20,6 +20,7 @@ void StatusLoader::setService(CacheService *service)
     m_pending = false;
     m_pool.waitForDone();
     m_service = service;
+    m_delivered.clear();
 }
 
 void StatusLoader::request()
@@ -42,8 +43,10 @@ void StatusLoader::start()
     // status() is thread-safe; the service outlives the job (setService/destructor wait for it).
     CacheService *service = m_service.data();
     QPointer<StatusLoader> self(this);
-    m_pool.start([self, service, ticket] {
-        auto result = std::make_shared<Result<QList<EntryStatus>>>(service->status());
+    m_pool.start([self, service, ticket, base = m_delivered] {
+        Result<QList<EntryStatus>> read = service->status();
+        auto result = std::make_shared<Result<StatusSnapshot>>(read ? Result<StatusSnapshot>(StatusSnapshot::of(*read, base))
+                                                                    : Result<StatusSnapshot>(read.error()));
         QMetaObject::invokeMethod(
             self.data(), [self, ticket, result] {
                 if (self)
@@ -53,15 +56,18 @@ void StatusLoader::start()
     });
 }
 
-void StatusLoader::finished(LatestJob::Ticket ticket, const Result<QList<EntryStatus>> &result)
+void StatusLoader::finished(LatestJob::Ticket ticket, const Result<StatusSnapshot> &result)
 {
     m_running = false;
     m_lastReadMs = m_clock.elapsed();
+    const bool current = m_job.isCurrent(ticket);
+    if (current && result)
+        m_delivered = result->byPk; // before the next read starts: it is that read's base
     if (m_pending && m_service) {
         m_pending = false;
         start();
     }
-    if (!m_job.isCurrent(ticket))
+    if (!current)
         return;
     if (result)
         emit loaded(result.value());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/latestjob.h"
+#include "foorowstate.h"
 #include "staleness/entrystatus.h"
 
 #include <QElapsedTimer>
@@ -12,8 +13,9 @@ class CacheService;
 
 // CacheService::status() blocks its caller until a worker has read the store and the change log;
 // this runs it on a thread of its own for the GUI. Requests made while one runs coalesce into one
-// more run after it, so a burst of entriesChanged costs at most two reads. Lives on the GUI thread;
-// results arrive there.
+// more run after it, so a burst of entriesChanged costs at most two reads. Each read is delivered as
+// a StatusSnapshot built on the loader's thread, its changes found against the read delivered
+// before it. Lives on the GUI thread; results arrive there.
 class StatusLoader : public QObject {
     Q_OBJECT
 
@@ -30,12 +32,12 @@ public:
     qint64 lastReadMs() const { return m_lastReadMs; }
 
 signals:
-    void loaded(const QList<EntryStatus> &statuses);
+    void loaded(const StatusSnapshot &snapshot);
     void failed(const QString &message);
 
 private:
     void start();
-    void finished(LatestJob::Ticket ticket, const Result<QList<EntryStatus>> &result);
+    void finished(LatestJob::Ticket ticket, const Result<StatusSnapshot> &result);
 
     QPointer<CacheService> m_service;
     QThreadPool m_pool;
@@ -44,4 +46,5 @@ private:
     bool m_pending = false;
     QElapsedTimer m_clock; // of the read under way
     qint64 m_lastReadMs = 0;
+    QHash<qint64, EntryStatus> m_delivered; // the last read emitted: the next one's base
 };

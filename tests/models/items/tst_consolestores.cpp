@@ -162,7 +162,9 @@ void TestConsoleStores::runConsole(const ConnectionSpec &spec, Database &other)
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     model.setAutoFetchChildren(false);
     // As MainWindow wires it.
-    connect(&session.statuses(), &StatusLoader::loaded, &model, &FooTreeModel::updateStates);
+    connect(&session.statuses(), &StatusLoader::loaded, &model, qOverload<const StatusSnapshot &>(&FooTreeModel::updateStates));
+    QList<StatusSnapshot> snapshots;
+    connect(&session.statuses(), &StatusLoader::loaded, this, [&snapshots](const StatusSnapshot &snapshot) { snapshots << snapshot; });
     QSignalSpy statusFailed(&session.statuses(), &StatusLoader::failed);
     model.setService(&session.service());
     QSignalSpy loadFailed(&model, &FooTreeModel::loadFailed);
@@ -209,6 +211,11 @@ void TestConsoleStores::runConsole(const ConnectionSpec &spec, Database &other)
     for (const auto &[id, name] : foos)
         QVERIFY(id == pk || state(id) == EntryState::Missing);
     QVERIFY(model.fooIndex(pk, FooTreeModel::SizeColumn).data(FooTreeModel::SortRole).toLongLong() > 0);
+    // Each read's changes were found, on the loader's thread, against the read before it.
+    QVERIFY(snapshots.size() >= 2);
+    for (qsizetype i = 1; i < snapshots.size(); ++i)
+        QVERIFY(snapshots[i].base.isSharedWith(snapshots[i - 1].byPk));
+    QVERIFY(snapshots.last().changed.contains(pk));
 
     // Another connection renames a Baz of that Foo: the watcher notices, the row turns stale with
     // the change as its reason.

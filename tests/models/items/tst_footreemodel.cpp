@@ -3,6 +3,7 @@
 #include "db/seeder.h"
 #include "items/foofilterproxymodel.h"
 #include "items/footreeloader.h"
+#include "items/foorowstate.h"
 #include "items/footreemodel.h"
 #include "items/itemformat.h"
 #include "json/jsonvalue.h"
@@ -98,6 +99,7 @@ private slots:
     void searchByLevel();
     void outdatedResultsAreDropped();
     void statesUpdateOnlyChangedRows();
+    void statesFromSnapshots();
     void proxyFiltersAndSortsByState();
     void sortKeysCompareAsTheirValues();
     void formats();
@@ -568,6 +570,78 @@ void TestFooTreeModel::statesUpdateOnlyChangedRows()
     model.reload();
     QVERIFY(waitUntilIdle(model));
     QCOMPARE(model.index(2, 0).data(FooTreeModel::StateRole), state);
+}
+
+// StatusLoader builds each read into a StatusSnapshot on its own thread, with what changed since the
+// read before it. The model takes those changes only when they were found against the states it
+// holds (the snapshot's base shares its data); any other snapshot it compares itself, so a stale
+// or wrong list of changes never leaves a row showing a state it no longer has without a signal.
+void TestFooTreeModel::statesFromSnapshots()
+{
+    QList<EntryStatus> statuses;
+    for (qint64 pk : { 1, 2, 3, 4 }) {
+        EntryStatus status;
+        status.pk = pk;
+        status.state = pk == 4 ? EntryState::Missing : EntryState::Fresh;
+        status.digest = "d" + QByteArray::number(pk);
+        statuses << status;
+    }
+    const StatusSnapshot first = StatusSnapshot::of(statuses);
+    QCOMPARE(first.counts, (QHash<EntryState, int> { { EntryState::Fresh, 3 }, { EntryState::Missing, 1 } }));
+    QList<qint64> all = first.changed;
+    std::sort(all.begin(), all.end());
+    QCOMPARE(all, QList<qint64>({ 1, 2, 3, 4 }));
+    QList<EntryStatus> next = statuses;
+    next[1].state = EntryState::Stale; // pk 2
+    next.removeAt(2);                  // pk 3: gone
+    EntryStatus added;
+    added.pk = 9;
+    next << added;
+    const StatusSnapshot second = StatusSnapshot::of(next, first.byPk);
+    QVERIFY(second.base.isSharedWith(first.byPk));
+    QList<qint64> changed = second.changed;
+    std::sort(changed.begin(), changed.end());
+    QCOMPARE(changed, QList<qint64>({ 2, 3, 9 }));
+    QCOMPARE(StatusSnapshot::of(next, second.byPk).changed, QList<qint64>());
+
+    QTemporaryDir dir;
+    FooTreeModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setDatabase(copyOfSmall(dir));
+    QVERIFY(waitUntilIdle(model));
+    QVERIFY(model.rowCount() >= 4);
+    QCOMPARE(model.index(3, 0).data(FooTreeModel::IdRole).toLongLong(), 4);
+    model.updateStates(first);
+    QCOMPARE(model.stateCounts(), first.counts);
+    QSignalSpy rowsSignalled(&model, &QAbstractItemModel::dataChanged);
+    const auto signalledRows = [&rowsSignalled] {
+        QSet<int> rows;
+        for (const QList<QVariant> &signal : std::as_const(rowsSignalled)) {
+            for (int row = signal.at(0).value<QModelIndex>().row(); row <= signal.at(1).value<QModelIndex>().row(); ++row)
+                rows.insert(row);
+        }
+        rowsSignalled.clear();
+        return rows;
+    };
+    const auto stateOf = [&model](int row) { return EntryState(model.index(row, 0).data(FooTreeModel::StateRole).toInt()); };
+
+    QCOMPARE(model.index(8, 0).data(FooTreeModel::IdRole).toLongLong(), 9);
+    model.updateStates(second); // against what the model holds: its own list of changes
+    QCOMPARE(signalledRows(), QSet<int>({ 1, 2, 8 }));
+    QCOMPARE(stateOf(1), EntryState::Stale);
+    QCOMPARE(stateOf(2), EntryState::Unknown); // not in the read
+    QCOMPARE(model.stateCounts(), (QHash<EntryState, int> { { EntryState::Fresh, 1 }, { EntryState::Stale, 1 },
+                                                              { EntryState::Missing, 1 }, { EntryState::Unknown, 1 } }));
+
+    // Against another base, with a list of changes that is wrong for this model: compared anew.
+    StatusSnapshot other = StatusSnapshot::of(statuses, first.byPk);
+    other.changed.clear();
+    QVERIFY(!other.base.isSharedWith(second.byPk));
+    model.updateStates(other);
+    QCOMPARE(signalledRows(), QSet<int>({ 1, 2, 8 }));
+    QCOMPARE(stateOf(1), EntryState::Fresh);
+    QCOMPARE(stateOf(2), EntryState::Fresh);
+    QCOMPARE(model.stateCounts(), first.counts);
 }
 
 // Only the chosen states at the top level, children always; sorting by state, size and age; a
