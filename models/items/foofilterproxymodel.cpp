@@ -47,6 +47,12 @@ void FooFilterProxyModel::holdShownRows()
         m_held.insert(index(row, 0).data(FooTreeModel::IdRole).toLongLong());
 }
 
+void FooFilterProxyModel::sort(int column, Qt::SortOrder order)
+{
+    const bool sourceOrder = m_tree && column == FooTreeModel::IdColumn && order == Qt::AscendingOrder;
+    QSortFilterProxyModel::sort(sourceOrder ? -1 : column, order);
+}
+
 bool FooFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
     if (sourceParent.isValid() || m_states.isEmpty())

@@ -100,6 +100,7 @@ private slots:
     void outdatedResultsAreDropped();
     void statesUpdateOnlyChangedRows();
     void statesFromSnapshots();
+    void idOrderIsTheSourceOrder();
     void proxyFiltersAndSortsByState();
     void sortKeysCompareAsTheirValues();
     void formats();
@@ -642,6 +643,41 @@ void TestFooTreeModel::statesFromSnapshots()
     QCOMPARE(stateOf(1), EntryState::Fresh);
     QCOMPARE(stateOf(2), EntryState::Fresh);
     QCOMPARE(model.stateCounts(), first.counts);
+}
+
+// Sorted by id ascending, the proxy keeps the source's order (every level is listed by primary key)
+// instead of sorting each arriving batch in; any other order is sorted as before.
+void TestFooTreeModel::idOrderIsTheSourceOrder()
+{
+    FooTreeModel model;
+    model.setBatchSize(3);
+    FooFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.sort(FooTreeModel::NameColumn, Qt::DescendingOrder);
+    model.setDatabase(m_small);
+    QTRY_VERIFY(model.rowCount() > 0);
+    proxy.sort(FooTreeModel::IdColumn, Qt::AscendingOrder);
+    QCOMPARE(proxy.sortColumn(), -1);
+    QVERIFY(fetchEverything(model));
+    const auto ids = [&proxy] {
+        QList<qint64> ids;
+        for (int row = 0; row < proxy.rowCount(); ++row)
+            ids << proxy.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        return ids;
+    };
+    QList<qint64> expected;
+    for (const auto &[id, name] : demoFoos(*m_smallDb))
+        expected << id;
+    QVERIFY(expected.size() > 6);
+    QCOMPARE(ids(), expected);
+    proxy.sort(FooTreeModel::IdColumn, Qt::DescendingOrder);
+    QCOMPARE(proxy.sortColumn(), int(FooTreeModel::IdColumn));
+    std::reverse(expected.begin(), expected.end());
+    QCOMPARE(ids(), expected);
+    proxy.sort(FooTreeModel::IdColumn, Qt::AscendingOrder);
+    std::reverse(expected.begin(), expected.end());
+    QCOMPARE(ids(), expected);
 }
 
 // Only the chosen states at the top level, children always; sorting by state, size and age; a
