@@ -457,8 +457,10 @@ void MainWindow::fillRecentMenu()
 {
     m_recentMenu->clear();
     const QList<ConnectionSpec> recent = ConnectDialog::recentConnections();
+    // A menu takes "&" for a mnemonic: "R&D.sqlite3" would show as "RD.sqlite3" with D underlined.
     for (const ConnectionSpec &spec : recent)
-        m_recentMenu->addAction(spec.displayName(), this, [this, spec] { openConnection(spec); });
+        m_recentMenu->addAction(QString(spec.displayName()).replace(QLatin1Char('&'), QLatin1String("&&")), this,
+                                [this, spec] { openConnection(spec); });
     if (recent.isEmpty())
         m_recentMenu->addAction(tr("No recent connections"))->setEnabled(false);
     m_recentMenu->addSeparator();

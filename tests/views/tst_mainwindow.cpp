@@ -1606,7 +1606,7 @@ void TestMainWindow::connectingCanBeCancelled()
 void TestMainWindow::recentConnectionsAtOnce()
 {
     ConnectDialog::clearRecent();
-    const QString other = copyOfSmall(QStringLiteral("recent.sqlite3"));
+    const QString other = copyOfSmall(QStringLiteral("R&D recent.sqlite3")); // "&" is no mnemonic
     QVERIFY(!other.isEmpty());
     MainWindow window;
     window.show();
@@ -1621,7 +1621,8 @@ void TestMainWindow::recentConnectionsAtOnce()
     small.database = m_small;
     ConnectionSpec recent;
     recent.database = other;
-    QCOMPARE(actions[0]->text(), recent.displayName());
+    QVERIFY(recent.displayName().contains(QLatin1String("R&D recent")));
+    QCOMPARE(actions[0]->text(), QString(recent.displayName()).replace(QLatin1Char('&'), QLatin1String("&&")));
     QCOMPARE(actions[1]->text(), small.displayName());
     const auto stored = [] {
         QThreadPool::globalInstance()->waitForDone(); // the writes
