@@ -19,6 +19,9 @@
 #include <QSettings>
 #include <QThreadPool>
 
+#include <algorithm>
+#include <functional>
+
 Q_LOGGING_CATEGORY(lcSession, "preserve.items.session", QtInfoMsg) // debug lines only when asked for (QT_LOGGING_RULES)
 
 Result<CacheConfig> ConnectionSpec::cacheConfig() const
@@ -93,24 +96,39 @@ RecentList &recentList()
     return recent;
 }
 
-QVariantList recentVariants()
+QVariantList readSettings()
 {
-    RecentList &recent = recentList();
-    QMutexLocker lock(&recent.mutex);
-    if (!recent.known) {
-        recent.list = QSettings(settingsOrganization, settingsApplication).value(recentKey).toList();
-        recent.known = true;
-    }
-    return recent.list;
+    return QSettings(settingsOrganization, settingsApplication).value(recentKey).toList();
 }
 
-void setRecentVariants(const QVariantList &list)
+// Ours first, then what another console wrote meanwhile, at most `maximum`.
+QVariantList merged(const QVariantList &ours, const QVariantList &stored)
+{
+    QVariantList list = ours;
+    for (const QVariant &entry : stored) {
+        if (list.size() >= RecentConnections::maximum)
+            break;
+        const ConnectionSpec spec = ConnectionSpec::fromVariant(entry.toMap());
+        const bool known = std::any_of(list.cbegin(), list.cend(),
+                                       [&spec](const QVariant &mine) { return ConnectionSpec::fromVariant(mine.toMap()) == spec; });
+        if (!known)
+            list << entry;
+    }
+    return list;
+}
+
+// Changes the list under the lock (read, change, keep), then writes it in the background. A write
+// of a non-empty list keeps what another process added since this one read the file.
+void changeRecent(const std::function<QVariantList(const QVariantList &)> &change)
 {
     RecentList &recent = recentList();
     {
         QMutexLocker lock(&recent.mutex);
-        recent.list = list;
-        recent.known = true;
+        if (!recent.known) {
+            recent.list = readSettings();
+            recent.known = true;
+        }
+        recent.list = change(recent.list);
     }
     QThreadPool::globalInstance()->start([&recent] {
         QMutexLocker writing(&recent.writing);
@@ -123,7 +141,7 @@ void setRecentVariants(const QVariantList &list)
         if (newest.isEmpty())
             settings.remove(recentKey);
         else
-            settings.setValue(recentKey, newest);
+            settings.setValue(recentKey, merged(newest, settings.value(recentKey).toList()));
         settings.sync();
     });
 }
@@ -132,25 +150,37 @@ void setRecentVariants(const QVariantList &list)
 
 QList<ConnectionSpec> RecentConnections::list()
 {
+    QVariantList variants;
+    {
+        RecentList &recent = recentList();
+        QMutexLocker lock(&recent.mutex);
+        if (!recent.known) {
+            recent.list = readSettings();
+            recent.known = true;
+        }
+        variants = recent.list;
+    }
     QList<ConnectionSpec> result;
-    for (const QVariant &entry : recentVariants())
+    for (const QVariant &entry : std::as_const(variants))
         result << ConnectionSpec::fromVariant(entry.toMap());
     return result;
 }
 
 void RecentConnections::remember(const ConnectionSpec &spec)
 {
-    QVariantList list { spec.toVariant() };
-    for (const ConnectionSpec &other : RecentConnections::list()) {
-        if (!(other == spec) && list.size() < maximum)
-            list << other.toVariant();
-    }
-    setRecentVariants(list);
+    changeRecent([&spec](const QVariantList &before) {
+        QVariantList list { spec.toVariant() };
+        for (const QVariant &entry : before) {
+            if (!(ConnectionSpec::fromVariant(entry.toMap()) == spec) && list.size() < maximum)
+                list << entry;
+        }
+        return list;
+    });
 }
 
 void RecentConnections::clear()
 {
-    setRecentVariants({});
+    changeRecent([](const QVariantList &) { return QVariantList(); });
 }
 
 ConsoleSession::ConsoleSession(const ConnectionSpec &spec, const CacheConfig &config, QObject *parent)

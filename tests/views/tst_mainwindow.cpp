@@ -1646,6 +1646,15 @@ void TestMainWindow::recentConnectionsAtOnce()
     menu->actions().constLast()->trigger(); // Clear Recent
     QVERIFY(ConnectDialog::recentConnections().isEmpty());
     QCOMPARE(stored(), QStringList());
+
+    // What another console wrote meanwhile stays, after this one's own entries.
+    ConnectionSpec elsewhere;
+    elsewhere.database = m_dir.filePath(QStringLiteral("another-console.sqlite3"));
+    QSettings(QStringLiteral("preserve"), QStringLiteral("console")).setValue(QStringLiteral("connections/recent"), QVariantList { elsewhere.toVariant() });
+    ConnectDialog::remember(small);
+    QCOMPARE(stored(), QStringList({ m_small, elsewhere.database }));
+    ConnectDialog::clearRecent();
+    QCOMPARE(stored(), QStringList());
 }
 
 // First start, no demo database: the dialog offers Create Demo Database, which writes it (as
