@@ -223,6 +223,14 @@ void FooTreeModel::updateStates(const StatusSnapshot &snapshot)
     }
     d->statuses = snapshot.byPk;
     d->stateCounts = snapshot.counts;
+    qsizetype counted = 0;
+    for (int count : std::as_const(d->stateCounts))
+        counted += count;
+    if (counted != d->statuses.size()) { // not made by StatusSnapshot::of(): count them here
+        d->stateCounts.clear();
+        for (const EntryStatus &status : std::as_const(d->statuses))
+            ++d->stateCounts[status.state];
+    }
     if (first)
         d->allRowsChanged();
     else

@@ -215,7 +215,7 @@ void TestConsoleStores::runConsole(const ConnectionSpec &spec, Database &other)
     QVERIFY(snapshots.size() >= 2);
     for (qsizetype i = 1; i < snapshots.size(); ++i)
         QVERIFY(snapshots[i].base.isSharedWith(snapshots[i - 1].byPk));
-    QVERIFY(snapshots.last().changed.contains(pk));
+    QVERIFY(std::any_of(snapshots.cbegin(), snapshots.cend(), [pk](const StatusSnapshot &snapshot) { return snapshot.changed.contains(pk); }));
 
     // Another connection renames a Baz of that Foo: the watcher notices, the row turns stale with
     // the change as its reason.
