@@ -96,12 +96,18 @@ RecentList &recentList()
     return recent;
 }
 
-QVariantList readSettings()
+// With recent.mutex held.
+QVariantList &knownList(RecentList &recent)
 {
-    return QSettings(settingsOrganization, settingsApplication).value(recentKey).toList();
+    if (!recent.known) {
+        recent.list = QSettings(settingsOrganization, settingsApplication).value(recentKey).toList();
+        recent.known = true;
+    }
+    return recent.list;
 }
 
-// Ours first, then what another console wrote meanwhile, at most `maximum`.
+// Ours first, then those of `stored` that are not among them (an older list, or what another
+// console wrote meanwhile), at most `maximum`.
 QVariantList merged(const QVariantList &ours, const QVariantList &stored)
 {
     QVariantList list = ours;
@@ -124,11 +130,7 @@ void changeRecent(const std::function<QVariantList(const QVariantList &)> &chang
     RecentList &recent = recentList();
     {
         QMutexLocker lock(&recent.mutex);
-        if (!recent.known) {
-            recent.list = readSettings();
-            recent.known = true;
-        }
-        recent.list = change(recent.list);
+        recent.list = change(knownList(recent));
     }
     QThreadPool::globalInstance()->start([&recent] {
         QMutexLocker writing(&recent.writing);
@@ -154,11 +156,7 @@ QList<ConnectionSpec> RecentConnections::list()
     {
         RecentList &recent = recentList();
         QMutexLocker lock(&recent.mutex);
-        if (!recent.known) {
-            recent.list = readSettings();
-            recent.known = true;
-        }
-        variants = recent.list;
+        variants = knownList(recent);
     }
     QList<ConnectionSpec> result;
     for (const QVariant &entry : std::as_const(variants))
@@ -168,14 +166,7 @@ QList<ConnectionSpec> RecentConnections::list()
 
 void RecentConnections::remember(const ConnectionSpec &spec)
 {
-    changeRecent([&spec](const QVariantList &before) {
-        QVariantList list { spec.toVariant() };
-        for (const QVariant &entry : before) {
-            if (!(ConnectionSpec::fromVariant(entry.toMap()) == spec) && list.size() < maximum)
-                list << entry;
-        }
-        return list;
-    });
+    changeRecent([&spec](const QVariantList &before) { return merged({ spec.toVariant() }, before); });
 }
 
 void RecentConnections::clear()

@@ -101,18 +101,20 @@ StatusSnapshot StatusSnapshot::of(const QList<EntryStatus> &statuses, const QHas
 {
     StatusSnapshot snapshot;
     snapshot.byPk.reserve(statuses.size());
-    for (const EntryStatus &status : statuses) {
+    for (const EntryStatus &status : statuses)
         snapshot.byPk.insert(status.pk, status);
-        ++snapshot.counts[status.state];
-    }
-    if (snapshot.byPk.size() != statuses.size()) { // a pk listed twice counts once, as the last one
-        snapshot.counts.clear();
-        for (const EntryStatus &status : std::as_const(snapshot.byPk))
-            ++snapshot.counts[status.state];
-    }
+    snapshot.counts = countsOf(snapshot.byPk); // from the map: a pk listed twice counts once
     snapshot.base = base;
     snapshot.changed = changes(base, snapshot.byPk);
     return snapshot;
+}
+
+QHash<EntryState, int> StatusSnapshot::countsOf(const QHash<qint64, EntryStatus> &byPk)
+{
+    QHash<EntryState, int> counts;
+    for (const EntryStatus &status : byPk)
+        ++counts[status.state];
+    return counts;
 }
 
 QList<qint64> StatusSnapshot::changes(const QHash<qint64, EntryStatus> &from, const QHash<qint64, EntryStatus> &to)

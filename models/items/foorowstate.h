@@ -40,6 +40,7 @@ struct StatusSnapshot {
     QList<qint64> changed;           // in one of the two only, or not sameStatus()
 
     static StatusSnapshot of(const QList<EntryStatus> &statuses, const QHash<qint64, EntryStatus> &base = {});
+    static QHash<EntryState, int> countsOf(const QHash<qint64, EntryStatus> &byPk);
     static QList<qint64> changes(const QHash<qint64, EntryStatus> &from, const QHash<qint64, EntryStatus> &to);
 };
 

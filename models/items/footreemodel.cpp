@@ -4,8 +4,6 @@
 
 #include "cache/cacheservice.h"
 
-#include <QSet>
-
 #include <algorithm>
 
 using Node = FooTreeNode;
@@ -226,11 +224,8 @@ void FooTreeModel::updateStates(const StatusSnapshot &snapshot)
     qsizetype counted = 0;
     for (int count : std::as_const(d->stateCounts))
         counted += count;
-    if (counted != d->statuses.size()) { // not made by StatusSnapshot::of(): count them here
-        d->stateCounts.clear();
-        for (const EntryStatus &status : std::as_const(d->statuses))
-            ++d->stateCounts[status.state];
-    }
+    if (counted != d->statuses.size()) // not made by StatusSnapshot::of(): count them here
+        d->stateCounts = StatusSnapshot::countsOf(d->statuses);
     if (first)
         d->allRowsChanged();
     else

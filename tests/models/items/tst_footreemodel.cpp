@@ -661,10 +661,10 @@ void TestFooTreeModel::idOrderIsTheSourceOrder()
     QCOMPARE(proxy.sortColumn(), -1);
     QVERIFY(fetchEverything(model));
     const auto ids = [&proxy] {
-        QList<qint64> ids;
+        QList<qint64> shown;
         for (int row = 0; row < proxy.rowCount(); ++row)
-            ids << proxy.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
-        return ids;
+            shown << proxy.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        return shown;
     };
     QList<qint64> expected;
     for (const auto &[id, name] : demoFoos(*m_smallDb))
