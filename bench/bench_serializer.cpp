@@ -28,17 +28,17 @@
 
 namespace {
 
-// The engine's floor: the serializer's own statements, prepared once through the C API,
-// stepped to the end with every column read, and nothing built. What the serializer spends above
-// this is its own.
+// The engine's floor: the serializer's own statements, prepared once through the C API, bound
+// as the serializer binds them run by run (planRuns), stepped to the end with every column read,
+// and nothing built. What the serializer spends above this is its own.
 class EngineFloor {
 public:
     explicit EngineFloor(Database &database)
         : m_handle(database.sqliteHandle())
     {
         const auto sql = Serializer::queries(database);
-        for (int i = 0; i < 6; ++i) {
-            const QByteArray text = sql[size_t(i)].toUtf8();
+        for (size_t i = 0; i < sql.size(); ++i) {
+            const QByteArray text = sql[i].toUtf8();
             if (sqlite3_prepare_v3(m_handle, text.constData(), int(text.size()), SQLITE_PREPARE_PERSISTENT,
                                    &m_statements[i], nullptr)
                 != SQLITE_OK)
@@ -51,47 +51,49 @@ public:
             sqlite3_finalize(statement);
     }
 
-    void learnBazIds(const QList<qint64> &foos)
+    void learn(const QList<qint64> &foos)
     {
-        sqlite3_stmt *links = m_statements[3];
-        m_fewBazIds = freshBazIds(foos, [links](qint64 foo) {
-            QList<qint64> bazs;
-            sqlite3_bind_int64(links, 1, foo);
-            while (sqlite3_step(links) == SQLITE_ROW)
-                bazs << sqlite3_column_int64(links, 2);
-            sqlite3_reset(links);
-            return bazs;
+        m_plans = planRuns(foos, [this](Serializer::Query query, qint64 low, qint64 high) {
+            sqlite3_stmt *statement = m_statements[query];
+            sqlite3_bind_int64(statement, 1, low);
+            sqlite3_bind_int64(statement, 2, high);
+            std::vector<std::array<qint64, 2>> rows;
+            while (sqlite3_step(statement) == SQLITE_ROW)
+                rows.push_back({ sqlite3_column_int64(statement, 0), sqlite3_column_int64(statement, 1) });
+            sqlite3_reset(statement);
+            return rows;
         });
-        for (auto it = m_fewBazIds.cbegin(); it != m_fewBazIds.cend(); ++it)
-            m_bazIds.insert(it.key(), idArray(it.value(), '[', ']'));
+        m_bazArrays.clear();
+        for (const RunPlan &plan : m_plans)
+            m_bazArrays.push_back(idArray(plan.newBazs, '[', ']'));
     }
 
-    // One Foo as in list(): the four queries bound to its pk, then its new Bazs.
-    qsizetype foo(qint64 pk)
-    {
-        qsizetype bytes = 0;
-        for (int i = 0; i < 4; ++i) {
-            sqlite3_bind_int64(m_statements[i], 1, pk);
-            bytes += drain(m_statements[i]);
-        }
-        const QList<qint64> &few = m_fewBazIds[pk];
-        if (few.isEmpty())
-            return bytes;
-        if (few.size() <= Serializer::fewBazs) {
-            for (int i = 0; i < Serializer::fewBazs; ++i)
-                sqlite3_bind_int64(m_statements[5], i + 1, few[std::min<qsizetype>(i, few.size() - 1)]);
-            return bytes + drain(m_statements[5]);
-        }
-        const QByteArray &ids = m_bazIds[pk];
-        sqlite3_bind_text(m_statements[4], 1, ids.constData(), int(ids.size()), SQLITE_STATIC);
-        return bytes + drain(m_statements[4]);
-    }
-    qsizetype list(const QList<qint64> &foos)
+    // Every run learned, in one transaction, as list() reads them.
+    qsizetype read()
     {
         sqlite3_exec(m_handle, "BEGIN", nullptr, nullptr, nullptr);
         qsizetype bytes = 0;
-        for (qint64 pk : foos)
-            bytes += foo(pk);
+        for (size_t i = 0; i < m_plans.size(); ++i) {
+            const RunPlan &plan = m_plans[i];
+            for (const auto &[query, bounds] : plan.steps) {
+                sqlite3_bind_int64(m_statements[query], 1, bounds[0]);
+                sqlite3_bind_int64(m_statements[query], 2, bounds[1]);
+                bytes += drain(m_statements[query]);
+            }
+            const QList<qint64> &few = plan.newBazs;
+            if (few.isEmpty())
+                continue;
+            if (few.size() <= Serializer::fewBazs) {
+                sqlite3_stmt *statement = m_statements[Serializer::FewBazs];
+                for (int b = 0; b < Serializer::fewBazs; ++b)
+                    sqlite3_bind_int64(statement, b + 1, few[std::min<qsizetype>(b, few.size() - 1)]);
+                bytes += drain(statement);
+            } else {
+                sqlite3_stmt *statement = m_statements[Serializer::BazArray];
+                sqlite3_bind_text(statement, 1, m_bazArrays[i].constData(), int(m_bazArrays[i].size()), SQLITE_STATIC);
+                bytes += drain(statement);
+            }
+        }
         sqlite3_exec(m_handle, "COMMIT", nullptr, nullptr, nullptr);
         return bytes;
     }
@@ -114,9 +116,9 @@ private:
     }
 
     sqlite3 *m_handle;
-    sqlite3_stmt *m_statements[6] {};
-    QHash<qint64, QByteArray> m_bazIds;
-    QHash<qint64, QList<qint64>> m_fewBazIds;
+    sqlite3_stmt *m_statements[Serializer::QueryCount] {};
+    std::vector<RunPlan> m_plans;
+    std::vector<QByteArray> m_bazArrays;
 };
 
 struct Figures {
@@ -140,12 +142,11 @@ Figures runPreserve(const QString &path, int repeat, const char *title)
     // Alternated with the serializer's runs above would be fairer still; one after the other in
     // the same process is close enough on a quiet machine and keeps the output readable.
     EngineFloor single(**database);
-    single.learnBazIds({ pk });
-    const Timing floorFoo = measure(repeat, [&] { return single.foo(pk); });
+    single.learn({ pk });
+    const Timing floorFoo = measure(repeat, [&] { return single.read(); });
     EngineFloor floor(**database);
-    const QList<qint64> foos = *(*database)->fooIds();
-    floor.learnBazIds(foos);
-    const Timing floorList = measure(std::max(3, repeat / 4), [&] { return floor.list(foos); });
+    floor.learn(*(*database)->fooIds());
+    const Timing floorList = measure(std::max(3, repeat / 4), [&] { return floor.read(); });
     std::printf("  engine floor (C API, same statements)  %9s    %9s  %9s\n", "floor", "Preserve", "ratio");
     printFloorRow("largest Foo", foo, floorFoo);
     printFloorRow("whole list", list, floorList);

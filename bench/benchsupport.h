@@ -2,6 +2,7 @@
 
 // Timing and printing shared by bench_serializer's SQLite and PostgreSQL parts.
 #include "db/database.h"
+#include "serialize/serializer.h"
 
 #include <QElapsedTimer>
 #include <QProcess>
@@ -12,6 +13,7 @@
 #include <QString>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <functional>
 #include <vector>
@@ -62,26 +64,71 @@ inline qint64 largestFoo(Database &database)
     return statement && (*statement)->next() ? (*statement)->integer(0) : 1;
 }
 
-// The Baz ids each Foo's links reach first when a list() walks `foos` (a Baz is asked for once
-// per call), sorted as the serializer asks for them. `linksOf(foo)` gives a Foo's linked Baz ids.
-// Read before timing, so that a floor builds nothing either.
-template <typename LinksOf>
-QHash<qint64, QList<qint64>> freshBazIds(const QList<qint64> &foos, LinksOf linksOf)
+// What the serializer reads for one run of Foos (Serializer::readRun's choices), worked out
+// before timing so that a floor can replay the very same statements with the very same parameters
+// and build nothing: each step a statement and its two bounds, then the Bazs first met in the run.
+struct RunPlan {
+    std::vector<std::pair<Serializer::Query, std::array<qint64, 2>>> steps;
+    QList<qint64> newBazs; // sorted, as the serializer asks for them
+};
+
+// `rows(query, low, high)` gives the first two columns of each row of a statement as integers.
+template <typename Rows>
+std::vector<RunPlan> planRuns(const QList<qint64> &foos, Rows rows)
 {
-    QSet<qint64> seen;
-    QHash<qint64, QList<qint64>> fresh;
-    for (qint64 foo : foos) {
-        QList<qint64> ids;
-        for (qint64 baz : linksOf(foo)) {
-            if (!seen.contains(baz)) {
-                seen.insert(baz);
-                ids << baz;
+    std::vector<RunPlan> plans;
+    QSet<qint64> seenBazs; // a Baz is asked for once per call
+    for (qsizetype start = 0; start < foos.size();) {
+        const qsizetype end = Serializer::runEnd(foos, start);
+        RunPlan plan;
+        const qint64 low = foos[start];
+        const qint64 high = foos[end - 1];
+        start = end;
+        QSet<qint64> present;
+        plan.steps.push_back({ Serializer::Foos, { low, high } });
+        for (const auto &row : rows(Serializer::Foos, low, high))
+            present.insert(row[0]);
+        // Each level: the parents' ids, then the statement readRun picks for them.
+        const auto level = [&](Serializer::Query query, qint64 from, qint64 to, const QSet<qint64> &parents) {
+            QSet<qint64> children;
+            plan.steps.push_back({ query, { from, to } });
+            for (const auto &row : rows(query, from, to)) {
+                if (parents.contains(row[0]))
+                    children.insert(row[1]);
+            }
+            return children;
+        };
+        const auto bounds = [](const QSet<qint64> &ids) {
+            const auto [lowest, highest] = std::minmax_element(ids.cbegin(), ids.cend());
+            return std::array<qint64, 2> { *lowest, *highest };
+        };
+        const QSet<qint64> bars = level(Serializer::Bars, low, high, present);
+        if (bars.isEmpty()) {
+            plans.push_back(plan);
+            continue;
+        }
+        const auto barBounds = bounds(bars);
+        const QSet<qint64> zabs = Serializer::denseIds(bars.size(), barBounds[0], barBounds[1])
+            ? level(Serializer::ZabsInRange, barBounds[0], barBounds[1], bars)
+            : level(Serializer::ZabsOfFoos, low, high, bars);
+        if (zabs.isEmpty()) {
+            plans.push_back(plan);
+            continue;
+        }
+        const auto zabBounds = bounds(zabs);
+        const QSet<qint64> bazs = Serializer::denseIds(zabs.size(), zabBounds[0], zabBounds[1])
+            ? level(Serializer::LinksInRange, zabBounds[0], zabBounds[1], zabs)
+            : level(Serializer::LinksOfFoos, low, high, zabs);
+        for (qint64 baz : bazs) {
+            if (!seenBazs.contains(baz)) {
+                seenBazs.insert(baz);
+                plan.newBazs << baz;
             }
         }
-        std::sort(ids.begin(), ids.end());
-        fresh.insert(foo, ids);
+        std::sort(plan.newBazs.begin(), plan.newBazs.end());
+        plans.push_back(plan);
     }
-    return fresh;
+    return plans;
 }
 
 // Ids as one bound array value: [1,2] for SQLite's json_each, {1,2} for a PostgreSQL bigint[].

@@ -47,22 +47,23 @@ void appendCopyValue(QByteArray &out, sqlite3_stmt *row, int column)
     }
 }
 
-// The server's own time for the largest Foo's four queries (EXPLAIN ANALYZE runs them and drops
-// the rows: no output functions, no sending), the smallest of a few tries.
-double executionMs(PGconn *connection, const Database &database, qint64 pk)
+// The server's own time for the largest Foo's queries but the Bazs' (EXPLAIN ANALYZE runs them
+// and drops the rows: no output functions, no sending), the smallest of a few tries.
+double executionMs(PGconn *connection, const Database &database, const RunPlan &run)
 {
     const auto queries = Serializer::queries(database);
-    const QByteArray key = QByteArray::number(pk);
-    const char *values[] = { key.constData() };
     double total = 0;
-    for (size_t i = 0; i < 4; ++i) {
+    for (const auto &[query, bounds] : run.steps) {
+        const QByteArray from = QByteArray::number(bounds[0]);
+        const QByteArray to = QByteArray::number(bounds[1]);
+        const char *values[] = { from.constData(), to.constData() };
         int parameters = 0;
         const QByteArray sql = "EXPLAIN (ANALYZE, TIMING OFF) "
-            + PostgresStatement::numberPlaceholders(queries[i].toUtf8(), &parameters);
+            + PostgresStatement::numberPlaceholders(queries[size_t(query)].toUtf8(), &parameters);
         double best = 1e9;
         for (int attempt = 0; attempt < 5; ++attempt) {
             PGresult *plan
-                = PQexecParams(connection, sql.constData(), 1, nullptr, values, nullptr, nullptr, 0);
+                = PQexecParams(connection, sql.constData(), 2, nullptr, values, nullptr, nullptr, 0);
             for (int row = 0; row < PQntuples(plan); ++row) {
                 const QByteArray line = PQgetvalue(plan, row, 0);
                 if (line.startsWith("Execution Time: "))
@@ -255,22 +256,22 @@ void PostgresBench::run(int repeat, bool drf)
     for (const bool binary : { false, true }) {
         for (const bool list : { false, true }) {
             floors[binary][list] = std::make_unique<PostgresFloor>(connection, *database, binary);
-            floors[binary][list]->learnBazIds(list ? foos : QList<qint64> { pk });
+            floors[binary][list]->learn(list ? foos : QList<qint64> { pk });
         }
     }
     const auto foo = measureInTurns(repeat,
-        { [&] { return ours.foo(pk)->size(); }, [&] { return floors[0][0]->foo(pk); },
-            [&] { return floors[1][0]->foo(pk); }, [&] { return qt.foo(pk)->size(); } });
+        { [&] { return ours.foo(pk)->size(); }, [&] { return floors[0][0]->read(); },
+            [&] { return floors[1][0]->read(); }, [&] { return qt.foo(pk)->size(); } });
     Figures figures { foo[0], {}, ours.queryCount() / repeat, 0, foos.size() };
     const int listRepeat = std::max(3, repeat / 4);
     const auto list = measureInTurns(listRepeat,
-        { [&] { return ours.list()->size(); }, [&] { return floors[0][1]->list(foos); },
-            [&] { return floors[1][1]->list(foos); }, [&] { return qt.list()->size(); } });
+        { [&] { return ours.list()->size(); }, [&] { return floors[0][1]->read(); },
+            [&] { return floors[1][1]->read(); }, [&] { return qt.list()->size(); } });
     figures.list = list[0];
     figures.listQueries = (ours.queryCount() - figures.fooQueries * repeat) / listRepeat;
     printTables(PQparameterStatus(connection, "server_version"), pk, foo, list);
     printBounds(
-        connection, figures, { foo[1], foo[2], list[1], list[2] }, executionMs(connection, *database, pk));
+        connection, figures, { foo[1], foo[2], list[1], list[2] }, executionMs(connection, *database, floors[0][0]->plans().front()));
     PQfinish(connection);
     if (!drf)
         return;
@@ -330,13 +331,13 @@ void PostgresBench::printBounds(
     std::printf("\nWhat bounds PostgreSQL here (one backend, one query at a time, each a round trip)\n");
     std::printf(
         "  round trips: the largest Foo %d queries + 3 for its snapshot (BEGIN, SET TRANSACTION, COMMIT);\n"
-        "    the list %d for %lld Foos (Foo, Bars, Zabs, links, and new Bazs when there are any; + 1 for the "
-        "ids)\n",
+        "    the list %d for %lld Foos (per run of up to 32 Foos: Foos, Bars, Zabs, links, and new Bazs when\n"
+        "    there are any; + 1 for the ids)\n",
         ours.fooQueries, ours.listQueries, static_cast<long long>(ours.foos));
     std::printf("  one round trip (a prepared SELECT 1): %.1f us, so %.1f ms of the list's %.1f ms\n",
         roundTrip, roundTrip * ours.listQueries / 1000.0, ours.list.medianMs);
     std::printf(
-        "  the server executing the largest Foo's four queries (EXPLAIN ANALYZE): %.2f ms of its floor's "
+        "  the server executing the largest Foo's queries but the Bazs' (EXPLAIN ANALYZE): %.2f ms of its floor's "
         "%.2f ms;\n"
         "    the rest is output functions, sending rows over the socket and libpq building the PGresult\n",
         executionMs, floors[0].medianMs);
@@ -346,6 +347,6 @@ void PostgresBench::printBounds(
         floors[0].medianMs, floors[1].medianMs, floors[2].medianMs, floors[3].medianMs);
     std::printf(
         "  the serializer works between queries, while the server waits: the protocol is request/response\n"
-        "    (libpq's pipeline mode could send a Foo's four queries at once; Statement runs one at a "
+        "    (libpq's pipeline mode could send a run's queries at once; Statement runs one at a "
         "time)\n");
 }

@@ -29,21 +29,19 @@ PostgresFloor::~PostgresFloor()
         PQclear(PQexec(m_connection, QByteArray("DEALLOCATE " + name).constData()));
 }
 
-void PostgresFloor::learnBazIds(const QList<qint64> &foos)
+void PostgresFloor::learn(const QList<qint64> &foos)
 {
-    m_fewBazIds = freshBazIds(foos, [this](qint64 foo) {
-        PGresult *result = nullptr;
-        const QByteArray pk = QByteArray::number(foo);
-        const char *values[] = { pk.constData() };
-        result = PQexecPrepared(m_connection, m_names[3].constData(), 1, values, nullptr, nullptr, 0);
-        QList<qint64> bazs;
+    m_plans = planRuns(foos, [this](Serializer::Query query, qint64 low, qint64 high) {
+        const QByteArray from = QByteArray::number(low);
+        const QByteArray to = QByteArray::number(high);
+        const char *values[] = { from.constData(), to.constData() };
+        PGresult *result = PQexecPrepared(m_connection, m_names[size_t(query)].constData(), 2, values, nullptr, nullptr, 0);
+        std::vector<std::array<qint64, 2>> rows;
         for (int row = 0; row < PQntuples(result); ++row)
-            bazs << QByteArray(PQgetvalue(result, row, 2)).toLongLong();
+            rows.push_back({ QByteArray(PQgetvalue(result, row, 0)).toLongLong(), QByteArray(PQgetvalue(result, row, 1)).toLongLong() });
         PQclear(result);
-        return bazs;
+        return rows;
     });
-    for (auto it = m_fewBazIds.cbegin(); it != m_fewBazIds.cend(); ++it)
-        m_bazIds.insert(it.key(), idArray(it.value(), '{', '}'));
 }
 
 qsizetype PostgresFloor::run(int statement, const std::vector<QByteArray> &parameters)
@@ -66,29 +64,25 @@ qsizetype PostgresFloor::run(int statement, const std::vector<QByteArray> &param
     return bytes;
 }
 
-qsizetype PostgresFloor::foo(qint64 pk)
-{
-    const std::vector<QByteArray> key { QByteArray::number(pk) };
-    qsizetype bytes = 0;
-    for (int i = 0; i < 4; ++i)
-        bytes += run(i, key);
-    const QList<qint64> &few = m_fewBazIds[pk];
-    if (few.isEmpty())
-        return bytes;
-    if (few.size() > Serializer::fewBazs)
-        return bytes + run(4, { m_bazIds[pk] });
-    std::vector<QByteArray> ids;
-    for (int i = 0; i < Serializer::fewBazs; ++i) // the spare places repeat the last id
-        ids.push_back(QByteArray::number(few[std::min<qsizetype>(i, few.size() - 1)]));
-    return bytes + run(5, ids);
-}
-
-qsizetype PostgresFloor::list(const QList<qint64> &foos)
+qsizetype PostgresFloor::read()
 {
     PQclear(PQexec(m_connection, "BEGIN ISOLATION LEVEL REPEATABLE READ"));
     qsizetype bytes = 0;
-    for (qint64 pk : foos)
-        bytes += foo(pk);
+    for (const RunPlan &plan : m_plans) {
+        for (const auto &[query, bounds] : plan.steps)
+            bytes += run(query, { QByteArray::number(bounds[0]), QByteArray::number(bounds[1]) });
+        const QList<qint64> &few = plan.newBazs;
+        if (few.isEmpty())
+            continue;
+        if (few.size() > Serializer::fewBazs) {
+            bytes += run(Serializer::BazArray, { idArray(few, '{', '}') });
+            continue;
+        }
+        std::vector<QByteArray> ids;
+        for (int i = 0; i < Serializer::fewBazs; ++i) // the spare places repeat the last id
+            ids.push_back(QByteArray::number(few[std::min<qsizetype>(i, few.size() - 1)]));
+        bytes += run(Serializer::FewBazs, ids);
+    }
     PQclear(PQexec(m_connection, "COMMIT"));
     return bytes;
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "benchsupport.h"
+
 #include <QByteArray>
 #include <QHash>
 #include <QList>
@@ -21,19 +23,17 @@ public:
     PostgresFloor(const PostgresFloor &) = delete;
     PostgresFloor &operator=(const PostgresFloor &) = delete;
 
-    // See freshBazIds (benchsupport.h).
-    void learnBazIds(const QList<qint64> &foos);
-    // One Foo as in list(): the four queries bound to its pk, then its new Bazs; bytes seen.
-    qsizetype foo(qint64 pk);
-    // Every Foo in one REPEATABLE READ transaction, as list() reads them.
-    qsizetype list(const QList<qint64> &foos);
+    // Works out what the serializer reads for `foos`, run by run (planRuns in benchsupport.h).
+    void learn(const QList<qint64> &foos);
+    const std::vector<RunPlan> &plans() const { return m_plans; }
+    // Every run learned, in one REPEATABLE READ transaction, as list() reads them; bytes seen.
+    qsizetype read();
 
 private:
     qsizetype run(int statement, const std::vector<QByteArray> &parameters);
 
     pg_conn *m_connection;
     bool m_binaryRows;
-    std::array<QByteArray, 6> m_names;
-    QHash<qint64, QList<qint64>> m_fewBazIds;
-    QHash<qint64, QByteArray> m_bazIds;
+    std::array<QByteArray, Serializer::QueryCount> m_names;
+    std::vector<RunPlan> m_plans;
 };

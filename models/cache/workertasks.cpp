@@ -107,6 +107,8 @@ std::vector<Result<EntryPtr>> WorkerTasks::serializeMany(WorkerContext &context,
     std::vector<Result<EntryPtr>> entries;
     entries.reserve(size_t(pks.size()));
     qsizetype next = 0;
+    qint64 built = 0;   // Foos serialized so far in this call,
+    qint64 buildNs = 0; // and the time they took
     while (next < pks.size()) {
         if (!context.database) {
             if (!entries.empty())
@@ -128,11 +130,27 @@ std::vector<Result<EntryPtr>> WorkerTasks::serializeMany(WorkerContext &context,
             auto tracked = ChangeTracking::position(database);
             position = tracked && *tracked > 0 ? *tracked : -1; // 0: not tracked
             do {
+                // As many Foos as the time per Foo so far says fit in what is left of the budget
+                // (one to begin with): the serializer reads close pks together, in runs.
+                const qint64 leftNs = qMax<qint64>(snapshotBudgetMs * 1000000 - lasted.nsecsElapsed(), 0);
+                const qsizetype count = built > 0 ? std::clamp<qsizetype>(qsizetype(leftNs * built / qMax<qint64>(buildNs, 1)), 1, Serializer::runLength) : 1;
                 QElapsedTimer timer;
                 timer.start();
-                Result<QByteArray> body = context.serializer->foo(pks[next++]);
-                const bool broken = !body && breaksConnection(body.error());
-                bodies.emplace_back(std::move(body), timer.nsecsElapsed() / 1000);
+                std::vector<Result<QByteArray>> results = context.serializer->foos(pks.mid(next, qMin(count, pks.size() - next)));
+                next += qsizetype(results.size());
+                const qint64 ns = timer.nsecsElapsed();
+                buildNs += ns;
+                built += qint64(results.size());
+                // A run's time, shared out by the bytes each Foo wrote.
+                qint64 bytes = 0;
+                for (const auto &body : results)
+                    bytes += body ? body->size() + 1 : 1;
+                bool broken = false;
+                for (auto &body : results) {
+                    broken = broken || (!body && breaksConnection(body.error()));
+                    const qint64 share = body ? body->size() + 1 : 1;
+                    bodies.emplace_back(std::move(body), ns * share / qMax<qint64>(bytes, 1) / 1000);
+                }
                 if (broken)
                     break;
             } while (next < pks.size() && lasted.elapsed() < snapshotBudgetMs);

@@ -9,15 +9,17 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 
 struct Serializer::Statements {
-    std::unique_ptr<Statement> foo;
-    std::unique_ptr<Statement> bars;
-    std::unique_ptr<Statement> zabs;
-    std::unique_ptr<Statement> links;
-    std::unique_ptr<Statement> bazs;
-    std::unique_ptr<Statement> fewBazs;
+    std::array<std::unique_ptr<Statement>, QueryCount> statements;
+    Statement &operator[](Query query) { return *statements[size_t(query)]; }
+    void resetAll()
+    {
+        for (auto &statement : statements)
+            statement->reset();
+    }
 };
 
 Serializer::Serializer(Database &database)
@@ -27,32 +29,50 @@ Serializer::Serializer(Database &database)
 
 Serializer::~Serializer() = default;
 
-std::array<QString, 6> Serializer::queries(const Database &database)
+std::array<QString, Serializer::QueryCount> Serializer::queries(const Database &database)
 {
     const DjangoTables &t = database.tables();
     const auto q = &DjangoTables::quote;
-    // ORDER BY matches the natural nested-loop order over Django's indexes (bar.foo_id, zab.bar_id and
-    // the unique (zab_id, baz_id) index), so SQLite streams the rows without sorting; the order is
-    // what makes the output right, whatever plan the engine picks.
-    return {
-        QStringLiteral("SELECT name FROM %1 WHERE id = ?").arg(q(t.foo)),
-        QStringLiteral("SELECT b.id, b.name FROM %1 b WHERE b.foo_id = ? ORDER BY b.id").arg(q(t.bar)),
-        QStringLiteral("SELECT b.id, z.id, z.name FROM %1 b JOIN %2 z ON z.bar_id = b.id "
-                       "WHERE b.foo_id = ? ORDER BY b.id, z.id")
-            .arg(q(t.bar), q(t.zab)),
-        QStringLiteral("SELECT b.id, z.id, l.baz_id FROM %1 b JOIN %2 z ON z.bar_id = b.id "
-                       "JOIN %3 l ON l.zab_id = z.id WHERE b.foo_id = ? ORDER BY b.id, z.id, l.baz_id")
-            .arg(q(t.bar), q(t.zab), q(t.zabBazs)),
-        // One query for a whole set of Bazs, the ids bound as one array value. SQLite: walking the
-        // array and looking each id up (CROSS JOIN keeps that order) builds nothing; `id IN (SELECT
-        // … json_each)` first copied the ids into a temporary index, over half of this query's time.
-        database.isSqlite()
-            ? QStringLiteral("SELECT b.id, b.name FROM json_each(?) AS j CROSS JOIN %1 AS b ON b.id = j.value").arg(q(t.baz))
-            : QStringLiteral("SELECT id, name FROM %1 WHERE id = ANY (CAST(? AS bigint[]))").arg(q(t.baz)),
-        // Up to fewBazs of them, each bound on its own: most Foos of a large table reach one to
-        // four Bazs, and setting up json_each cost more than the lookups.
-        QStringLiteral("SELECT id, name FROM %1 WHERE id IN (%2)").arg(q(t.baz), QStringLiteral("?, ").repeated(fewBazs - 1) + QLatin1Char('?')),
-    };
+    // Each ORDER BY is the order of an index Django creates (bar.foo_id, zab.bar_id, the unique
+    // (zab_id, baz_id)), so SQLite streams the rows without sorting; the order is what makes the
+    // output right, whatever plan the engine picks. The range scans read an index's stretch
+    // instead of seeking it once per parent: a Foo of the wide scale has 40 Bars, 41 Zabs and 90
+    // links, and the seeks were most of the engine's time.
+    std::array<QString, QueryCount> sql;
+    sql[Foos] = QStringLiteral("SELECT id, name FROM %1 WHERE id BETWEEN ? AND ? ORDER BY id").arg(q(t.foo));
+    sql[Bars] = QStringLiteral("SELECT foo_id, id, name FROM %1 WHERE foo_id BETWEEN ? AND ? ORDER BY foo_id, id").arg(q(t.bar));
+    sql[ZabsInRange] = QStringLiteral("SELECT bar_id, id, name FROM %1 WHERE bar_id BETWEEN ? AND ? ORDER BY bar_id, id").arg(q(t.zab));
+    sql[ZabsOfFoos] = QStringLiteral("SELECT b.id, z.id, z.name FROM %1 b JOIN %2 z ON z.bar_id = b.id "
+                                     "WHERE b.foo_id BETWEEN ? AND ? ORDER BY b.foo_id, b.id, z.id")
+                          .arg(q(t.bar), q(t.zab));
+    sql[LinksInRange] = QStringLiteral("SELECT zab_id, baz_id FROM %1 WHERE zab_id BETWEEN ? AND ? ORDER BY zab_id, baz_id").arg(q(t.zabBazs));
+    sql[LinksOfFoos] = QStringLiteral("SELECT z.id, l.baz_id FROM %1 b JOIN %2 z ON z.bar_id = b.id JOIN %3 l ON l.zab_id = z.id "
+                                      "WHERE b.foo_id BETWEEN ? AND ? ORDER BY b.foo_id, b.id, z.id, l.baz_id")
+                           .arg(q(t.bar), q(t.zab), q(t.zabBazs));
+    // One query for a whole set of Bazs, the ids bound as one array value. SQLite: walking the
+    // array and looking each id up (CROSS JOIN keeps that order) builds nothing; `id IN (SELECT
+    // … json_each)` first copied the ids into a temporary index, over half of this query's time.
+    sql[BazArray] = database.isSqlite()
+        ? QStringLiteral("SELECT b.id, b.name FROM json_each(?) AS j CROSS JOIN %1 AS b ON b.id = j.value").arg(q(t.baz))
+        : QStringLiteral("SELECT id, name FROM %1 WHERE id = ANY (CAST(? AS bigint[]))").arg(q(t.baz));
+    // Up to fewBazs of them, each bound on its own: most Foos of a large table reach one to
+    // four Bazs, and setting up json_each cost more than the lookups.
+    sql[FewBazs] = QStringLiteral("SELECT id, name FROM %1 WHERE id IN (%2)").arg(q(t.baz), QStringLiteral("?, ").repeated(fewBazs - 1) + QLatin1Char('?'));
+    return sql;
+}
+
+qsizetype Serializer::runEnd(const QList<qint64> &pks, qsizetype start)
+{
+    qsizetype end = start + 1;
+    // At most half as many pks not asked for as asked for, plus four: a warm's pks run on with
+    // only deleted Foos between them; a refresh of a few scattered ones reads them one by one.
+    while (end < pks.size() && end - start < runLength && pks[end] > pks[end - 1]) {
+        const qint64 count = end - start + 1;
+        if (pks[end] - pks[start] + 1 > count + count / 2 + 4)
+            break;
+        ++end;
+    }
+    return end;
 }
 
 Status Serializer::prepare()
@@ -61,33 +81,39 @@ Status Serializer::prepare()
         return success();
     const auto sql = queries(m_database);
     auto statements = std::make_unique<Statements>();
-    std::unique_ptr<Statement> *targets[] = { &statements->foo, &statements->bars, &statements->zabs,
-                                              &statements->links, &statements->bazs, &statements->fewBazs };
-    static_assert(std::size(targets) == std::tuple_size_v<decltype(sql)>);
     for (size_t i = 0; i < sql.size(); ++i) {
         auto prepared = m_database.prepare(sql[i]);
         if (!prepared)
             return prepared.error();
-        *targets[i] = std::move(prepared.value());
+        statements->statements[i] = std::move(prepared.value());
     }
     m_statements = std::move(statements);
     return success();
 }
 
-Status Serializer::runQuery(Statement &statement, qint64 pk)
+Status Serializer::exec(Statement &statement)
 {
-    statement.bind(0, pk);
     ++m_queryCount;
     return statement.exec();
 }
 
-void Serializer::appendName(QByteArray &out, Statement &statement, int column)
+Serializer::Text Serializer::keepName(Statement &statement, int column)
 {
     // DRF renders a NULL CharField as null; Django's NOT NULL makes it rare, SQLite allows it.
     if (statement.isNull(column))
+        return {};
+    const QByteArrayView text = statement.text(column);
+    const Text kept { m_text.size(), int(text.size()) };
+    m_text.append(text.data(), text.size());
+    return kept;
+}
+
+void Serializer::appendName(QByteArray &out, Text name)
+{
+    if (name.length < 0)
         out.append("null", 4);
     else
-        m_replaced += appendJsonString(out, statement.text(column));
+        m_replaced += appendJsonString(out, QByteArrayView(m_text.constData() + name.offset, name.length));
 }
 
 Result<QByteArray> Serializer::foo(qint64 pk)
@@ -104,16 +130,13 @@ Status Serializer::appendFoo(QByteArray &out, qint64 pk)
         return prepared;
     const qsizetype start = out.size();
     ReadSnapshot snapshot(m_database);
-    const auto resetAll = qScopeGuard([this] {
-        for (auto *statement : { m_statements->foo.get(), m_statements->bars.get(), m_statements->zabs.get(),
-                                 m_statements->links.get(), m_statements->bazs.get(), m_statements->fewBazs.get() })
-            statement->reset();
-    });
     // Baz names are remembered for one call only (a list, or SharedBazs, shares them across its
     // Foos, in one snapshot), so a renamed Baz is never written with its old name.
     if (!m_sharingBazs)
         forgetBazs();
-    Status written = writeFoo(out, pk);
+    Status written = readRun(pk, pk);
+    if (written)
+        written = writeFoo(out, pk);
     if (!written) {
         out.truncate(start);
         // A failure can leave Bazs met but not looked up; Foos after it must not take them for
@@ -121,6 +144,38 @@ Status Serializer::appendFoo(QByteArray &out, qint64 pk)
         forgetBazs();
     }
     return written;
+}
+
+std::vector<Result<QByteArray>> Serializer::foos(const QList<qint64> &pks)
+{
+    std::vector<Result<QByteArray>> bodies;
+    bodies.reserve(size_t(pks.size()));
+    if (auto prepared = prepare(); !prepared) {
+        for (qsizetype i = 0; i < pks.size(); ++i)
+            bodies.emplace_back(prepared.error());
+        return bodies;
+    }
+    ReadSnapshot snapshot(m_database);
+    const SharedBazs shared(*this);
+    for (qsizetype start = 0; start < pks.size();) {
+        const qsizetype end = runEnd(pks, start);
+        const Status read = readRun(pks[start], pks[end - 1]);
+        if (!read)
+            forgetBazs(); // see appendFoo
+        for (qsizetype i = start; i < end; ++i) {
+            if (!read) {
+                bodies.emplace_back(read.error());
+                continue;
+            }
+            QByteArray out;
+            if (auto written = writeFoo(out, pks[i]); !written)
+                bodies.emplace_back(written.error());
+            else
+                bodies.emplace_back(std::move(out));
+        }
+        start = end;
+    }
+    return bodies;
 }
 
 Serializer::SharedBazs::SharedBazs(Serializer &serializer)
@@ -141,6 +196,18 @@ Serializer::SharedBazs::~SharedBazs()
     }
 }
 
+void Serializer::forgetRun()
+{
+    m_foos.clear();
+    m_bars.clear();
+    m_zabs.clear();
+    m_links.clear();
+    m_fooIds.clear();
+    m_barIds.clear();
+    m_zabIds.clear();
+    m_text.truncate(0); // keeps the capacity
+}
+
 void Serializer::forgetBazs()
 {
     m_bazOrdinals.clear();
@@ -157,7 +224,7 @@ Status Serializer::loadBazNames()
         return success();
     std::sort(m_newBazIds.begin(), m_newBazIds.end());
     const bool few = m_newBazIds.size() <= size_t(fewBazs);
-    Statement &bazs = few ? *m_statements->fewBazs : *m_statements->bazs;
+    Statement &bazs = few ? (*m_statements)[FewBazs] : (*m_statements)[BazArray];
     if (few) {
         for (int i = 0; i < fewBazs; ++i) // the spare places repeat the last id
             bazs.bind(i, m_newBazIds[std::min(size_t(i), m_newBazIds.size() - 1)]);
@@ -174,8 +241,7 @@ Status Serializer::loadBazNames()
         bazs.bind(0, ids);
     }
     m_newBazIds.clear();
-    ++m_queryCount;
-    if (auto started = bazs.exec(); !started)
+    if (auto started = exec(bazs); !started)
         return started;
     while (bazs.next()) {
         const int ordinal = m_bazOrdinals.find(bazs.integer(0));
@@ -183,68 +249,162 @@ Status Serializer::loadBazNames()
             continue;
         const qsizetype offset = m_bazArena.size();
         m_bazArena.append(R"({"name":)");
-        appendName(m_bazArena, bazs, 1);
+        if (bazs.isNull(1))
+            m_bazArena.append("null", 4);
+        else
+            m_replaced += appendJsonString(m_bazArena, bazs.text(1));
         m_bazArena.append('}');
         m_bazJson[size_t(ordinal)] = { offset, int(m_bazArena.size() - offset) };
     }
     return bazs.status();
 }
 
-Status Serializer::writeFoo(QByteArray &out, qint64 pk)
+namespace {
+
+// Steps `statement`, whose rows carry their parent's id in column 0 and come grouped by parent (as
+// each query's ORDER BY has them). Rows of a parent not in `parentIds` are skipped: a range scan
+// meets other parents' rows, and a child whose parent is gone (Django's DO_NOTHING keys allow it)
+// is never reached by DRF, which starts from the Foo. For the others `keep()` keeps the child and
+// returns how many children are kept now (0: it kept none), which extends the parent's span.
+template <typename Row, typename Keep>
+Status readLevel(Statement &statement, const IdOrdinals &parentIds, std::vector<Row> &parents, Keep keep)
 {
+    qint64 lastParent = 0;
+    Row *parent = nullptr;
+    bool firstRow = true;
+    while (statement.next()) {
+        const qint64 parentId = statement.integer(0);
+        if (firstRow || parentId != lastParent) {
+            firstRow = false;
+            lastParent = parentId;
+            const int index = parentIds.find(parentId);
+            parent = index < 0 ? nullptr : &parents[size_t(index)];
+            if (parent && parent->begin != parent->end)
+                return Error::database(QObject::tr("the database returned a parent's rows apart; cannot serialize"));
+        }
+        if (!parent)
+            continue;
+        const size_t kept = keep();
+        if (kept == 0)
+            continue;
+        if (parent->begin == parent->end)
+            parent->begin = quint32(kept - 1);
+        parent->end = quint32(kept);
+    }
+    return statement.status();
+}
+
+} // namespace
+
+Status Serializer::readRun(qint64 low, qint64 high)
+{
+    forgetRun();
     Statements &s = *m_statements;
-    for (Statement *statement : { s.foo.get(), s.bars.get(), s.zabs.get(), s.links.get() }) {
-        if (auto started = runQuery(*statement, pk); !started)
-            return started;
+    const auto resetAll = qScopeGuard([&s] { s.resetAll(); });
+    const auto start = [this](Statement &statement, qint64 from, qint64 to) {
+        statement.bind(0, from);
+        statement.bind(1, to);
+        return exec(statement);
+    };
+    // A level's rows by a range scan over its parents' ids, or joined from the run's Foos.
+    const auto byRange = [this](qsizetype count, qint64 lowId, qint64 highId) {
+        const bool range = m_plan == Plan::Ranges || (m_plan == Plan::Auto && denseIds(count, lowId, highId));
+        ++(range ? m_rangeReads : m_joinReads);
+        return range;
+    };
+    // Keeps a Bar's or a Zab's row (id, name in columns 1 and 2) in `rows`, its id in `ids`.
+    struct Span {
+        qint64 low = std::numeric_limits<qint64>::max();
+        qint64 high = std::numeric_limits<qint64>::min();
+    };
+    const auto keepRow = [this](Statement &statement, std::vector<Row> &rows, IdOrdinals &ids, Span &span) {
+        const qint64 id = statement.integer(1);
+        bool added = false;
+        ids.insert(id, &added);
+        if (!added) // a primary key: cannot repeat
+            return size_t(0);
+        rows.push_back({ id, keepName(statement, 2) });
+        span = { std::min(span.low, id), std::max(span.high, id) };
+        return rows.size();
+    };
+
+    Statement &foos = s[Foos];
+    if (auto started = start(foos, low, high); !started)
+        return started;
+    while (foos.next()) {
+        bool added = false;
+        m_fooIds.insert(foos.integer(0), &added);
+        if (added) // a primary key: cannot repeat
+            m_foos.push_back({ foos.integer(0), keepName(foos, 1) });
     }
-    if (!s.foo->next()) {
-        if (auto failed = s.foo->status(); !failed)
-            return failed;
-        return Error::notFound(QObject::tr("no Foo with primary key %1").arg(pk));
-    }
-    m_links.clear();
-    while (s.links->next()) {
-        const qint64 baz = s.links->integer(2);
+    if (auto finished = foos.status(); !finished)
+        return finished;
+    if (m_foos.empty())
+        return success();
+
+    Statement &bars = s[Bars];
+    Span barSpan;
+    if (auto started = start(bars, low, high); !started)
+        return started;
+    if (auto read = readLevel(bars, m_fooIds, m_foos, [&] { return keepRow(bars, m_bars, m_barIds, barSpan); }); !read)
+        return read;
+    if (m_bars.empty())
+        return success();
+
+    const bool zabsByRange = byRange(qsizetype(m_bars.size()), barSpan.low, barSpan.high);
+    Statement &zabs = s[zabsByRange ? ZabsInRange : ZabsOfFoos];
+    Span zabSpan;
+    if (auto started = zabsByRange ? start(zabs, barSpan.low, barSpan.high) : start(zabs, low, high); !started)
+        return started;
+    if (auto read = readLevel(zabs, m_barIds, m_bars, [&] { return keepRow(zabs, m_zabs, m_zabIds, zabSpan); }); !read)
+        return read;
+    if (m_zabs.empty())
+        return success();
+
+    // Links, in Baz id order within each Zab; each Baz numbered once per call.
+    const bool linksByRange = byRange(qsizetype(m_zabs.size()), zabSpan.low, zabSpan.high);
+    Statement &links = s[linksByRange ? LinksInRange : LinksOfFoos];
+    if (auto started = linksByRange ? start(links, zabSpan.low, zabSpan.high) : start(links, low, high); !started)
+        return started;
+    const auto keepLink = [&] {
+        const qint64 baz = links.integer(1);
         bool added = false;
         const int ordinal = m_bazOrdinals.insert(baz, &added);
         if (added) {
             m_newBazIds.push_back(baz);
             m_bazJson.emplace_back();
         }
-        m_links.push_back({ { s.links->integer(0), s.links->integer(1) }, ordinal });
-    }
-    if (auto loaded = loadBazNames(); !loaded)
-        return loaded;
+        m_links.push_back(ordinal);
+        return m_links.size();
+    };
+    if (auto read = readLevel(links, m_zabIds, m_zabs, keepLink); !read)
+        return read;
+    return loadBazNames();
+}
 
+Status Serializer::writeFoo(QByteArray &out, qint64 pk)
+{
+    const int index = m_fooIds.find(pk);
+    if (index < 0)
+        return Error::notFound(QObject::tr("no Foo with primary key %1").arg(pk));
+    const Row *foo = &m_foos[size_t(index)];
     out.append(R"({"name":)");
-    appendName(out, *s.foo, 0);
+    appendName(out, foo->name);
     out.append(R"(,"bar_set":[)");
-    auto link = m_links.cbegin();
-    const auto linksEnd = m_links.cend();
-    bool zabRow = s.zabs->next();
-    bool firstBar = true;
-    while (s.bars->next()) {
-        const qint64 bar = s.bars->integer(0);
-        out.append(firstBar ? R"({"name":)" : R"(,{"name":)");
-        firstBar = false;
-        appendName(out, *s.bars, 1);
+    for (quint32 b = foo->begin; b < foo->end; ++b) {
+        const Row &bar = m_bars[b];
+        out.append(b == foo->begin ? R"({"name":)" : R"(,{"name":)");
+        appendName(out, bar.name);
         out.append(R"(,"zab_set":[)");
-        // Rows of a parent that is not in the parent query (impossible in one snapshot) are skipped.
-        while (zabRow && s.zabs->integer(0) < bar)
-            zabRow = s.zabs->next();
-        bool firstZab = true;
-        while (zabRow && s.zabs->integer(0) == bar) {
-            const Position zab { bar, s.zabs->integer(1) };
-            out.append(firstZab ? R"({"name":)" : R"(,{"name":)");
-            firstZab = false;
-            appendName(out, *s.zabs, 2);
+        for (quint32 z = bar.begin; z < bar.end; ++z) {
+            const Row &zab = m_zabs[z];
+            out.append(z == bar.begin ? R"({"name":)" : R"(,{"name":)");
+            appendName(out, zab.name);
             out.append(R"(,"bazs":[)");
-            while (link != linksEnd && link->position < zab)
-                ++link;
             bool firstBaz = true;
-            for (; link != linksEnd && link->position == zab; ++link) {
+            for (quint32 l = zab.begin; l < zab.end; ++l) {
                 // A link to a Baz that does not exist is dropped, as DRF's INNER JOIN drops it.
-                const BazJson &json = m_bazJson[size_t(link->baz)];
+                const BazJson &json = m_bazJson[size_t(m_links[l])];
                 if (json.length < 0)
                     continue;
                 if (!firstBaz)
@@ -253,20 +413,17 @@ Status Serializer::writeFoo(QByteArray &out, qint64 pk)
                 out.append(m_bazArena.constData() + json.offset, json.length);
             }
             out.append("]}", 2);
-            zabRow = s.zabs->next();
         }
         out.append("]}", 2);
     }
     out.append("]}", 2);
-    for (Statement *statement : { s.foo.get(), s.bars.get(), s.zabs.get(), s.links.get() }) {
-        if (auto finished = statement->status(); !finished)
-            return finished;
-    }
     return success();
 }
 
 Result<QByteArray> Serializer::list()
 {
+    if (auto prepared = prepare(); !prepared)
+        return prepared.error();
     ReadSnapshot snapshot(m_database);
     auto ids = m_database.fooIds();
     if (!ids)
@@ -274,12 +431,18 @@ Result<QByteArray> Serializer::list()
     QByteArray out;
     out.append('[');
     const SharedBazs shared(*this);
-    for (qsizetype i = 0; i < ids->size(); ++i) {
-        if (i > 0)
-            out.append(',');
-        reserveLarge(out, 4 * 1024 * 1024);
-        if (auto written = appendFoo(out, ids->at(i)); !written)
-            return written.error();
+    for (qsizetype start = 0; start < ids->size();) {
+        const qsizetype end = runEnd(*ids, start);
+        if (auto read = readRun(ids->at(start), ids->at(end - 1)); !read)
+            return read.error();
+        for (qsizetype i = start; i < end; ++i) {
+            if (i > 0)
+                out.append(',');
+            reserveLarge(out, 4 * 1024 * 1024);
+            if (auto written = writeFoo(out, ids->at(i)); !written)
+                return written.error();
+        }
+        start = end;
     }
     out.append(']');
     return out;

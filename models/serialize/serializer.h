@@ -17,7 +17,14 @@ class Statement;
 // The live serialization of Foos, byte for byte what Django REST Framework's JSONRenderer sends for
 //   FooSerializer(name, bar_set=BarSerializer(name, zab_set=ZabSerializer(name, bazs=BazSerializer(name))))
 // with children ordered by primary key. Bytes are written directly (no JSON DOM: Qt's would reorder keys
-// and cost a copy); at most five queries per Foo however big it is, merged in one pass.
+// and cost a copy).
+//
+// Foos are read in runs: up to runLength Foos whose pks lie close together share one set of at
+// most five queries (the Foos, their Bars, their Zabs, the Zab→Baz links, the Bazs not yet known),
+// whatever their number and size. The rows are kept for the run, then each Foo is written from them.
+// Where a run's Bar ids (or Zab ids) are dense, as rows written together are, their children are
+// read by one scan of the child table's index over that id range, the rows of other parents in the
+// range skipped; elsewhere they are joined from the Foos. Either way the bytes are the same.
 // Not thread-safe: one Serializer per Database, on that Database's thread.
 class Serializer {
 public:
@@ -25,18 +32,43 @@ public:
     // version are never taken for fresh.
     static constexpr int version = 1;
 
-    // The queries, in order: the Foo, its Bars, its Zabs, its Zab→Baz links (each bound to the
-    // Foo's pk), a set of Bazs (bound to an id array) and up to fewBazs Bazs (bound one by one).
-    // One Foo runs five of them. Public so the bench can time the engine alone on the very same
-    // statements.
+    // Up to fewBazs Bazs are looked up with one statement bound id by id; more with one array.
     static constexpr int fewBazs = 8;
-    static std::array<QString, 6> queries(const Database &database);
+    // The most Foos one run reads together.
+    static constexpr int runLength = 32;
+
+    // The statements, each bound as its comment says. Public so the bench can time the engine
+    // alone on the very same statements.
+    enum Query {
+        Foos,         // (low Foo pk, high): id, name
+        Bars,         // (low Foo pk, high): foo_id, id, name
+        ZabsInRange,  // (low Bar id, high): bar_id, id, name
+        ZabsOfFoos,   // (low Foo pk, high): bar_id, id, name, joined through the Bars
+        LinksInRange, // (low Zab id, high): zab_id, baz_id
+        LinksOfFoos,  // (low Foo pk, high): zab_id, baz_id, joined through the Bars and Zabs
+        BazArray,     // (ids as one array value): id, name
+        FewBazs,      // (fewBazs ids, the spare places repeating the last): id, name
+        QueryCount
+    };
+    static std::array<QString, QueryCount> queries(const Database &database);
+    // Are `count` distinct ids from `low` to `high` dense enough that a scan over the range, which
+    // also meets the ids between them, beats a seek per id?
+    static bool denseIds(qsizetype count, qint64 low, qint64 high)
+    {
+        return count > 0 && high - low < 2 * qint64(count) + 64;
+    }
+    // The end of the run that starts at pks[start]: pks ascending, at most runLength of them, and
+    // few pks between them that were not asked for (their Foos are read in vain).
+    static qsizetype runEnd(const QList<qint64> &pks, qsizetype start);
 
     explicit Serializer(Database &database);
     ~Serializer();
 
     // The detail body for one Foo; Error::Kind::NotFound for an unknown pk.
     Result<QByteArray> foo(qint64 pk);
+    // The detail bodies of `pks`, one result each, in their order, from one snapshot. Ascending pks
+    // close together (as jobs and pages post them) are read in runs; a failed query fails its run.
+    std::vector<Result<QByteArray>> foos(const QList<qint64> &pks);
     // The list body: every Foo by primary key, `[` items joined by `,` `]`, from one snapshot.
     Result<QByteArray> list();
     // Appends the detail body of `pk` to `out`; on failure `out` is left as it was.
@@ -57,23 +89,32 @@ public:
         bool m_outer;
     };
 
+    // For tests: read children by range scans only, by joins only, or as denseIds() says.
+    enum class Plan { Auto, Ranges, Joins };
+    void setPlan(Plan plan) { m_plan = plan; }
+
     // Statements executed so far (tests check that it does not grow with a Foo's size).
     int queryCount() const { return m_queryCount; }
+    // Runs whose Zabs and links were read by range scans, and by joins (tests and the bench).
+    int rangeReads() const { return m_rangeReads; }
+    int joinReads() const { return m_joinReads; }
     // Invalid UTF-8 sequences replaced with U+FFFD so far (see appendJsonString).
     int replacedSequences() const { return m_replaced; }
 
 private:
     struct Statements;
-    // Rows of the child queries carry their ancestors' ids in output order, so the merge can tell a
-    // row that belongs further on from one that belongs to the current parent.
-    struct Position {
-        qint64 bar;
-        qint64 zab;
-        auto operator<=>(const Position &) const = default;
+    // A name in m_text; length -1 for NULL.
+    struct Text {
+        qsizetype offset = 0;
+        int length = -1;
     };
-    struct Link {
-        Position position;
-        int baz; // ordinal in m_bazOrdinals
+    // A row and the span of its children in the next level's rows. Children of a parent are
+    // contiguous in every query's order.
+    struct Row {
+        qint64 id;
+        Text name;
+        quint32 begin = 0;
+        quint32 end = 0;
     };
     // Where a Baz's `{"name":…}` sits in m_bazArena; length -1 while unknown or when it does not exist.
     struct BazJson {
@@ -84,18 +125,32 @@ private:
     Status prepare();
     Status loadBazNames();
     void forgetBazs();
+    void forgetRun();
+    Status readRun(qint64 low, qint64 high);
     Status writeFoo(QByteArray &out, qint64 pk);
-    Status runQuery(Statement &statement, qint64 pk);
-    void appendName(QByteArray &out, Statement &statement, int column);
+    Status exec(Statement &statement);
+    Text keepName(Statement &statement, int column);
+    void appendName(QByteArray &out, Text name);
 
     Database &m_database;
     std::unique_ptr<Statements> m_statements;
-    std::vector<Link> m_links;
+    Plan m_plan = Plan::Auto;
+    // The current run's rows: Foos by pk, then each level's rows grouped by parent.
+    std::vector<Row> m_foos;
+    std::vector<Row> m_bars;
+    std::vector<Row> m_zabs;
+    std::vector<int> m_links;        // the linked Baz's ordinal in m_bazOrdinals, per link
+    IdOrdinals m_fooIds;             // Foo pk → index in m_foos
+    IdOrdinals m_barIds;             // Bar id → index in m_bars
+    IdOrdinals m_zabIds;             // Zab id → index in m_zabs
+    QByteArray m_text;               // the run's names, as stored
     IdOrdinals m_bazOrdinals;        // Baz id → ordinal, for the Bazs of this call
     std::vector<BazJson> m_bazJson;  // by ordinal
-    std::vector<qint64> m_newBazIds; // met in the current Foo, not yet looked up
+    std::vector<qint64> m_newBazIds; // met in the current run, not yet looked up
     QByteArray m_bazArena;
     bool m_sharingBazs = false;
     int m_queryCount = 0;
+    int m_rangeReads = 0;
+    int m_joinReads = 0;
     int m_replaced = 0;
 };

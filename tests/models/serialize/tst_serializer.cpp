@@ -142,6 +142,22 @@ private slots:
                  QByteArray(R"({"name":"f","bar_set":[{"name":"b","zab_set":[{"name":"z","bazs":[{"name":"real"}]}]}]})"));
     }
 
+    void barsOfMissingFoosAreNotWritten()
+    {
+        // A Bar left behind by a deleted Foo (DO_NOTHING keys) lies between two Foos' ranges; DRF,
+        // which starts from each Foo, never meets it.
+        TestSqlite db;
+        db.addFoo("one", 1);
+        db.addFoo("three", 3);
+        db.addBar(2, "orphan", 20);
+        db.addBar(3, "b", 30);
+        auto database = open(db);
+        Serializer serializer(*database);
+        QCOMPARE(*serializer.list(), QByteArray(R"([{"name":"one","bar_set":[]},)"
+                                                R"({"name":"three","bar_set":[{"name":"b","zab_set":[]}]}])"));
+        QCOMPARE(*serializer.foos({ 1, 3 })[0], QByteArray(R"({"name":"one","bar_set":[]})"));
+    }
+
     void renamedBazIsNeverServedOld()
     {
         // Baz names are looked up once per call; a rename between two calls must show.
@@ -189,6 +205,101 @@ private slots:
             QVERIFY(serializer.foo(first)->contains("after"));
             QVERIFY(serializer.foo(second)->contains("after"));
         }
+    }
+
+    // Two Foos whose Bars, Zabs and links interleave by id, a Bar far away from the others, and
+    // a Foo in between that nobody asks for: the range scans meet other parents' rows and must
+    // skip them; the joins must give the very same bytes.
+    void rangesAndJoinsGiveTheSameBytes()
+    {
+        TestSqlite db;
+        const qint64 a = db.addFoo("a", 1);
+        db.addFoo("between", 2);
+        const qint64 b = db.addFoo("b", 3);
+        const qint64 empty = db.addFoo("empty", 4);
+        for (qint64 id : { 1, 2, 3, 4 })
+            db.addBaz("baz-" + QByteArray::number(id), id);
+        // Bars 10 (a), 11 (b), 12 (a), 13 (the Foo between), 900000 (b); Zabs likewise interleaved.
+        db.addBar(a, "a-bar-10", 10);
+        db.addBar(b, "b-bar-11", 11);
+        db.addBar(a, "a-bar-12", 12);
+        db.addBar(2, "between-bar-13", 13);
+        db.addBar(b, "b-bar-far", 900000);
+        db.addZab(10, "a-zab-100", 100);
+        db.addZab(11, "b-zab-101", 101);
+        db.addZab(10, "a-zab-102", 102);
+        db.addZab(12, "a-zab-103", 103);
+        db.addZab(13, "between-zab-104", 104);
+        db.addZab(900000, "b-zab-far", 5000000);
+        db.link(100, 2);
+        db.link(101, 1);
+        db.link(102, 4);
+        db.link(102, 1);
+        db.link(104, 3);
+        db.link(5000000, 3);
+        auto database = open(db);
+        const QByteArray expectedA = R"({"name":"a","bar_set":[)"
+                                     R"({"name":"a-bar-10","zab_set":[{"name":"a-zab-100","bazs":[{"name":"baz-2"}]},)"
+                                     R"({"name":"a-zab-102","bazs":[{"name":"baz-1"},{"name":"baz-4"}]}]},)"
+                                     R"({"name":"a-bar-12","zab_set":[{"name":"a-zab-103","bazs":[]}]}]})";
+        const QByteArray expectedB = R"({"name":"b","bar_set":[)"
+                                     R"({"name":"b-bar-11","zab_set":[{"name":"b-zab-101","bazs":[{"name":"baz-1"}]}]},)"
+                                     R"({"name":"b-bar-far","zab_set":[{"name":"b-zab-far","bazs":[{"name":"baz-3"}]}]}]})";
+        QByteArray listOf[3];
+        for (const auto plan : { Serializer::Plan::Ranges, Serializer::Plan::Joins, Serializer::Plan::Auto }) {
+            Serializer serializer(*database);
+            serializer.setPlan(plan);
+            QCOMPARE(*serializer.foo(a), expectedA);
+            QCOMPARE(*serializer.foo(b), expectedB);
+            const auto bodies = serializer.foos({ a, b, empty });
+            QCOMPARE(bodies.size(), size_t(3));
+            QCOMPARE(*bodies[0], expectedA);
+            QCOMPARE(*bodies[1], expectedB);
+            QCOMPARE(*bodies[2], QByteArray(R"({"name":"empty","bar_set":[]})"));
+            listOf[int(plan)] = *serializer.list();
+            if (plan == Serializer::Plan::Ranges)
+                QCOMPARE(serializer.joinReads(), 0);
+            if (plan == Serializer::Plan::Joins)
+                QCOMPARE(serializer.rangeReads(), 0);
+            if (plan == Serializer::Plan::Auto) // b's far Bar makes its ids sparse: joined
+                QVERIFY(serializer.joinReads() > 0 && serializer.rangeReads() > 0);
+        }
+        QCOMPARE(listOf[0], listOf[1]);
+        QCOMPARE(listOf[0], listOf[2]);
+        QVERIFY(listOf[0].contains(expectedA + R"(,{"name":"between",)"));
+    }
+
+    // foos() answers each pk in its order, as foo() would: runs of close pks read together, an
+    // unknown pk fails alone, and a run of many small Foos costs the queries of one.
+    void foosAnswerEachPkAsFooDoes()
+    {
+        TestSqlite db;
+        QList<qint64> pks;
+        for (int i = 1; i <= 40; ++i) {
+            const qint64 foo = db.addFoo("foo-" + QByteArray::number(i));
+            if (i % 7 != 0)
+                db.link(db.addZab(db.addBar(foo, "b"), "z"), db.addBaz("baz-" + QByteArray::number(i % 5)));
+            pks << foo;
+        }
+        auto database = open(db);
+        Serializer serializer(*database);
+        const QList<qint64> asked { 3, 4, 5, 999, 6, 2, 2, 40, 17 };
+        const auto bodies = serializer.foos(asked);
+        QCOMPARE(bodies.size(), size_t(asked.size()));
+        for (qsizetype i = 0; i < asked.size(); ++i) {
+            const auto alone = Serializer(*database).foo(asked[i]);
+            QCOMPARE(bodies[size_t(i)].ok(), alone.ok());
+            if (alone)
+                QCOMPARE(*bodies[size_t(i)], *alone);
+            else
+                QCOMPARE(bodies[size_t(i)].error().kind, Error::Kind::NotFound);
+        }
+        QCOMPARE(Serializer::runEnd(asked, 0), 3); // 3, 4, 5; then 999 is far
+        const int before = serializer.queryCount();
+        const auto run = serializer.foos(pks.mid(0, Serializer::runLength));
+        QCOMPARE(serializer.queryCount() - before, 5);
+        for (qsizetype i = 0; i < Serializer::runLength; ++i)
+            QCOMPARE(*run[size_t(i)], *Serializer(*database).foo(pks[i]));
     }
 
     void unknownPrimaryKey()
