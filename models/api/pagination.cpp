@@ -91,19 +91,17 @@ Result<int> appendResults(QByteArray &body, ApiShared &api, WorkerContext &conte
     if (live) {
         if (!context.database)
             return Error::unavailable(context.databaseError);
-        ReadSnapshot snapshot(*context.database);
+        // One snapshot, the page's close pks read in runs; a Foo deleted meanwhile is left out.
         bool first = true;
-        for (qint64 pk : slice) {
-            const qsizetype before = body.size();
-            if (!first)
-                body += ',';
-            if (auto done = context.serializer->appendFoo(body, pk); !done) {
-                body.truncate(before);
-                if (done.error().kind != Error::Kind::NotFound)
-                    return done.error();
+        for (Result<QByteArray> &foo : context.serializer->foos(slice)) {
+            if (!foo) {
+                if (foo.error().kind != Error::Kind::NotFound)
+                    return foo.error();
                 continue;
             }
-            first = false;
+            if (!std::exchange(first, false))
+                body += ',';
+            body += *foo;
         }
         return int(Telemetry::Outcome::Bypass);
     }

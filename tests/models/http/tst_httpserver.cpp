@@ -491,6 +491,24 @@ private slots:
         QCOMPARE(f.service->memory().stats().entries, 0);
     }
 
+    // A live page reads its Foos together (one run); each must come out as that Foo alone does.
+    void livePolicyPagesAsFoosAlone()
+    {
+        HttpServerOptions options;
+        options.policy = CachePolicy::Live;
+        options.pageSize = 5;
+        HttpFixture f(options);
+        QVERIFY(f.ok);
+        const HttpAnswer page = f.get(QStringLiteral("/api/foos/?page=2"));
+        QCOMPARE(page.status, 200);
+        QCOMPARE(page.header("X-Cache"), QByteArray("BYPASS"));
+        QByteArray results = "[";
+        for (qint64 pk = 6; pk <= 10; ++pk)
+            results += (pk > 6 ? "," : "") + f.live(pk);
+        results += ']';
+        QVERIFY(page.body.endsWith(R"("results":)" + results + '}'));
+    }
+
     void fiftyParallelMissesSerializeOnce()
     {
         HttpFixture f;
