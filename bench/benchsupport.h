@@ -88,6 +88,10 @@ std::vector<RunPlan> planRuns(const QList<qint64> &foos, Rows rows)
         plan.steps.push_back({ Serializer::Foos, { low, high } });
         for (const auto &row : rows(Serializer::Foos, low, high))
             present.insert(row[0]);
+        if (present.isEmpty()) { // readRun stops there
+            plans.push_back(plan);
+            continue;
+        }
         // Each level: the parents' ids, then the statement readRun picks for them.
         const auto level = [&](Serializer::Query query, qint64 from, qint64 to, const QSet<qint64> &parents) {
             QSet<qint64> children;

@@ -45,6 +45,11 @@ public:
 
     qint64 integer(int column) const override;
     bool isNull(int column) const override;
+    // PostgreSQL's integer columns hold nothing else.
+    std::optional<qint64> wholeNumber(int column) const override
+    {
+        return isNull(column) ? std::nullopt : std::optional<qint64>(integer(column));
+    }
     QByteArrayView text(int column) const override;
     QByteArray blob(int column) const override;
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "core/result.h"
 
 #include <QByteArrayView>
@@ -28,6 +30,9 @@ public:
 
     virtual qint64 integer(int column) const = 0;
     virtual bool isNull(int column) const = 0;
+    // The column's value when it is a whole number, else nothing: SQLite keeps whatever a column is
+    // given (a REAL such as 10.5 in an integer key), which integer() would truncate.
+    virtual std::optional<qint64> wholeNumber(int column) const = 0;
     // The column's bytes as stored (UTF-8 text; may hold NULs or invalid sequences in SQLite),
     // valid until the next call to next() or exec().
     virtual QByteArrayView text(int column) const = 0;

@@ -56,6 +56,14 @@ public:
     void reset() override { rewind(); }
     qint64 integer(int column) const override { return sqlite3_column_int64(m_statement, column); }
     bool isNull(int column) const override { return sqlite3_column_type(m_statement, column) == SQLITE_NULL; }
+    std::optional<qint64> wholeNumber(int column) const override
+    {
+        // One column call (each takes the connection's mutex); the value calls take none.
+        sqlite3_value *value = sqlite3_column_value(m_statement, column);
+        if (sqlite3_value_type(value) != SQLITE_INTEGER)
+            return std::nullopt;
+        return sqlite3_value_int64(value);
+    }
     QByteArrayView text(int column) const override
     {
         // column_text before column_bytes, as SQLite documents, so the size is that of the UTF-8 form.
@@ -128,6 +136,19 @@ public:
     void reset() override { m_query.finish(); }
     qint64 integer(int column) const override { return m_query.value(column).toLongLong(); }
     bool isNull(int column) const override { return m_query.isNull(column); }
+    std::optional<qint64> wholeNumber(int column) const override
+    {
+        if (m_query.isNull(column))
+            return std::nullopt;
+        const QVariant value = m_query.value(column);
+        switch (value.typeId()) {
+        case QMetaType::Int:
+        case QMetaType::UInt:
+        case QMetaType::LongLong:
+        case QMetaType::ULongLong: return value.toLongLong();
+        default: return std::nullopt;
+        }
+    }
     QByteArrayView text(int column) const override
     {
         if (m_cached.size() <= column)

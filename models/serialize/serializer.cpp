@@ -67,8 +67,8 @@ qsizetype Serializer::runEnd(const QList<qint64> &pks, qsizetype start)
     // At most half as many pks not asked for as asked for, plus four: a warm's pks run on with
     // only deleted Foos between them; a refresh of a few scattered ones reads them one by one.
     while (end < pks.size() && end - start < runLength && pks[end] > pks[end - 1]) {
-        const qint64 count = end - start + 1;
-        if (pks[end] - pks[start] + 1 > count + count / 2 + 4)
+        const quint64 count = quint64(end - start + 1);
+        if (quint64(pks[end]) - quint64(pks[start]) >= count + count / 2 + 4) // unsigned: see denseIds
             break;
         ++end;
     }
@@ -157,23 +157,33 @@ std::vector<Result<QByteArray>> Serializer::foos(const QList<qint64> &pks)
     }
     ReadSnapshot snapshot(m_database);
     const SharedBazs shared(*this);
+    const auto write = [this, &bodies](qint64 pk) {
+        QByteArray out;
+        if (auto written = writeFoo(out, pk); !written)
+            bodies.emplace_back(written.error());
+        else
+            bodies.emplace_back(std::move(out));
+    };
     for (qsizetype start = 0; start < pks.size();) {
         const qsizetype end = runEnd(pks, start);
-        const Status read = readRun(pks[start], pks[end - 1]);
-        if (!read)
-            forgetBazs(); // see appendFoo
-        for (qsizetype i = start; i < end; ++i) {
-            if (!read) {
-                bodies.emplace_back(read.error());
-                continue;
-            }
-            QByteArray out;
-            if (auto written = writeFoo(out, pks[i]); !written)
-                bodies.emplace_back(written.error());
-            else
-                bodies.emplace_back(std::move(out));
+        if (readRun(pks[start], pks[end - 1])) {
+            for (qsizetype i = start; i < end; ++i)
+                write(pks[i]);
+            start = end;
+            continue;
         }
-        start = end;
+        // A failure can leave Bazs met but not looked up; Foos after it must not take them for
+        // Bazs that do not exist. Then each Foo alone (the run may hold Foos not asked for), up to
+        // the one that fails.
+        forgetBazs();
+        for (; start < end; ++start) {
+            if (Status read = readRun(pks[start], pks[start]); !read) {
+                forgetBazs();
+                bodies.emplace_back(read.error());
+                return bodies;
+            }
+            write(pks[start]);
+        }
     }
     return bodies;
 }
@@ -264,7 +274,9 @@ namespace {
 // Steps `statement`, whose rows carry their parent's id in column 0 and come grouped by parent (as
 // each query's ORDER BY has them). Rows of a parent not in `parentIds` are skipped: a range scan
 // meets other parents' rows, and a child whose parent is gone (Django's DO_NOTHING keys allow it)
-// is never reached by DRF, which starts from the Foo. For the others `keep()` keeps the child and
+// is never reached by DRF, which starts from the Foo. So is a row whose key is not a whole number:
+// SQLite keeps a REAL such as 10.5 in a key column, BETWEEN 10 AND 11 meets it, integer() would
+// read it as 10, and Django's `bar_id = 10` never matches it. For the others `keep()` keeps the child and
 // returns how many children are kept now (0: it kept none), which extends the parent's span.
 template <typename Row, typename Keep>
 Status readLevel(Statement &statement, const IdOrdinals &parentIds, std::vector<Row> &parents, Keep keep)
@@ -273,7 +285,10 @@ Status readLevel(Statement &statement, const IdOrdinals &parentIds, std::vector<
     Row *parent = nullptr;
     bool firstRow = true;
     while (statement.next()) {
-        const qint64 parentId = statement.integer(0);
+        const std::optional<qint64> key = statement.wholeNumber(0);
+        if (!key)
+            continue;
+        const qint64 parentId = *key;
         if (firstRow || parentId != lastParent) {
             firstRow = false;
             lastParent = parentId;
@@ -367,7 +382,10 @@ Status Serializer::readRun(qint64 low, qint64 high)
     if (auto started = linksByRange ? start(links, zabSpan.low, zabSpan.high) : start(links, low, high); !started)
         return started;
     const auto keepLink = [&] {
-        const qint64 baz = links.integer(1);
+        const std::optional<qint64> key = links.wholeNumber(1);
+        if (!key) // a REAL Baz id matches no Baz (see readLevel)
+            return size_t(0);
+        const qint64 baz = *key;
         bool added = false;
         const int ordinal = m_bazOrdinals.insert(baz, &added);
         if (added) {
@@ -433,8 +451,10 @@ Result<QByteArray> Serializer::list()
     const SharedBazs shared(*this);
     for (qsizetype start = 0; start < ids->size();) {
         const qsizetype end = runEnd(*ids, start);
-        if (auto read = readRun(ids->at(start), ids->at(end - 1)); !read)
+        if (auto read = readRun(ids->at(start), ids->at(end - 1)); !read) {
+            forgetBazs(); // see appendFoo (a caller may hold SharedBazs around this call)
             return read.error();
+        }
         for (qsizetype i = start; i < end; ++i) {
             if (i > 0)
                 out.append(',');

@@ -55,7 +55,8 @@ public:
     // also meets the ids between them, beats a seek per id?
     static bool denseIds(qsizetype count, qint64 low, qint64 high)
     {
-        return count > 0 && high - low < 2 * qint64(count) + 64;
+        // Unsigned: the span of two far ids does not fit in a qint64.
+        return count > 0 && low <= high && quint64(high) - quint64(low) < 2 * quint64(count) + 64;
     }
     // The end of the run that starts at pks[start]: pks ascending, at most runLength of them, and
     // few pks between them that were not asked for (their Foos are read in vain).
@@ -67,7 +68,10 @@ public:
     // The detail body for one Foo; Error::Kind::NotFound for an unknown pk.
     Result<QByteArray> foo(qint64 pk);
     // The detail bodies of `pks`, one result each, in their order, from one snapshot. Ascending pks
-    // close together (as jobs and pages post them) are read in runs; a failed query fails its run.
+    // close together (as jobs and pages post them) are read in runs. When a run fails, its Foos are
+    // read one by one, so that only the failing Foo fails; the answers then end with that Foo's
+    // (the connection may be broken): the caller asks again for the rest. An unknown pk is
+    // Error::Kind::NotFound and does not end them.
     std::vector<Result<QByteArray>> foos(const QList<qint64> &pks);
     // The list body: every Foo by primary key, `[` items joined by `,` `]`, from one snapshot.
     Result<QByteArray> list();

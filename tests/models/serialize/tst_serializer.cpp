@@ -9,6 +9,8 @@
 #include <QSqlQuery>
 #include <QTest>
 
+#include <limits>
+
 class TestSerializer : public QObject {
     Q_OBJECT
 
@@ -158,6 +160,64 @@ private slots:
         QCOMPARE(*serializer.foos({ 1, 3 })[0], QByteArray(R"({"name":"one","bar_set":[]})"));
     }
 
+    void nonIntegerKeysMatchNothing()
+    {
+        // SQLite keeps a REAL in an integer key column. Django's `foo_id = 1` never matches 1.5,
+        // and neither may a range scan that reads 1.5 back as 1.
+        TestSqlite db;
+        db.addFoo("f1", 1);
+        db.addFoo("f2", 2);
+        db.addBar(1, "b10", 10);
+        db.addBar(1, "b-real", 11);
+        db.addZab(10, "z100", 100);
+        db.addZab(10, "z-real", 101);
+        db.addZab(10, "z102", 102);
+        db.addBaz("baz7", 7);
+        db.addBaz("baz8", 8);
+        db.link(102, 7);
+        db.link(102, 8);
+        db.exec(QStringLiteral("UPDATE api_bar SET foo_id = 1.5 WHERE id = 11"));
+        db.exec(QStringLiteral("UPDATE api_zab SET bar_id = 10.5 WHERE id = 101"));
+        db.exec(QStringLiteral("UPDATE api_zab_bazs SET zab_id = 100.5 WHERE baz_id = 7"));
+        db.exec(QStringLiteral("UPDATE api_zab_bazs SET baz_id = 7.5 WHERE baz_id = 8"));
+        auto database = open(db);
+        const QByteArray f1 = R"({"name":"f1","bar_set":[{"name":"b10","zab_set":[{"name":"z100","bazs":[]},)"
+                              R"({"name":"z102","bazs":[]}]}]})";
+        for (const auto plan : { Serializer::Plan::Auto, Serializer::Plan::Ranges, Serializer::Plan::Joins }) {
+            Serializer serializer(*database);
+            serializer.setPlan(plan);
+            QCOMPARE(*serializer.foo(1), f1);
+            QCOMPARE(*serializer.list(), "[" + f1 + R"(,{"name":"f2","bar_set":[]}])");
+            QCOMPARE(*serializer.foos({ 1, 2 })[0], f1);
+        }
+    }
+
+    // A row that fails to read fails its Foo only, even when a run read it with others; the answers
+    // end with the failing Foo's, for the caller to ask again for the rest.
+    void aFailingFooFailsAlone()
+    {
+        TestSqlite db;
+        for (qint64 foo = 1; foo <= 5; ++foo)
+            db.addBar(db.addFoo("foo-" + QByteArray::number(foo), foo), "bar", foo * 10);
+        // The name of Bar 30 (Foo 3) cannot be read: abs() of the smallest integer overflows.
+        db.exec(QStringLiteral("ALTER TABLE api_bar RENAME TO api_bar_rows"));
+        db.exec(QStringLiteral("CREATE VIEW api_bar AS SELECT id, foo_id, CASE WHEN id = 30 "
+                               "THEN abs(-9223372036854775807 - 1) ELSE name END AS name FROM api_bar_rows"));
+        auto database = open(db);
+        Serializer serializer(*database);
+        const auto around = serializer.foos({ 2, 4 }); // one run, which reads Foo 3 too
+        QCOMPARE(around.size(), size_t(2));
+        QVERIFY(around[0].ok() && around[1].ok());
+        QCOMPARE(*around[1], *serializer.foo(4));
+        const auto through = serializer.foos({ 1, 2, 3, 4, 5 });
+        QCOMPARE(through.size(), size_t(3));
+        QVERIFY(through[0].ok() && through[1].ok());
+        QVERIFY(!through[2].ok());
+        QCOMPARE(through[2].error().kind, Error::Kind::Database);
+        QVERIFY(serializer.foos({ 5 })[0].ok());
+        QVERIFY(!serializer.list().ok());
+    }
+
     void renamedBazIsNeverServedOld()
     {
         // Baz names are looked up once per call; a rename between two calls must show.
@@ -295,6 +355,12 @@ private slots:
                 QCOMPARE(bodies[size_t(i)].error().kind, Error::Kind::NotFound);
         }
         QCOMPARE(Serializer::runEnd(asked, 0), 3); // 3, 4, 5; then 999 is far
+        const qint64 lowest = std::numeric_limits<qint64>::min();
+        const qint64 highest = std::numeric_limits<qint64>::max();
+        QCOMPARE(Serializer::runEnd({ -1, highest }, 0), 1); // their span does not fit in a qint64
+        QCOMPARE(Serializer::runEnd({ lowest, highest }, 0), 1);
+        QVERIFY(!Serializer::denseIds(2, lowest, highest));
+        QVERIFY(!Serializer::denseIds(2, -1, highest));
         const int before = serializer.queryCount();
         const auto run = serializer.foos(pks.mid(0, Serializer::runLength));
         QCOMPARE(serializer.queryCount() - before, 5);
