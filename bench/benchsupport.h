@@ -102,27 +102,17 @@ std::vector<RunPlan> planRuns(const QList<qint64> &foos, Rows rows)
             }
             return children;
         };
-        const auto bounds = [](const QSet<qint64> &ids) {
-            const auto [lowest, highest] = std::minmax_element(ids.cbegin(), ids.cend());
-            return std::array<qint64, 2> { *lowest, *highest };
+        // The statement readRun picks for the level below `parents`, and the children it keeps.
+        const auto below = [&](Serializer::Query inRange, Serializer::Query ofFoos, const QSet<qint64> &parents) {
+            if (parents.isEmpty()) // readRun stops there
+                return QSet<qint64>();
+            const auto [lowest, highest] = std::minmax_element(parents.cbegin(), parents.cend());
+            return Serializer::denseIds(parents.size(), *lowest, *highest) ? level(inRange, *lowest, *highest, parents)
+                                                                           : level(ofFoos, low, high, parents);
         };
         const QSet<qint64> bars = level(Serializer::Bars, low, high, present);
-        if (bars.isEmpty()) {
-            plans.push_back(plan);
-            continue;
-        }
-        const auto barBounds = bounds(bars);
-        const QSet<qint64> zabs = Serializer::denseIds(bars.size(), barBounds[0], barBounds[1])
-            ? level(Serializer::ZabsInRange, barBounds[0], barBounds[1], bars)
-            : level(Serializer::ZabsOfFoos, low, high, bars);
-        if (zabs.isEmpty()) {
-            plans.push_back(plan);
-            continue;
-        }
-        const auto zabBounds = bounds(zabs);
-        const QSet<qint64> bazs = Serializer::denseIds(zabs.size(), zabBounds[0], zabBounds[1])
-            ? level(Serializer::LinksInRange, zabBounds[0], zabBounds[1], zabs)
-            : level(Serializer::LinksOfFoos, low, high, zabs);
+        const QSet<qint64> zabs = below(Serializer::ZabsInRange, Serializer::ZabsOfFoos, bars);
+        const QSet<qint64> bazs = below(Serializer::LinksInRange, Serializer::LinksOfFoos, zabs);
         for (qint64 baz : bazs) {
             if (!seenBazs.contains(baz)) {
                 seenBazs.insert(baz);

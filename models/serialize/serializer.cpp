@@ -110,10 +110,15 @@ Serializer::Text Serializer::keepName(Statement &statement, int column)
 
 void Serializer::appendName(QByteArray &out, Text name)
 {
-    if (name.length < 0)
+    appendNameOrNull(out, name.length < 0, QByteArrayView(m_text.constData() + name.offset, qMax(name.length, 0)));
+}
+
+void Serializer::appendNameOrNull(QByteArray &out, bool null, QByteArrayView utf8)
+{
+    if (null)
         out.append("null", 4);
     else
-        m_replaced += appendJsonString(out, QByteArrayView(m_text.constData() + name.offset, name.length));
+        m_replaced += appendJsonString(out, utf8);
 }
 
 Result<QByteArray> Serializer::foo(qint64 pk)
@@ -259,10 +264,7 @@ Status Serializer::loadBazNames()
             continue;
         const qsizetype offset = m_bazArena.size();
         m_bazArena.append(R"({"name":)");
-        if (bazs.isNull(1))
-            m_bazArena.append("null", 4);
-        else
-            m_replaced += appendJsonString(m_bazArena, bazs.text(1));
+        appendNameOrNull(m_bazArena, bazs.isNull(1), bazs.isNull(1) ? QByteArrayView() : bazs.text(1));
         m_bazArena.append('}');
         m_bazJson[size_t(ordinal)] = { offset, int(m_bazArena.size() - offset) };
     }
@@ -321,17 +323,21 @@ Status Serializer::readRun(qint64 low, qint64 high)
         statement.bind(1, to);
         return exec(statement);
     };
-    // A level's rows by a range scan over its parents' ids, or joined from the run's Foos.
-    const auto byRange = [this](qsizetype count, qint64 lowId, qint64 highId) {
-        const bool range = m_plan == Plan::Ranges || (m_plan == Plan::Auto && denseIds(count, lowId, highId));
-        ++(range ? m_rangeReads : m_joinReads);
-        return range;
-    };
-    // Keeps a Bar's or a Zab's row (id, name in columns 1 and 2) in `rows`, its id in `ids`.
     struct Span {
         qint64 low = std::numeric_limits<qint64>::max();
         qint64 high = std::numeric_limits<qint64>::min();
     };
+    // The next level's statement for `count` parents spanning `span`: a range scan over their ids
+    // where they are dense, else joined from the run's Foos. Started; nullptr when that failed.
+    Status levelStarted = success();
+    const auto startLevel = [&](Query inRange, Query ofFoos, qsizetype count, const Span &span) {
+        const bool range = m_plan == Plan::Ranges || (m_plan == Plan::Auto && denseIds(count, span.low, span.high));
+        ++(range ? m_rangeReads : m_joinReads);
+        Statement &statement = s[range ? inRange : ofFoos];
+        levelStarted = range ? start(statement, span.low, span.high) : start(statement, low, high);
+        return levelStarted ? &statement : nullptr;
+    };
+    // Keeps a Bar's or a Zab's row (id, name in columns 1 and 2) in `rows`, its id in `ids`.
     const auto keepRow = [this](Statement &statement, std::vector<Row> &rows, IdOrdinals &ids, Span &span) {
         const qint64 id = statement.integer(1);
         bool added = false;
@@ -347,10 +353,11 @@ Status Serializer::readRun(qint64 low, qint64 high)
     if (auto started = start(foos, low, high); !started)
         return started;
     while (foos.next()) {
+        const qint64 id = foos.integer(0);
         bool added = false;
-        m_fooIds.insert(foos.integer(0), &added);
+        m_fooIds.insert(id, &added);
         if (added) // a primary key: cannot repeat
-            m_foos.push_back({ foos.integer(0), keepName(foos, 1) });
+            m_foos.push_back({ id, keepName(foos, 1) });
     }
     if (auto finished = foos.status(); !finished)
         return finished;
@@ -366,23 +373,21 @@ Status Serializer::readRun(qint64 low, qint64 high)
     if (m_bars.empty())
         return success();
 
-    const bool zabsByRange = byRange(qsizetype(m_bars.size()), barSpan.low, barSpan.high);
-    Statement &zabs = s[zabsByRange ? ZabsInRange : ZabsOfFoos];
+    Statement *zabs = startLevel(ZabsInRange, ZabsOfFoos, qsizetype(m_bars.size()), barSpan);
+    if (!zabs)
+        return levelStarted;
     Span zabSpan;
-    if (auto started = zabsByRange ? start(zabs, barSpan.low, barSpan.high) : start(zabs, low, high); !started)
-        return started;
-    if (auto read = readLevel(zabs, m_barIds, m_bars, [&] { return keepRow(zabs, m_zabs, m_zabIds, zabSpan); }); !read)
+    if (auto read = readLevel(*zabs, m_barIds, m_bars, [&] { return keepRow(*zabs, m_zabs, m_zabIds, zabSpan); }); !read)
         return read;
     if (m_zabs.empty())
         return success();
 
     // Links, in Baz id order within each Zab; each Baz numbered once per call.
-    const bool linksByRange = byRange(qsizetype(m_zabs.size()), zabSpan.low, zabSpan.high);
-    Statement &links = s[linksByRange ? LinksInRange : LinksOfFoos];
-    if (auto started = linksByRange ? start(links, zabSpan.low, zabSpan.high) : start(links, low, high); !started)
-        return started;
+    Statement *links = startLevel(LinksInRange, LinksOfFoos, qsizetype(m_zabs.size()), zabSpan);
+    if (!links)
+        return levelStarted;
     const auto keepLink = [&] {
-        const std::optional<qint64> key = links.wholeNumber(1);
+        const std::optional<qint64> key = links->wholeNumber(1);
         if (!key) // a REAL Baz id matches no Baz (see readLevel)
             return size_t(0);
         const qint64 baz = *key;
@@ -395,7 +400,7 @@ Status Serializer::readRun(qint64 low, qint64 high)
         m_links.push_back(ordinal);
         return m_links.size();
     };
-    if (auto read = readLevel(links, m_zabIds, m_zabs, keepLink); !read)
+    if (auto read = readLevel(*links, m_zabIds, m_zabs, keepLink); !read)
         return read;
     return loadBazNames();
 }

@@ -135,6 +135,7 @@ private:
     Status exec(Statement &statement);
     Text keepName(Statement &statement, int column);
     void appendName(QByteArray &out, Text name);
+    void appendNameOrNull(QByteArray &out, bool null, QByteArrayView utf8);
 
     Database &m_database;
     std::unique_ptr<Statements> m_statements;
