@@ -124,7 +124,7 @@ std::vector<Result<EntryPtr>> WorkerTasks::serializeMany(WorkerContext &context,
         {
             Database &database = *context.database;
             ReadSnapshot snapshot(database);
-            const Serializer::SharedBazs shared(*context.serializer);
+            const Serializer::SharedBazs shared(*context.serializer, Serializer::SharedBazs::Scope::WhileUnchanged);
             QElapsedTimer lasted;
             lasted.start();
             auto tracked = ChangeTracking::position(database);

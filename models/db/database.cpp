@@ -1,6 +1,7 @@
 #include "database.h"
 
 #include "db/bodycheck.h"
+#include "db/commitledger.h"
 #include "db/postgresstatement.h"
 #include "db/statements.h"
 
@@ -119,6 +120,8 @@ Status Database::connect()
             options << m_config.connectOptions;
         m_db.setConnectOptions(options.join(QLatin1Char(';')));
     }
+    struct stat before {};
+    const bool statBefore = m_config.isSqlite() && ::stat(QFile::encodeName(m_config.sqlitePath).constData(), &before) == 0;
     if (!m_db.open())
         return Error::database(QObject::tr("cannot open %1: %2").arg(m_config.displayName(), openErrorText(m_db.lastError())));
 
@@ -132,6 +135,10 @@ Status Database::connect()
         if (::stat(QFile::encodeName(m_config.sqlitePath).constData(), &file) == 0) {
             m_fileDevice = quint64(file.st_dev);
             m_fileInode = quint64(file.st_ino);
+            // The same file before and after the open is the file SQLite opened; a path replaced
+            // meanwhile (`seed --force`, a deploy's mv) leaves it unknown, and no commit is noted
+            // or trusted under it (see CommitLedger).
+            m_fileKnown = statBefore && before.st_dev == file.st_dev && before.st_ino == file.st_ino;
         }
         if (!registerBodyCheck(m_sqlite))
             return Error::database(QObject::tr("cannot add the body check function to %1: %2")
@@ -365,4 +372,64 @@ void Database::endSnapshot()
         sqlite3_exec(m_sqlite, "COMMIT", nullptr, nullptr, nullptr);
     else
         m_db.commit();
+}
+
+std::optional<Database::ChangeMark> Database::headerMark() const
+{
+    sqlite3_file *file = nullptr;
+    if (!m_sqlite || !m_fileKnown
+        || sqlite3_file_control(m_sqlite, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file
+        || !file->pMethods)
+        return std::nullopt;
+    unsigned char header[40] = {};
+    if (file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK)
+        return std::nullopt;
+    // Bytes 18 and 19, the file format's write and read versions: 1 for a rollback journal, 2 for
+    // WAL, whose commits go to the -wal file and leave the counter alone.
+    if (header[18] != 1 || header[19] != 1)
+        return std::nullopt;
+    const auto word = [&header](int at) {
+        return quint32(header[at]) << 24 | quint32(header[at + 1]) << 16 | quint32(header[at + 2]) << 8 | quint32(header[at + 3]);
+    };
+    ChangeMark mark;
+    mark.counter = word(24);
+    // What SQLite itself compares to tell whether its cached pages still hold: the counter and the
+    // three words after it (size in pages, first freelist page, freelist length).
+    mark.header = { word(28), word(32), word(36) };
+    return mark;
+}
+
+std::optional<Database::ChangeMark> Database::snapshotChangeMark()
+{
+    if (!m_sqlite || sqlite3_get_autocommit(m_sqlite))
+        return std::nullopt;
+    // A deferred BEGIN takes the read lock at the transaction's first read: make it happen now.
+    // While the lock is held, no other connection can commit to a rollback-journal file.
+    auto touch = prepareCached(QStringLiteral("PRAGMA schema_version"));
+    if (!touch)
+        return std::nullopt;
+    const bool read = (*touch)->exec().ok() && (*touch)->next();
+    (*touch)->reset();
+    if (!read || sqlite3_txn_state(m_sqlite, "main") != SQLITE_TXN_READ)
+        return std::nullopt;
+    const quint64 notes = CommitLedger::instance().notes(); // inside the snapshot: see CommitLedger
+    auto mark = headerMark();
+    if (mark)
+        mark->notes = notes;
+    return mark;
+}
+
+bool Database::onlyCacheCommitsBetween(const ChangeMark &earlier, const ChangeMark &later) const
+{
+    if (!m_sqlite || !m_fileKnown)
+        return false;
+    if (earlier.counter == later.counter) // no commit: the file is as it was (as SQLite's own cache sees it)
+        return earlier.header == later.header;
+    return CommitLedger::instance().onlyNotedBetween({ m_fileDevice, m_fileInode }, earlier.counter, later.counter,
+                                                     earlier.notes);
+}
+
+qint64 Database::lastChanges() const
+{
+    return m_sqlite ? sqlite3_changes64(m_sqlite) : -1;
 }

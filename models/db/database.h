@@ -10,8 +10,10 @@
 #include <QSqlDatabase>
 #include <QStringList>
 
+#include <array>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 struct sqlite3;
@@ -72,8 +74,37 @@ public:
     void beginSnapshot();
     void endSnapshot();
 
+    // SQLite: the rows the last INSERT, UPDATE or DELETE to complete on this connection changed
+    // itself (not its triggers). -1 for PostgreSQL.
+    qint64 lastChanges() const;
+
+    // Where a SQLite rollback-journal file (Django's default) stands, as the read transaction open
+    // on this connection sees it: the change counter in the file's header, which SQLite raises by
+    // one with every commit that changes the file, and how many cache-only commits this process
+    // had noted by then (see CommitLedger). The read lock is taken first, so no commit comes
+    // between this answer and the transaction's other reads.
+    struct ChangeMark {
+        quint32 counter = 0;
+        std::array<quint32, 3> header {}; // the header's next words: size, freelist (see headerMark)
+        quint64 notes = 0;
+        bool operator==(const ChangeMark &other) const
+        {
+            return counter == other.counter && header == other.header && notes == other.notes;
+        }
+    };
+    // nullopt when it cannot be told: PostgreSQL, a WAL file (its header does not count commits),
+    // no transaction open, or a write transaction.
+    std::optional<ChangeMark> snapshotChangeMark();
+    // Whether every commit from one mark to a later one wrote only the cache, as this process's
+    // WriteTransaction::markCacheOnly() noted. False for PostgreSQL.
+    bool onlyCacheCommitsBetween(const ChangeMark &earlier, const ChangeMark &later) const;
+
 private:
+    friend class WriteTransaction; // notes its commits in the ledger
     Database(DatabaseConfig config, QSqlDatabase db);
+    // The header's change counter and the words after it (notes left 0), read through SQLite's
+    // own file handle; the caller holds a lock. nullopt for a WAL file or an unknown file.
+    std::optional<ChangeMark> headerMark() const;
     Status connect();
     Status checkSchema();
     static int waitForLock(void *self, int attempt);
@@ -85,6 +116,7 @@ private:
     sqlite3 *m_sqlite = nullptr;
     quint64 m_fileDevice = 0; // of the SQLite file when it was opened
     quint64 m_fileInode = 0;
+    bool m_fileKnown = false; // the path named the same file before and after the open
     std::unordered_map<QString, std::unique_ptr<Statement>> m_cached;
     std::chrono::steady_clock::time_point m_lockWaitStart {};
     int m_snapshotDepth = 0;

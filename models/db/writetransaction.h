@@ -3,6 +3,7 @@
 #include "core/result.h"
 
 #include <functional>
+#include <optional>
 
 class Database;
 
@@ -19,6 +20,14 @@ public:
     Status begin();
     Status commit();
 
+    // Declares that this transaction wrote only the cache (the Foo's pre_serialized column and
+    // Preserve's own tables) and that its statements changed `rows` rows themselves. On a SQLite
+    // rollback-journal file its commit is then noted in the CommitLedger, for serializers to keep
+    // Baz names across snapshots (Database::onlyCacheCommitsBetween) - unless the file counted more
+    // changed rows than that: a trigger or a foreign-key action changed others, which may be
+    // anything.
+    void markCacheOnly(qint64 rows) { m_cacheOnlyRows = rows; }
+
     // Begins, runs `work`, and commits when it succeeded (rolls back when it did not).
     static Status run(Database &database, const std::function<Status()> &work);
 
@@ -27,6 +36,10 @@ private:
 
     Database &m_database;
     bool m_open = false;
+    std::optional<quint32> m_counterAtBegin; // SQLite rollback journal: the header's change counter
+    qint64 m_changesAtBegin = 0;             // sqlite3_total_changes64() at begin()
+    int m_pagesAtBegin = -1;                 // pages written to the file by then
+    qint64 m_cacheOnlyRows = -1;
 };
 
 // Refuses a write through a connection opened read-only (--read-only): "cannot <what>: <database>

@@ -193,21 +193,39 @@ std::vector<Result<QByteArray>> Serializer::foos(const QList<qint64> &pks)
     return bodies;
 }
 
-Serializer::SharedBazs::SharedBazs(Serializer &serializer)
+Serializer::SharedBazs::SharedBazs(Serializer &serializer, Scope scope)
     : m_serializer(serializer)
     , m_outer(!serializer.m_sharingBazs)
+    , m_scope(scope)
 {
-    if (m_outer) {
-        m_serializer.forgetBazs();
-        m_serializer.m_sharingBazs = true;
+    if (!m_outer)
+        return;
+    m_serializer.m_sharingBazs = true;
+    std::optional<Database::ChangeMark> now;
+    if (scope == Scope::WhileUnchanged) {
+        now = m_serializer.m_database.snapshotChangeMark();
+        const auto &kept = m_serializer.m_bazsMark;
+        const bool small = m_serializer.m_bazJson.size() <= maxKeptBazs && m_serializer.m_bazArena.size() <= maxKeptBazBytes;
+        if (now && kept && small && m_serializer.m_database.onlyCacheCommitsBetween(*kept, *now)) {
+            m_serializer.m_bazsMark = now; // the names kept are this snapshot's too
+            return;
+        }
+        if (!small) { // forgetBazs() keeps the memory for the next snapshot; not this much
+            m_serializer.m_bazOrdinals = IdOrdinals();
+            m_serializer.m_bazJson = {};
+            m_serializer.m_bazArena = QByteArray();
+        }
     }
+    m_serializer.forgetBazs();
+    m_serializer.m_bazsMark = now; // the names read from here on are this snapshot's
 }
 
 Serializer::SharedBazs::~SharedBazs()
 {
     if (m_outer) {
         m_serializer.m_sharingBazs = false;
-        m_serializer.forgetBazs();
+        if (m_scope == Scope::Snapshot)
+            m_serializer.forgetBazs();
     }
 }
 
@@ -225,6 +243,7 @@ void Serializer::forgetRun()
 
 void Serializer::forgetBazs()
 {
+    m_bazsMark.reset();
     m_bazOrdinals.clear();
     m_bazJson.clear();
     m_bazArena.truncate(0); // keeps the capacity
@@ -255,6 +274,7 @@ Status Serializer::loadBazNames()
         ids.truncate(write - ids.data());
         bazs.bind(0, ids);
     }
+    m_bazLookups += qint64(m_newBazIds.size());
     m_newBazIds.clear();
     if (auto started = exec(bazs); !started)
         return started;

@@ -229,3 +229,11 @@ std::unique_ptr<Database> openDatabaseOrWarn(const QString &spec, const QString 
     }
     return std::move(*database);
 }
+
+std::unique_ptr<Database> openOrFail(const TestSqlite &sqlite)
+{
+    auto database = Database::open(sqlite.config());
+    if (!database)
+        qFatal("%s", qPrintable(database.error().message));
+    return std::move(database.value());
+}

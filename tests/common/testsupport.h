@@ -18,6 +18,9 @@ struct sqlite3;
 
 // Opens a SQLite file or a postgresql:// URL for `appLabel`; nullptr, after a warning that says why.
 std::unique_ptr<Database> openDatabaseOrWarn(const QString &spec, const QString &appLabel = QStringLiteral("api"));
+class TestSqlite;
+// A connection to the fixture's file; aborts the test program when it cannot be opened.
+std::unique_ptr<Database> openOrFail(const TestSqlite &sqlite);
 
 // A SQLite file with exactly Django's schema for one app label (Seeder::sqliteSchema), in a
 // temporary folder removed with the object, filled row by row by the test. Inserts go through the
