@@ -61,7 +61,7 @@ bool CommitLedger::onlyNotedBetween(File file, quint32 from, quint32 to, quint64
     std::unique_lock lock(m_mutex);
     const auto expected = [&](quint32 counter) {
         return std::any_of(m_expected.cbegin(), m_expected.cend(), [&](const auto &entry) {
-            return !(entry.second.file < file) && !(file < entry.second.file) && entry.second.before == counter;
+            return entry.second.file == file && entry.second.before == counter;
         });
     };
     const auto deadline = std::chrono::steady_clock::now() + m_settleWait;

@@ -35,6 +35,7 @@ public:
         {
             return device != other.device ? device < other.device : inode < other.inode;
         }
+        bool operator==(const File &other) const { return device == other.device && inode == other.inode; }
     };
 
     // Notes kept per file (the oldest go first), and the most commits one question may

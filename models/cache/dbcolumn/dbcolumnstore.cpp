@@ -73,6 +73,13 @@ SideRow readSide(Statement &row, int first)
     return side;
 }
 
+// The rows one entry's statements changed themselves (WriteTransaction::markCacheOnly): the
+// previous entry's copy, if made, and the side row with the column, if written.
+qint64 rowsWritten(bool copied, bool written)
+{
+    return (copied ? 1 : 0) + (written ? 2 : 0);
+}
+
 } // namespace
 
 struct DbColumnStore::Private {
@@ -643,7 +650,7 @@ Status DbColumnStore::put(const EntryPtr &entry)
     const auto side = d->writeSide(*entry);
     if (!side)
         return side.error();
-    transaction.markCacheOnly(qint64(*kept) + qint64(*side) * 2); // with the column below
+    transaction.markCacheOnly(rowsWritten(*kept, *side)); // the column is written below
     if (!*side) // a newer entry is there
         return transaction.commit();
     if (auto column = d->writeColumn(*entry); !column)
@@ -675,7 +682,7 @@ QList<Status> DbColumnStore::putMany(const QList<EntryPtr> &entries)
                                               entry.changePosition);
             const auto side = kept ? d->writeSide(entry) : Result<bool>(false);
             written = kept.ok() && side.ok() && (!*side || (d->writeColumn(entry).ok() && d->notify(entry.pk).ok()));
-            rows += written ? qint64(*kept) + qint64(*side) * 2 : 0;
+            rows += written ? rowsWritten(*kept, *side) : 0;
         }
         transaction.markCacheOnly(rows);
         if (written && transaction.commit().ok()) {

@@ -14,15 +14,6 @@
 class TestSerializer : public QObject {
     Q_OBJECT
 
-private:
-    static std::unique_ptr<Database> open(const TestSqlite &sqlite)
-    {
-        auto database = Database::open(sqlite.config());
-        if (!database)
-            qFatal("%s", qPrintable(database.error().message));
-        return std::move(database.value());
-    }
-
 private slots:
     void emptyRelations()
     {
@@ -33,7 +24,7 @@ private slots:
         const qint64 bar = db.addBar(foo, "b1");
         db.addZab(bar, "z-empty");
         Q_UNUSED(emptyBar);
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         QCOMPARE(*serializer.foo(lonely), QByteArray(R"({"name":"foo-10","bar_set":[]})"));
         QCOMPARE(*serializer.foo(foo),
@@ -58,7 +49,7 @@ private slots:
         db.link(7, 10);
         db.link(7, 20);
         db.link(40, 20);
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         QCOMPARE(*serializer.foo(foo),
                  QByteArray(R"({"name":"f","bar_set":[)"
@@ -94,7 +85,7 @@ private slots:
         const qint64 foo = db.addFoo(name);
         const qint64 zab = db.addZab(db.addBar(foo, name), name);
         db.link(zab, db.addBaz(name));
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         const auto body = serializer.foo(foo);
         QVERIFY(body.ok());
@@ -110,7 +101,7 @@ private slots:
     {
         TestSqlite db;
         const qint64 foo = db.addFoo("\xC0\xAF");
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         QCOMPARE(*serializer.foo(foo), QByteArray("{\"name\":\"\xEF\xBF\xBD\xEF\xBF\xBD\",\"bar_set\":[]}"));
         QCOMPARE(serializer.replacedSequences(), 2);
@@ -124,7 +115,7 @@ private slots:
         db.exec(QStringLiteral("CREATE TABLE api_baz (id integer PRIMARY KEY AUTOINCREMENT, name varchar(50) NULL)"));
         const qint64 foo = db.addFoo("f");
         db.link(db.addZab(db.addBar(foo, "b"), "z"), db.addBaz(QByteArray()));
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         QCOMPARE(*serializer.foo(foo),
                  QByteArray(R"({"name":"f","bar_set":[{"name":"b","zab_set":[{"name":"z","bazs":[{"name":null}]}]}]})"));
@@ -138,7 +129,7 @@ private slots:
         const qint64 zab = db.addZab(db.addBar(foo, "b"), "z");
         db.link(zab, 999);
         db.link(zab, db.addBaz("real"));
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         QCOMPARE(*serializer.foo(foo),
                  QByteArray(R"({"name":"f","bar_set":[{"name":"b","zab_set":[{"name":"z","bazs":[{"name":"real"}]}]}]})"));
@@ -153,7 +144,7 @@ private slots:
         db.addFoo("three", 3);
         db.addBar(2, "orphan", 20);
         db.addBar(3, "b", 30);
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         QCOMPARE(*serializer.list(), QByteArray(R"([{"name":"one","bar_set":[]},)"
                                                 R"({"name":"three","bar_set":[{"name":"b","zab_set":[]}]}])"));
@@ -180,7 +171,7 @@ private slots:
         db.exec(QStringLiteral("UPDATE api_zab SET bar_id = 10.5 WHERE id = 101"));
         db.exec(QStringLiteral("UPDATE api_zab_bazs SET zab_id = 100.5 WHERE baz_id = 7"));
         db.exec(QStringLiteral("UPDATE api_zab_bazs SET baz_id = 7.5 WHERE baz_id = 8"));
-        auto database = open(db);
+        auto database = openOrFail(db);
         const QByteArray f1 = R"({"name":"f1","bar_set":[{"name":"b10","zab_set":[{"name":"z100","bazs":[]},)"
                               R"({"name":"z102","bazs":[]}]}]})";
         for (const auto plan : { Serializer::Plan::Auto, Serializer::Plan::Ranges, Serializer::Plan::Joins }) {
@@ -203,7 +194,7 @@ private slots:
         db.exec(QStringLiteral("ALTER TABLE api_bar RENAME TO api_bar_rows"));
         db.exec(QStringLiteral("CREATE VIEW api_bar AS SELECT id, foo_id, CASE WHEN id = 30 "
                                "THEN abs(-9223372036854775807 - 1) ELSE name END AS name FROM api_bar_rows"));
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         const auto around = serializer.foos({ 2, 4 }); // one run, which reads Foo 3 too
         QCOMPARE(around.size(), size_t(2));
@@ -225,7 +216,7 @@ private slots:
         const qint64 foo = db.addFoo("f");
         const qint64 baz = db.addBaz("before");
         db.link(db.addZab(db.addBar(foo, "b"), "z"), baz);
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         QVERIFY(serializer.foo(foo)->contains("before"));
         QVERIFY(serializer.list()->contains("before"));
@@ -244,7 +235,7 @@ private slots:
         const qint64 second = db.addFoo("second");
         db.link(db.addZab(db.addBar(first, "b"), "z"), baz);
         db.link(db.addZab(db.addBar(second, "b"), "z"), baz);
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         QVERIFY(serializer.foo(first).ok());
         const int alone = serializer.queryCount();
@@ -297,7 +288,7 @@ private slots:
         db.link(102, 1);
         db.link(104, 3);
         db.link(5000000, 3);
-        auto database = open(db);
+        auto database = openOrFail(db);
         const QByteArray expectedA = R"({"name":"a","bar_set":[)"
                                      R"({"name":"a-bar-10","zab_set":[{"name":"a-zab-100","bazs":[{"name":"baz-2"}]},)"
                                      R"({"name":"a-zab-102","bazs":[{"name":"baz-1"},{"name":"baz-4"}]}]},)"
@@ -341,7 +332,7 @@ private slots:
                 db.link(db.addZab(db.addBar(foo, "b"), "z"), db.addBaz("baz-" + QByteArray::number(i % 5)));
             pks << foo;
         }
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         const QList<qint64> asked { 3, 4, 5, 999, 6, 2, 2, 40, 17 };
         const auto bodies = serializer.foos(asked);
@@ -372,7 +363,7 @@ private slots:
     {
         TestSqlite db;
         db.addFoo("f", 1);
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         const auto body = serializer.foo(2);
         QVERIFY(!body.ok());
@@ -400,7 +391,7 @@ private slots:
                     db.link(zab, bazs[(b + z + l * 3) % bazs.size()]);
             }
         }
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         QVERIFY(serializer.foo(small).ok());
         const int perSmall = serializer.queryCount();
@@ -413,13 +404,13 @@ private slots:
     {
         TestSqlite db;
         auto empty = [&] {
-            auto database = open(db);
+            auto database = openOrFail(db);
             return *Serializer(*database).list();
         }();
         QCOMPARE(empty, QByteArray("[]"));
         db.addFoo("second", 7);
         db.addFoo("first", 3);
-        auto database = open(db);
+        auto database = openOrFail(db);
         Serializer serializer(*database);
         QCOMPARE(*serializer.list(),
                  QByteArray(R"([{"name":"first","bar_set":[]},{"name":"second","bar_set":[]}])"));
@@ -429,7 +420,7 @@ private slots:
     {
         TestSqlite db(QStringLiteral("shop"));
         const qint64 foo = db.addFoo("in shop");
-        auto database = open(db);
+        auto database = openOrFail(db);
         QCOMPARE(*Serializer(*database).foo(foo), QByteArray(R"({"name":"in shop","bar_set":[]})"));
     }
 
