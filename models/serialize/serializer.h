@@ -116,17 +116,18 @@ public:
     // Runs whose Zabs and links were read by range scans, and by joins (tests and the bench).
     int rangeReads() const { return m_rangeReads; }
     int joinReads() const { return m_joinReads; }
-    // Invalid UTF-8 sequences replaced with U+FFFD so far (see appendJsonString).
+    // Invalid UTF-8 sequences replaced with U+FFFD so far (see appendJsonString), counted as the
+    // names are read: a run's Foos that were not asked for count too.
     int replacedSequences() const { return m_replaced; }
     // Bazs looked up so far (tests: whether names were kept or read again).
     qint64 bazLookups() const { return m_bazLookups; }
 
 private:
     struct Statements;
-    // A name in m_text; length -1 for NULL.
+    // A name in m_text, as the JSON written for it: a string literal, or null.
     struct Text {
         qsizetype offset = 0;
-        int length = -1;
+        int length = 0;
     };
     // A row and the span of its children in the next level's rows. Children of a parent are
     // contiguous in every query's order.
@@ -148,9 +149,9 @@ private:
     void forgetRun();
     Status readRun(qint64 low, qint64 high);
     Status writeFoo(QByteArray &out, qint64 pk);
+    qsizetype bodySize(const Row &foo) const;
     Status exec(Statement &statement);
     Text keepName(Statement &statement, int column);
-    void appendName(QByteArray &out, Text name);
     void appendNameOrNull(QByteArray &out, bool null, QByteArrayView utf8);
 
     Database &m_database;
@@ -164,7 +165,7 @@ private:
     IdOrdinals m_fooIds;             // Foo pk → index in m_foos
     IdOrdinals m_barIds;             // Bar id → index in m_bars
     IdOrdinals m_zabIds;             // Zab id → index in m_zabs
-    QByteArray m_text;               // the run's names, as stored
+    QByteArray m_text;               // the run's names, as the JSON written for them
     IdOrdinals m_bazOrdinals;        // Baz id → ordinal, for the Bazs of this call
     std::vector<BazJson> m_bazJson;  // by ordinal
     std::vector<qint64> m_newBazIds; // met in the current run, not yet looked up

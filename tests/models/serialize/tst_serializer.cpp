@@ -1,5 +1,6 @@
 #include "db/database.h"
 #include "db/seeder.h"
+#include "serialize/idordinals.h"
 #include "serialize/serializer.h"
 #include "testsupport.h"
 
@@ -15,6 +16,57 @@ class TestSerializer : public QObject {
     Q_OBJECT
 
 private slots:
+    // The id table behind every level: ordinals in first-seen order, clear() forgetting them all,
+    // and a table grown for one large Foo shrinking back once later uses stay small.
+    void idOrdinalsNumberClearAndShrink()
+    {
+        IdOrdinals ids;
+        bool added = false;
+        QCOMPARE(ids.find(7), -1);
+        QCOMPARE(ids.insert(7, &added), 0);
+        QVERIFY(added);
+        QCOMPARE(ids.insert(-3, &added), 1);
+        QCOMPARE(ids.insert(7, &added), 0);
+        QVERIFY(!added);
+        QCOMPARE(ids.find(-3), 1);
+        ids.clear();
+        QCOMPARE(ids.find(7), -1);
+        QCOMPARE(ids.size(), 0);
+
+        // One large use, ids far apart and colliding in the low bits.
+        for (qint64 i = 0; i < 100000; ++i)
+            QCOMPARE(ids.insert(i << 20, &added), int(i));
+        QCOMPARE(ids.find(99999ll << 20), 99999);
+        const size_t large = ids.capacity();
+        QVERIFY(large >= 200000);
+        ids.clear();
+        QCOMPARE(ids.find(5ll << 20), -1);
+        // Small uses keep the large table for a while (a large Foo may come back), then it
+        // shrinks to what they need: after a whole window of them, wherever the window began.
+        int smallUses = 0;
+        while (ids.capacity() == large && smallUses < 2 * IdOrdinals::shrinkWindow) {
+            for (qint64 i = 0; i < 300; ++i)
+                QCOMPARE(ids.insert(1000 * smallUses + i, &added), int(i));
+            QCOMPARE(ids.find(1000 * smallUses + 299), 299);
+            ids.clear();
+            QCOMPARE(ids.find(1000 * smallUses), -1);
+            ++smallUses;
+        }
+        QVERIFY2(smallUses >= IdOrdinals::shrinkWindow && smallUses < 2 * IdOrdinals::shrinkWindow,
+                 qPrintable(QString::number(smallUses)));
+        QCOMPARE(ids.capacity(), size_t(1024));
+        QCOMPARE(ids.find(1000 * (smallUses - 1)), -1);
+        QCOMPARE(ids.find(0), -1);
+        QCOMPARE(ids.find(7), -1); // from the first use, in a slot of generation 1
+        QCOMPARE(ids.find(-3), -1);
+        QCOMPARE(ids.size(), 0);
+        for (qint64 i = 0; i < 5000; ++i) // and grows again as needed
+            QCOMPARE(ids.insert(i * 3, &added), int(i));
+        QCOMPARE(ids.find(4999 * 3), 4999);
+        QCOMPARE(ids.find(1), -1);
+        QVERIFY(ids.capacity() >= 10002);
+    }
+
     void emptyRelations()
     {
         TestSqlite db;
