@@ -102,6 +102,8 @@ struct DbColumnStore::Private {
             text = build();
         return database->prepareCached(text);
     }
+    bool spillOff = false;
+    void keepPagesUntilCommit();
     QString keepPreviousSql;
     QString writeColumnSql;
     QString writeSideSql[2]; // without and with `force`
@@ -195,6 +197,21 @@ Status DbColumnStore::Private::createSideTable()
 Status DbColumnStore::Private::ensurePreviousTable()
 {
     return previousTableSeen ? success() : createTable(previousTable(), false);
+}
+
+// SQLite writes a transaction's pages out early when they outgrow its page cache (2 MB by
+// default), and for that takes the file's EXCLUSIVE lock, which stops every reader until the
+// COMMIT. A warm of wide's batches of 256 small entries spilled in their UPDATEs (perf: an eighth
+// of the writer's samples in sqlite3PcacheFetchStress) and kept the other worker from reading.
+// A batch is bounded (GroupCommit::maxBytes, a detail body by its Foo), so its pages stay in
+// memory until the COMMIT, the one moment readers must wait for.
+void DbColumnStore::Private::keepPagesUntilCommit()
+{
+    if (spillOff || !isSqlite())
+        return;
+    spillOff = true;
+    if (auto off = database->run(QStringLiteral("PRAGMA cache_spill = OFF")); off)
+        (*off)->reset();
 }
 
 Status DbColumnStore::Private::deleteRow(const QString &table, qint64 pk, const QString &failure)
@@ -631,6 +648,7 @@ Status DbColumnStore::put(const EntryPtr &entry)
         return refused;
     if (!entry)
         return Error::invalid(QObject::tr("no entry to write"));
+    d->keepPagesUntilCommit();
     WriteTransaction transaction(*d->database);
     if (auto begun = transaction.begin(); !begun)
         return begun;
@@ -670,6 +688,7 @@ QList<Status> DbColumnStore::putMany(const QList<EntryPtr> &entries)
         return CacheStore::putMany(entries);
     // All in one transaction; if any entry fails, nothing of the batch is kept and each is tried on
     // its own, so one bad pk costs the others nothing but time.
+    d->keepPagesUntilCommit();
     {
         WriteTransaction transaction(*d->database);
         bool written = transaction.begin().ok();

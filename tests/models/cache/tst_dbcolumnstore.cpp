@@ -19,6 +19,8 @@
 #include <algorithm>
 #include <memory>
 
+#include <sqlite3.h>
+
 namespace {
 
 std::unique_ptr<DbColumnStore> openStore(const DatabaseConfig &config)
@@ -114,6 +116,7 @@ private slots:
     void readOnlyNeverWrites();
     void failedPutLeavesEverythingIntact();
     void removeEntry();
+    void batchPagesWaitForTheCommit();
     void getManyLeavesOutMissingAndCorrupt();
     void twoStoresSeeEachOther();
     void olderNeverOverNewer();
@@ -524,6 +527,35 @@ void TestDbColumnStore::failedPutLeavesEverythingIntact()
     compareMetadata(**read, sampleMetadata());
     // The store is still usable after the rollbacks.
     QVERIFY(store->put(liveEntry(store->database(), m_sqliteIds[2])));
+}
+
+// A batch larger than SQLite's page cache (2 MB by default) stays in memory until its COMMIT:
+// writing it out early would take the EXCLUSIVE lock and stop every reader for the rest of the
+// transaction. SQLITE_DBSTATUS_CACHE_SPILL counts the pages written out early.
+void TestDbColumnStore::batchPagesWaitForTheCommit()
+{
+    auto store = openStore(m_sqlite->config());
+    QVERIFY(store);
+    QList<EntryPtr> entries;
+    for (int i = 0; i < 24; ++i) {
+        const qint64 pk = m_sqlite->addFoo("big-" + QByteArray::number(i));
+        QByteArray name;
+        for (int k = 0; name.size() < 200 * 1024; ++k) // 200 KB that gzip cannot fold away
+            name += QByteArray::number(quint64(k) * 0x9E3779B97F4A7C15ull % 1000003) + ' ';
+        entries << makeEntry(pk, "{\"name\":\"" + name + "\",\"bar_set\":[]}", sampleMetadata());
+    }
+    const QList<Status> written = store->putMany(entries);
+    QCOMPARE(written.size(), entries.size());
+    for (const Status &status : written)
+        QVERIFY2(status, qPrintable(status.ok() ? QString() : status.error().message));
+    int spilled = -1;
+    int highest = -1;
+    QCOMPARE(sqlite3_db_status(store->database().sqliteHandle(), SQLITE_DBSTATUS_CACHE_SPILL, &spilled, &highest, 0),
+             SQLITE_OK);
+    QCOMPARE(spilled, 0);
+    auto read = store->get(entries.last()->pk);
+    QVERIFY(read && *read);
+    COMPARE_BODIES((*read)->body, entries.last()->body);
 }
 
 void TestDbColumnStore::removeEntry()
