@@ -604,6 +604,10 @@ def serve(args):
 
     server = ThreadingWSGIServer(("127.0.0.1", args.port), RequestHandler)
     server.set_app(get_wsgi_application())
+    # Tests stop the server with SIGTERM: exit through SystemExit, so that the `finally` below and
+    # setup_django's atexit (which removes the generated app's temporary directory) run.
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     sys.stdout.write("ready http://127.0.0.1:%d/\n" % server.server_address[1])
     sys.stdout.flush()
     try:

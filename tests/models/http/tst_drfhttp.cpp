@@ -1,12 +1,14 @@
 #include "testsupport.h"
 
 #include <QDeadlineTimer>
+#include <QDir>
 #include <QFile>
 #include <QHostAddress>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <map>
@@ -328,6 +330,25 @@ private:
     }
 
 private slots:
+    // The reference writes its Django app into a temporary directory; stopped as the tests stop it
+    // (SIGTERM), it removes that directory. It used to leave one behind per run.
+    void referenceRemovesItsTemporaryDirectory()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        ServerProcess server;
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("TMPDIR"), tmp.path());
+        server.process->setProcessEnvironment(environment);
+        QString error;
+        QVERIFY2(startReference(&server, m_drfDb, 0, &error), qPrintable(error));
+        QVERIFY(!QDir(tmp.path()).isEmpty()); // the app's directory, while it serves
+        server.process->terminate();
+        QVERIFY(server.process->waitForFinished(10000));
+        QCOMPARE(server.process->exitStatus(), QProcess::NormalExit);
+        QCOMPARE(QDir(tmp.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+    }
+
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
