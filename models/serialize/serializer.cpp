@@ -499,25 +499,24 @@ Status Serializer::writeFoo(QByteArray &out, qint64 pk)
     const char *text = m_text.constData();
     const char *bazs = m_bazArena.constData();
     Cursor write(out.data() + start);
+    // `{"name":…,"<set>":[` for a child, after a comma unless it is its parent's first.
+    const auto child = [&](bool first, const Row &row, const auto &setOpen) {
+        if (first)
+            write.literal(childOpen);
+        else
+            write.literal(nextChildOpen);
+        write.bytes(text + row.name.offset, row.name.length);
+        write.literal(setOpen);
+    };
     write.literal(fooOpen);
     write.bytes(text + foo.name.offset, foo.name.length);
     write.literal(barSetOpen);
     for (quint32 b = foo.begin; b < foo.end; ++b) {
         const Row &bar = m_bars[b];
-        if (b == foo.begin)
-            write.literal(childOpen);
-        else
-            write.literal(nextChildOpen);
-        write.bytes(text + bar.name.offset, bar.name.length);
-        write.literal(zabSetOpen);
+        child(b == foo.begin, bar, zabSetOpen);
         for (quint32 z = bar.begin; z < bar.end; ++z) {
             const Row &zab = m_zabs[z];
-            if (z == bar.begin)
-                write.literal(childOpen);
-            else
-                write.literal(nextChildOpen);
-            write.bytes(text + zab.name.offset, zab.name.length);
-            write.literal(bazsOpen);
+            child(z == bar.begin, zab, bazsOpen);
             bool firstBaz = true;
             for (quint32 l = zab.begin; l < zab.end; ++l) {
                 // A link to a Baz that does not exist is dropped, as DRF's INNER JOIN drops it.
