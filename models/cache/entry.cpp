@@ -49,7 +49,7 @@ private:
 QByteArray gzipCompress(QByteArrayView data, int level)
 {
     thread_local ThreadCompressor compressor;
-    libdeflate_compressor *state = compressor.get(std::clamp(level, 0, 9));
+    libdeflate_compressor *state = compressor.get(level < 0 ? 6 : std::min(level, 9)); // -1: zlib's default level, 6
     if (!state)
         return {};
     QByteArray out(qsizetype(libdeflate_gzip_compress_bound(state, size_t(data.size()))), Qt::Uninitialized);

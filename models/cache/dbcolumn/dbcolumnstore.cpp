@@ -203,14 +203,16 @@ Status DbColumnStore::Private::ensurePreviousTable()
 // default), and for that takes the file's EXCLUSIVE lock, which stops every reader until the
 // COMMIT. A warm of wide's batches of 256 small entries spilled in their UPDATEs (perf: an eighth
 // of the writer's samples in sqlite3PcacheFetchStress) and kept the other worker from reading.
-// A batch is bounded (GroupCommit::maxBytes, a detail body by its Foo), so its pages stay in
-// memory until the COMMIT, the one moment readers must wait for.
+// So pages stay in memory until the COMMIT, the one moment readers must wait for, up to 16,384
+// of them (64 MB of 4 KB pages): GroupCommit bounds a batch's bodies only loosely (what arrives
+// during a write goes out with the next batch, and gzip copies come on top), and a single put
+// has no bound at all, so past that SQLite spills as before.
 void DbColumnStore::Private::keepPagesUntilCommit()
 {
     if (spillOff || !isSqlite())
         return;
     spillOff = true;
-    if (auto off = database->run(QStringLiteral("PRAGMA cache_spill = OFF")); off)
+    if (auto off = database->run(QStringLiteral("PRAGMA cache_spill = 16384")); off)
         (*off)->reset();
 }
 
