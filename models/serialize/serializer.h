@@ -149,7 +149,8 @@ private:
     void forgetRun();
     Status readRun(qint64 low, qint64 high);
     Status writeFoo(QByteArray &out, qint64 pk);
-    qsizetype bodySize(const Row &foo) const;
+    template <typename Sink>
+    void emitFoo(const Row &foo, Sink &sink) const;
     Status exec(Statement &statement);
     Text keepName(Statement &statement, int column);
     void appendNameOrNull(QByteArray &out, bool null, QByteArrayView utf8);

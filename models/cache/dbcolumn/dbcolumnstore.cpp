@@ -102,7 +102,7 @@ struct DbColumnStore::Private {
             text = build();
         return database->prepareCached(text);
     }
-    bool spillOff = false;
+    bool spillRaised = false;
     void keepPagesUntilCommit();
     QString keepPreviousSql;
     QString writeColumnSql;
@@ -209,11 +209,11 @@ Status DbColumnStore::Private::ensurePreviousTable()
 // has no bound at all, so past that SQLite spills as before.
 void DbColumnStore::Private::keepPagesUntilCommit()
 {
-    if (spillOff || !isSqlite())
+    if (spillRaised || !isSqlite())
         return;
-    spillOff = true;
-    if (auto off = database->run(QStringLiteral("PRAGMA cache_spill = 16384")); off)
-        (*off)->reset();
+    spillRaised = true;
+    if (auto raised = database->run(QStringLiteral("PRAGMA cache_spill = 16384")); raised)
+        (*raised)->reset();
 }
 
 Status DbColumnStore::Private::deleteRow(const QString &table, qint64 pk, const QString &failure)
