@@ -33,9 +33,10 @@ private slots:
         QCOMPARE(ids.find(7), -1);
         QCOMPARE(ids.size(), 0);
 
-        // One large use, ids far apart and colliding in the low bits.
+        // One large use, ids far apart and colliding in the low bits: the hashed table.
         for (qint64 i = 0; i < 100000; ++i)
             QCOMPARE(ids.insert(i << 20, &added), int(i));
+        QVERIFY(!ids.dense());
         QCOMPARE(ids.find(99999ll << 20), 99999);
         const size_t large = ids.capacity();
         QVERIFY(large >= 200000);
@@ -46,8 +47,9 @@ private slots:
         int smallUses = 0;
         while (ids.capacity() == large && smallUses < 2 * IdOrdinals::shrinkWindow) {
             for (qint64 i = 0; i < 300; ++i)
-                QCOMPARE(ids.insert(1000 * smallUses + i, &added), int(i));
-            QCOMPARE(ids.find(1000 * smallUses + 299), 299);
+                QCOMPARE(ids.insert(1000 * smallUses + 3 * i, &added), int(i));
+            QCOMPARE(ids.find(1000 * smallUses + 3 * 299), 299);
+            QCOMPARE(ids.find(1000 * smallUses + 1), -1);
             ids.clear();
             QCOMPARE(ids.find(1000 * smallUses), -1);
             ++smallUses;
@@ -61,10 +63,136 @@ private slots:
         QCOMPARE(ids.find(-3), -1);
         QCOMPARE(ids.size(), 0);
         for (qint64 i = 0; i < 5000; ++i) // and grows again as needed
-            QCOMPARE(ids.insert(i * 3, &added), int(i));
-        QCOMPARE(ids.find(4999 * 3), 4999);
+            QCOMPARE(ids.insert(i * 1000, &added), int(i));
+        QCOMPARE(ids.find(4999 * 1000), 4999);
         QCOMPARE(ids.find(1), -1);
         QVERIFY(ids.capacity() >= 10002);
+    }
+
+    // Ids close together are held in a direct array: in any order, far below the first one,
+    // at the ends of the 64-bit range; an id too far out moves them to the table, and once the
+    // table must grow and they fit a span again, back.
+    void idOrdinalsDenseAndBack()
+    {
+        IdOrdinals ids;
+        bool added = false;
+        std::vector<qint64> order;
+        for (qint64 i = 0; i < 3000; ++i)
+            order.push_back(1000000 + (i * 1237) % 3000); // a permutation of the span
+        for (size_t i = 0; i < order.size(); ++i)
+            QCOMPARE(ids.insert(order[i], &added), int(i));
+        QVERIFY(ids.dense());
+        for (size_t i = 0; i < order.size(); ++i)
+            QCOMPARE(ids.find(order[i]), int(i));
+        QCOMPARE(ids.find(999999), -1);
+        QCOMPARE(ids.find(1003000), -1);
+        QCOMPARE(ids.insert(999000, &added), 3000); // below the base: the array moves up
+        QVERIFY(added && ids.dense());
+        QCOMPARE(ids.find(1000000 + (1 * 1237) % 3000), 1);
+        QCOMPARE(ids.find(999000), 3000);
+        QCOMPARE(ids.find(999001), -1);
+
+        // Descending ids: the array moves up a few times, not once per id.
+        ids.clear();
+        for (qint64 i = 0; i < 20000; ++i)
+            QCOMPARE(ids.insert(50000 - 2 * i, &added), int(i));
+        QVERIFY(ids.dense());
+        QCOMPARE(ids.find(50000 - 2 * 19999), 19999);
+        QCOMPARE(ids.find(50000 - 2 * 19999 - 1), -1);
+        QCOMPARE(ids.find(50001), -1);
+
+        // Too far out: into the table, every ordinal kept.
+        ids.clear();
+        QVERIFY(ids.dense());
+        for (qint64 i = 0; i < 100; ++i)
+            ids.insert(10 + i, &added);
+        QCOMPARE(ids.insert(std::numeric_limits<qint64>::max(), &added), 100);
+        QVERIFY(!ids.dense());
+        QCOMPARE(ids.insert(std::numeric_limits<qint64>::min(), &added), 101);
+        QCOMPARE(ids.insert(55, &added), 45);
+        QVERIFY(!added);
+        for (qint64 i = 0; i < 100; ++i)
+            QCOMPARE(ids.find(10 + i), int(i));
+        QCOMPARE(ids.find(std::numeric_limits<qint64>::max()), 100);
+        QCOMPARE(ids.find(std::numeric_limits<qint64>::min()), 101);
+        QCOMPARE(ids.find(0), -1);
+
+        // A list's Bazs: ids met at random over a span, sparse at first, then dense enough.
+        ids.clear();
+        const qint64 span = 50000;
+        std::vector<int> ordinal(span, -1);
+        int next = 0;
+        bool wasTable = false;
+        for (qint64 i = 0; i < 4 * span; ++i) {
+            const qint64 id = (i * 7919 + (i >> 3) * 104729) % span;
+            const int got = ids.insert(id - span / 2, &added);
+            QCOMPARE(added, ordinal[size_t(id)] < 0);
+            if (added)
+                ordinal[size_t(id)] = next++;
+            QCOMPARE(got, ordinal[size_t(id)]);
+            wasTable = wasTable || !ids.dense();
+        }
+        QVERIFY(wasTable);
+        QVERIFY(ids.dense());
+        for (qint64 id = 0; id < span; ++id)
+            QCOMPARE(ids.find(id - span / 2), ordinal[size_t(id)]);
+        QCOMPARE(ids.find(span - span / 2), -1);
+
+        // The extremes of the range, as neighbours.
+        ids.clear();
+        const qint64 top = std::numeric_limits<qint64>::max();
+        const qint64 bottom = std::numeric_limits<qint64>::min();
+        QCOMPARE(ids.insert(top, &added), 0);
+        QCOMPARE(ids.insert(top - 5, &added), 1);
+        QVERIFY(ids.dense());
+        QCOMPARE(ids.find(top), 0);
+        QCOMPARE(ids.find(top - 5), 1);
+        QCOMPARE(ids.find(bottom), -1);
+        ids.clear();
+        QCOMPARE(ids.insert(bottom + 5, &added), 0);
+        QCOMPARE(ids.insert(bottom, &added), 1);
+        QVERIFY(ids.dense());
+        QCOMPARE(ids.find(bottom), 1);
+        QCOMPARE(ids.find(bottom + 5), 0);
+        QCOMPARE(ids.find(top), -1);
+        // Moved up near the bottom by less than it covers (it may not wrap round to the top),
+        // then into the table, and on until that table must grow.
+        {
+            IdOrdinals fresh;
+            for (qint64 i = 0; i < 100; ++i)
+                QCOMPARE(fresh.insert(bottom + 5 + i, &added), int(i));
+            QCOMPARE(fresh.insert(bottom, &added), 100);
+            QVERIFY(fresh.dense());
+            QCOMPARE(fresh.find(top - 50), -1);
+            for (qint64 i = 0; i < 1000; ++i)
+                QCOMPARE(fresh.insert(i, &added), 101 + int(i));
+            QVERIFY(!fresh.dense());
+            QCOMPARE(fresh.find(bottom), 100);
+            for (qint64 i = 0; i < 100; ++i)
+                QCOMPARE(fresh.find(bottom + 5 + i), int(i));
+            for (qint64 i = 0; i < 1000; ++i)
+                QCOMPARE(fresh.find(i), 101 + int(i));
+        }
+
+        // A large span shrinks back after a window of small uses.
+        ids.clear();
+        for (qint64 i = 0; i < 200000; ++i)
+            ids.insert(i, &added);
+        QVERIFY(ids.dense());
+        const size_t largeCells = ids.cells();
+        QVERIFY(largeCells >= 200000);
+        ids.clear();
+        int smallUses = 0;
+        while (ids.cells() == largeCells && smallUses < 2 * IdOrdinals::shrinkWindow) {
+            for (qint64 i = 0; i < 100; ++i)
+                QCOMPARE(ids.insert(smallUses * 100 + i, &added), int(i));
+            ids.clear();
+            ++smallUses;
+        }
+        QVERIFY2(smallUses >= IdOrdinals::shrinkWindow, qPrintable(QString::number(smallUses)));
+        QVERIFY(ids.cells() <= largeCells / 8);
+        QCOMPARE(ids.find(5), -1);
+        QCOMPARE(ids.insert(5, &added), 0);
     }
 
     void emptyRelations()
