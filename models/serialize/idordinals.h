@@ -109,6 +109,8 @@ public:
     // Slots in the table, and cells in the array (tests).
     size_t capacity() const { return m_slots.size(); }
     size_t cells() const { return m_cells.size(); }
+    // Times the array was moved up for an id below its base (tests).
+    size_t moves() const { return m_moves; }
     static constexpr int shrinkWindow = 64;
 
 private:
@@ -134,7 +136,9 @@ private:
     }
 
     // Makes the array cover `id`, if the span stays within the limit. Below the base, it is moved
-    // up by at least the span it covers, so ids that come in descending order move it log times.
+    // up by at least the span it covers (or to the lowest id there is), so ids that come in
+    // descending order move it a logarithmic number of times; where that does not fit, they go to
+    // the table.
     bool extendSpan(qint64 id)
     {
         const quint64 limit = spanLimit(m_size + 1);
@@ -153,11 +157,11 @@ private:
             return true;
         }
         const quint64 below = quint64(m_base) - quint64(id);
-        if (below >= limit || m_span > limit - below)
+        const quint64 room = quint64(m_base) - quint64(std::numeric_limits<qint64>::min()); // >= below
+        const quint64 shift = std::min(std::max<quint64>(below, m_span), room);
+        if (shift >= limit || m_span > limit - shift) // moving by less would move it once per id
             return false;
-        quint64 shift = std::max<quint64>(below, m_span);
-        if (m_span + shift > limit || qint64(quint64(m_base) - shift) > id) // no room, or wrapped
-            shift = below;
+        ++m_moves;
         reserveCells(m_span + size_t(shift));
         std::memmove(m_cells.data() + shift, m_cells.data(), m_span * sizeof(int));
         std::memset(m_cells.data(), 0, size_t(shift) * sizeof(int));
@@ -179,6 +183,7 @@ private:
             m_slots = std::vector<Slot>(capacity); // nothing current in it to move
         m_mask = m_slots.size() - 1;
         m_shift = 64 - unsigned(__builtin_ctzll(m_slots.size()));
+        m_spanPeak = std::max(m_spanPeak, m_span);
         m_low = m_base;
         m_high = qint64(quint64(m_base) + (m_span - 1));
         for (size_t offset = 0; offset < m_span; ++offset) {
@@ -259,8 +264,9 @@ private:
     qint64 m_low = std::numeric_limits<qint64>::max();
     qint64 m_high = std::numeric_limits<qint64>::min();
     size_t m_size = 0;
-    size_t m_tablePeak = 0; // the most ids held in each layout since the last shrink check
-    size_t m_spanPeak = 0;
+    size_t m_tablePeak = 0; // the most ids held in the table, and the widest span of the array,
+    size_t m_spanPeak = 0;  // since the last shrink check
+    size_t m_moves = 0;
     int m_clears = 0;
     quint32 m_generation = 1;
 };

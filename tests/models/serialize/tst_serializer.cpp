@@ -92,14 +92,19 @@ private slots:
         QCOMPARE(ids.find(999000), 3000);
         QCOMPARE(ids.find(999001), -1);
 
-        // Descending ids: the array moves up a few times, not once per id.
-        ids.clear();
-        for (qint64 i = 0; i < 20000; ++i)
-            QCOMPARE(ids.insert(50000 - 2 * i, &added), int(i));
-        QVERIFY(ids.dense());
-        QCOMPARE(ids.find(50000 - 2 * 19999), 19999);
-        QCOMPARE(ids.find(50000 - 2 * 19999 - 1), -1);
-        QCOMPARE(ids.find(50001), -1);
+        // Descending ids: the array moves up a few times, not once per id, whether they fit
+        // the array (every other id) or end in the table (every seventh).
+        for (const qint64 gap : { 2, 7 }) {
+            IdOrdinals descending;
+            for (qint64 i = 0; i < 20000; ++i)
+                QCOMPARE(descending.insert(1000000 - gap * i, &added), int(i));
+            QCOMPARE(descending.dense(), gap == 2);
+            QVERIFY2(descending.moves() <= 64, qPrintable(QString::number(descending.moves())));
+            for (qint64 i = 0; i < 20000; ++i)
+                QCOMPARE(descending.find(1000000 - gap * i), int(i));
+            QCOMPARE(descending.find(1000000 - gap * 19999 - 1), -1);
+            QCOMPARE(descending.find(1000001), -1);
+        }
 
         // Too far out: into the table, every ordinal kept.
         ids.clear();
