@@ -558,6 +558,9 @@ Result<QByteArray> Serializer::list()
                 return written.error();
         }
         start = end;
+        // Between runs: the next run reads again whatever names it needs.
+        if (m_bazArena.size() + qsizetype(m_bazJson.size() * sizeof(BazJson)) > m_listBazBytes)
+            forgetBazs();
     }
     out.append(']');
     return out;

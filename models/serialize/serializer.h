@@ -106,6 +106,11 @@ public:
     // their memory.
     static constexpr size_t maxKeptBazs = 250000;
     static constexpr qsizetype maxKeptBazBytes = 16 * 1024 * 1024;
+    // A list() shares its Bazs' names across its Foos; past this many bytes of them (wide's 50,000
+    // take 3 MB) it forgets them between two runs, and a later run reads the names it needs again,
+    // in the same snapshot. Without it, a table of tens of millions of Bazs would all be held.
+    static constexpr qsizetype defaultListBazBytes = 64 * 1024 * 1024;
+    void setListBazBytes(qsizetype bytes) { m_listBazBytes = bytes; } // tests
 
     // For tests: read children by range scans only, by joins only, or as denseIds() says.
     enum class Plan { Auto, Ranges, Joins };
@@ -172,6 +177,7 @@ private:
     std::vector<qint64> m_newBazIds; // met in the current run, not yet looked up
     QByteArray m_bazArena;
     bool m_sharingBazs = false;
+    qsizetype m_listBazBytes = defaultListBazBytes;
     // The snapshot the kept Baz names are known to hold in (SharedBazs::Scope::WhileUnchanged).
     std::optional<Database::ChangeMark> m_bazsMark;
     qint64 m_bazLookups = 0;

@@ -200,6 +200,29 @@ private slots:
         QCOMPARE(ids.insert(5, &added), 0);
     }
 
+    // A list shares its Bazs' names across runs up to a bound; past it, each later run reads the
+    // names it needs again, and the bytes stay the same.
+    void listForgetsBazNamesPastItsBound()
+    {
+        TestSqlite db;
+        const qint64 shared = db.addBaz("shared baz");
+        for (int f = 0; f < 4; ++f) {
+            const qint64 foo = db.addFoo("foo-" + QByteArray::number(f), 1 + 1000 * f); // a run each
+            const qint64 zab = db.addZab(db.addBar(foo, "bar"), "zab");
+            db.link(zab, shared);
+            db.link(zab, db.addBaz("own-" + QByteArray::number(f)));
+        }
+        auto database = openOrFail(db);
+        Serializer unbounded(*database);
+        const QByteArray all = *unbounded.list();
+        QCOMPARE(unbounded.bazLookups(), 5); // each Baz once
+        QVERIFY(all.contains(R"({"name":"shared baz"},{"name":"own-3"})"));
+        Serializer bounded(*database);
+        bounded.setListBazBytes(1);
+        QCOMPARE(*bounded.list(), all);
+        QCOMPARE(bounded.bazLookups(), 8); // the shared one again in every run
+    }
+
     void emptyRelations()
     {
         TestSqlite db;
