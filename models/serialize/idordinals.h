@@ -25,11 +25,10 @@ public:
     int insert(qint64 id, bool *added)
     {
         if (m_dense) {
-            const quint64 offset = quint64(id) - quint64(m_base); // below the base: past the span
-            if (offset < m_span)
+            if (const quint64 offset = offsetOf(id); offset < m_span) // below the base: past the span
                 return take(m_cells[size_t(offset)], added);
             if (extendSpan(id))
-                return take(m_cells[quint64(id) - quint64(m_base)], added);
+                return take(m_cells[size_t(offsetOf(id))], added);
             toTable();
         }
         if ((m_size + 1) * 2 > m_slots.size()) {
@@ -37,7 +36,7 @@ public:
             const qint64 high = std::max(m_high, id);
             if (quint64(high) - quint64(low) < spanLimit(m_size + 1)) {
                 toDense(low, high);
-                return take(m_cells[quint64(id) - quint64(m_base)], added);
+                return take(m_cells[size_t(offsetOf(id))], added);
             }
             grow();
         }
@@ -60,8 +59,8 @@ public:
     int find(qint64 id) const
     {
         if (m_dense) {
-            const quint64 offset = quint64(id) - quint64(m_base);
-            return offset < m_span ? m_cells[offset] - 1 : -1;
+            const quint64 offset = offsetOf(id);
+            return offset < m_span ? m_cells[size_t(offset)] - 1 : -1;
         }
         for (size_t i = slotOf(id);; i = (i + 1) & m_mask) {
             const Slot &slot = m_slots[i];
@@ -126,6 +125,9 @@ private:
     // memory than the table would, and its ids are walked in order.
     static quint64 spanLimit(size_t count) { return quint64(count) * 8 + minCells; }
 
+    // Where `id` sits in the array, in 64-bit unsigned arithmetic: an id below the base lands far
+    // past any span.
+    quint64 offsetOf(qint64 id) const { return quint64(id) - quint64(m_base); }
     // A cell holds its id's ordinal + 1; 0 is free.
     int take(int &cell, bool *added)
     {
@@ -149,7 +151,7 @@ private:
             return true;
         }
         if (id > m_base) {
-            const quint64 offset = quint64(id) - quint64(m_base);
+            const quint64 offset = offsetOf(id);
             if (offset >= limit)
                 return false;
             reserveCells(size_t(offset) + 1);
@@ -178,11 +180,8 @@ private:
     // Moves the ids from the array to the table.
     void toTable()
     {
-        const size_t capacity = capacityFor(m_size + 1);
-        if (m_slots.size() < capacity)
-            m_slots = std::vector<Slot>(capacity); // nothing current in it to move
-        m_mask = m_slots.size() - 1;
-        m_shift = 64 - unsigned(__builtin_ctzll(m_slots.size()));
+        if (const size_t capacity = capacityFor(m_size + 1); m_slots.size() < capacity)
+            resize(capacity); // nothing current in it to move
         m_spanPeak = std::max(m_spanPeak, m_span);
         m_low = m_base;
         m_high = qint64(quint64(m_base) + (m_span - 1));
@@ -203,7 +202,7 @@ private:
         reserveCells(m_span);
         for (const Slot &slot : m_slots) {
             if (slot.generation == m_generation)
-                m_cells[size_t(quint64(slot.id) - quint64(low))] = slot.ordinal + 1;
+                m_cells[size_t(offsetOf(slot.id))] = slot.ordinal + 1;
         }
         forgetTable();
         m_dense = true;
