@@ -28,7 +28,8 @@ struct WorkerTasks {
 
     // A live entry, with the change-log position read in the same snapshot as the body.
     static Result<EntryPtr> serialize(WorkerContext &context, qint64 pk);
-    // Without gzip, the entries have no compressed body (a verification only compares digests).
+    // Skip: the entries have neither a compressed body nor a digest (a verification compares the
+    // bodies themselves).
     enum class Gzip { Build, Skip };
     // serialize() for many pks, in order, an answer for each, except when a database error drops
     // the connection: then the answers end with that Foo's, and the caller asks again for the

@@ -40,6 +40,7 @@ public:
     Status remove(qint64 pk) override;
     Result<QHash<qint64, qint64>> positions(const QList<qint64> &pks) override;
     Result<QList<EntryInfo>> list() override;
+    Result<QList<qint64>> pks() override;
     Result<std::optional<QByteArray>> storedBytes(qint64 pk) override;
     Result<QHash<qint64, qint64>> sizes(const QList<qint64> &pks) override;
     Result<EntryPtr> previous(qint64 pk) override;
