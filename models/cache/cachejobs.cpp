@@ -371,19 +371,11 @@ void CacheJobs::verifyItems(const std::shared_ptr<Job> &job, const QList<qint64>
     auto verifications = WorkerTasks::verifyMany(context, pks);
     if (qsizetype(verifications.size()) < pks.size()) // the connection broke: the rest on a new one
         m_pool.post([this, job, rest = pks.mid(qsizetype(verifications.size()))](WorkerContext &next) { verifyItems(job, rest, next); });
-    for (qsizetype i = 0; i < qsizetype(verifications.size()); ++i) {
-        const qint64 pk = pks[i];
-        const auto &verification = verifications[size_t(i)];
-        if (verification) {
-            {
-                std::lock_guard lock(m_mutex);
-                m_verifications.insert(pk, *verification);
-            }
-            QMetaObject::invokeMethod(this, [this, job, pk, v = *verification] { emit entryVerified(job->id, pk, v); },
-                                      Qt::QueuedConnection);
-        }
-        itemDone(job, pk, verification ? success() : Status(verification.error()));
-    }
+    std::vector<Verified> items;
+    items.reserve(verifications.size());
+    for (size_t i = 0; i < verifications.size(); ++i)
+        items.push_back({ pks[qsizetype(i)], std::move(verifications[i]) });
+    itemsVerified(job, std::move(items));
 }
 
 void CacheJobs::itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Status &status)
@@ -391,32 +383,68 @@ void CacheJobs::itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Statu
     QMetaObject::invokeMethod(
         this,
         [this, job, pk, status] {
-            if (job->total > 0) {
-                if (status) {
-                    ++job->done;
-                    if (job->kind != Kind::Verify)
-                        emit entryRefreshed(job->id, pk);
-                } else if (status.error().kind == Error::Kind::Cancelled) {
-                    ++job->skipped;
-                } else {
-                    ++job->failed;
-                    if (job->firstError.isEmpty())
-                        job->firstError = status.error().message;
-                    emit entryFailed(job->id, pk, status.error().message);
-                }
+            countItem(*job, pk, status);
+            if (job->total > 0)
                 emit jobProgress(job->id, job->done + job->failed + job->skipped, job->total);
-            }
-            if (job->done + job->failed + job->skipped < job->total)
-                return;
-            {
-                std::lock_guard lock(m_mutex);
-                m_jobs.remove(job->id);
-            }
-            JobSummary summary { job->id, job->total, job->done, job->failed, job->cancelled || job->skipped > 0,
-                                 double(job->timer.nsecsElapsed()) / 1e9, job->firstError };
-            if (job->kind != Kind::Verify && job->done > 0)
-                emit entriesChanged();
-            emit jobFinished(summary);
+            finishIfDone(job);
         },
         Qt::QueuedConnection);
+}
+
+void CacheJobs::itemsVerified(const std::shared_ptr<Job> &job, std::vector<Verified> items)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        for (const Verified &item : items) {
+            if (item.verification)
+                m_verifications.insert(item.pk, *item.verification);
+        }
+    }
+    QMetaObject::invokeMethod(
+        this,
+        [this, job, items = std::move(items)] {
+            for (const Verified &item : items) {
+                if (item.verification)
+                    emit entryVerified(job->id, item.pk, *item.verification);
+                countItem(*job, item.pk, item.verification ? success() : Status(item.verification.error()));
+            }
+            if (job->total > 0 && !items.empty())
+                emit jobProgress(job->id, job->done + job->failed + job->skipped, job->total);
+            finishIfDone(job);
+        },
+        Qt::QueuedConnection);
+}
+
+// On the service's thread: one item's outcome, counted and reported.
+void CacheJobs::countItem(Job &job, qint64 pk, const Status &status)
+{
+    if (job.total <= 0)
+        return;
+    if (status) {
+        ++job.done;
+        if (job.kind != Kind::Verify)
+            emit entryRefreshed(job.id, pk);
+    } else if (status.error().kind == Error::Kind::Cancelled) {
+        ++job.skipped;
+    } else {
+        ++job.failed;
+        if (job.firstError.isEmpty())
+            job.firstError = status.error().message;
+        emit entryFailed(job.id, pk, status.error().message);
+    }
+}
+
+void CacheJobs::finishIfDone(const std::shared_ptr<Job> &job)
+{
+    if (job->done + job->failed + job->skipped < job->total)
+        return;
+    {
+        std::lock_guard lock(m_mutex);
+        m_jobs.remove(job->id);
+    }
+    JobSummary summary { job->id, job->total, job->done, job->failed, job->cancelled || job->skipped > 0,
+                         double(job->timer.nsecsElapsed()) / 1e9, job->firstError };
+    if (job->kind != Kind::Verify && job->done > 0)
+        emit entriesChanged();
+    emit jobFinished(summary);
 }

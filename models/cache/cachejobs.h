@@ -85,6 +85,15 @@ private:
     void verifyItems(const std::shared_ptr<Job> &job, const QList<qint64> &pks, WorkerContext &context);
     // Called on any thread; counts on the jobs' thread.
     void itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Status &status);
+    // A verified chunk, in one queued call: per item, two queued calls were a tenth of a verify
+    // of 100,000 small Foos. Emits entryVerified for each success, then what itemDone emits.
+    struct Verified {
+        qint64 pk = 0;
+        Result<Verification> verification;
+    };
+    void itemsVerified(const std::shared_ptr<Job> &job, std::vector<Verified> items);
+    void countItem(Job &job, qint64 pk, const Status &status);
+    void finishIfDone(const std::shared_ptr<Job> &job);
     void jobFailedToPlan(const std::shared_ptr<Job> &job, const QString &message);
 
     const CacheConfig &m_config;
