@@ -380,39 +380,74 @@ void CacheJobs::verifyItems(const std::shared_ptr<Job> &job, const QList<qint64>
 
 void CacheJobs::itemDone(const std::shared_ptr<Job> &job, qint64 pk, const Status &status)
 {
-    QMetaObject::invokeMethod(
-        this,
-        [this, job, pk, status] {
-            countItem(*job, pk, status);
-            if (job->total > 0)
-                emit jobProgress(job->id, job->done + job->failed + job->skipped, job->total);
-            finishIfDone(job);
-        },
-        Qt::QueuedConnection);
+    std::vector<Outcome> one;
+    one.push_back({ job, pk, status, std::nullopt });
+    queueOutcomes(std::move(one));
 }
 
 void CacheJobs::itemsVerified(const std::shared_ptr<Job> &job, std::vector<Verified> items)
 {
+    std::vector<Outcome> outcomes;
+    outcomes.reserve(items.size());
     {
         std::lock_guard lock(m_mutex);
-        for (const Verified &item : items) {
-            if (item.verification)
+        for (Verified &item : items) {
+            if (item.verification) {
                 m_verifications.insert(item.pk, *item.verification);
+                outcomes.push_back({ job, item.pk, success(), std::move(item.verification.value()) });
+            } else {
+                outcomes.push_back({ job, item.pk, item.verification.error(), std::nullopt });
+            }
         }
     }
-    QMetaObject::invokeMethod(
-        this,
-        [this, job, items = std::move(items)] {
-            for (const Verified &item : items) {
-                if (item.verification)
-                    emit entryVerified(job->id, item.pk, *item.verification);
-                countItem(*job, item.pk, item.verification ? success() : Status(item.verification.error()));
-            }
-            if (job->total > 0 && !items.empty())
+    queueOutcomes(std::move(outcomes));
+}
+
+void CacheJobs::queueOutcomes(std::vector<Outcome> outcomes)
+{
+    if (outcomes.empty())
+        return;
+    bool first = false;
+    {
+        std::lock_guard lock(m_outcomesMutex);
+        first = m_outcomes.empty();
+        if (first)
+            m_outcomes = std::move(outcomes);
+        else
+            m_outcomes.insert(m_outcomes.end(), std::make_move_iterator(outcomes.begin()), std::make_move_iterator(outcomes.end()));
+    }
+    if (first) // the call on its way takes these too
+        QMetaObject::invokeMethod(this, [this] { takeOutcomes(); }, Qt::QueuedConnection);
+}
+
+void CacheJobs::takeOutcomes()
+{
+    std::vector<Outcome> outcomes;
+    {
+        std::lock_guard lock(m_outcomesMutex);
+        outcomes.swap(m_outcomes);
+    }
+    // Progress once per job and call, after its items are counted; a job that ends says so
+    // after its last item.
+    std::vector<std::shared_ptr<Job>> progressed;
+    const auto report = [&] {
+        for (const auto &job : progressed) {
+            if (job->total > 0)
                 emit jobProgress(job->id, job->done + job->failed + job->skipped, job->total);
             finishIfDone(job);
-        },
-        Qt::QueuedConnection);
+        }
+        progressed.clear();
+    };
+    for (const Outcome &outcome : outcomes) {
+        if (outcome.verified)
+            emit entryVerified(outcome.job->id, outcome.pk, *outcome.verified);
+        countItem(*outcome.job, outcome.pk, outcome.status);
+        if (std::find(progressed.begin(), progressed.end(), outcome.job) == progressed.end())
+            progressed.push_back(outcome.job);
+        if (outcome.job->done + outcome.job->failed + outcome.job->skipped >= outcome.job->total)
+            report(); // its jobFinished before anything of a later item
+    }
+    report();
 }
 
 // On the service's thread: one item's outcome, counted and reported.

@@ -15,7 +15,9 @@
 
 #include <cstdio>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <latch>
 #include <mutex>
 #include <thread>
@@ -252,7 +254,12 @@ void TestCacheService::refreshJobs()
     const int job = service.refresh(pks);
     const JobSummary summary = run(service, recorder, job);
     QCOMPARE(recorder[job].started, 3);
-    QCOMPARE(recorder[job].progress, QList<int>({ 1, 2, 3 }));
+    // Outcomes that arrive together are reported together: the count rises, strictly, to 3.
+    const QList<int> progress = recorder[job].progress;
+    QVERIFY(!progress.isEmpty());
+    QCOMPARE(progress.last(), 3);
+    QVERIFY(progress.first() >= 1);
+    QVERIFY(std::adjacent_find(progress.cbegin(), progress.cend(), std::greater_equal<int>()) == progress.cend());
     auto refreshed = recorder[job].refreshed;
     std::sort(refreshed.begin(), refreshed.end());
     QCOMPARE(refreshed, pks);
