@@ -16,7 +16,7 @@
 class GroupCommit {
 public:
     using Done = std::function<void(const Status &)>;
-    static constexpr size_t maxEntries = 256;
+    static constexpr size_t maxEntries = 2048;
     // A batch's pages stay in the store's page cache until its COMMIT (up to 64 MB, see
     // DbColumnStore), so this bounds that memory too: 24 MB cost large 42 MB more RSS than 8 MB,
     // for the same time.
