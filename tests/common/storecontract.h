@@ -7,6 +7,9 @@
 
 #include <QString>
 
+#include <algorithm>
+#include <tuple>
+
 inline QString checkPreviousEntries(CacheStore &store, qint64 pk)
 {
     const auto body = [&store, pk]() -> QByteArray {
@@ -62,4 +65,54 @@ inline QString checkPreviousEntries(CacheStore &store, qint64 pk)
     if (none || none.error().kind != Error::Kind::NotFound)
         return QStringLiteral("rollback without a previous entry did not say NotFound");
     return {};
+}
+
+// The same rules through putMany(), where a store may write a batch at once: each entry replaced
+// becomes the previous one, one rewritten with its own body leaves the previous one alone, and a
+// Foo put twice in one batch has the first of the two as its previous entry.
+inline QString checkPreviousEntriesInBatches(CacheStore &store, qint64 first, qint64 second)
+{
+    const auto bodies = [&store](qint64 pk) -> QByteArray {
+        auto entry = store.get(pk);
+        auto previous = store.previous(pk);
+        if (!entry || !previous)
+            return "<error>";
+        return (*entry ? (*entry)->body : QByteArray("<none>")) + " after " + (*previous ? (*previous)->body : QByteArray("<none>"));
+    };
+    EntryMetadata metadata;
+    metadata.cachedAt = QDateTime::currentDateTimeUtc();
+    metadata.serializerVersion = 1;
+    metadata.builtBy = QStringLiteral("test");
+    const auto entry = [&metadata](qint64 pk, const char *name) {
+        return makeEntry(pk, QByteArray("{\"name\":\"") + name + "\",\"bar_set\":[]}", metadata);
+    };
+    const auto body = [](const char *name) { return QByteArray("{\"name\":\"") + name + "\",\"bar_set\":[]}"; };
+    const auto put = [&store](const QList<EntryPtr> &entries) {
+        const QList<Status> results = store.putMany(entries);
+        return std::all_of(results.cbegin(), results.cend(), [](const Status &status) { return status.ok(); })
+            && results.size() == entries.size();
+    };
+    const auto expect = [&](qint64 pk, const char *now, const char *before, const QString &step) -> QString {
+        const QByteArray wanted = body(now) + " after " + body(before);
+        const QByteArray got = bodies(pk);
+        return got == wanted ? QString() : QStringLiteral("%1: Foo %2 has %3").arg(step).arg(pk).arg(QString::fromUtf8(got));
+    };
+    QString problem;
+    const auto check = [&](const QString &step, const QList<std::tuple<qint64, const char *, const char *>> &wanted) {
+        for (const auto &[pk, now, before] : wanted) {
+            if (problem.isEmpty())
+                problem = expect(pk, now, before, step);
+        }
+    };
+    if (!put({ entry(first, "a"), entry(second, "a") }) || !put({ entry(first, "b"), entry(second, "b") }))
+        return QStringLiteral("cannot write the first batches");
+    check(QStringLiteral("a batch replacing both"), { { first, "b", "a" }, { second, "b", "a" } });
+    if (!put({ entry(first, "b"), entry(second, "c") }))
+        return QStringLiteral("cannot write the third batch");
+    check(QStringLiteral("the same body for one"), { { first, "b", "a" }, { second, "c", "b" } });
+    // Back to the body it had before the batch: the second put replaces the first's.
+    if (!put({ entry(first, "d"), entry(first, "b") }))
+        return QStringLiteral("cannot write the batch with one Foo twice");
+    check(QStringLiteral("one Foo twice in a batch"), { { first, "b", "d" } });
+    return problem;
 }

@@ -10,6 +10,7 @@
 #include <QLoggingCategory>
 #include <QObject>
 #include <QScopeGuard>
+#include <QSet>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -139,7 +140,10 @@ struct DbColumnStore::Private {
     QString bodyQuery(bool withSide, const QString &condition) const;
     // "f.id is one of these pks" with one parameter, whatever their count (see Serializer::loadBazNames),
     // and that parameter's value: a JSON array for SQLite, an array literal for PostgreSQL.
-    QString pkListCondition() const;
+    QString pkListCondition(const QString &column = QStringLiteral("f.id")) const;
+    // Of `entries`, the pks whose side row keepPrevious() may copy (one with a gzip'd body), with
+    // that row's digest: one statement for a batch, where one per entry mostly found nothing.
+    Result<QHash<qint64, QByteArray>> previousCandidates(const QList<EntryPtr> &entries);
     QByteArray pkListValue(const QList<qint64> &pks) const;
 };
 
@@ -590,10 +594,35 @@ Result<QHash<qint64, qint64>> DbColumnStore::sizes(const QList<qint64> &pks)
     return sizes;
 }
 
-QString DbColumnStore::Private::pkListCondition() const
+QString DbColumnStore::Private::pkListCondition(const QString &column) const
 {
-    return isSqlite() ? QStringLiteral("f.id IN (SELECT value FROM json_each(?))")
-                      : QStringLiteral("f.id = ANY (CAST(? AS bigint[]))");
+    return isSqlite() ? QStringLiteral("%1 IN (SELECT value FROM json_each(?))").arg(column)
+                      : QStringLiteral("%1 = ANY (CAST(? AS bigint[]))").arg(column);
+}
+
+Result<QHash<qint64, QByteArray>> DbColumnStore::Private::previousCandidates(const QList<EntryPtr> &entries)
+{
+    QList<qint64> pks;
+    pks.reserve(entries.size());
+    for (const EntryPtr &entry : entries)
+        pks << entry->pk;
+    auto query = statement(QStringLiteral("SELECT m.foo_id, m.digest FROM %1 m WHERE m.app_label = ? AND m.body_gzip IS NOT NULL AND %2")
+                               .arg(quote(metadataTable()), pkListCondition(QStringLiteral("m.foo_id"))));
+    if (!query)
+        return query.error();
+    Statement &row = **query;
+    row.bind(0, label());
+    row.bind(1, pkListValue(pks));
+    if (auto run = row.exec(); !run)
+        return Error::database(QObject::tr("cannot read the previous entries of %1 Foos: %2").arg(pks.size()).arg(run.error().message));
+    QHash<qint64, QByteArray> candidates;
+    while (row.next())
+        candidates.insert(row.integer(0), row.text(1).toByteArray());
+    const Status status = row.status();
+    row.reset();
+    if (!status)
+        return status.error();
+    return candidates;
 }
 
 QByteArray DbColumnStore::Private::pkListValue(const QList<qint64> &pks) const
@@ -695,12 +724,21 @@ QList<Status> DbColumnStore::putMany(const QList<EntryPtr> &entries)
         WriteTransaction transaction(*d->database);
         bool written = transaction.begin().ok();
         const auto sideTable = written ? d->sideTableExists() : Result<bool>(false);
-        written = written && sideTable.ok() && (*sideTable || d->createSideTable().ok());
+        written = written && sideTable.ok() && (*sideTable || d->createSideTable().ok()) && d->ensurePreviousTable().ok();
+        // keepPrevious() copies only a side row with a gzip'd body and another digest: the others
+        // are known before the loop. A pk met again in the batch may have a row its first put wrote.
+        const auto candidates = written ? d->previousCandidates(entries) : Result<QHash<qint64, QByteArray>>(QHash<qint64, QByteArray>());
+        written = written && candidates.ok();
+        QSet<qint64> seen;
         qint64 rows = 0; // changed by the statements themselves: see markCacheOnly()
         for (qsizetype i = 0; written && i < entries.size(); ++i) {
             const Entry &entry = *entries[i];
-            const auto kept = d->keepPrevious(entry.pk, entry.digest.isEmpty() ? digestOf(entry.body) : entry.digest,
-                                              entry.changePosition);
+            const QByteArray digest = entry.digest.isEmpty() ? digestOf(entry.body) : entry.digest;
+            const bool again = seen.contains(entry.pk);
+            seen.insert(entry.pk);
+            const auto candidate = candidates->constFind(entry.pk);
+            const bool mayCopy = again || (candidate != candidates->cend() && *candidate != digest);
+            const auto kept = mayCopy ? d->keepPrevious(entry.pk, digest, entry.changePosition) : Result<bool>(false);
             const auto side = kept ? d->writeSide(entry) : Result<bool>(false);
             written = kept.ok() && side.ok() && (!*side || (d->writeColumn(entry).ok() && d->notify(entry.pk).ok()));
             rows += written ? rowsWritten(*kept, *side) : 0;

@@ -699,6 +699,17 @@ void TestDbColumnStore::previousEntryAndRollback()
     }
     QVERIFY(postgres->remove(ids[5]));
     QVERIFY(sqlite->remove(m_sqliteIds.last()));
+
+    const qint64 first = m_sqliteIds[m_sqliteIds.size() - 2];
+    const qint64 second = m_sqliteIds[m_sqliteIds.size() - 3];
+    const QString sqliteBatches = checkPreviousEntriesInBatches(*sqlite, first, second);
+    QVERIFY2(sqliteBatches.isEmpty(), qPrintable(sqliteBatches));
+    const QString postgresBatches = checkPreviousEntriesInBatches(*postgres, ids[3], ids[4]);
+    QVERIFY2(postgresBatches.isEmpty(), qPrintable(postgresBatches));
+    for (qint64 pk : { first, second })
+        QVERIFY(sqlite->remove(pk));
+    for (qint64 pk : { ids[3], ids[4] })
+        QVERIFY(postgres->remove(pk));
 }
 
 void TestDbColumnStore::sqliteWatcherSeesOtherConnections()
