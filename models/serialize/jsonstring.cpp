@@ -1,5 +1,7 @@
 #include "jsonstring.h"
 
+#include <cstring>
+
 qsizetype utf8SequenceLength(const unsigned char *p, qsizetype available)
 {
     const unsigned char lead = p[0];
@@ -58,10 +60,25 @@ int appendJsonString(QByteArray &out, QByteArrayView utf8)
 {
     const auto *data = reinterpret_cast<const unsigned char *>(utf8.data());
     const qsizetype size = utf8.size();
+    // Most names are printable ASCII: quoted with one resize and one copy. Three QByteArray calls
+    // per name (quote, text, quote) were 3% of a list of wide, which keeps 8 million names.
+    qsizetype plain = 0;
+    while (plain < size && data[plain] >= 0x20 && data[plain] < 0x80 && data[plain] != '"' && data[plain] != '\\')
+        ++plain;
+    if (plain == size) {
+        const qsizetype at = out.size();
+        out.resize(at + size + 2); // grows the capacity geometrically, as append does
+        char *to = out.data() + at;
+        to[0] = '"';
+        if (size > 0)
+            std::memcpy(to + 1, data, size_t(size));
+        to[size + 1] = '"';
+        return 0;
+    }
     int replaced = 0;
     out.append('"');
     qsizetype runStart = 0;
-    qsizetype i = 0;
+    qsizetype i = plain; // the plain ASCII before it goes out with the first run
     const auto flush = [&](qsizetype end) {
         if (end > runStart)
             out.append(reinterpret_cast<const char *>(data + runStart), end - runStart);
