@@ -2,7 +2,9 @@
 
 #include "cache/cachestore.h"
 
+#include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -13,9 +15,13 @@
 // waits for every reader, empties every other connection's page cache and syncs the disk two or
 // three times, so a warm that committed each entry on its own spent more time handing the lock
 // over and syncing than writing (small entries: 100,000 Foos of `wide` in 88 s at 16 per batch).
+//
+// An entry may come without its gzip'd body: it is compressed before it is written, by a reader
+// waiting for a commit to end (help(), from Database's lock-wait work) when one asks, else by the
+// thread that writes it, before its transaction. `done` gets the entry as written, gzip included.
 class GroupCommit {
 public:
-    using Done = std::function<void(const Status &)>;
+    using Done = std::function<void(const Status &, const EntryPtr &written)>;
     static constexpr size_t maxEntries = 2048;
     // A batch's pages stay in the store's page cache until its COMMIT (up to 64 MB, see
     // DbColumnStore), so this bounds that memory too: 24 MB cost large 42 MB more RSS than 8 MB,
@@ -31,15 +37,28 @@ public:
     // Writes whatever is pending, or has the thread writing now write it. Workers call it
     // when they find no more work, so a waiting entry never outlives the work queued behind it.
     void flush(CacheStore &store);
-    // Entries waiting for a batch (tests).
+    // Compresses one pending entry that lacks its gzip. False when none is left to take. Any
+    // thread; it touches no store.
+    bool help();
+    // Entries waiting for a batch (tests), and of those, the ones without their gzip yet.
     size_t pending() const;
+    size_t withoutGzip() const;
 
 private:
+    struct Pending {
+        EntryPtr entry;
+        Done done;
+        bool compressing = false; // taken by a thread, which puts the gzip'd entry back
+    };
     bool shouldWrite() const; // m_mutex held
     void writeAll(std::unique_lock<std::mutex> &lock, CacheStore &store);
+    // Gives `item` its gzip, unless another thread is at it: then waits for that thread.
+    void compress(std::unique_lock<std::mutex> &lock, Pending &item);
 
     mutable std::mutex m_mutex;
-    std::vector<std::pair<EntryPtr, Done>> m_pending;
+    std::condition_variable m_compressed;
+    std::vector<std::shared_ptr<Pending>> m_pending;
+    size_t m_helpFrom = 0; // m_pending before it has its gzip or is being given it
     qsizetype m_pendingBytes = 0;
     size_t m_mustWrite = 0; // pending entries submitted without mayWait
     bool m_flushAsked = false;

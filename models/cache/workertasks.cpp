@@ -176,6 +176,9 @@ std::vector<Result<EntryPtr>> WorkerTasks::serializeMany(WorkerContext &context,
             const qint64 pk = pks[first + qsizetype(i)];
             if (gzip == Gzip::Skip) { // compared byte for byte (compareWithLive): no digest either
                 entries.emplace_back(makeEntry(pk, std::move(body.value()), QByteArray(), QByteArray(), metadata));
+            } else if (gzip == Gzip::Later) {
+                QByteArray digest = digestOf(*body);
+                entries.emplace_back(makeEntry(pk, std::move(body.value()), QByteArray(), std::move(digest), metadata));
             } else {
                 entries.emplace_back(makeEntry(pk, std::move(body.value()), metadata));
             }

@@ -29,8 +29,9 @@ struct WorkerTasks {
     // A live entry, with the change-log position read in the same snapshot as the body.
     static Result<EntryPtr> serialize(WorkerContext &context, qint64 pk);
     // Skip: the entries have neither a compressed body nor a digest (a verification compares the
-    // bodies themselves).
-    enum class Gzip { Build, Skip };
+    // bodies themselves). Later: no compressed body yet, the digest as with Build (GroupCommit
+    // compresses them).
+    enum class Gzip { Build, Later, Skip };
     // serialize() for many pks, in order, an answer for each, except when a database error drops
     // the connection: then the answers end with that Foo's, and the caller asks again for the
     // rest (a new task opens a new connection first). Consecutive Foos share a snapshot, one

@@ -182,8 +182,16 @@ int Database::waitForLock(void *self, int attempt)
     const auto delay = lockRetryDelay(std::chrono::duration_cast<std::chrono::microseconds>(now - database->m_lockWaitStart));
     if (delay.count() == 0)
         return 0;
+    if (database->m_lockWaitWork && sqlite3_txn_state(database->m_sqlite, nullptr) != SQLITE_TXN_WRITE
+        && database->m_lockWaitWork())
+        return 1;
     std::this_thread::sleep_for(delay);
     return 1;
+}
+
+void Database::setLockWaitWork(std::function<bool()> work)
+{
+    m_lockWaitWork = std::move(work);
 }
 
 Status Database::stillThere() const

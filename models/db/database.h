@@ -12,6 +12,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -69,6 +70,12 @@ public:
     // at first: a commit or a read of one Foo takes milliseconds, and SQLite's own handler slept up
     // to 100 ms between tries.
     static std::chrono::microseconds lockRetryDelay(std::chrono::microseconds waited);
+    // SQLite: work to do instead of sleeping while this connection waits to read a file another
+    // connection is committing to (a rollback-journal commit keeps every reader out). Called at
+    // each try; true when it did some, and the lock is tried again at once. Not while this
+    // connection writes: a COMMIT waiting for readers holds PENDING, which keeps new readers out
+    // for as long as it waits. Empty: none (the default).
+    void setLockWaitWork(std::function<bool()> work);
 
     // See ReadSnapshot; nested calls share the outermost transaction.
     void beginSnapshot();
@@ -119,6 +126,7 @@ private:
     bool m_fileKnown = false; // the path named the same file before and after the open
     std::unordered_map<QString, std::unique_ptr<Statement>> m_cached;
     std::chrono::steady_clock::time_point m_lockWaitStart {};
+    std::function<bool()> m_lockWaitWork;
     int m_snapshotDepth = 0;
     bool m_snapshotOpen = false;
     bool m_engineStatements = true;

@@ -268,8 +268,14 @@ void TestCacheService::refreshJobs()
     QCOMPARE(summary.failed, 0);
     QVERIFY(!summary.cancelled);
     auto store = columnStore(m_path);
-    for (qint64 pk : pks)
+    for (qint64 pk : pks) {
         COMPARE_BODIES(store->get(pk).value()->body, liveBody(m_path, pk));
+        // The memory tier has what was written, gzip'd body included (GroupCommit made it).
+        const EntryPtr kept = service.memory().get(pk);
+        QVERIFY(kept);
+        QVERIFY(!kept->gzip.isEmpty());
+        QCOMPARE(gzipDecompress(kept->gzip), kept->body);
+    }
 
     const int all = service.refreshAll();
     const JobSummary allSummary = run(service, recorder, all);

@@ -1,5 +1,6 @@
 // GroupCommit: which entries go out together, and that none is left behind; WorkerPool's idle
 // hook, which flushes what waits.
+#include "cache/entry.h"
 #include "cache/groupcommit.h"
 #include "cache/workerpool.h"
 
@@ -26,6 +27,7 @@ public:
         for (const EntryPtr &entry : entries)
             pks << entry->pk;
         batches << pks;
+        written += entries;
         if (duringWrite) {
             auto hook = std::exchange(duringWrite, nullptr);
             hook();
@@ -38,6 +40,7 @@ public:
     Status rollback(qint64) override { return success(); }
 
     QList<QList<qint64>> batches;
+    QList<EntryPtr> written; // every entry, as putMany got it
     // Runs once, inside the next putMany: what another thread does while this one writes.
     std::function<void()> duringWrite;
 };
@@ -61,7 +64,7 @@ private slots:
         GroupCommit commit;
         RecordingStore store;
         int done = 0;
-        commit.submit(store, entry(1), [&](const Status &status) { done += status.ok(); });
+        commit.submit(store, entry(1), [&](const Status &status, const EntryPtr &) { done += status.ok(); });
         QCOMPARE(store.batches, QList<QList<qint64>>({ { 1 } }));
         QCOMPARE(done, 1);
         QCOMPARE(commit.pending(), size_t(0));
@@ -72,7 +75,7 @@ private slots:
         GroupCommit commit;
         RecordingStore store;
         int done = 0;
-        const auto count = [&](const Status &status) { done += status.ok(); };
+        const auto count = [&](const Status &status, const EntryPtr &) { done += status.ok(); };
         commit.submit(store, entry(1), count, true);
         commit.submit(store, entry(2), count, true);
         QVERIFY(store.batches.isEmpty());
@@ -89,7 +92,7 @@ private slots:
         RecordingStore store;
         commit.flush(store); // nothing pending: no empty batch
         QVERIFY(store.batches.isEmpty());
-        commit.submit(store, entry(7), [](const Status &) {}, true);
+        commit.submit(store, entry(7), [](const Status &, const EntryPtr &) {}, true);
         commit.flush(store);
         QCOMPARE(store.batches, QList<QList<qint64>>({ { 7 } }));
         QCOMPARE(commit.pending(), size_t(0));
@@ -100,16 +103,16 @@ private slots:
         GroupCommit commit;
         RecordingStore store;
         for (qint64 pk = 1; pk <= qint64(GroupCommit::maxEntries) + 1; ++pk)
-            commit.submit(store, entry(pk), [](const Status &) {}, true);
+            commit.submit(store, entry(pk), [](const Status &, const EntryPtr &) {}, true);
         QCOMPARE(store.batches.size(), 1);
         QCOMPARE(store.batches.first().size(), qsizetype(GroupCommit::maxEntries));
         QCOMPARE(commit.pending(), size_t(1));
 
         RecordingStore bytes;
         GroupCommit big;
-        big.submit(bytes, entry(1, GroupCommit::maxBytes / 2), [](const Status &) {}, true);
+        big.submit(bytes, entry(1, GroupCommit::maxBytes / 2), [](const Status &, const EntryPtr &) {}, true);
         QVERIFY(bytes.batches.isEmpty());
-        big.submit(bytes, entry(2, GroupCommit::maxBytes / 2), [](const Status &) {}, true);
+        big.submit(bytes, entry(2, GroupCommit::maxBytes / 2), [](const Status &, const EntryPtr &) {}, true);
         QCOMPARE(bytes.batches, QList<QList<qint64>>({ { 1, 2 } }));
     }
 
@@ -119,7 +122,7 @@ private slots:
     {
         GroupCommit commit;
         RecordingStore store;
-        const auto ignore = [](const Status &) {};
+        const auto ignore = [](const Status &, const EntryPtr &) {};
         store.duringWrite = [&] { commit.submit(store, entry(2), ignore, true); };
         commit.submit(store, entry(1), ignore, false);
         QCOMPARE(store.batches, QList<QList<qint64>>({ { 1 } }));
@@ -133,7 +136,7 @@ private slots:
     // ... but one that may not wait, or a flush asked for meanwhile, is written by the writer.
     void theWriterWritesWhatMustGoOut()
     {
-        const auto ignore = [](const Status &) {};
+        const auto ignore = [](const Status &, const EntryPtr &) {};
         {
             GroupCommit commit;
             RecordingStore store;
@@ -158,6 +161,43 @@ private slots:
         }
     }
 
+    // An entry without its gzip'd body is written with it, and `done` gets it so: compressed by a
+    // waiting reader through help(), one entry a call, or else by the writer.
+    void entriesAreWrittenWithTheirGzip()
+    {
+        GroupCommit commit;
+        RecordingStore store;
+        QList<EntryPtr> done;
+        const auto keep = [&](const Status &status, const EntryPtr &written) {
+            QVERIFY(status.ok());
+            done << written;
+        };
+        QVERIFY(!commit.help()); // nothing pending
+        commit.submit(store, entry(1, 3000), keep, true);
+        commit.submit(store, entry(2, 5000), keep, true);
+        commit.submit(store, entry(3, 7000), keep, true);
+        QCOMPARE(commit.withoutGzip(), size_t(3));
+        QVERIFY(commit.help());
+        QCOMPARE(commit.withoutGzip(), size_t(2));
+        QVERIFY(commit.help());
+        QCOMPARE(commit.withoutGzip(), size_t(1));
+        commit.flush(store); // the third by the writer
+        QCOMPARE(store.batches, QList<QList<qint64>>({ { 1, 2, 3 } }));
+        QCOMPARE(done.size(), 3);
+        for (qsizetype i = 0; i < 3; ++i) {
+            QCOMPARE(store.written[i], done[i]);
+            QVERIFY(!done[i]->gzip.isEmpty());
+            QCOMPARE(gzipDecompress(done[i]->gzip), done[i]->body);
+        }
+        QVERIFY(!commit.help());
+        // One that comes with its gzip keeps it.
+        auto ready = std::make_shared<Entry>(*entry(4));
+        ready->gzip = gzipCompress(ready->body);
+        const EntryPtr given = ready;
+        commit.submit(store, given, keep, false);
+        QCOMPARE(store.written.last(), given);
+    }
+
     // Two threads submitting and flushing as workers do: every entry is written exactly once.
     void noEntryIsLostOrWrittenTwice()
     {
@@ -166,16 +206,28 @@ private slots:
         QList<qint64> written[2];
         const auto worker = [&](int index) {
             RecordingStore store;
-            for (qint64 i = 0; i < 500; ++i)
-                commit.submit(store, entry(index * 1000 + i), [&](const Status &) { ++done; }, i % 7 != 0);
+            for (qint64 i = 0; i < 500; ++i) {
+                commit.submit(store, entry(index * 1000 + i), [&](const Status &, const EntryPtr &written) {
+                    done += gzipDecompress(written->gzip) == written->body ? 1 : 1000000; // each with its own gzip
+                }, i % 7 != 0);
+            }
             commit.flush(store);
             for (const auto &batch : store.batches)
                 written[index] += batch;
         };
+        std::atomic<bool> over { false };
+        std::atomic<int> helped { 0 };
+        std::thread helper([&] { // a reader waiting for a lock, helping all the while
+            while (!over)
+                helped += commit.help();
+        });
         std::thread first(worker, 0);
         std::thread second(worker, 1);
         first.join();
         second.join();
+        over = true;
+        helper.join();
+        qInfo("the helper compressed %d of the 1,000 entries", helped.load());
         QList<qint64> all = written[0] + written[1];
         std::sort(all.begin(), all.end());
         QCOMPARE(all.size(), 1000);

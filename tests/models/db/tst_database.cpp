@@ -54,6 +54,7 @@ class TestDatabase : public QObject {
 
 private slots:
     void lockRetriesAreShortThenGiveUp();
+    void lockWaitWorkRunsWhileTheFileIsLocked();
     void initTestCase();
     void init();
     void cleanup();
@@ -538,6 +539,29 @@ void TestDatabase::lockRetriesAreShortThenGiveUp()
     QCOMPARE(Database::lockRetryDelay(10ms), 1000us);
     QCOMPARE(Database::lockRetryDelay(4999ms), 1000us);
     QCOMPARE(Database::lockRetryDelay(Database::lockTimeout), 0us);
+}
+
+// A reader kept out of the file by another connection's commit does the work it was given
+// instead of sleeping, and reads as soon as the lock is gone.
+void TestDatabase::lockWaitWorkRunsWhileTheFileIsLocked()
+{
+    TestSqlite sqlite;
+    OPEN_OR_FAIL(reader, sqlite.config());
+    OPEN_OR_FAIL(writer, sqlite.config());
+    QCOMPARE(bazCount(reader), 0);
+    // EXCLUSIVE, as a commit holds it while it writes its pages.
+    QCOMPARE(sqlite3_exec(writer.sqliteHandle(), "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    QCOMPARE(sqlite3_exec(writer.sqliteHandle(), "INSERT INTO api_baz (name) VALUES ('committed')", nullptr, nullptr, nullptr), SQLITE_OK);
+    int calls = 0;
+    reader.setLockWaitWork([&] {
+        if (++calls == 3) // the third piece of work ends the commit
+            sqlite3_exec(writer.sqliteHandle(), "COMMIT", nullptr, nullptr, nullptr);
+        return true;
+    });
+    QCOMPARE(bazCount(reader), 1);
+    QCOMPARE(calls, 3);
+    reader.setLockWaitWork({});
+    QCOMPARE(bazCount(reader), 1); // no lock to wait for: no work either
 }
 
 QTEST_GUILESS_MAIN(TestDatabase)
