@@ -303,16 +303,19 @@ void CacheJobs::runRefreshes(const std::vector<Flight> &flights, WorkerContext &
     QElapsedTimer timer;
     timer.start();
     const quint64 mark = m_memory.mark();
-    // The gzip'd bodies are made by GroupCommit: by this thread while it waits for another's
-    // commit to end (in a rollback-journal file every reader waits), else by the one that writes.
-    // Those waits were a fifth of the workers' time in a warm of wide.
-    if (context.database)
+    // Where readers wait for each commit (a rollback-journal SQLite file, with the column store's
+    // batches), the gzip'd bodies are made by GroupCommit: by this thread while it waits for
+    // another's commit to end, else by the one that writes; those waits were a fifth of the
+    // workers' time in a warm of wide. Elsewhere no reader waits to help, and the one writing
+    // thread would compress every entry alone: each worker compresses its own, as it serializes.
+    const bool later = context.database && context.store->prefersBatches() && context.database->commitsKeepReadersOut();
+    if (later)
         context.database->setLockWaitWork([this] { return m_groupCommit.help(); });
-    const auto noWork = qScopeGuard([&context] {
-        if (context.database)
+    const auto noWork = qScopeGuard([&context, later] {
+        if (later && context.database)
             context.database->setLockWaitWork({});
     });
-    auto entries = WorkerTasks::serializeMany(context, pks, WorkerTasks::Gzip::Later);
+    auto entries = WorkerTasks::serializeMany(context, pks, later ? WorkerTasks::Gzip::Later : WorkerTasks::Gzip::Build);
     if (entries.size() < toRun.size()) { // the connection broke: the rest on a new one
         std::vector<Flight> rest(toRun.begin() + qsizetype(entries.size()), toRun.end());
         toRun.erase(toRun.begin() + qsizetype(entries.size()), toRun.end());

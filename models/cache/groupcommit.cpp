@@ -71,7 +71,13 @@ void GroupCommit::compress(std::unique_lock<std::mutex> &lock, Pending &item)
     const EntryPtr entry = item.entry;
     lock.unlock();
     auto whole = std::make_shared<Entry>(*entry); // shares the body's bytes
-    whole->gzip = gzipCompress(entry->body);
+    try {
+        whole->gzip = gzipCompress(entry->body);
+    } catch (...) {
+        // Out of memory: written without it (a store compresses what it keeps itself). Nothing may
+        // leave this function by an exception: it runs inside SQLite's busy handler, and a writer
+        // may be waiting for this item.
+    }
     lock.lock();
     item.entry = std::move(whole);
     item.compressing = false;

@@ -194,6 +194,20 @@ void Database::setLockWaitWork(std::function<bool()> work)
     m_lockWaitWork = std::move(work);
 }
 
+bool Database::commitsKeepReadersOut()
+{
+    if (!m_sqlite)
+        return false;
+    if (!m_commitsKeepReadersOut) {
+        auto mode = prepare(QStringLiteral("PRAGMA journal_mode"));
+        bool wal = true; // unknown: as if no reader waited
+        if (mode && (*mode)->exec().ok() && (*mode)->next())
+            wal = (*mode)->text(0).toByteArray().compare("wal", Qt::CaseInsensitive) == 0;
+        m_commitsKeepReadersOut = !wal;
+    }
+    return *m_commitsKeepReadersOut;
+}
+
 Status Database::stillThere() const
 {
     if (!m_sqlite || m_fileInode == 0)

@@ -76,6 +76,9 @@ public:
     // connection writes: a COMMIT waiting for readers holds PENDING, which keeps new readers out
     // for as long as it waits. Empty: none (the default).
     void setLockWaitWork(std::function<bool()> work);
+    // Whether another connection's commit keeps this one from reading: a SQLite file with a
+    // rollback journal (Django's default). Not WAL, not PostgreSQL. Asked once per connection.
+    bool commitsKeepReadersOut();
 
     // See ReadSnapshot; nested calls share the outermost transaction.
     void beginSnapshot();
@@ -127,6 +130,7 @@ private:
     std::unordered_map<QString, std::unique_ptr<Statement>> m_cached;
     std::chrono::steady_clock::time_point m_lockWaitStart {};
     std::function<bool()> m_lockWaitWork;
+    std::optional<bool> m_commitsKeepReadersOut;
     int m_snapshotDepth = 0;
     bool m_snapshotOpen = false;
     bool m_engineStatements = true;

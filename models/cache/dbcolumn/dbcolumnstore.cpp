@@ -725,9 +725,13 @@ QList<Status> DbColumnStore::putMany(const QList<EntryPtr> &entries)
         bool written = transaction.begin().ok();
         const auto sideTable = written ? d->sideTableExists() : Result<bool>(false);
         written = written && sideTable.ok() && (*sideTable || d->createSideTable().ok()) && d->ensurePreviousTable().ok();
-        // keepPrevious() copies only a side row with a gzip'd body and another digest: the others
-        // are known before the loop. A pk met again in the batch may have a row its first put wrote.
-        const auto candidates = written ? d->previousCandidates(entries) : Result<QHash<qint64, QByteArray>>(QHash<qint64, QByteArray>());
+        // keepPrevious() copies only a side row with a gzip'd body and another digest: on SQLite,
+        // whose write transaction keeps every other writer out, the others are known before the
+        // loop. A pk met again in the batch may have a row its first put wrote. PostgreSQL's
+        // statements each see what others committed meanwhile, so there it asks for every entry.
+        const bool prefilter = d->isSqlite();
+        const auto candidates = written && prefilter ? d->previousCandidates(entries)
+                                                     : Result<QHash<qint64, QByteArray>>(QHash<qint64, QByteArray>());
         written = written && candidates.ok();
         QSet<qint64> seen;
         qint64 rows = 0; // changed by the statements themselves: see markCacheOnly()
@@ -737,7 +741,7 @@ QList<Status> DbColumnStore::putMany(const QList<EntryPtr> &entries)
             const bool again = seen.contains(entry.pk);
             seen.insert(entry.pk);
             const auto candidate = candidates->constFind(entry.pk);
-            const bool mayCopy = again || (candidate != candidates->cend() && *candidate != digest);
+            const bool mayCopy = !prefilter || again || (candidate != candidates->cend() && *candidate != digest);
             const auto kept = mayCopy ? d->keepPrevious(entry.pk, digest, entry.changePosition) : Result<bool>(false);
             const auto side = kept ? d->writeSide(entry) : Result<bool>(false);
             written = kept.ok() && side.ok() && (!*side || (d->writeColumn(entry).ok() && d->notify(entry.pk).ok()));

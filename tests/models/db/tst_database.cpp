@@ -562,6 +562,12 @@ void TestDatabase::lockWaitWorkRunsWhileTheFileIsLocked()
     QCOMPARE(calls, 3);
     reader.setLockWaitWork({});
     QCOMPARE(bazCount(reader), 1); // no lock to wait for: no work either
+
+    // Readers wait for commits in a rollback-journal file (Django's default), not in a WAL one.
+    QVERIFY(reader.commitsKeepReadersOut());
+    QCOMPARE(sqlite3_exec(writer.sqliteHandle(), "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr), SQLITE_OK);
+    OPEN_OR_FAIL(later, sqlite.config());
+    QVERIFY(!later.commitsKeepReadersOut());
 }
 
 QTEST_GUILESS_MAIN(TestDatabase)
