@@ -199,9 +199,9 @@ bool Database::commitsKeepReadersOut()
     if (!m_sqlite)
         return false;
     if (!m_commitsKeepReadersOut) {
-        auto mode = prepare(QStringLiteral("PRAGMA journal_mode"));
+        auto mode = run(QStringLiteral("PRAGMA journal_mode"));
         bool wal = true; // unknown: as if no reader waited
-        if (mode && (*mode)->exec().ok() && (*mode)->next())
+        if (mode && (*mode)->next())
             wal = (*mode)->text(0).toByteArray().compare("wal", Qt::CaseInsensitive) == 0;
         m_commitsKeepReadersOut = !wal;
     }

@@ -854,12 +854,6 @@ Status DbColumnStore::rollback(qint64 pk)
     return transaction.commit();
 }
 
-// Sizes, validity and checks are computed by the engine, so no body crosses into this process.
-// Foreign: no side row, or a column whose check differs from the side row's: not the body Preserve
-// wrote (Django wrote it, or anyone rewrote it since, even to the same size). SQLite checks the bytes
-// it holds (preserve_body_check, see Database); PostgreSQL the text of its jsonb, which writeColumn()
-// recorded. `problem` is set for text that is not JSON at all (SQLite only: jsonb is always JSON) and
-// for JSON that is no Foo body at the top ([], null, a string): corrupt, as get() says, never foreign.
 // list()'s rows without their bodies: a NULL test reads only a row's header, where list() reads
 // every body for its check (verify of wide spent half a second there before its first Foo).
 Result<QList<qint64>> DbColumnStore::pks()
@@ -880,6 +874,12 @@ Result<QList<qint64>> DbColumnStore::pks()
     return pks;
 }
 
+// Sizes, validity and checks are computed by the engine, so no body crosses into this process.
+// Foreign: no side row, or a column whose check differs from the side row's: not the body Preserve
+// wrote (Django wrote it, or anyone rewrote it since, even to the same size). SQLite checks the bytes
+// it holds (preserve_body_check, see Database); PostgreSQL the text of its jsonb, which writeColumn()
+// recorded. `problem` is set for text that is not JSON at all (SQLite only: jsonb is always JSON) and
+// for JSON that is no Foo body at the top ([], null, a string): corrupt, as get() says, never foreign.
 Result<QList<EntryInfo>> DbColumnStore::list()
 {
     // Every body is read for its check (ours, or bytes someone else wrote): on SQLite that is one
