@@ -14,7 +14,10 @@
 //     ≤ 1 s), states shown, the state filter on "Stale" (≤ 0.5 s), scrolling the tree to its last
 //     Foo (no stall over 50 ms), and the process's RSS after each.
 //
-//   bench_console [--rounds N] [--against-warm medium|large] [--many FILE]
+//   - --trace-events MS: every GUI-thread event of MS ms or more, with its receiver, and every
+//     stall over 30 ms, on stderr with the time since start: which work made a stall.
+//
+//   bench_console [--rounds N] [--against-warm medium|large] [--many FILE] [--trace-events MS]
 #include "cacheactions.h"
 #include "comparepanel.h"
 #include "foobrowser.h"
@@ -46,6 +49,15 @@
 #include <functional>
 
 namespace {
+
+QElapsedTimer &traceClock()
+{
+    static QElapsedTimer clock;
+    if (!clock.isValid())
+        clock.start();
+    return clock;
+}
+int traceThresholdMs = 0;
 
 // Runs the event loop until `done` holds or `timeoutMs` passes; false on timeout.
 bool waitUntil(const std::function<bool()> &done, int timeoutMs = 60000)
@@ -79,6 +91,8 @@ public:
             const qint64 gap = now - m_last;
             m_longest = qMax(m_longest, gap);
             m_over50 += gap > 50 ? 1 : 0;
+            if (traceThresholdMs > 0 && gap > 30)
+                std::fprintf(stderr, "%8.1f stall of %lld ms\n", traceClock().nsecsElapsed() / 1e6, gap);
             m_last = now;
         });
     }
@@ -290,13 +304,41 @@ void manyFoos(MainWindow &window, const QString &path)
     watch.stop();
 }
 
+// With --trace-events MS: prints every event the GUI thread spends MS ms or more on, outermost
+// only, with its receiver, to tell which work makes a stall.
+class TracingApplication : public QApplication {
+public:
+    using QApplication::QApplication;
+    int thresholdMs = 0;
+    bool notify(QObject *receiver, QEvent *event) override
+    {
+        if (thresholdMs <= 0 || m_depth > 0)
+            return QApplication::notify(receiver, event);
+        ++m_depth;
+        QElapsedTimer timer;
+        timer.start();
+        const QEvent::Type type = event->type();
+        const QByteArray what = QByteArray(receiver->metaObject()->className()) + ' ' + receiver->objectName().toUtf8();
+        const bool result = QApplication::notify(receiver, event);
+        --m_depth;
+        const qint64 us = timer.nsecsElapsed() / 1000;
+        if (us >= thresholdMs * 1000)
+            std::fprintf(stderr, "%8.1f event %d to %s: %.1f ms\n", traceClock().nsecsElapsed() / 1e6, int(type),
+                         what.constData(), us / 1000.0);
+        return result;
+    }
+
+private:
+    int m_depth = 0;
+};
+
 } // namespace
 
 int main(int argc, char **argv)
 {
     if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
+    TracingApplication app(argc, argv);
     QStandardPaths::setTestModeEnabled(true); // leave the user's recent connections alone
     QCommandLineParser parser;
     parser.addHelpOption();
@@ -310,7 +352,14 @@ int main(int argc, char **argv)
     const QCommandLineOption manyOption(QStringLiteral("many"), QStringLiteral("Only time a database of many Foos (a copy is not made)."),
                                         QStringLiteral("file"));
     parser.addOption(manyOption);
+    const QCommandLineOption traceOption(QStringLiteral("trace-events"),
+                                         QStringLiteral("Print every GUI-thread event that takes this many ms or more."),
+                                         QStringLiteral("ms"));
+    parser.addOption(traceOption);
     parser.process(app);
+    app.thresholdMs = parser.value(traceOption).toInt();
+    traceThresholdMs = app.thresholdMs;
+    traceClock();
     if (parser.isSet(manyOption)) {
         MainWindow window;
         window.resize(1400, 900);

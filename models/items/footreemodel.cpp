@@ -84,11 +84,35 @@ QModelIndex FooTreeModel::fooIndex(qint64 pk, int column) const
     return foo && column >= 0 && column < ColumnCount ? d->indexOf(foo, column) : QModelIndex();
 }
 
+QModelIndex FooTreeModel::indexOfRow(const void *node, int column) const
+{
+    return node ? d->indexOf(static_cast<const Node *>(node), column) : QModelIndex();
+}
+
+int FooTreeModel::fooRowOf(const QModelIndex &index)
+{
+    if (!index.isValid())
+        return -1;
+    const Node *node = Private::nodeOf(index);
+    while (node->kind != Kind::Foo)
+        node = node->parent;
+    return node->row;
+}
+
+bool FooTreeModel::isFooRow(const QModelIndex &index)
+{
+    return index.isValid() && Private::nodeOf(index)->kind == Kind::Foo;
+}
+
 QModelIndex FooTreeModel::index(int row, int column, const QModelIndex &parent) const
 {
-    if (!hasIndex(row, column, parent))
+    // Bounds checked here rather than by hasIndex(): a view asks this of every row it lays out, and
+    // hasIndex() makes two more virtual calls.
+    if (row < 0 || column < 0 || column >= ColumnCount || parent.column() > 0)
         return {};
     const Node *node = d->nodeOrRoot(parent);
+    if (size_t(row) >= node->children.size())
+        return {};
     return createIndex(row, column, node->children[size_t(row)].get());
 }
 

@@ -101,6 +101,12 @@ public:
     void setAutoFetchChildren(bool on);
     // The row of a loaded Foo, or an invalid index.
     QModelIndex fooIndex(qint64 pk, int column = NameColumn) const;
+    // For a proxy that keeps this model's internal pointers (FooFilterProxyModel): the index of the
+    // row whose internalPointer() is `node`, and the source row of the Foo a row belongs to (its own
+    // for a Foo). Neither searches: every row knows its parent and its row.
+    QModelIndex indexOfRow(const void *node, int column) const;
+    static int fooRowOf(const QModelIndex &index);
+    static bool isFooRow(const QModelIndex &index);
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;

@@ -76,12 +76,13 @@ inline bool waitUntilIdle(FooTreeModel &model, int timeoutMs = 20000)
 
 // A seeded demo database (Seeder's sizes, untouched) and a connection of the test's own to it.
 struct DemoDatabase {
-    bool seed(const QTemporaryDir &dir, const QString &scale)
+    bool seed(const QTemporaryDir &dir, const QString &scale) { return seed(dir, *Seeder::scale(scale)); }
+    bool seed(const QTemporaryDir &dir, const Seeder::Scale &scale)
     {
-        const QString path = dir.filePath(scale + QStringLiteral(".sqlite3"));
-        const auto written = Seeder::write(path, *Seeder::scale(scale), QStringLiteral("api"));
+        const QString path = dir.filePath(scale.name + QStringLiteral(".sqlite3"));
+        const auto written = Seeder::write(path, scale, QStringLiteral("api"));
         if (!written) {
-            qWarning("seeding %s: %s", qPrintable(scale), qPrintable(written.error().message));
+            qWarning("seeding %s: %s", qPrintable(scale.name), qPrintable(written.error().message));
             return false;
         }
         config = DatabaseConfig::parse(path).value();

@@ -29,6 +29,7 @@ private slots:
     void bigFooInBatches();
     void proxy_data();
     void proxy();
+    void proxyKeepsIndexesThroughScatteredChanges();
     void requestLog_data();
     void requestLog();
 
@@ -77,11 +78,14 @@ void TestItemModelTester::bigFooInBatches()
     model.setAutoFetchChildren(autoFetch);
     FetchGate gate;
     gate.setSourceModel(&model);
+    // The proxy works on a FooTreeModel itself; its own gate keeps the tester on it from fetching.
     FooFilterProxyModel proxy;
-    proxy.setSourceModel(&gate);
+    proxy.setSourceModel(&model);
     proxy.sort(FooTreeModel::NameColumn, Qt::DescendingOrder);
+    FetchGate proxyGate;
+    proxyGate.setSourceModel(&proxy);
     Tester gateTester(&gate, Tester::FailureReportingMode::QtTest);
-    Tester proxyTester(&proxy, Tester::FailureReportingMode::QtTest);
+    Tester proxyTester(&proxyGate, Tester::FailureReportingMode::QtTest);
     QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
 
     model.setDatabase(db.config);
@@ -139,7 +143,7 @@ void TestItemModelTester::bigFooInBatches()
     open(biggest, 0);
     QCOMPARE(opened, 3);
     // The proxy shows the same children, in pk order under a sort of the Foos by name.
-    const QModelIndex proxyFoo = proxy.mapFromSource(biggest);
+    const QModelIndex proxyFoo = proxy.mapFromSource(gate.mapToSource(biggest));
     QCOMPARE(proxy.rowCount(proxyFoo), model.rowCount(gate.mapToSource(biggest)));
     for (int row = 1; row < proxy.rowCount(proxyFoo); ++row)
         QVERIFY(proxy.index(row - 1, 0, proxyFoo).data(FooTreeModel::IdRole).toLongLong()
@@ -200,9 +204,11 @@ void TestItemModelTester::proxy()
     FetchGate gate;
     gate.setSourceModel(&model);
     FooFilterProxyModel proxy;
-    proxy.setSourceModel(&gate);
+    proxy.setSourceModel(&model);
+    FetchGate proxyGate;
+    proxyGate.setSourceModel(&proxy);
     Tester gateTester(&gate, Tester::FailureReportingMode::QtTest);
-    Tester proxyTester(&proxy, Tester::FailureReportingMode::QtTest);
+    Tester proxyTester(&proxyGate, Tester::FailureReportingMode::QtTest);
     QSet<EntryState> wanted;
     for (int state : std::as_const(states))
         wanted.insert(EntryState(state));
@@ -258,6 +264,104 @@ void TestItemModelTester::proxy()
     model.updateStates(statuses);
     check(1);
     QCOMPARE(reset.size(), 0);
+}
+
+// FooFilterProxyModel maps the Foo level only: a Foo's children keep their indexes while the Foo
+// moves, and persistent indexes follow the Foos when a filter lets half of 300 Foos back in, one
+// between each two shown (in at the end in one insertion, then sorted into place by one layout
+// change), and when a sort moves every Foo.
+void TestItemModelTester::proxyKeepsIndexesThroughScatteredChanges()
+{
+    Seeder::Scale scale { QStringLiteral("many"), 300, 3, 2.0, 1, 1, 1, 1, 0, 0, 50 };
+    DemoDatabase db;
+    QVERIFY(db.seed(m_dir, scale));
+    FooTreeModel model;
+    FooFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    FetchGate gate;
+    gate.setSourceModel(&proxy);
+    Tester tester(&gate, Tester::FailureReportingMode::QtTest);
+    model.setDatabase(db.config);
+    while (model.isLoading() || model.canFetchMore({})) {
+        QVERIFY(waitUntilIdle(model));
+        model.fetchMore({});
+    }
+    QCOMPARE(model.rowCount(), 300);
+    QList<EntryStatus> statuses;
+    for (const auto &[pk, name] : demoFoos(*db.database)) {
+        EntryStatus status;
+        status.pk = pk;
+        status.state = pk % 2 ? EntryState::Stale : EntryState::Fresh;
+        statuses << status;
+    }
+    model.updateStates(statuses);
+    const QPersistentModelIndex leaving = proxy.index(1, 0); // a fresh Foo, filtered away below
+    QCOMPARE(leaving.data(FooTreeModel::IdRole).toLongLong() % 2, 0);
+    const QPersistentModelIndex staying = proxy.index(2, 0);
+    const qint64 stayingId = staying.data(FooTreeModel::IdRole).toLongLong();
+    QSignalSpy removed(&proxy, &QAbstractItemModel::rowsRemoved);
+    QSignalSpy moved(&proxy, &QAbstractItemModel::layoutChanged);
+    proxy.setStateFilter({ EntryState::Stale });
+    QCOMPARE(proxy.rowCount(), 150);
+    QCOMPARE(removed.size(), 1); // the 150 leaving rows, gathered at the end by one layout change
+    QCOMPARE(moved.size(), 1);
+    QVERIFY(!leaving.isValid());
+    QCOMPARE(staying.row(), 1);
+    QCOMPARE(staying.data(FooTreeModel::IdRole).toLongLong(), stayingId);
+
+    int withBars = 0;
+    while (withBars < proxy.rowCount() && proxy.index(withBars, FooTreeModel::ChildrenColumn).data(FooTreeModel::SortRole).toLongLong() == 0)
+        ++withBars;
+    const QPersistentModelIndex foo = proxy.index(withBars, 0);
+    const qint64 fooId = foo.data(FooTreeModel::IdRole).toLongLong();
+    QCOMPARE(fooId % 2, 1);
+    proxy.fetchMore(foo);
+    QVERIFY(waitUntilIdle(model));
+    QVERIFY(proxy.rowCount(foo) > 0);
+    const QPersistentModelIndex bar = proxy.index(0, 0, foo);
+    const qint64 barId = bar.data(FooTreeModel::IdRole).toLongLong();
+
+    QPersistentModelIndex joined; // the first Foo let back in, taken as it arrives
+    qint64 joinedId = 0;
+    connect(&proxy, &QAbstractItemModel::rowsInserted, this, [&](const QModelIndex &parent, int first) {
+        if (!parent.isValid() && !joined.isValid()) {
+            joined = proxy.index(first, 0);
+            joinedId = joined.data(FooTreeModel::IdRole).toLongLong();
+        }
+    });
+    QSignalSpy inserted(&proxy, &QAbstractItemModel::rowsInserted);
+    QSignalSpy layout(&proxy, &QAbstractItemModel::layoutChanged);
+    QSignalSpy reset(&proxy, &QAbstractItemModel::modelReset);
+    proxy.setStateFilter({});
+    QCOMPARE(proxy.rowCount(), 300);
+    QCOMPARE(inserted.size(), 1);
+    QCOMPARE(layout.size(), 1);
+    QCOMPARE(reset.size(), 0);
+    QList<qint64> ids;
+    for (int row = 0; row < proxy.rowCount(); ++row)
+        ids << proxy.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+    QVERIFY(std::is_sorted(ids.cbegin(), ids.cend()));
+    QCOMPARE(joinedId % 2, 0);
+    QVERIFY(joined.isValid());
+    QCOMPARE(joined.data(FooTreeModel::IdRole).toLongLong(), joinedId);
+    QCOMPARE(joined.row(), int(ids.indexOf(joinedId)));
+    QCOMPARE(foo.data(FooTreeModel::IdRole).toLongLong(), fooId);
+    QCOMPARE(foo.row(), int(ids.indexOf(fooId)));
+    QCOMPARE(bar.data(FooTreeModel::IdRole).toLongLong(), barId);
+    QCOMPARE(bar.parent(), QModelIndex(foo));
+
+    const int barRow = bar.row();
+    proxy.sort(FooTreeModel::NameColumn, Qt::DescendingOrder);
+    QCOMPARE(layout.size(), 2);
+    for (int row = 1; row < proxy.rowCount(); ++row)
+        QVERIFY(proxy.index(row - 1, FooTreeModel::NameColumn).data(FooTreeModel::SortRole).toString()
+                >= proxy.index(row, FooTreeModel::NameColumn).data(FooTreeModel::SortRole).toString());
+    QCOMPARE(foo.data(FooTreeModel::IdRole).toLongLong(), fooId);
+    QCOMPARE(proxy.index(foo.row(), 0).data(FooTreeModel::IdRole).toLongLong(), fooId);
+    QCOMPARE(bar.row(), barRow);
+    QCOMPARE(bar.parent(), QModelIndex(foo));
+    QCOMPARE(proxy.mapToSource(bar).data(FooTreeModel::IdRole).toLongLong(), barId);
+    QCOMPARE(proxy.mapFromSource(proxy.mapToSource(foo)), QModelIndex(foo));
 }
 
 void TestItemModelTester::requestLog_data()
