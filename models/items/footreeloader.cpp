@@ -1,7 +1,5 @@
 #include "footreeloader.h"
 
-#include "core/background.h"
-
 #include "db/database.h"
 #include "db/djangotables.h"
 #include "db/reach.h"
@@ -191,8 +189,6 @@ FooTreeLoader::FooTreeLoader(QObject *parent)
     m_worker = new QObject;
     m_worker->moveToThread(&m_thread);
     m_thread.start();
-    // The GUI thread lays out and paints what this reads: on two cores, it comes first.
-    QMetaObject::invokeMethod(m_worker, [] { yieldCpuToForeground(); }, Qt::QueuedConnection);
 }
 
 FooTreeLoader::~FooTreeLoader()

@@ -45,8 +45,6 @@ void StatusLoader::start()
     CacheService *service = m_service.data();
     QPointer<StatusLoader> self(this);
     m_pool.start([self, service, ticket, base = m_delivered] {
-        // The GUI thread shows what this reads: on two cores, it comes first.
-        yieldCpuToForeground();
         Result<QList<EntryStatus>> read = service->status();
         auto result = std::make_shared<Result<StatusSnapshot>>(read ? Result<StatusSnapshot>(StatusSnapshot::of(*read, base))
                                                                     : Result<StatusSnapshot>(read.error()));
