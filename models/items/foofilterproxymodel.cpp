@@ -3,6 +3,7 @@
 #include "footreemodel.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace {
@@ -205,7 +206,9 @@ void FooFilterProxyModel::showRows(std::vector<int> sourceRows)
     if (sourceRows.empty())
         return;
     const auto less = [this](int a, int b) { return lessThan(a, b); };
-    std::sort(sourceRows.begin(), sourceRows.end(), less);
+    // Stable, as every sort here: the age order moves with the clock, and std::sort given an order
+    // that changes under it may read past the end.
+    std::stable_sort(sourceRows.begin(), sourceRows.end(), less);
     // Where each goes among the rows shown now; rows bound for one place go in together.
     std::vector<std::pair<int, std::pair<size_t, size_t>>> runs; // position, [begin, end) in sourceRows
     for (size_t i = 0; i < sourceRows.size();) {
@@ -240,8 +243,8 @@ void FooFilterProxyModel::showRows(std::vector<int> sourceRows)
 
 void FooFilterProxyModel::refilterAll()
 {
-    if (!m_tree)
-        return;
+    if (!m_tree || m_resetting)
+        return; // a reset under way applies the filter when it ends
     std::vector<int> leaving;
     std::vector<int> joining;
     const int count = m_tree->rowCount();
@@ -263,10 +266,49 @@ bool FooFilterProxyModel::inOrder() const
 
 void FooFilterProxyModel::resort()
 {
-    if (inOrder())
-        return;
+    if (m_resetting || inOrder())
+        return; // a reset under way sorts when it ends
     std::vector<int> rows = m_rows;
     std::stable_sort(rows.begin(), rows.end(), [this](int a, int b) { return lessThan(a, b); });
+    reorder(std::move(rows));
+}
+
+void FooFilterProxyModel::moveChanged(int first, int last)
+{
+    // Only the changed rows can be out of place: each is checked against its neighbours, O(changed),
+    // and those out of place are merged back in. A state or a verdict arrives for one Foo at a time.
+    std::vector<bool> misplaced;
+    std::vector<int> moving;
+    for (int row = first; row <= last; ++row) {
+        const int shown = proxyRowOf(row);
+        if (shown < 0)
+            continue;
+        const bool afterPrevious = shown == 0 || lessThan(m_rows[size_t(shown) - 1], row);
+        const bool beforeNext = size_t(shown) + 1 == m_rows.size() || lessThan(row, m_rows[size_t(shown) + 1]);
+        if (afterPrevious && beforeNext)
+            continue;
+        if (misplaced.empty())
+            misplaced.assign(m_rows.size(), false);
+        misplaced[size_t(shown)] = true;
+        moving.push_back(row);
+    }
+    if (moving.empty())
+        return;
+    const auto less = [this](int a, int b) { return lessThan(a, b); };
+    std::vector<int> staying;
+    staying.reserve(m_rows.size());
+    for (size_t row = 0; row < m_rows.size(); ++row) {
+        if (!misplaced[row])
+            staying.push_back(m_rows[row]);
+    }
+    if (!std::is_sorted(staying.begin(), staying.end(), less)) { // an order that moves by itself (age)
+        resort();
+        return;
+    }
+    std::stable_sort(moving.begin(), moving.end(), less);
+    std::vector<int> rows;
+    rows.reserve(m_rows.size());
+    std::merge(staying.begin(), staying.end(), moving.begin(), moving.end(), std::back_inserter(rows), less);
     reorder(std::move(rows));
 }
 
@@ -292,14 +334,14 @@ void FooFilterProxyModel::reorder(std::vector<int> rows)
 
 QModelIndex FooFilterProxyModel::mapToSource(const QModelIndex &proxyIndex) const
 {
-    if (!proxyIndex.isValid() || !m_tree)
+    if (!proxyIndex.isValid() || !m_tree || proxyIndex.model() != this)
         return {};
     return m_tree->indexOfRow(proxyIndex.internalPointer(), proxyIndex.column());
 }
 
 QModelIndex FooFilterProxyModel::mapFromSource(const QModelIndex &sourceIndex) const
 {
-    if (!sourceIndex.isValid() || !m_tree)
+    if (!sourceIndex.isValid() || !m_tree || sourceIndex.model() != m_tree)
         return {};
     const int foo = proxyRowOf(FooTreeModel::fooRowOf(sourceIndex));
     if (foo < 0)
@@ -441,7 +483,8 @@ void FooFilterProxyModel::sourceDataChanged(const QModelIndex &topLeft, const QM
             (shown ? leaving : joining).push_back(row);
     }
     hideRows(std::move(leaving));
-    resort();
+    if (m_sortColumn >= topLeft.column() && m_sortColumn <= bottomRight.column())
+        moveChanged(topLeft.row(), bottomRight.row());
     showRows(std::move(joining));
     int top = -1;
     int bottom = -1;

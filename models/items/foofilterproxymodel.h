@@ -70,6 +70,7 @@ private:
     bool inOrder() const;
     void resort();                                  // a layout change, if the order changes
     void reorder(std::vector<int> rows);            // the same rows in a new order, as a layout change
+    void moveChanged(int first, int last);          // source rows whose sort key changed
     static constexpr size_t scatteredRuns = 64;     // more runs than this: one layout change instead
     void holdShownRows();
 
