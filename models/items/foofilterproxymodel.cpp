@@ -241,18 +241,22 @@ void FooFilterProxyModel::showRows(std::vector<int> sourceRows)
     }
 }
 
+std::pair<std::vector<int>, std::vector<int>> FooFilterProxyModel::filterChanges(int first, int last) const
+{
+    std::pair<std::vector<int>, std::vector<int>> changes; // leaving, joining
+    for (int row = first; row <= last; ++row) {
+        const bool shown = proxyRowOf(row) >= 0;
+        if (shown != accepts(row))
+            (shown ? changes.first : changes.second).push_back(row);
+    }
+    return changes;
+}
+
 void FooFilterProxyModel::refilterAll()
 {
     if (!m_tree || m_resetting)
         return; // a reset under way applies the filter when it ends
-    std::vector<int> leaving;
-    std::vector<int> joining;
-    const int count = m_tree->rowCount();
-    for (int row = 0; row < count; ++row) {
-        const bool shown = proxyRowOf(row) >= 0;
-        if (shown != accepts(row))
-            (shown ? leaving : joining).push_back(row);
-    }
+    auto [leaving, joining] = filterChanges(0, m_tree->rowCount() - 1);
     hideRows(std::move(leaving));
     showRows(std::move(joining));
 }
@@ -475,13 +479,7 @@ void FooFilterProxyModel::sourceDataChanged(const QModelIndex &topLeft, const QM
         return;
     }
     // Foos: what the filter lets through, and the order, may follow the change.
-    std::vector<int> leaving;
-    std::vector<int> joining;
-    for (int row = topLeft.row(); row <= bottomRight.row(); ++row) {
-        const bool shown = proxyRowOf(row) >= 0;
-        if (shown != accepts(row))
-            (shown ? leaving : joining).push_back(row);
-    }
+    auto [leaving, joining] = filterChanges(topLeft.row(), bottomRight.row());
     hideRows(std::move(leaving));
     if (m_sortColumn >= topLeft.column() && m_sortColumn <= bottomRight.column())
         moveChanged(topLeft.row(), bottomRight.row());

@@ -5,6 +5,7 @@
 #include <QAbstractProxyModel>
 #include <QSet>
 
+#include <utility>
 #include <vector>
 
 class FooTreeModel;
@@ -66,6 +67,8 @@ private:
     void rebuild();                                 // inside a reset
     void hideRows(std::vector<int> sourceRows);     // shown ones, as removals
     void showRows(std::vector<int> sourceRows);     // hidden ones, as insertions
+    // Source rows in [first, last] the filter now hides though shown, and shows though hidden.
+    std::pair<std::vector<int>, std::vector<int>> filterChanges(int first, int last) const;
     void refilterAll();
     bool inOrder() const;
     void resort();                                  // a layout change, if the order changes
