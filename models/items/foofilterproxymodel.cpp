@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <numeric>
 #include <utility>
 
 namespace {
@@ -34,6 +35,7 @@ void FooFilterProxyModel::setSourceModel(QAbstractItemModel *model)
     for (const auto &connection : std::as_const(m_connections))
         disconnect(connection);
     m_connections.clear();
+    m_pending.clear();
     m_tree = qobject_cast<const FooTreeModel *>(model);
     Q_ASSERT(m_tree || !model);
     QAbstractProxyModel::setSourceModel(const_cast<FooTreeModel *>(m_tree));
@@ -41,6 +43,7 @@ void FooFilterProxyModel::setSourceModel(QAbstractItemModel *model)
         m_connections << connect(m_tree, &QAbstractItemModel::rowsAboutToBeInserted, this, &FooFilterProxyModel::sourceRowsAboutToBeInserted)
                       << connect(m_tree, &QAbstractItemModel::rowsInserted, this, &FooFilterProxyModel::sourceRowsInserted)
                       << connect(m_tree, &QAbstractItemModel::dataChanged, this, &FooFilterProxyModel::sourceDataChanged)
+                      << connect(m_tree, &FooTreeModel::fooRowsSignalled, this, &FooFilterProxyModel::sourceRowsSignalled)
                       << connect(m_tree, &QAbstractItemModel::headerDataChanged, this, &QAbstractItemModel::headerDataChanged)
                       << connect(m_tree, &QAbstractItemModel::modelAboutToBeReset, this, &FooFilterProxyModel::sourceResetting)
                       << connect(m_tree, &QAbstractItemModel::modelReset, this, &FooFilterProxyModel::sourceReset)
@@ -49,6 +52,7 @@ void FooFilterProxyModel::setSourceModel(QAbstractItemModel *model)
                       << connect(m_tree, &QObject::destroyed, this, [this] {
                              m_tree = nullptr;
                              m_rows.clear();
+                             m_pending.clear();
                              m_proxyRowsStale = true;
                          });
         // FooTreeModel only appends rows, changes data and resets. Anything else it might come to
@@ -241,10 +245,10 @@ void FooFilterProxyModel::showRows(std::vector<int> sourceRows)
     }
 }
 
-std::pair<std::vector<int>, std::vector<int>> FooFilterProxyModel::filterChanges(int first, int last) const
+std::pair<std::vector<int>, std::vector<int>> FooFilterProxyModel::filterChanges(const std::vector<int> &rows) const
 {
     std::pair<std::vector<int>, std::vector<int>> changes; // leaving, joining
-    for (int row = first; row <= last; ++row) {
+    for (int row : rows) {
         const bool shown = proxyRowOf(row) >= 0;
         if (shown != accepts(row))
             (shown ? changes.first : changes.second).push_back(row);
@@ -256,7 +260,9 @@ void FooFilterProxyModel::refilterAll()
 {
     if (!m_tree || m_resetting)
         return; // a reset under way applies the filter when it ends
-    auto [leaving, joining] = filterChanges(0, m_tree->rowCount() - 1);
+    std::vector<int> rows(size_t(m_tree->rowCount()));
+    std::iota(rows.begin(), rows.end(), 0);
+    auto [leaving, joining] = filterChanges(rows);
     hideRows(std::move(leaving));
     showRows(std::move(joining));
 }
@@ -277,13 +283,15 @@ void FooFilterProxyModel::resort()
     reorder(std::move(rows));
 }
 
-void FooFilterProxyModel::moveChanged(int first, int last)
+void FooFilterProxyModel::moveChanged(const std::vector<int> &rows)
 {
     // Only the changed rows can be out of place: each is checked against its neighbours, O(changed),
     // and those out of place are merged back in. A state or a verdict arrives for one Foo at a time.
+    // Every other row is where the order puts it: all changed rows are checked together, after
+    // the leaving ones are gone and before the joining ones are placed.
     std::vector<bool> misplaced;
     std::vector<int> moving;
-    for (int row = first; row <= last; ++row) {
+    for (int row : rows) {
         const int shown = proxyRowOf(row);
         if (shown < 0)
             continue;
@@ -310,10 +318,10 @@ void FooFilterProxyModel::moveChanged(int first, int last)
         return;
     }
     std::stable_sort(moving.begin(), moving.end(), less);
-    std::vector<int> rows;
-    rows.reserve(m_rows.size());
-    std::merge(staying.begin(), staying.end(), moving.begin(), moving.end(), std::back_inserter(rows), less);
-    reorder(std::move(rows));
+    std::vector<int> order;
+    order.reserve(m_rows.size());
+    std::merge(staying.begin(), staying.end(), moving.begin(), moving.end(), std::back_inserter(order), less);
+    reorder(std::move(order));
 }
 
 void FooFilterProxyModel::reorder(std::vector<int> rows)
@@ -478,23 +486,51 @@ void FooFilterProxyModel::sourceDataChanged(const QModelIndex &topLeft, const QM
             emit dataChanged(from, mapFromSource(bottomRight), roles);
         return;
     }
-    // Foos: what the filter lets through, and the order, may follow the change.
-    auto [leaving, joining] = filterChanges(topLeft.row(), bottomRight.row());
-    hideRows(std::move(leaving));
-    if (m_sortColumn >= topLeft.column() && m_sortColumn <= bottomRight.column())
-        moveChanged(topLeft.row(), bottomRight.row());
-    showRows(std::move(joining));
-    int top = -1;
-    int bottom = -1;
-    for (int row = topLeft.row(); row <= bottomRight.row(); ++row) {
-        const int shown = proxyRowOf(row);
-        if (shown < 0)
-            continue;
-        top = top < 0 ? shown : std::min(top, shown);
-        bottom = std::max(bottom, shown);
+    FooChange change { topLeft.row(), bottomRight.row(), topLeft.column(), bottomRight.column(), roles };
+    if (m_tree->isSignallingRows()) {
+        m_pending.push_back(std::move(change)); // applied with the rest when the change is whole
+        return;
     }
-    if (top >= 0)
-        emit dataChanged(index(top, topLeft.column()), index(bottom, bottomRight.column()), roles);
+    applyFooChanges({ std::move(change) });
+}
+
+void FooFilterProxyModel::sourceRowsSignalled()
+{
+    applyFooChanges(std::exchange(m_pending, {}));
+}
+
+void FooFilterProxyModel::applyFooChanges(const std::vector<FooChange> &changes)
+{
+    if (changes.empty() || !m_tree || m_resetting)
+        return;
+    // What the filter lets through, and the order, may follow the change.
+    std::vector<int> rows;
+    bool sortKeyChanged = false;
+    for (const FooChange &change : changes) {
+        for (int row = change.first; row <= change.last; ++row)
+            rows.push_back(row);
+        sortKeyChanged = sortKeyChanged || (m_sortColumn >= change.firstColumn && m_sortColumn <= change.lastColumn);
+    }
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    auto [leaving, joining] = filterChanges(rows);
+    hideRows(std::move(leaving));
+    if (sortKeyChanged)
+        moveChanged(rows);
+    showRows(std::move(joining));
+    for (const FooChange &change : changes) {
+        int top = -1;
+        int bottom = -1;
+        for (int row = change.first; row <= change.last; ++row) {
+            const int shown = proxyRowOf(row);
+            if (shown < 0)
+                continue;
+            top = top < 0 ? shown : std::min(top, shown);
+            bottom = std::max(bottom, shown);
+        }
+        if (top >= 0)
+            emit dataChanged(index(top, change.firstColumn), index(bottom, change.lastColumn), change.roles);
+    }
 }
 
 void FooFilterProxyModel::sourceResetting()
@@ -502,6 +538,7 @@ void FooFilterProxyModel::sourceResetting()
     if (m_resetting)
         return;
     m_resetting = true;
+    m_pending.clear();
     beginResetModel();
     m_rows.clear(); // the source's rows are going: nothing may be mapped to them until rebuilt
     m_proxyRowsStale = true;

@@ -67,19 +67,28 @@ private:
     void rebuild();                                 // inside a reset
     void hideRows(std::vector<int> sourceRows);     // shown ones, as removals
     void showRows(std::vector<int> sourceRows);     // hidden ones, as insertions
-    // Source rows in [first, last] the filter now hides though shown, and shows though hidden.
-    std::pair<std::vector<int>, std::vector<int>> filterChanges(int first, int last) const;
+    // Source rows (sorted) the filter now hides though shown, and shows though hidden.
+    std::pair<std::vector<int>, std::vector<int>> filterChanges(const std::vector<int> &rows) const;
     void refilterAll();
     bool inOrder() const;
     void resort();                                  // a layout change, if the order changes
     void reorder(std::vector<int> rows);            // the same rows in a new order, as a layout change
-    void moveChanged(int first, int last);          // source rows whose sort key changed
+    void moveChanged(const std::vector<int> &rows); // source rows whose sort key changed
     static constexpr size_t scatteredRuns = 64;     // more runs than this: one layout change instead
     void holdShownRows();
 
     void sourceRowsAboutToBeInserted(const QModelIndex &parent, int first, int last);
     void sourceRowsInserted(const QModelIndex &parent, int first, int last);
     void sourceDataChanged(const QModelIndex &topLeft, const QModelIndex &bottomRight, const QList<int> &roles);
+    // One dataChanged of Foo rows, kept while FooTreeModel signals a change to many (see
+    // FooTreeModel::fooRowsSignalled()) and applied with the rest of them.
+    struct FooChange {
+        int first, last;             // source rows
+        int firstColumn, lastColumn;
+        QList<int> roles;
+    };
+    void applyFooChanges(const std::vector<FooChange> &changes);
+    void sourceRowsSignalled();
     void sourceResetting();
     void sourceReset();
 
@@ -95,5 +104,6 @@ private:
     QSet<qint64> m_held;                  // Foo pks
     bool m_forwardingInsert = false;      // a child insertion under a shown Foo is being forwarded
     bool m_resetting = false;             // inside a reset of our own (a source signal we do not map)
+    std::vector<FooChange> m_pending;     // while the source signals a change to many Foos
     QList<QMetaObject::Connection> m_connections;
 };

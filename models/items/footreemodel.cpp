@@ -40,6 +40,11 @@ void FooTreeModel::reload()
     d->reset();
 }
 
+bool FooTreeModel::isSignallingRows() const
+{
+    return d->signallingRows;
+}
+
 bool FooTreeModel::isLoading() const
 {
     return d->pending > 0;

@@ -107,6 +107,9 @@ public:
     QModelIndex indexOfRow(const void *node, int column) const;
     static int fooRowOf(const QModelIndex &index);
     static bool isFooRow(const QModelIndex &index);
+    // True while the dataChanged signals of one change to many Foo rows go out; fooRowsSignalled()
+    // follows the last of them.
+    bool isSignallingRows() const;
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;
@@ -122,6 +125,12 @@ public:
 signals:
     void loadingChanged(bool loading);
     void loadFailed(const QString &message);
+    // A change to many Foo rows (new states, a verdict) is signalled as one dataChanged pair per
+    // run of adjacent changed rows, then this. While those signals go out, the rows of the later
+    // runs already hold their new values: a proxy that sorts or filters by them waits for this to
+    // re-place all of them at once, or it would place a row against neighbours still in their old
+    // places.
+    void fooRowsSignalled();
 
 private:
     struct Private;

@@ -5,6 +5,7 @@
 #include <QScopeGuard>
 
 #include <algorithm>
+#include <utility>
 
 // How the rows load (fetch() to reset()), then what they show and what feeds the Foo rows' state and
 // outcome columns (display() to fooId()).
@@ -215,6 +216,12 @@ void FooTreeModel::Private::rowsChanged(QList<int> rows)
 {
     std::sort(rows.begin(), rows.end());
     rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    if (rows.isEmpty())
+        return;
+    // One signal pair per run of changed rows (a view repaints only those), then one that says the
+    // change is whole: a proxy that sorts by these columns re-places the rows then, when every one
+    // of them holds its new value (see fooRowsSignalled()).
+    const bool outer = !std::exchange(signallingRows, true); // a slot may change more rows meanwhile
     for (qsizetype i = 0; i < rows.size();) {
         qsizetype last = i;
         while (last + 1 < rows.size() && rows[last + 1] == rows[last] + 1)
@@ -226,6 +233,10 @@ void FooTreeModel::Private::rowsChanged(QList<int> rows)
         emit q->dataChanged(q->index(rows[i], StateColumn), q->index(rows[last], SizeColumn));
         i = last + 1;
     }
+    if (!outer)
+        return;
+    signallingRows = false;
+    emit q->fooRowsSignalled();
 }
 
 void FooTreeModel::Private::allRowsChanged()
@@ -233,8 +244,13 @@ void FooTreeModel::Private::allRowsChanged()
     if (root.children.empty())
         return;
     const int last = int(root.children.size()) - 1;
+    const bool outer = !std::exchange(signallingRows, true);
     emit q->dataChanged(q->index(0, NameColumn), q->index(last, NameColumn));
     emit q->dataChanged(q->index(0, StateColumn), q->index(last, SizeColumn));
+    if (!outer)
+        return;
+    signallingRows = false;
+    emit q->fooRowsSignalled();
 }
 
 // nullptr clears.

@@ -54,6 +54,7 @@ struct FooTreeModel::Private {
     QHash<qint64, Node *> foos;          // loaded Foo rows by pk
     QHash<qint64, FooRowOutcome> outcomes; // by Foo pk; kept across reloads
     QString unreadable; // why the states cannot be read now (every Foo shows unknown); empty: they can
+    bool signallingRows = false; // inside rowsChanged()/allRowsChanged(): see FooTreeModel::fooRowsSignalled()
     QPointer<CacheService> service;
     QList<QMetaObject::Connection> serviceConnections;
 

@@ -13,10 +13,12 @@
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QRandomGenerator>
 #include <QTest>
 
 #include <algorithm>
 #include <functional>
+#include <map>
 
 using Tester = QAbstractItemModelTester;
 
@@ -30,6 +32,8 @@ private slots:
     void proxy_data();
     void proxy();
     void proxyKeepsIndexesThroughScatteredChanges();
+    void proxyFollowsRandomChanges_data();
+    void proxyFollowsRandomChanges();
     void requestLog_data();
     void requestLog();
 
@@ -39,6 +43,7 @@ private:
     QTemporaryDir m_dir;
     DemoDatabase m_small;
     DemoDatabase m_medium;
+    DemoDatabase m_many; // 300 small Foos, seeded by the first test that needs it
 };
 
 void TestItemModelTester::initTestCase()
@@ -362,6 +367,194 @@ void TestItemModelTester::proxyKeepsIndexesThroughScatteredChanges()
     QCOMPARE(bar.parent(), QModelIndex(foo));
     QCOMPARE(proxy.mapToSource(bar).data(FooTreeModel::IdRole).toLongLong(), barId);
     QCOMPARE(proxy.mapFromSource(proxy.mapToSource(foo)), QModelIndex(foo));
+}
+
+void TestItemModelTester::proxyFollowsRandomChanges_data()
+{
+    QTest::addColumn<quint32>("seed");
+    for (quint32 seed = 1; seed <= 8; ++seed)
+        QTest::addRow("seed %u", seed) << seed;
+}
+
+// The proxy against a reference computed from the model's own roles, over random steps: state reads
+// that change scattered Foos (each signalled as many runs of rows), verdicts and failures one Foo at
+// a time, state filters (with and without "also differing"), holds, and sorts by every column but
+// the age (which moves with the clock), both ways. After every step the proxy shows exactly the
+// Foos the filter lets through, in the sort's order with ties in the source's; the tester sees
+// consistent signals; and every persistent index, of a Foo or of a Bar under one, still names it.
+void TestItemModelTester::proxyFollowsRandomChanges()
+{
+    QFETCH(quint32, seed);
+    const int foos = 300;
+    if (!m_many.database) {
+        Seeder::Scale scale { QStringLiteral("fuzz"), foos, 3, 2.0, 1, 1, 1, 1, 0, 0, 50 };
+        QVERIFY(m_many.seed(m_dir, scale));
+    }
+    FooTreeModel model;
+    FooFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    FetchGate gate;
+    gate.setSourceModel(&proxy);
+    Tester tester(&gate, Tester::FailureReportingMode::QtTest);
+    model.setDatabase(m_many.config);
+    while (model.isLoading() || model.canFetchMore({})) {
+        QVERIFY(waitUntilIdle(model));
+        model.fetchMore({});
+    }
+    QCOMPARE(model.rowCount(), foos);
+    // The Bars of a few Foos, to follow through the moves.
+    QList<qint64> withBars;
+    for (int row = 0; row < foos && withBars.size() < 6; row += 37) {
+        const QModelIndex foo = proxy.index(row, 0);
+        if (!proxy.canFetchMore(foo))
+            continue;
+        proxy.fetchMore(foo);
+        QVERIFY(waitUntilIdle(model));
+        if (proxy.rowCount(foo) > 0)
+            withBars << foo.data(FooTreeModel::IdRole).toLongLong();
+    }
+    QVERIFY(!withBars.isEmpty());
+
+    QRandomGenerator random(seed);
+    QHash<qint64, EntryStatus> statuses;
+    for (int row = 0; row < foos; ++row) {
+        EntryStatus status;
+        status.pk = model.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        statuses.insert(status.pk, status);
+    }
+    const QList<EntryState> states { EntryState::Fresh, EntryState::Stale, EntryState::Missing, EntryState::Corrupt,
+                                     EntryState::Unknown };
+    QSet<EntryState> filter;
+    bool alsoDiffering = false;
+    bool holding = false;
+    QSet<qint64> held;
+    int sortColumn = -1;
+    Qt::SortOrder sortOrder = Qt::AscendingOrder;
+
+    const auto accepted = [&](int row, const QSet<qint64> &heldNow) {
+        const QModelIndex foo = model.index(row, 0);
+        if (filter.isEmpty() || heldNow.contains(foo.data(FooTreeModel::IdRole).toLongLong()))
+            return true;
+        if (alsoDiffering && foo.data(FooTreeModel::VerdictRole).toInt() == int(FooTreeModel::Verdict::Differs))
+            return true;
+        const QVariant state = foo.data(FooTreeModel::StateRole);
+        return state.isValid() && filter.contains(EntryState(state.toInt()));
+    };
+    const auto expected = [&](const QSet<qint64> &heldNow) {
+        std::vector<int> rows;
+        for (int row = 0; row < foos; ++row) {
+            if (accepted(row, heldNow))
+                rows.push_back(row);
+        }
+        const bool sourceOrder = sortColumn < 0 || (sortColumn == FooTreeModel::IdColumn && sortOrder == Qt::AscendingOrder);
+        if (!sourceOrder) {
+            std::stable_sort(rows.begin(), rows.end(), [&](int a, int b) {
+                const auto order = QVariant::compare(model.index(a, sortColumn).data(FooTreeModel::SortRole),
+                                                     model.index(b, sortColumn).data(FooTreeModel::SortRole));
+                return sortOrder == Qt::AscendingOrder ? order == QPartialOrdering::Less : order == QPartialOrdering::Greater;
+            });
+        }
+        QList<qint64> ids;
+        for (int row : rows)
+            ids << model.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        return ids;
+    };
+    const auto shown = [&] {
+        QList<qint64> ids;
+        for (int row = 0; row < proxy.rowCount(); ++row)
+            ids << proxy.index(row, 0).data(FooTreeModel::IdRole).toLongLong();
+        return ids;
+    };
+    const auto randomFoo = [&] { return model.index(int(random.bounded(foos)), 0).data(FooTreeModel::IdRole).toLongLong(); };
+
+    for (int step = 0; step < 200; ++step) {
+        std::map<qint64, QPersistentModelIndex> before;
+        for (int row = 0; row < proxy.rowCount(); ++row)
+            before.emplace(proxy.index(row, 0).data(FooTreeModel::IdRole).toLongLong(), QPersistentModelIndex(proxy.index(row, 0)));
+        std::map<qint64, std::pair<QPersistentModelIndex, qint64>> bars; // Foo pk -> its first Bar, the Bar's pk
+        for (qint64 pk : std::as_const(withBars)) {
+            if (const auto foo = before.find(pk); foo != before.end()) {
+                const QModelIndex bar = proxy.index(0, 0, foo->second);
+                bars.emplace(pk, std::make_pair(QPersistentModelIndex(bar), bar.data(FooTreeModel::IdRole).toLongLong()));
+            }
+        }
+        const quint32 op = random.bounded(10u);
+        QString what;
+        if (op < 4) { // a state read: new states and sizes (few, so there are ties) for scattered Foos
+            const int changes = 1 + int(random.bounded(60));
+            for (int i = 0; i < changes; ++i) {
+                EntryStatus &status = statuses[randomFoo()];
+                status.state = states[int(random.bounded(int(states.size())))];
+                status.size = qint64(random.bounded(6)) * 100;
+            }
+            model.updateStates(statuses.values());
+            what = QStringLiteral("a read changing %1 Foos").arg(changes);
+        } else if (op == 4) { // a verdict or a failure
+            const qint64 pk = randomFoo();
+            const quint32 kind = random.bounded(4u);
+            if (kind == 3) {
+                model.setFailure(pk, QStringLiteral("failed"));
+            } else if (kind == 2) {
+                model.clearOutcome(pk);
+            } else {
+                Verification verification;
+                verification.identical = kind == 0;
+                verification.summary = QStringLiteral("verified");
+                model.setVerification(pk, verification);
+            }
+            what = QStringLiteral("outcome %1 for Foo %2").arg(kind).arg(pk);
+        } else if (op < 7) { // a filter
+            const QSet<EntryState> previous = std::exchange(filter, {});
+            const bool previousAlsoDiffering = alsoDiffering;
+            for (EntryState state : states) {
+                if (random.bounded(3u) == 0)
+                    filter.insert(state);
+            }
+            alsoDiffering = random.bounded(2u) == 1;
+            proxy.setStateFilter(filter, alsoDiffering);
+            if (holding && (filter != previous || alsoDiffering != previousAlsoDiffering)) { // the same one changes nothing
+                const QList<qint64> ids = expected({});
+                held = QSet<qint64>(ids.cbegin(), ids.cend());
+            }
+            what = QStringLiteral("filter of %1 states%2").arg(filter.size()).arg(alsoDiffering ? ", also differing" : "");
+        } else if (op == 7) { // a hold begins or ends
+            holding = !holding;
+            if (holding) {
+                const QList<qint64> ids = expected(held);
+                held = QSet<qint64>(ids.cbegin(), ids.cend());
+            } else {
+                held.clear();
+            }
+            proxy.setHeld(holding);
+            what = holding ? QStringLiteral("hold") : QStringLiteral("release");
+        } else { // a sort
+            const int columns[] = { -1, FooTreeModel::NameColumn, FooTreeModel::IdColumn, FooTreeModel::ChildrenColumn,
+                                    FooTreeModel::StateColumn, FooTreeModel::SizeColumn };
+            sortColumn = columns[random.bounded(6u)];
+            sortOrder = random.bounded(2u) ? Qt::DescendingOrder : Qt::AscendingOrder;
+            proxy.sort(sortColumn, sortOrder);
+            what = QStringLiteral("sort by %1, %2").arg(sortColumn).arg(sortOrder == Qt::AscendingOrder ? "ascending" : "descending");
+        }
+        const QByteArray context = QStringLiteral("seed %1, step %2: %3").arg(seed).arg(step).arg(what).toUtf8();
+        const QList<qint64> ids = expected(held);
+        QVERIFY2(shown() == ids, context.constData());
+        for (const auto &[pk, index] : before) {
+            const qsizetype row = ids.indexOf(pk);
+            QVERIFY2(index.isValid() == (row >= 0), context.constData());
+            if (row >= 0) {
+                QVERIFY2(index.row() == int(row), context.constData());
+                QVERIFY2(index.data(FooTreeModel::IdRole).toLongLong() == pk, context.constData());
+            }
+        }
+        for (const auto &[pk, bar] : bars) {
+            const bool fooShown = ids.contains(pk); // a Foo's rows go with it
+            QVERIFY2(bar.first.isValid() == fooShown, context.constData());
+            if (fooShown) {
+                QVERIFY2(bar.first.data(FooTreeModel::IdRole).toLongLong() == bar.second, context.constData());
+                QVERIFY2(bar.first.parent().data(FooTreeModel::IdRole).toLongLong() == pk, context.constData());
+            }
+        }
+    }
 }
 
 void TestItemModelTester::requestLog_data()
