@@ -15,6 +15,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QStyle>
+#include <QScrollBar>
 #include <QTreeView>
 #include <QVBoxLayout>
 
@@ -142,6 +143,11 @@ void FooBrowser::connectSignals()
     connect(m_proxy, &QAbstractItemModel::rowsInserted, this, &FooBrowser::restoreRows);
     connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &FooBrowser::rowsGone);
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &FooBrowser::modelWasReset);
+    connect(m_view->verticalScrollBar(), &QAbstractSlider::actionTriggered, this, [this] { m_followRestored = false; });
+    connect(m_proxy, &QAbstractItemModel::layoutChanged, this, [this] {
+        if (m_followRestored && m_view->currentIndex().isValid())
+            m_view->scrollTo(m_view->currentIndex());
+    });
     connect(m_model, &FooTreeModel::loadingChanged, this, &FooBrowser::loadingChanged);
     connect(m_model, &QAbstractItemModel::dataChanged, &m_countDelay, qOverload<>(&QTimer::start));
     connect(&m_countDelay, &QTimer::timeout, this, &FooBrowser::updateStateCounts);
@@ -348,6 +354,7 @@ void FooBrowser::rowsGone()
 // re-selected as the rows arrive, the answer waits for the end of loading.
 void FooBrowser::modelWasReset()
 {
+    m_followRestored = false;
     m_currentRemoved = false;
     emit selectionChanged();
     if (m_selected.id == 0)
@@ -367,6 +374,8 @@ void FooBrowser::loadingChanged(bool loading)
 // Rows arrive in batches after a reload: expand and select those that were before.
 void FooBrowser::restoreRows(const QModelIndex &parent, int first, int last)
 {
+    if (m_followRestored && !parent.isValid()) // rows sorted in above it
+        m_view->scrollTo(m_view->currentIndex());
     if (m_expanded.isEmpty() && m_selected.id == 0)
         return;
     for (int row = first; row <= last; ++row) {
@@ -378,12 +387,14 @@ void FooBrowser::restoreRows(const QModelIndex &parent, int first, int last)
             m_selected = {};
             m_view->setCurrentIndex(index);
             m_view->scrollTo(index);
+            m_followRestored = true;
         }
     }
 }
 
 void FooBrowser::currentRowChanged(const QModelIndex &current)
 {
+    m_followRestored = false; // restoreRows() sets it after making its row current
     if (m_currentRemoved)
         return; // the neighbour of a row being removed: rowsGone() clears the current index
     if (!current.isValid()) {

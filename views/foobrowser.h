@@ -120,4 +120,8 @@ private:
     QSet<NodeKey> m_expanded; // to re-expand after a reload, as the rows arrive
     NodeKey m_selected;          // to re-select after a reload or a filter change; id 0: none pending
     bool m_currentRemoved = false; // the current row is being removed (rowsAboutToBeRemoved → rowsRemoved)
+    // A row re-selected during a reload stays in sight while later batches sort in around it (the
+    // proxy appends them, then moves them into place by a layout change, which keeps the scroll
+    // offset, not the row). Until the operator scrolls or makes another row current, or a reset.
+    bool m_followRestored = false;
 };

@@ -228,6 +228,7 @@ private slots:
     void refreshAllDoesNotBlockTheUiThread();
     void vanishingSelectionClearsThePanes();
     void nameFilterKeepsOrClearsTheSelection();
+    void reloadKeepsTheCurrentFooInSight();
     void actionsFollowWhatTheyCanDo();
     void connectDialogHintsAndMasks();
     void maskPasswords_data();
@@ -786,6 +787,48 @@ void TestMainWindow::nameFilterKeepsOrClearsTheSelection()
     QVERIFY2(panel->cachedView()->placeholder().contains(QString::number(pk)),
              qPrintable(panel->cachedView()->placeholder()));
     disconnect(browser, &FooBrowser::currentChanged, this, nullptr);
+}
+
+// A reload re-selects the current Foo as its batch arrives. Under a sort by name, descending, the
+// batches after it sort in above it (by insertions, or appended and moved by a layout change),
+// which keeps the view's offset, not the row: the Foo stays in sight all the same.
+void TestMainWindow::reloadKeepsTheCurrentFooInSight()
+{
+    const QString database = m_dir.filePath(QStringLiteral("many.sqlite3"));
+    const Seeder::Scale scale { QStringLiteral("many"), 3000, 3, 2.0, 1, 1, 1, 1, 0, 0, 50 };
+    const auto seeded = Seeder::write(database, scale, QStringLiteral("api"));
+    QVERIFY2(seeded, qPrintable(why(seeded)));
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    open(window, database);
+    FooBrowser *browser = window.browser();
+    FooTreeModel *model = browser->model();
+    QTreeView *tree = browser->view();
+    auto *proxy = qobject_cast<QAbstractProxyModel *>(tree->model());
+    QVERIFY(proxy);
+    tree->sortByColumn(FooTreeModel::NameColumn, Qt::DescendingOrder);
+    // Of the first batch, the Foo that sorts last: restored, it is the last row, the view scrolls to
+    // the end and asks for the next batches, which go above it.
+    const int firstBatch = std::min(model->rowCount(), 200);
+    int last = 0;
+    for (int row = 1; row < firstBatch; ++row) {
+        if (model->index(row, 0).data(FooTreeModel::SortRole).toString() < model->index(last, 0).data(FooTreeModel::SortRole).toString())
+            last = row;
+    }
+    const qint64 pk = model->index(last, 0).data(FooTreeModel::IdRole).toLongLong();
+    tree->setCurrentIndex(proxy->mapFromSource(model->index(last, 0)));
+    tree->scrollTo(tree->currentIndex());
+
+    QSignalSpy reset(model, &QAbstractItemModel::modelReset);
+    window.findChild<QAction *>(QStringLiteral("reload"))->trigger();
+    QVERIFY(reset.count() > 0 || reset.wait(15000));
+    QTRY_VERIFY_WITH_TIMEOUT(!model->isLoading() && tree->currentIndex().data(FooTreeModel::IdRole).toLongLong() == pk, 15000);
+    QVERIFY2(model->rowCount() > firstBatch, "no batch sorted in after the restored Foo");
+    const QRect shown = tree->visualRect(tree->currentIndex());
+    QVERIFY2(tree->viewport()->rect().intersects(shown),
+             qPrintable(QStringLiteral("row %1 of %2 at y %3, the view %4 high").arg(tree->currentIndex().row())
+                            .arg(proxy->rowCount()).arg(shown.y()).arg(tree->viewport()->height())));
 }
 
 // Reload needs a connection; Next/Previous Difference need differences on screen.
