@@ -85,7 +85,7 @@ void FooTreeModel::setAutoFetchChildren(bool on)
 
 QModelIndex FooTreeModel::fooIndex(qint64 pk, int column) const
 {
-    const Node *foo = d->foos.value(pk);
+    const Node *foo = d->fooNode(pk);
     return foo && column >= 0 && column < ColumnCount ? d->indexOf(foo, column) : QModelIndex();
 }
 
@@ -235,7 +235,7 @@ void FooTreeModel::updateStates(const StatusSnapshot &snapshot)
             ++it;
             continue;
         }
-        if (const Node *foo = d->foos.value(it.key()))
+        if (const Node *foo = d->fooNode(it.key()))
             rows.append(foo->row);
         it = d->outcomes.erase(it);
     }
@@ -244,7 +244,7 @@ void FooTreeModel::updateStates(const StatusSnapshot &snapshot)
         const QList<qint64> changed = snapshot.base.isSharedWith(d->statuses) ? snapshot.changed
                                                                                : StatusSnapshot::changes(d->statuses, snapshot.byPk);
         for (qint64 pk : changed) {
-            if (const Node *foo = d->foos.value(pk))
+            if (const Node *foo = d->fooNode(pk))
                 rows.append(foo->row);
         }
     }

@@ -96,6 +96,8 @@ void FooTreeModel::Private::insertRows(Node &node, const QList<NodeRow> &rows)
     const Kind kind = kindOf(childLevel(node, &node == &root));
     q->beginInsertRows(indexOf(&node), first, first + int(rows.size()) - 1);
     node.children.reserve(node.children.size() + rows.size());
+    if (kind == Kind::Foo)
+        fooIds.reserve(fooIds.size() + size_t(rows.size()));
     for (const NodeRow &row : rows) {
         auto child = std::make_unique<Node>();
         child->kind = kind;
@@ -105,8 +107,10 @@ void FooTreeModel::Private::insertRows(Node &node, const QList<NodeRow> &rows)
         child->parent = &node;
         child->row = int(node.children.size());
         child->loaded = kind == Kind::Baz || row.childCount == 0;
-        if (kind == Kind::Foo)
-            foos.insert(row.id, child.get());
+        if (kind == Kind::Foo) {
+            fooIdsAscending = fooIdsAscending && (fooIds.empty() || fooIds.back() < row.id);
+            fooIds.push_back(row.id);
+        }
         node.children.push_back(std::move(child));
     }
     q->endInsertRows();
@@ -127,7 +131,8 @@ void FooTreeModel::Private::reset()
     loader.jobs().invalidate();
     root.children.clear();
     root.loaded = root.loading = root.failed = false;
-    foos.clear();
+    fooIds.clear();
+    fooIdsAscending = true;
     pending = 0; // the batches on their way belong to the old generation
     q->endResetModel();
     if (canFetch(root)) // whoever reacted to modelReset may have asked already
@@ -260,7 +265,7 @@ void FooTreeModel::Private::setOutcome(qint64 pk, const FooRowOutcome *outcome)
         outcomes.insert(pk, *outcome);
     else if (!outcomes.remove(pk))
         return;
-    if (const Node *foo = foos.value(pk))
+    if (const Node *foo = fooNode(pk))
         rowsChanged({ foo->row });
 }
 

@@ -9,6 +9,7 @@
 #include <QHash>
 #include <QPointer>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -51,7 +52,19 @@ struct FooTreeModel::Private {
     QHash<qint64, EntryStatus> statuses; // by Foo pk, as last read; kept across reloads, not connections
     QHash<EntryState, int> stateCounts;  // statuses' own states (EntryStatus::state), counted
     bool statesRead = false;             // statuses holds a whole read (before it: no state shown)
-    QHash<qint64, Node *> foos;          // loaded Foo rows by pk
+    // The loaded Foo rows' pks, in row order: ascending (the loader orders by id, batch after batch),
+    // so a Foo is found by a binary search. A hash of 100,000 pks cost the GUI thread 8-30 ms per
+    // batch of 25,000 Foos, most of a batch's delivery, in node allocations and rehashes.
+    std::vector<qint64> fooIds;
+    bool fooIdsAscending = true; // else (never seen) searched in order
+    const Node *fooNode(qint64 pk) const
+    {
+        const auto found = fooIdsAscending ? std::lower_bound(fooIds.cbegin(), fooIds.cend(), pk)
+                                           : std::find(fooIds.cbegin(), fooIds.cend(), pk);
+        if (found == fooIds.cend() || *found != pk)
+            return nullptr;
+        return root.children[size_t(found - fooIds.cbegin())].get();
+    }
     QHash<qint64, FooRowOutcome> outcomes; // by Foo pk; kept across reloads
     QString unreadable; // why the states cannot be read now (every Foo shows unknown); empty: they can
     bool signallingRows = false; // inside rowsChanged()/allRowsChanged(): see FooTreeModel::fooRowsSignalled()
