@@ -504,15 +504,21 @@ void FooFilterProxyModel::applyFooChanges(const std::vector<FooChange> &changes)
     if (changes.empty() || !m_tree || m_resetting)
         return;
     // What the filter lets through, and the order, may follow the change.
-    std::vector<int> rows;
+    // The changed rows, in order, each once: from the changes' ranges merged (a state read of every
+    // Foo names each row twice, once per column range: 200,000 rows to sort took 20 ms).
+    std::vector<std::pair<int, int>> ranges;
+    ranges.reserve(changes.size());
     bool sortKeyChanged = false;
     for (const FooChange &change : changes) {
-        for (int row = change.first; row <= change.last; ++row)
-            rows.push_back(row);
+        ranges.emplace_back(change.first, change.last);
         sortKeyChanged = sortKeyChanged || (m_sortColumn >= change.firstColumn && m_sortColumn <= change.lastColumn);
     }
-    std::sort(rows.begin(), rows.end());
-    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    std::sort(ranges.begin(), ranges.end());
+    std::vector<int> rows;
+    for (const auto &[first, last] : ranges) {
+        for (int row = rows.empty() ? first : std::max(first, rows.back() + 1); row <= last; ++row)
+            rows.push_back(row);
+    }
     auto [leaving, joining] = filterChanges(rows);
     hideRows(std::move(leaving));
     if (sortKeyChanged)
