@@ -94,6 +94,7 @@ private:
     void showNoMatch();
     void currentRowChanged(const QModelIndex &current);
     void restoreRows(const QModelIndex &parent, int first, int last);
+    void fetchIfAtEnd(); // while following a restored row
     void rowsAboutToGo(const QModelIndex &parent, int first, int last);
     void rowsGone();
     void modelWasReset();
