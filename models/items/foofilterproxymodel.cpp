@@ -36,6 +36,7 @@ void FooFilterProxyModel::setSourceModel(QAbstractItemModel *model)
         disconnect(connection);
     m_connections.clear();
     m_pending.clear();
+    m_placedWhilePending = false;
     m_tree = qobject_cast<const FooTreeModel *>(model);
     Q_ASSERT(m_tree || !model);
     QAbstractProxyModel::setSourceModel(const_cast<FooTreeModel *>(m_tree));
@@ -209,6 +210,11 @@ void FooFilterProxyModel::showRows(std::vector<int> sourceRows)
 {
     if (sourceRows.empty())
         return;
+    // Placed by a search over rows whose keys may be changing under it (a filter set, or a batch
+    // delivered, from a slot while the source signals a change): all of them are sorted again
+    // when the change is whole.
+    if (!m_pending.empty() || (m_tree && m_tree->isSignallingRows()))
+        m_placedWhilePending = true;
     const auto less = [this](int a, int b) { return lessThan(a, b); };
     // Stable, as every sort here: the age order moves with the clock, and std::sort given an order
     // that changes under it may read past the end.
@@ -524,6 +530,8 @@ void FooFilterProxyModel::applyFooChanges(const std::vector<FooChange> &changes)
     if (sortKeyChanged)
         moveChanged(rows);
     showRows(std::move(joining));
+    if (std::exchange(m_placedWhilePending, false))
+        resort();
     for (const FooChange &change : changes) {
         int top = -1;
         int bottom = -1;
@@ -545,6 +553,7 @@ void FooFilterProxyModel::sourceResetting()
         return;
     m_resetting = true;
     m_pending.clear();
+    m_placedWhilePending = false;
     beginResetModel();
     m_rows.clear(); // the source's rows are going: nothing may be mapped to them until rebuilt
     m_proxyRowsStale = true;

@@ -105,5 +105,6 @@ private:
     bool m_forwardingInsert = false;      // a child insertion under a shown Foo is being forwarded
     bool m_resetting = false;             // inside a reset of our own (a source signal we do not map)
     std::vector<FooChange> m_pending;     // while the source signals a change to many Foos
+    bool m_placedWhilePending = false;    // rows were placed meanwhile: resort() when it is whole
     QList<QMetaObject::Connection> m_connections;
 };
