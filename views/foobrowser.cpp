@@ -144,10 +144,7 @@ void FooBrowser::connectSignals()
     connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &FooBrowser::rowsGone);
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &FooBrowser::modelWasReset);
     connect(m_view->verticalScrollBar(), &QAbstractSlider::actionTriggered, this, [this] { m_followRestored = false; });
-    connect(m_proxy, &QAbstractItemModel::layoutChanged, this, [this] {
-        if (m_followRestored && m_view->currentIndex().isValid())
-            m_view->scrollTo(m_view->currentIndex());
-    });
+    connect(m_proxy, &QAbstractItemModel::layoutChanged, this, &FooBrowser::queueFollow);
     connect(m_model, &FooTreeModel::loadingChanged, this, &FooBrowser::loadingChanged);
     connect(m_model, &QAbstractItemModel::dataChanged, &m_countDelay, qOverload<>(&QTimer::start));
     connect(&m_countDelay, &QTimer::timeout, this, &FooBrowser::updateStateCounts);
@@ -363,8 +360,8 @@ void FooBrowser::modelWasReset()
 
 void FooBrowser::loadingChanged(bool loading)
 {
-    if (!loading && m_followRestored)
-        QTimer::singleShot(0, this, &FooBrowser::fetchIfAtEnd);
+    if (!loading)
+        queueFollow();
     if (loading || m_selected.id == 0)
         return;
     // Loaded, and the node that was current did not come back (filtered out, or gone).
@@ -373,23 +370,45 @@ void FooBrowser::loadingChanged(bool loading)
         emit currentChanged(0, QString(), QString());
 }
 
-// The view asks for the next batch when it shows its last row, and the model, still loading while a
-// batch goes in, ignores a request made meanwhile: a view brought to its end by restoreRows(), a
-// slot of rowsInserted, could then wait there for good (seen under load: 200 of 3,000 Foos).
-void FooBrowser::fetchIfAtEnd()
+// Once per turn of the event loop, however many insertions and layout changes came: each scrollTo()
+// lays out every top-level row first.
+void FooBrowser::queueFollow()
 {
-    const int last = m_proxy->rowCount() - 1;
-    if (!m_followRestored || last < 0 || !m_proxy->canFetchMore({}))
+    if (!m_followRestored || m_followQueued)
         return;
-    if (m_view->viewport()->rect().intersects(m_view->visualRect(m_proxy->index(last, 0))))
+    m_followQueued = true;
+    QTimer::singleShot(0, this, &FooBrowser::followRestored);
+}
+
+// Back to the re-selected row, and on to the next batch if the view shows its end: the view asks
+// for it when it shows its last row, but the model, still loading while a batch goes in, ignores a
+// request made meanwhile, and a view brought to its end by restoreRows() (a slot of rowsInserted)
+// did not ask again (seen under load: 200 of 3,000 Foos). Once no batch is on its way, the reload is
+// over: the view is the operator's again, and later changes (a state read) no longer move it.
+void FooBrowser::followRestored()
+{
+    m_followQueued = false;
+    const QModelIndex current = m_view->currentIndex();
+    if (!m_followRestored || !current.isValid()) {
+        m_followRestored = false;
+        return;
+    }
+    m_view->scrollTo(current);
+    if (m_model->isLoading())
+        return;
+    const int last = m_proxy->rowCount() - 1;
+    if (last >= 0 && m_proxy->canFetchMore({})
+        && m_view->viewport()->rect().intersects(m_view->visualRect(m_proxy->index(last, 0))))
         m_proxy->fetchMore({});
+    if (!m_model->isLoading())
+        m_followRestored = false;
 }
 
 // Rows arrive in batches after a reload: expand and select those that were before.
 void FooBrowser::restoreRows(const QModelIndex &parent, int first, int last)
 {
-    if (m_followRestored && !parent.isValid()) // rows sorted in above it
-        m_view->scrollTo(m_view->currentIndex());
+    Q_UNUSED(parent)
+    queueFollow(); // rows may have gone in above it
     if (m_expanded.isEmpty() && m_selected.id == 0)
         return;
     for (int row = first; row <= last; ++row) {
@@ -402,6 +421,7 @@ void FooBrowser::restoreRows(const QModelIndex &parent, int first, int last)
             m_view->setCurrentIndex(index);
             m_view->scrollTo(index);
             m_followRestored = true;
+            queueFollow();
         }
     }
 }

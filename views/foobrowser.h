@@ -94,7 +94,8 @@ private:
     void showNoMatch();
     void currentRowChanged(const QModelIndex &current);
     void restoreRows(const QModelIndex &parent, int first, int last);
-    void fetchIfAtEnd(); // while following a restored row
+    void queueFollow();
+    void followRestored();
     void rowsAboutToGo(const QModelIndex &parent, int first, int last);
     void rowsGone();
     void modelWasReset();
@@ -123,6 +124,8 @@ private:
     bool m_currentRemoved = false; // the current row is being removed (rowsAboutToBeRemoved → rowsRemoved)
     // A row re-selected during a reload stays in sight while later batches sort in around it (the
     // proxy appends them, then moves them into place by a layout change, which keeps the scroll
-    // offset, not the row). Until the operator scrolls or makes another row current, or a reset.
+    // offset, not the row). Until no batch is on its way, the operator scrolls or makes another row
+    // current, or a reset.
     bool m_followRestored = false;
+    bool m_followQueued = false;
 };
