@@ -22,6 +22,36 @@
 
 using Tester = QAbstractItemModelTester;
 
+namespace {
+
+// A FooTreeModel under a FooFilterProxyModel, watched by a tester through a gate (which keeps it
+// from loading every Foo's children).
+struct WatchedProxy {
+    WatchedProxy()
+    {
+        proxy.setSourceModel(&model);
+        gate.setSourceModel(&proxy);
+    }
+    // Opens `database` and loads every Foo.
+    bool load(const DatabaseConfig &database)
+    {
+        model.setDatabase(database);
+        while (model.isLoading() || model.canFetchMore({})) {
+            if (!waitUntilIdle(model))
+                return false;
+            model.fetchMore({});
+        }
+        return true;
+    }
+
+    FooTreeModel model;
+    FooFilterProxyModel proxy;
+    FetchGate gate;
+    Tester tester { &gate, Tester::FailureReportingMode::QtTest };
+};
+
+} // namespace
+
 class TestItemModelTester : public QObject {
     Q_OBJECT
 
@@ -43,7 +73,12 @@ private:
     QTemporaryDir m_dir;
     DemoDatabase m_small;
     DemoDatabase m_medium;
-    DemoDatabase m_many; // 300 small Foos, seeded by the first test that needs it
+    // 300 small Foos, seeded by the first test that needs them.
+    bool seedMany()
+    {
+        return m_many.database || m_many.seed(m_dir, Seeder::Scale { QStringLiteral("many"), 300, 3, 2.0, 1, 1, 1, 1, 0, 0, 50 });
+    }
+    DemoDatabase m_many;
 };
 
 void TestItemModelTester::initTestCase()
@@ -277,23 +312,14 @@ void TestItemModelTester::proxy()
 // change), and when a sort moves every Foo.
 void TestItemModelTester::proxyKeepsIndexesThroughScatteredChanges()
 {
-    Seeder::Scale scale { QStringLiteral("many"), 300, 3, 2.0, 1, 1, 1, 1, 0, 0, 50 };
-    DemoDatabase db;
-    QVERIFY(db.seed(m_dir, scale));
-    FooTreeModel model;
-    FooFilterProxyModel proxy;
-    proxy.setSourceModel(&model);
-    FetchGate gate;
-    gate.setSourceModel(&proxy);
-    Tester tester(&gate, Tester::FailureReportingMode::QtTest);
-    model.setDatabase(db.config);
-    while (model.isLoading() || model.canFetchMore({})) {
-        QVERIFY(waitUntilIdle(model));
-        model.fetchMore({});
-    }
+    QVERIFY(seedMany());
+    WatchedProxy watched;
+    FooTreeModel &model = watched.model;
+    FooFilterProxyModel &proxy = watched.proxy;
+    QVERIFY(watched.load(m_many.config));
     QCOMPARE(model.rowCount(), 300);
     QList<EntryStatus> statuses;
-    for (const auto &[pk, name] : demoFoos(*db.database)) {
+    for (const auto &[pk, name] : demoFoos(*m_many.database)) {
         EntryStatus status;
         status.pk = pk;
         status.state = pk % 2 ? EntryState::Stale : EntryState::Fresh;
@@ -386,21 +412,11 @@ void TestItemModelTester::proxyFollowsRandomChanges()
 {
     QFETCH(quint32, seed);
     const int foos = 300;
-    if (!m_many.database) {
-        Seeder::Scale scale { QStringLiteral("fuzz"), foos, 3, 2.0, 1, 1, 1, 1, 0, 0, 50 };
-        QVERIFY(m_many.seed(m_dir, scale));
-    }
-    FooTreeModel model;
-    FooFilterProxyModel proxy;
-    proxy.setSourceModel(&model);
-    FetchGate gate;
-    gate.setSourceModel(&proxy);
-    Tester tester(&gate, Tester::FailureReportingMode::QtTest);
-    model.setDatabase(m_many.config);
-    while (model.isLoading() || model.canFetchMore({})) {
-        QVERIFY(waitUntilIdle(model));
-        model.fetchMore({});
-    }
+    QVERIFY(seedMany());
+    WatchedProxy watched;
+    FooTreeModel &model = watched.model;
+    FooFilterProxyModel &proxy = watched.proxy;
+    QVERIFY(watched.load(m_many.config));
     QCOMPARE(model.rowCount(), foos);
     // The Bars of a few Foos, to follow through the moves.
     QList<qint64> withBars;
