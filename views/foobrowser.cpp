@@ -407,7 +407,6 @@ void FooBrowser::followRestored()
 // Rows arrive in batches after a reload: expand and select those that were before.
 void FooBrowser::restoreRows(const QModelIndex &parent, int first, int last)
 {
-    Q_UNUSED(parent)
     queueFollow(); // rows may have gone in above it
     if (m_expanded.isEmpty() && m_selected.id == 0)
         return;

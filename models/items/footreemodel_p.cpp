@@ -217,45 +217,50 @@ QVariant FooTreeModel::Private::toolTip(const Node &node, int column) const
 }
 
 // One dataChanged (every column) per run of adjacent Foo rows.
-void FooTreeModel::Private::rowsChanged(QList<int> rows)
+// One signal pair per run of changed rows (a view repaints only those), then one that says the
+// change is whole: a proxy that sorts by these columns re-places the rows then, when every one of
+// them holds its new value (see fooRowsSignalled()).
+template <typename EmitRuns>
+void FooTreeModel::Private::signalRows(EmitRuns emitRuns)
 {
-    std::sort(rows.begin(), rows.end());
-    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-    if (rows.isEmpty())
-        return;
-    // One signal pair per run of changed rows (a view repaints only those), then one that says the
-    // change is whole: a proxy that sorts by these columns re-places the rows then, when every one
-    // of them holds its new value (see fooRowsSignalled()).
     const bool outer = !std::exchange(signallingRows, true); // a slot may change more rows meanwhile
-    for (qsizetype i = 0; i < rows.size();) {
-        qsizetype last = i;
-        while (last + 1 < rows.size() && rows[last + 1] == rows[last] + 1)
-            ++last;
-        // The name column (what the state filter and the tooltips read) and the entry's columns; not
-        // the id and children columns, which no state changes: were the sort column (by default
-        // the id) in the range, the sorting proxy would re-sort every changed row.
-        emit q->dataChanged(q->index(rows[i], NameColumn), q->index(rows[last], NameColumn));
-        emit q->dataChanged(q->index(rows[i], StateColumn), q->index(rows[last], SizeColumn));
-        i = last + 1;
-    }
+    emitRuns();
     if (!outer)
         return;
     signallingRows = false;
     emit q->fooRowsSignalled();
 }
 
+// The name column (what the state filter and the tooltips read) and the entry's columns; not the id
+// and children columns, which no state changes: were the sort column (by default the id) in the
+// range, the sorting proxy would re-sort every changed row.
+void FooTreeModel::Private::runChanged(int first, int last)
+{
+    emit q->dataChanged(q->index(first, NameColumn), q->index(last, NameColumn));
+    emit q->dataChanged(q->index(first, StateColumn), q->index(last, SizeColumn));
+}
+
+void FooTreeModel::Private::rowsChanged(QList<int> rows)
+{
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    if (rows.isEmpty())
+        return;
+    signalRows([&] {
+        for (qsizetype i = 0; i < rows.size();) {
+            qsizetype last = i;
+            while (last + 1 < rows.size() && rows[last + 1] == rows[last] + 1)
+                ++last;
+            runChanged(rows[i], rows[last]);
+            i = last + 1;
+        }
+    });
+}
+
 void FooTreeModel::Private::allRowsChanged()
 {
-    if (root.children.empty())
-        return;
-    const int last = int(root.children.size()) - 1;
-    const bool outer = !std::exchange(signallingRows, true);
-    emit q->dataChanged(q->index(0, NameColumn), q->index(last, NameColumn));
-    emit q->dataChanged(q->index(0, StateColumn), q->index(last, SizeColumn));
-    if (!outer)
-        return;
-    signallingRows = false;
-    emit q->fooRowsSignalled();
+    if (!root.children.empty())
+        signalRows([&] { runChanged(0, int(root.children.size()) - 1); });
 }
 
 // nullptr clears.

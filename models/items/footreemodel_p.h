@@ -120,6 +120,9 @@ struct FooTreeModel::Private {
     QString stateText(const Node &node) const;
     QVariant toolTip(const Node &node, int column) const;
     void rowsChanged(QList<int> rows);
+    template <typename EmitRuns>
+    void signalRows(EmitRuns emitRuns); // emitRuns() inside one change, then fooRowsSignalled()
+    void runChanged(int first, int last); // the dataChanged pair of one run of Foo rows
     void allRowsChanged(); // every Foo row's: rowsChanged() of all of them without listing them
     void setOutcome(qint64 pk, const FooRowOutcome *outcome);
     QVariant sortKey(const Node &node, int column) const;

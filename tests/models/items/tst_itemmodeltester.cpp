@@ -482,6 +482,14 @@ void TestItemModelTester::proxyFollowsRandomChanges()
         return ids;
     };
     const auto randomFoo = [&] { return model.index(int(random.bounded(foos)), 0).data(FooTreeModel::IdRole).toLongLong(); };
+    const auto randomStates = [&](quint32 oneIn) { // each state with a chance of one in `oneIn`
+        QSet<EntryState> chosen;
+        for (EntryState state : states) {
+            if (random.bounded(oneIn) == 0)
+                chosen.insert(state);
+        }
+        return chosen;
+    };
 
     for (int step = 0; step < 200; ++step) {
         std::map<qint64, QPersistentModelIndex> before;
@@ -507,11 +515,7 @@ void TestItemModelTester::proxyFollowsRandomChanges()
             // the proxy has re-placed them (not while held: it would hold what shows mid-read).
             QMetaObject::Connection midRead;
             if (!holding && random.bounded(4u) == 0) {
-                QSet<EntryState> chosen;
-                for (EntryState state : states) {
-                    if (random.bounded(2u) == 0)
-                        chosen.insert(state);
-                }
+                const QSet<EntryState> chosen = randomStates(2);
                 const bool chosenAlsoDiffering = random.bounded(2u) == 1;
                 midRead = connect(&model, &QAbstractItemModel::dataChanged, this, [&, chosen, chosenAlsoDiffering] {
                     disconnect(midRead);
@@ -539,12 +543,8 @@ void TestItemModelTester::proxyFollowsRandomChanges()
             }
             what = QStringLiteral("outcome %1 for Foo %2").arg(kind).arg(pk);
         } else if (op < 7) { // a filter
-            const QSet<EntryState> previous = std::exchange(filter, {});
+            const QSet<EntryState> previous = std::exchange(filter, randomStates(3));
             const bool previousAlsoDiffering = alsoDiffering;
-            for (EntryState state : states) {
-                if (random.bounded(3u) == 0)
-                    filter.insert(state);
-            }
             alsoDiffering = random.bounded(2u) == 1;
             proxy.setStateFilter(filter, alsoDiffering);
             if (holding && (filter != previous || alsoDiffering != previousAlsoDiffering)) { // the same one changes nothing
