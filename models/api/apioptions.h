@@ -18,4 +18,5 @@ struct ApiOptions {
     QByteArray adminToken;          // non-empty: the admin endpoints exist, behind this bearer token
     bool metricsOnly = false;       // only /metrics and /healthz (a worker's port); the rest is 404
     int listChunk = 256;            // Foos the whole list gathers at a time (so much is in memory at once)
+    int pksTrustMs = 1000;          // the list's Foo pks are used without looking for so long (tests: 0)
 };

@@ -10,7 +10,7 @@ ApiShared::ApiShared(CacheService &cacheService, ApiOptions apiOptions, std::fun
 std::optional<QList<qint64>> ApiShared::freshPks()
 {
     std::lock_guard lock(listMutex);
-    if (!pksKnown || pksAge.hasExpired(1000))
+    if (!pksKnown || options.pksTrustMs <= 0 || pksAge.hasExpired(options.pksTrustMs))
         return std::nullopt;
     return pks;
 }
@@ -21,11 +21,23 @@ QByteArray ApiShared::defaultHost()
     return boundHost;
 }
 
-void ApiShared::setPks(QList<qint64> ids)
+std::optional<QList<qint64>> ApiShared::pksUnchangedSince(const Database &database, const Database::ChangeMark &now)
+{
+    std::lock_guard lock(listMutex);
+    if (!pksKnown || !pksMark || !database.onlyCacheCommitsBetween(*pksMark, now))
+        return std::nullopt;
+    pksMark = now;
+    pksAge.start();
+    return pks;
+}
+
+void ApiShared::setPks(QList<qint64> ids, std::optional<Database::ChangeMark> mark)
 {
     std::lock_guard lock(listMutex);
     pks = std::move(ids);
     pksKnown = true;
+    ++pksReads;
+    pksMark = mark;
     pksAge.start();
 }
 

@@ -3,12 +3,14 @@
 #include "api/apioptions.h"
 #include "cache/entry.h"
 #include "core/spillfile.h"
+#include "db/database.h"
 
 #include <QByteArray>
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QList>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -40,19 +42,28 @@ struct ApiShared {
     const ApiOptions options;
     const std::function<QByteArray()> transportMetrics; // the transport's lines of /metrics
 
-    // The Foo pks, read on a worker and trusted for a second (a Foo added or deleted shows in the
-    // list within that), or until entries change; kept for serving when the database is down.
+    // The Foo pks, read on a worker and trusted for a second (options.pksTrustMs: a Foo added or
+    // deleted shows in the list within that), or until entries change; kept for serving when the
+    // database is down.
+    // On a rollback-journal SQLite file they are also trusted while every commit since their
+    // snapshot (pksMark) wrote only the cache: reading 100,000 ids walks every page of the Foo
+    // table, pre_serialized included, 30-150 ms on wide, once a second under a paged load.
     std::mutex listMutex;
     QList<qint64> pks;
     bool pksKnown = false;
     QElapsedTimer pksAge;
+    std::optional<Database::ChangeMark> pksMark;
+    std::atomic<qint64> pksReads { 0 }; // times every Foo id was read (/metrics)
     std::shared_ptr<SplicedList> list;
 
     QByteArray boundHost; // "address:port", for requests without a Host header
 
     std::optional<QList<qint64>> freshPks();
+    // The pks, when only cache commits came between their snapshot and `now`, taken on `database`;
+    // they then count as read in `now` (and again for a second).
+    std::optional<QList<qint64>> pksUnchangedSince(const Database &database, const Database::ChangeMark &now);
     QByteArray defaultHost();
-    void setPks(QList<qint64> ids);
+    void setPks(QList<qint64> ids, std::optional<Database::ChangeMark> mark = std::nullopt);
     void entriesChanged();
 };
 using ApiSharedPtr = std::shared_ptr<ApiShared>;

@@ -70,6 +70,10 @@ std::optional<Reply> Endpoints::metrics(const ApiSharedPtr &api)
     Reply reply;
     reply.status = HttpStatus::Ok;
     reply.body = api->service.telemetry().prometheus();
+    reply.body += "# HELP preserve_api_foo_id_reads_total Times the list read every Foo id from the database.\n"
+                  "# TYPE preserve_api_foo_id_reads_total counter\n"
+                  "preserve_api_foo_id_reads_total "
+        + QByteArray::number(api->pksReads.load()) + '\n';
     if (api->transportMetrics)
         reply.body += api->transportMetrics();
     reply.headers = { { "Content-Type", "text/plain; version=0.0.4; charset=utf-8" } };

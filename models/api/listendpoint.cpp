@@ -274,11 +274,24 @@ Result<QList<qint64>> currentPks(ApiShared &api, WorkerContext &context, bool li
         if (auto pks = api.freshPks())
             return *pks;
     }
-    Result<QList<qint64>> ids = context.database ? context.database->fooIds()
-                                                 : Result<QList<qint64>>(Error::unavailable(context.databaseError));
-    if (ids) {
-        api.setPks(*ids);
-        return ids;
+    Result<QList<qint64>> ids = Error::unavailable(context.databaseError);
+    if (context.database) {
+        Database &database = *context.database;
+        std::optional<ReadSnapshot> snapshot; // the ids and the mark they hold in
+        std::optional<Database::ChangeMark> mark;
+        if (database.commitsKeepReadersOut()) {
+            snapshot.emplace(database);
+            mark = database.snapshotChangeMark();
+            if (mark && !live) {
+                if (auto kept = api.pksUnchangedSince(database, *mark))
+                    return *kept;
+            }
+        }
+        ids = database.fooIds();
+        if (ids) {
+            api.setPks(*ids, mark);
+            return ids;
+        }
     }
     if (context.database && (ids.error().kind == Error::Kind::Database || ids.error().kind == Error::Kind::Unavailable)) {
         context.serializer.reset();

@@ -11,15 +11,20 @@
 
 #include "cache/cacheservice.h"
 #include "cache/workerpool.h"
+#include "core/largebuffer.h"
 #include "db/database.h"
 #include "serialize/jsonstring.h"
 #include "serialize/serializer.h"
 
+#include <QCryptographicHash>
 #include <QRegularExpression>
 
 #include <algorithm>
 
 namespace {
+
+// Pages from this size on are written into huge pages (reserveLarge).
+constexpr qsizetype largePage = 1024 * 1024;
 
 // Python's int() on the query value, as Django's Paginator.validate_number uses it: surrounding
 // whitespace, a sign, ASCII digits with single underscores between them. DRF 3.14 maps "last" to
@@ -84,9 +89,10 @@ void appendUrlOrNull(QByteArray &out, const std::optional<QByteArray> &url)
         out += "null";
 }
 
-// The results: spliced from the cache, or serialized live from one snapshot.
+// The results: spliced from the cache, or serialized live from one snapshot. For spliced ones,
+// each entry's digest goes to `identity`.
 Result<int> appendResults(QByteArray &body, ApiShared &api, WorkerContext &context, const QList<qint64> &slice, bool live,
-                          QDateTime &lastModified)
+                          QDateTime &lastModified, QCryptographicHash &identity)
 {
     if (live) {
         if (!context.database)
@@ -108,6 +114,15 @@ Result<int> appendResults(QByteArray &body, ApiShared &api, WorkerContext &conte
     auto gathered = gatherEntries(api.service, context, slice);
     if (!gathered)
         return gathered.error();
+    // One allocation for the page: appending 100 bodies of a wide file (up to 4.5 MB) to a growing
+    // buffer copied and page-faulted it over and over, 40% of such a page's time.
+    qsizetype more = 2; // "]}"
+    for (const EntryPtr &entry : gathered->entries)
+        more += entry ? entry->body.size() + 1 : 0;
+    if (more >= largePage)
+        reserveLarge(body, more);
+    else
+        body.reserve(body.size() + more);
     bool first = true;
     for (const EntryPtr &entry : gathered->entries) {
         if (!entry)
@@ -115,6 +130,7 @@ Result<int> appendResults(QByteArray &body, ApiShared &api, WorkerContext &conte
         if (!std::exchange(first, false))
             body += ',';
         body += entry->body;
+        identity.addData(entry->digest);
         if (entry->cachedAt.isValid() && (!lastModified.isValid() || entry->cachedAt > lastModified))
             lastModified = entry->cachedAt;
     }
@@ -141,13 +157,20 @@ Reply pagedList(ApiShared &api, const HttpRequest &request, WorkerContext &conte
     appendUrlOrNull(body, *page > 1 ? std::optional(pageUrl(base, request, *page == 2 ? std::nullopt : std::optional(*page - 1)))
                                     : std::nullopt);
     body += ",\"results\":[";
+    // A spliced page's ETag, like the whole list's, is SHA-256 over what frames the results and
+    // the entries' digests (each the SHA-256 of its body): hashing a page of wide's largest Foos
+    // again, 4.5 MB, was a third of its time. The frame ends with a newline, which neither it nor
+    // a hex digest contains.
+    QCryptographicHash identity(QCryptographicHash::Sha256);
+    identity.addData(body);
+    identity.addData("\n");
     QDateTime lastModified;
-    const auto outcome = appendResults(body, api, context, pks.mid((*page - 1) * size, size), live, lastModified);
+    const auto outcome = appendResults(body, api, context, pks.mid((*page - 1) * size, size), live, lastModified, identity);
     if (!outcome)
         return serverError(outcome.error().message);
     body += "]}";
     const bool gzip = Negotiation::acceptsGzip(request.acceptEncoding);
-    const QByteArray digest = digestOf(body);
+    const QByteArray digest = live ? digestOf(body) : identity.result().toHex();
     EntryMetadata metadata;
     metadata.cachedAt = lastModified;
     const EntryPtr entry = makeEntry(0, body, gzip ? gzipCompress(body) : QByteArray(), digest, metadata);

@@ -418,6 +418,7 @@ std::optional<Database::ChangeMark> Database::headerMark() const
     // What SQLite itself compares to tell whether its cached pages still hold: the counter and the
     // three words after it (size in pages, first freelist page, freelist length).
     mark.header = { word(28), word(32), word(36) };
+    mark.file = { m_fileDevice, m_fileInode };
     return mark;
 }
 
@@ -443,7 +444,7 @@ std::optional<Database::ChangeMark> Database::snapshotChangeMark()
 
 bool Database::onlyCacheCommitsBetween(const ChangeMark &earlier, const ChangeMark &later) const
 {
-    if (!m_sqlite || !m_fileKnown)
+    if (!m_sqlite || !m_fileKnown || earlier.file != later.file || later.file != std::array { m_fileDevice, m_fileInode })
         return false;
     if (earlier.counter == later.counter) // no commit: the file is as it was (as SQLite's own cache sees it)
         return earlier.header == later.header;

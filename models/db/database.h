@@ -97,16 +97,18 @@ public:
         quint32 counter = 0;
         std::array<quint32, 3> header {}; // the header's next words: size, freelist (see headerMark)
         quint64 notes = 0;
+        std::array<quint64, 2> file {}; // device and inode: marks of two files never compare
         bool operator==(const ChangeMark &other) const
         {
-            return counter == other.counter && header == other.header && notes == other.notes;
+            return counter == other.counter && header == other.header && notes == other.notes && file == other.file;
         }
     };
     // nullopt when it cannot be told: PostgreSQL, a WAL file (its header does not count commits),
     // no transaction open, or a write transaction.
     std::optional<ChangeMark> snapshotChangeMark();
     // Whether every commit from one mark to a later one wrote only the cache, as this process's
-    // WriteTransaction::markCacheOnly() noted. False for PostgreSQL.
+    // WriteTransaction::markCacheOnly() noted. False for PostgreSQL, and for marks of another file
+    // (taken on another connection, before the file at the path was replaced).
     bool onlyCacheCommitsBetween(const ChangeMark &earlier, const ChangeMark &later) const;
 
 private:

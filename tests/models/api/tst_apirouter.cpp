@@ -8,9 +8,15 @@
 #include "serialize/serializer.h"
 #include "testsupport.h"
 
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QScopeGuard>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <sqlite3.h>
 
 #include <memory>
 #include <mutex>
@@ -70,12 +76,12 @@ private:
     std::unique_ptr<CacheService> m_service;
     std::unique_ptr<ApiRouter> m_router;
 
-    // The reply, now or (deferred) once a worker completed it; ApiRouter::finish applied.
-    Reply answer(const HttpRequest &request, bool *deferred = nullptr)
+    // The reply of `router`, now or (deferred) once a worker completed it; ApiRouter::finish applied.
+    static Reply answerFrom(ApiRouter &router, const HttpRequest &request, bool *deferred = nullptr)
     {
         std::shared_ptr<HeldReply> held;
         const ApiCall call { request, [&held] { return held = std::make_shared<HeldReply>(); } };
-        auto reply = m_router->route(call);
+        auto reply = router.route(call);
         if (deferred)
             *deferred = !reply;
         if (!reply) {
@@ -83,6 +89,58 @@ private:
             reply = held ? held->reply() : std::nullopt;
         }
         return reply ? ApiRouter::finish(request, *reply) : Reply {};
+    }
+    Reply answer(const HttpRequest &request, bool *deferred = nullptr) { return answerFrom(*m_router, request, deferred); }
+
+    // A paged router (pageSize 5, the Foo ids looked at on every request) over a copy of the
+    // demo file at `path`.
+    struct PagedApi {
+        PagedApi(const CacheConfig &base, const QString &path)
+            : config(withDatabase(base, path))
+            , service(config)
+            , router(service, options(), [] { return QByteArray(); })
+        {
+        }
+        static CacheConfig withDatabase(CacheConfig config, const QString &path)
+        {
+            config.database = DatabaseConfig::parse(path).value();
+            return config;
+        }
+        static ApiOptions options()
+        {
+            ApiOptions options;
+            options.pageSize = 5;
+            options.pksTrustMs = 0;
+            return options;
+        }
+        Reply ask(const QByteArray &target, const QList<std::pair<QByteArray, QByteArray>> &headers = {})
+        {
+            return answerFrom(router, get(target, headers));
+        }
+        CacheConfig config;
+        CacheService service;
+        ApiRouter router;
+    };
+    QString copyOfDemo(const QString &name)
+    {
+        const QString path = m_dir.filePath(name);
+        QFile::remove(path);
+        return QFile::copy(m_dir.filePath(QStringLiteral("demo.sqlite3")), path) ? path : QString();
+    }
+    // A statement run and committed by a connection of its own, as Django's would be.
+    static bool foreignSql(const QString &path, const char *sql)
+    {
+        sqlite3 *other = nullptr;
+        const auto close = qScopeGuard([&other] { sqlite3_close(other); });
+        return sqlite3_open_v2(QFile::encodeName(path).constData(), &other, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK
+            && sqlite3_exec(other, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+    // Waits for the refresh of `pks` through `service`.
+    static bool refreshed(CacheService &service, const QList<qint64> &pks)
+    {
+        QSignalSpy finished(&service, &CacheService::jobFinished);
+        service.refresh(pks);
+        return finished.wait(20000);
     }
 
     QByteArray live(qint64 pk)
@@ -227,16 +285,7 @@ private slots:
         options.cacheControl = "max-age=5";
         options.listChunk = 3;
         ApiRouter router(service, options, [] { return QByteArray(); });
-        const auto ask = [&router](const HttpRequest &request) {
-            std::shared_ptr<HeldReply> later;
-            const ApiCall call { request, [&later] { return later = std::make_shared<HeldReply>(); } };
-            auto reply = router.route(call);
-            if (!reply) {
-                [&] { QVERIFY(later); QTRY_VERIFY_WITH_TIMEOUT(later->reply().has_value(), 20000); }();
-                reply = later ? later->reply() : std::nullopt;
-            }
-            return reply ? ApiRouter::finish(request, *reply) : Reply {};
-        };
+        const auto ask = [&router](const HttpRequest &request) { return answerFrom(router, request); };
 
         const Reply list = ask(get("/api/foos/"));
         QCOMPARE(list.status, HttpStatus::Ok);
@@ -287,6 +336,88 @@ private slots:
         QCOMPARE(list.status, HttpStatus::Ok);
         QVERIFY(!list.file);
         QCOMPARE(list.payload(), body);
+    }
+
+    // A page reads every Foo id again only when a commit other than this process's cache writes
+    // came in between (pksTrustMs 0: every request asks). Refreshes leave the ids be; a Foo added
+    // or deleted by another connection is on the very next page.
+    void pagesReadTheFooIdsAgainOnlyAfterOtherCommits()
+    {
+        const QString path = copyOfDemo(QStringLiteral("pages.sqlite3"));
+        QVERIFY(!path.isEmpty());
+        PagedApi api(m_config, path);
+        const auto count = [&api] {
+            const Reply page = api.ask("/api/foos/?page=1");
+            return page.status == HttpStatus::Ok ? QJsonDocument::fromJson(page.payload()).object().value(QStringLiteral("count")).toInt(-1) : -1;
+        };
+        const auto idReads = [&api] {
+            const QByteArray metrics = api.ask("/metrics").payload();
+            const QByteArray name = "\npreserve_api_foo_id_reads_total ";
+            const qsizetype at = metrics.indexOf(name);
+            if (at < 0)
+                return -1;
+            const qsizetype from = at + name.size();
+            bool ok = false;
+            const int reads = metrics.mid(from, metrics.indexOf('\n', from) - from).toInt(&ok);
+            return ok ? reads : -1;
+        };
+
+        const int foos = count();
+        QVERIFY(foos > 5);
+        QCOMPARE(idReads(), 1);
+        QCOMPARE(api.ask("/api/foos/?page=2").status, HttpStatus::Ok);
+        QCOMPARE(idReads(), 1); // nothing committed since
+
+        QVERIFY(refreshed(api.service, { 1, 2, 3 })); // commits to the cache column and its side table
+        QCOMPARE(count(), foos);
+        QCOMPARE(idReads(), 1);
+
+        QVERIFY(foreignSql(path, "INSERT INTO api_foo (id, name) VALUES (100000, 'added elsewhere')"));
+        QCOMPARE(count(), foos + 1);
+        QCOMPARE(idReads(), 2);
+        QVERIFY(foreignSql(path, "DELETE FROM api_foo WHERE id = 100000"));
+        QCOMPARE(count(), foos);
+        QCOMPARE(idReads(), 3);
+        // Another connection's commit that leaves api_foo alone still counts: nothing tells which
+        // tables it wrote.
+        QVERIFY(foreignSql(path, "UPDATE api_baz SET name = name || '!' WHERE id = 1"));
+        QCOMPARE(count(), foos);
+        QCOMPARE(idReads(), 4);
+    }
+
+    // A page's ETag is made from its frame and its entries' digests, not by hashing its bytes: it
+    // still changes with any of them, and names the same bytes the same way.
+    void pageETagsFollowTheirBytes()
+    {
+        const QString path = copyOfDemo(QStringLiteral("etags.sqlite3"));
+        QVERIFY(!path.isEmpty());
+        PagedApi api(m_config, path);
+        const Reply first = api.ask("/api/foos/?page=1");
+        QCOMPARE(first.status, HttpStatus::Ok);
+        const QByteArray tag = first.header("ETag");
+        QVERIFY(!tag.isEmpty());
+        const Reply again = api.ask("/api/foos/?page=1");
+        QCOMPARE(again.payload(), first.payload());
+        QCOMPARE(again.header("ETag"), tag);
+        QCOMPARE(api.ask("/api/foos/?page=1", { { "If-None-Match", tag } }).status, HttpStatus::NotModified);
+        QVERIFY(api.ask("/api/foos/?page=2").header("ETag") != tag);
+
+        // Another Foo: the count, so the frame, changes; the results do not.
+        QVERIFY(foreignSql(path, "INSERT INTO api_foo (id, name) VALUES (100000, 'added elsewhere')"));
+        const Reply counted = api.ask("/api/foos/?page=1");
+        QVERIFY(counted.payload() != first.payload());
+        const QByteArray countedTag = counted.header("ETag");
+        QVERIFY(countedTag != tag);
+        QCOMPARE(api.ask("/api/foos/?page=1", { { "If-None-Match", tag } }).status, HttpStatus::Ok);
+
+        // A result: Foo 1 renamed, then refreshed.
+        QVERIFY(foreignSql(path, "UPDATE api_foo SET name = 'renamed' WHERE id = 1"));
+        QVERIFY(refreshed(api.service, { 1 }));
+        const Reply renamed = api.ask("/api/foos/?page=1");
+        QVERIFY(renamed.payload().contains("\"renamed\""));
+        QVERIFY(renamed.header("ETag") != countedTag);
+        QVERIFY(renamed.header("ETag") != tag);
+        QCOMPARE(api.ask("/api/foos/?page=1", { { "If-None-Match", countedTag } }).status, HttpStatus::Ok);
     }
 
     void metricsCarryTheTransportsLines()

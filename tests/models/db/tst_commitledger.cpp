@@ -135,6 +135,24 @@ private slots:
         }
     }
 
+    void marksOfTwoFilesNeverCompare()
+    {
+        // Two files, both new, may stand at the same counter with the same header: a mark taken on
+        // a connection to the file a path named before it was replaced says nothing of the new one.
+        TestSqlite one;
+        TestSqlite other;
+        auto first = openOrFail(one);
+        auto second = openOrFail(other);
+        const auto mark = markNow(*first);
+        const auto otherMark = markNow(*second);
+        QVERIFY(mark && otherMark);
+        QCOMPARE(otherMark->counter, mark->counter);
+        QCOMPARE(otherMark->header, mark->header);
+        QVERIFY(second->onlyCacheCommitsBetween(*otherMark, *otherMark));
+        QVERIFY(!second->onlyCacheCommitsBetween(*mark, *otherMark));
+        QVERIFY(!first->onlyCacheCommitsBetween(*otherMark, *otherMark)); // not this connection's file
+    }
+
     void aWriterThatIgnoresLocksSpoilsTheNote()
     {
         // A connection without locks (nolock=1, or a network file system without them) commits
