@@ -362,11 +362,12 @@ private slots:
             return ok ? reads : -1;
         };
 
+        QTRY_COMPARE_WITH_TIMEOUT(idReads(), 1, 20000); // read as the router starts
         const int foos = count();
         QVERIFY(foos > 5);
-        QCOMPARE(idReads(), 1);
-        QCOMPARE(api.ask("/api/foos/?page=2").status, HttpStatus::Ok);
         QCOMPARE(idReads(), 1); // nothing committed since
+        QCOMPARE(api.ask("/api/foos/?page=2").status, HttpStatus::Ok);
+        QCOMPARE(idReads(), 1);
 
         QVERIFY(refreshed(api.service, { 1, 2, 3 })); // commits to the cache column and its side table
         QCOMPARE(count(), foos);
