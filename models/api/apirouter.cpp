@@ -36,13 +36,16 @@ ApiRouter::ApiRouter(CacheService &service, const ApiOptions &options, std::func
     // A list served live reads them with every request anyway.
     if (!options.metricsOnly && options.policy != CachePolicy::Live) {
         m_pool->post([api = m_api](WorkerContext &context) {
-            if (!api->freshPks())
+            if (!api->closing && !api->freshPks())
                 (void)currentPks(*api, context, false); // a failure is the first request's to report
         });
     }
 }
 
-ApiRouter::~ApiRouter() = default;
+ApiRouter::~ApiRouter()
+{
+    m_api->closing = true; // before the pool drains its queue
+}
 
 std::optional<Reply> ApiRouter::route(const ApiCall &call)
 {

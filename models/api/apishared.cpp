@@ -23,8 +23,19 @@ QByteArray ApiShared::defaultHost()
 
 std::optional<QList<qint64>> ApiShared::pksUnchangedSince(const Database &database, const Database::ChangeMark &now)
 {
+    std::optional<Database::ChangeMark> mark;
+    {
+        std::lock_guard lock(listMutex);
+        if (!pksKnown || !pksMark)
+            return std::nullopt;
+        mark = pksMark;
+    }
+    // Not under the lock: the ledger may wait for a commit being noted, and the serving thread
+    // asks freshPks() under it.
+    if (!database.onlyCacheCommitsBetween(*mark, now))
+        return std::nullopt;
     std::lock_guard lock(listMutex);
-    if (!pksKnown || !pksMark || !database.onlyCacheCommitsBetween(*pksMark, now))
+    if (!pksKnown || pksMark != mark) // read again meanwhile: that reader's mark stands
         return std::nullopt;
     pksMark = now;
     pksAge.start();

@@ -54,6 +54,7 @@ struct ApiShared {
     QElapsedTimer pksAge;
     std::optional<Database::ChangeMark> pksMark;
     std::atomic<qint64> pksReads { 0 }; // times every Foo id was read (/metrics)
+    std::atomic<bool> closing { false }; // the router is going: queued work that may wait, skips
     std::shared_ptr<SplicedList> list;
 
     QByteArray boundHost; // "address:port", for requests without a Host header

@@ -15,6 +15,8 @@
 #include <QVariant>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <cerrno>
 #include <cstring>
 
@@ -55,6 +57,45 @@ QString openErrorText(const QSqlError &error)
     return lines.join(QStringLiteral("; "));
 }
 
+// The connections of this process open to each SQLite file, by device and inode, and their
+// generation. An inode is held while a connection has the file open; once the last one closes,
+// the file may be deleted and its inode number given to a new file (ext4 does). A mark taken on
+// the old file would then look like one of the new file, whose counter may pass the old one's
+// with this process's cache commits alone. Every run of connections that starts from none gets a
+// new generation, and marks of two generations never compare.
+class OpenFiles {
+public:
+    static OpenFiles &instance()
+    {
+        static OpenFiles files;
+        return files;
+    }
+    quint64 opened(const std::pair<quint64, quint64> &file)
+    {
+        std::lock_guard lock(m_mutex);
+        Open &open = m_files[file];
+        if (open.connections++ == 0)
+            open.generation = ++m_generations;
+        return open.generation;
+    }
+    void closed(const std::pair<quint64, quint64> &file)
+    {
+        std::lock_guard lock(m_mutex);
+        const auto open = m_files.find(file);
+        if (open != m_files.end() && --open->second.connections == 0)
+            m_files.erase(open);
+    }
+
+private:
+    struct Open {
+        int connections = 0;
+        quint64 generation = 0;
+    };
+    std::mutex m_mutex;
+    std::map<std::pair<quint64, quint64>, Open> m_files;
+    quint64 m_generations = 0;
+};
+
 } // namespace
 
 Database::Database(DatabaseConfig config, QSqlDatabase db)
@@ -71,6 +112,8 @@ Database::~Database()
     m_db.close();
     m_db = QSqlDatabase();
     QSqlDatabase::removeDatabase(m_connectionName);
+    if (m_fileGeneration != 0)
+        OpenFiles::instance().closed({ m_fileDevice, m_fileInode });
 }
 
 Result<std::unique_ptr<Database>> Database::open(const DatabaseConfig &config)
@@ -139,6 +182,8 @@ Status Database::connect()
             // meanwhile (`seed --force`, a deploy's mv) leaves it unknown, and no commit is noted
             // or trusted under it (see CommitLedger).
             m_fileKnown = statBefore && before.st_dev == file.st_dev && before.st_ino == file.st_ino;
+            if (m_fileKnown)
+                m_fileGeneration = OpenFiles::instance().opened({ m_fileDevice, m_fileInode });
         }
         if (!registerBodyCheck(m_sqlite))
             return Error::database(QObject::tr("cannot add the body check function to %1: %2")
@@ -418,7 +463,7 @@ std::optional<Database::ChangeMark> Database::headerMark() const
     // What SQLite itself compares to tell whether its cached pages still hold: the counter and the
     // three words after it (size in pages, first freelist page, freelist length).
     mark.header = { word(28), word(32), word(36) };
-    mark.file = { m_fileDevice, m_fileInode };
+    mark.file = { m_fileDevice, m_fileInode, m_fileGeneration };
     return mark;
 }
 
@@ -444,7 +489,8 @@ std::optional<Database::ChangeMark> Database::snapshotChangeMark()
 
 bool Database::onlyCacheCommitsBetween(const ChangeMark &earlier, const ChangeMark &later) const
 {
-    if (!m_sqlite || !m_fileKnown || earlier.file != later.file || later.file != std::array { m_fileDevice, m_fileInode })
+    if (!m_sqlite || !m_fileKnown || earlier.file != later.file
+        || later.file != std::array { m_fileDevice, m_fileInode, m_fileGeneration })
         return false;
     if (earlier.counter == later.counter) // no commit: the file is as it was (as SQLite's own cache sees it)
         return earlier.header == later.header;

@@ -97,7 +97,10 @@ public:
         quint32 counter = 0;
         std::array<quint32, 3> header {}; // the header's next words: size, freelist (see headerMark)
         quint64 notes = 0;
-        std::array<quint64, 2> file {}; // device and inode: marks of two files never compare
+        // Device, inode and the generation of the connections holding it (see OpenFiles in
+        // database.cpp): marks of two files never compare, nor of one inode number given to a
+        // new file after every connection to the old one closed.
+        std::array<quint64, 3> file {};
         bool operator==(const ChangeMark &other) const
         {
             return counter == other.counter && header == other.header && notes == other.notes && file == other.file;
@@ -129,6 +132,7 @@ private:
     quint64 m_fileDevice = 0; // of the SQLite file when it was opened
     quint64 m_fileInode = 0;
     bool m_fileKnown = false; // the path named the same file before and after the open
+    quint64 m_fileGeneration = 0; // of the connections open to it without a pause (when known)
     std::unordered_map<QString, std::unique_ptr<Statement>> m_cached;
     std::chrono::steady_clock::time_point m_lockWaitStart {};
     std::function<bool()> m_lockWaitWork;

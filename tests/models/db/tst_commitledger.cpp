@@ -153,6 +153,27 @@ private slots:
         QVERIFY(!first->onlyCacheCommitsBetween(*otherMark, *otherMark)); // not this connection's file
     }
 
+    void marksDoNotOutliveTheFilesConnections()
+    {
+        // While a connection holds the file, another one's marks compare with its; once every
+        // connection closed, the inode may go to a new file, and older marks say nothing of it.
+        TestSqlite sqlite;
+        auto first = openOrFail(sqlite);
+        const auto before = markNow(*first);
+        auto second = openOrFail(sqlite);
+        const auto meanwhile = markNow(*second);
+        QVERIFY(before && meanwhile);
+        QVERIFY(second->onlyCacheCommitsBetween(*before, *meanwhile));
+        first.reset();
+        second.reset();
+        auto third = openOrFail(sqlite);
+        const auto after = markNow(*third);
+        QVERIFY(after);
+        QCOMPARE(after->counter, before->counter); // the same file, as it was
+        QVERIFY(third->onlyCacheCommitsBetween(*after, *after));
+        QVERIFY(!third->onlyCacheCommitsBetween(*before, *after));
+    }
+
     void aWriterThatIgnoresLocksSpoilsTheNote()
     {
         // A connection without locks (nolock=1, or a network file system without them) commits
