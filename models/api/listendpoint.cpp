@@ -16,7 +16,6 @@
 #include "serialize/jsonstring.h"
 #include "serialize/serializer.h"
 
-#include <QCryptographicHash>
 
 #include <condition_variable>
 #include <limits>
@@ -33,24 +32,6 @@ int rank(Telemetry::Outcome outcome)
     default: return 0;
     }
 }
-
-// What names a list's bytes: SHA-256 over its entries' digests (the ETag) and the newest cachedAt
-// (Last-Modified), accumulated entry by entry.
-class ListIdentity {
-public:
-    void add(const Entry &entry)
-    {
-        m_digests.addData(entry.digest);
-        if (entry.cachedAt.isValid() && (!m_lastModified.isValid() || entry.cachedAt > m_lastModified))
-            m_lastModified = entry.cachedAt;
-    }
-    QByteArray digest() const { return m_digests.result().toHex(); }
-    QDateTime lastModified() const { return m_lastModified; }
-
-private:
-    QCryptographicHash m_digests { QCryptographicHash::Sha256 };
-    QDateTime m_lastModified;
-};
 
 // Splices the list a chunk of entries at a time: in memory while it stays within `holdMax` bytes
 // (its entries kept, for keptList()), in a temporary file past that, keeping no entry: the process

@@ -4,6 +4,9 @@
 #include "api/apishared.h"
 #include "core/result.h"
 
+#include <QByteArrayView>
+#include <QCryptographicHash>
+#include <QDateTime>
 #include <QList>
 
 #include <optional>
@@ -29,3 +32,28 @@ struct GatheredEntries {
 // `keep`: what the store answers is kept in the memory tier (not for a list longer than it holds).
 Result<GatheredEntries> gatherEntries(CacheService &service, WorkerContext &context, const QList<qint64> &pks,
                                       bool keep = true);
+
+// What names a list's or a page's bytes: SHA-256 over its entries' digests (the ETag), after a
+// page's frame, and the newest cachedAt (Last-Modified), accumulated entry by entry.
+class ListIdentity {
+public:
+    // What frames a page's results (count, next, previous), before any entry. It ends with a
+    // newline, which neither the frame (JSON) nor a hex digest contains.
+    void addFrame(QByteArrayView frame)
+    {
+        m_digests.addData(frame);
+        m_digests.addData("\n");
+    }
+    void add(const Entry &entry)
+    {
+        m_digests.addData(entry.digest);
+        if (entry.cachedAt.isValid() && (!m_lastModified.isValid() || entry.cachedAt > m_lastModified))
+            m_lastModified = entry.cachedAt;
+    }
+    QByteArray digest() const { return m_digests.result().toHex(); }
+    QDateTime lastModified() const { return m_lastModified; }
+
+private:
+    QCryptographicHash m_digests { QCryptographicHash::Sha256 };
+    QDateTime m_lastModified;
+};

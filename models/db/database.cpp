@@ -15,10 +15,10 @@
 #include <QVariant>
 
 #include <atomic>
-#include <map>
-#include <mutex>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include <sys/stat.h>
 
@@ -70,7 +70,7 @@ public:
         static OpenFiles files;
         return files;
     }
-    quint64 opened(const std::pair<quint64, quint64> &file)
+    quint64 opened(const CommitLedger::File &file)
     {
         std::lock_guard lock(m_mutex);
         Open &open = m_files[file];
@@ -78,7 +78,7 @@ public:
             open.generation = ++m_generations;
         return open.generation;
     }
-    void closed(const std::pair<quint64, quint64> &file)
+    void closed(const CommitLedger::File &file)
     {
         std::lock_guard lock(m_mutex);
         const auto open = m_files.find(file);
@@ -92,7 +92,7 @@ private:
         quint64 generation = 0;
     };
     std::mutex m_mutex;
-    std::map<std::pair<quint64, quint64>, Open> m_files;
+    std::map<CommitLedger::File, Open> m_files;
     quint64 m_generations = 0;
 };
 
